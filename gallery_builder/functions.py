@@ -1,0 +1,418 @@
+"""The test-function catalogue: 2-D functions written once in ``autograd.numpy``.
+
+Each function is one decorated definition. The decorator records what the sweep and the site need: its LaTeX, a
+plotting domain, every global minimizer with the minimum value (Surjanovic & Bingham, *Virtual Library of
+Simulation Experiments*, checked numerically to double precision), a default start and notes. Gradients come from
+autograd, evaluated for a whole batch of points in one call.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+from dataclasses import dataclass, field
+from typing import Callable
+
+import autograd.numpy as np
+from autograd import make_vjp
+from autograd.extend import defvjp, primitive
+
+from .errors import unknown_name
+
+VLSE = "https://www.sfu.ca/~ssurjano/"
+
+
+@dataclass(frozen=True)
+class TestFunction:
+    """A 2-D test function and what is known about it."""
+
+    __test__ = False  # not a pytest test class, despite the name
+    name: str
+    title: str
+    formula: Callable = field(repr=False)
+    latex: str
+    domain: tuple  # ((x_lo, x_hi), (y_lo, y_hi)): the plotted box
+    minimizers: tuple  # every global minimizer within the domain, as (x, y) pairs
+    minimum: float | None  # f at the minimizers; None when there is none
+    start: tuple
+    bounded_below: bool
+    hard: str  # what makes it hard, in a sentence or two
+    notes: str = ""
+    reference: str = ""
+
+    def __call__(self, x, y):
+        return self.formula(x, y)
+
+    @property
+    def source(self) -> str:
+        return inspect.getsource(self.formula)
+
+    @property
+    def width(self) -> float:
+        """The longer side of the domain: the length scale for capture radii and escape boxes."""
+        return max(hi - lo for lo, hi in self.domain)
+
+    def contains(self, points, factor: float = 1.0):
+        """Which points lie in the domain scaled by ``factor`` about its centre."""
+        points = np.asarray(points, dtype=float)
+        inside = np.ones(points.shape[:-1], dtype=bool)
+        for axis, (lo, hi) in enumerate(self.domain):
+            centre, half = (lo + hi) / 2, factor * (hi - lo) / 2
+            inside = inside & (np.abs(points[..., axis] - centre) <= half)
+        return inside
+
+    def values(self, points):
+        """f at a batch of points of shape (..., 2)."""
+        points = np.asarray(points, dtype=float)
+        return self.formula(points[..., 0], points[..., 1])
+
+    def value_and_grad(self, points):
+        """f and its gradient at a batch of points (B, 2), from one reverse pass of autograd."""
+        vjp, values = make_vjp(self._batched)(points)
+        return values, vjp(np.ones_like(values))
+
+    def gradient(self, points):
+        return self.value_and_grad(points)[1]
+
+    def hessian(self, points):
+        """Gradient (B, 2) and Hessian (B, 2, 2) from one trace of the gradient and two reverse sweeps."""
+        vjp, grads = make_vjp(self.gradient)(points)
+        rows = [vjp(np.broadcast_to(unit, grads.shape)) for unit in np.eye(2)]
+        return grads, np.stack(rows, axis=1)
+
+    def _batched(self, points):
+        return self.formula(points[:, 0], points[:, 1])
+
+
+CATALOGUE: dict[str, TestFunction] = {}
+
+
+def test_function(**meta):
+    """Register the decorated ``f(x, y)`` in the catalogue under its function name."""
+
+    def register(formula):
+        fn = TestFunction(name=formula.__name__, formula=formula, **meta)
+        CATALOGUE[fn.name] = fn
+        return formula
+
+    return register
+
+
+test_function.__test__ = False
+
+
+def get(name: str) -> TestFunction:
+    try:
+        return CATALOGUE[name]
+    except KeyError:
+        raise unknown_name("function", name, CATALOGUE) from None
+
+
+@primitive
+def radius(x, y):
+    """sqrt(x^2 + y^2), whose gradient at the origin is taken as 0 (a subgradient) instead of NaN."""
+    return np.sqrt(x * x + y * y)
+
+
+def _radius_vjp(coordinate):
+    def make(ans, x, y):
+        safe = np.where(ans > 0, ans, 1.0)
+        return lambda g: g * np.where(ans > 0, coordinate(x, y) / safe, 0.0)
+
+    return make
+
+
+defvjp(radius, _radius_vjp(lambda x, y: x), _radius_vjp(lambda x, y: y))
+
+
+@test_function(
+    title="Saddle",
+    latex=r"f(x, y) = x^2 - y^2",
+    domain=((-2.0, 2.0), (-2.0, 2.0)),
+    minimizers=(),
+    minimum=None,
+    start=(-1.8, 1e-3),
+    bounded_below=False,
+    hard="A hyperbolic paraboloid: the origin is a stationary point that is a minimum along x and a maximum along y. "
+    "Started almost on the x axis, an optimizer first slides towards the saddle and then has to escape along y, "
+    "where the gradient starts out tiny.",
+    notes="Unbounded below, so there is no minimizer: success is leaving the saddle, and runs end by leaving the "
+    "domain. Newton's method is attracted to the saddle because it seeks any stationary point.",
+)
+def saddle(x, y):
+    return x**2 - y**2
+
+
+@test_function(
+    title="Monkey saddle",
+    latex=r"f(x, y) = x^3 - 3 x y^2",
+    domain=((-2.0, 2.0), (-2.0, 2.0)),
+    minimizers=(),
+    minimum=None,
+    start=(1.2, 0.3),
+    bounded_below=False,
+    hard="A degenerate saddle with three valleys: at the origin both the gradient and the Hessian vanish, so "
+    "gradient steps there are tiny and Newton's method has no curvature to work with.",
+    notes="Unbounded below; runs end by leaving the domain through one of the three valleys.",
+)
+def monkey_saddle(x, y):
+    return x**3 - 3 * x * y**2
+
+
+@test_function(
+    title="Rosenbrock",
+    latex=r"f(x, y) = (1 - x)^2 + 100\,(y - x^2)^2",
+    domain=((-2.0, 2.0), (-1.0, 3.0)),
+    minimizers=((1.0, 1.0),),
+    minimum=0.0,
+    start=(-1.2, 1.0),
+    bounded_below=True,
+    hard="The minimum lies at the end of a long, curved, flat-bottomed valley. Finding the valley is easy; "
+    "following its bend to (1, 1) is slow, and the walls are steep enough to make large steps diverge.",
+    notes="The classic start (-1.2, 1) is from Rosenbrock (1960).",
+    reference=VLSE + "rosen.html",
+)
+def rosenbrock(x, y):
+    return (1 - x) ** 2 + 100 * (y - x**2) ** 2
+
+
+@test_function(
+    title="Beale",
+    latex=r"f(x, y) = (1.5 - x + xy)^2 + (2.25 - x + xy^2)^2 + (2.625 - x + xy^3)^2",
+    domain=((-4.5, 4.5), (-4.5, 4.5)),
+    minimizers=((3.0, 0.5),),
+    minimum=0.0,
+    start=(1.0, 1.4),
+    bounded_below=True,
+    hard="Flat plateaus beside walls that rise like y^6: gradients span many orders of magnitude, so a step size "
+    "that moves on the plateau overshoots on the walls.",
+    reference=VLSE + "beale.html",
+)
+def beale(x, y):
+    return (1.5 - x + x * y) ** 2 + (2.25 - x + x * y**2) ** 2 + (2.625 - x + x * y**3) ** 2
+
+
+@test_function(
+    title="Himmelblau",
+    latex=r"f(x, y) = (x^2 + y - 11)^2 + (x + y^2 - 7)^2",
+    domain=((-5.0, 5.0), (-5.0, 5.0)),
+    minimizers=(
+        (3.0, 2.0),
+        (-2.805118086952745, 3.131312518250573),
+        (-3.779310253377747, -3.283185991286169),
+        (3.5844283403304917, -1.8481265269644036),
+    ),
+    minimum=0.0,
+    start=(-0.27, -0.9),
+    bounded_below=True,
+    hard="Four global minima of equal value. Started near the local maximum at about (-0.27, -0.92), each "
+    "optimizer's early steps decide which of the four it reaches.",
+    reference="Himmelblau, Applied Nonlinear Programming (1972)",
+)
+def himmelblau(x, y):
+    return (x**2 + y - 11) ** 2 + (x + y**2 - 7) ** 2
+
+
+@test_function(
+    title="Booth",
+    latex=r"f(x, y) = (x + 2y - 7)^2 + (2x + y - 5)^2",
+    domain=((-10.0, 10.0), (-10.0, 10.0)),
+    minimizers=((1.0, 3.0),),
+    minimum=0.0,
+    start=(-8.0, -8.0),
+    bounded_below=True,
+    hard="A convex quadratic with Hessian eigenvalues 2 and 18 (condition number 9): the easy baseline.",
+    reference=VLSE + "booth.html",
+)
+def booth(x, y):
+    return (x + 2 * y - 7) ** 2 + (2 * x + y - 5) ** 2
+
+
+@test_function(
+    title="Matyas",
+    latex=r"f(x, y) = 0.26\,(x^2 + y^2) - 0.48\,xy",
+    domain=((-10.0, 10.0), (-10.0, 10.0)),
+    minimizers=((0.0, 0.0),),
+    minimum=0.0,
+    start=(-8.0, 6.0),
+    bounded_below=True,
+    hard="A convex quadratic whose Hessian has eigenvalues 1.04 and 0.04 along the diagonals: a shallow valley "
+    "along y = x where plain gradient descent crawls.",
+    reference=VLSE + "matya.html",
+)
+def matyas(x, y):
+    return 0.26 * (x**2 + y**2) - 0.48 * x * y
+
+
+@test_function(
+    title="Three-hump camel",
+    latex=r"f(x, y) = 2x^2 - 1.05x^4 + \frac{x^6}{6} + xy + y^2",
+    domain=((-2.5, 2.5), (-2.5, 2.5)),
+    minimizers=((0.0, 0.0),),
+    minimum=0.0,
+    start=(-2.2, 1.8),
+    bounded_below=True,
+    hard="Besides the global minimum at the origin it has two local minima at about ±(1.748, -0.874) that trap "
+    "optimizers arriving from the sides.",
+    reference=VLSE + "camel3.html",
+)
+def three_hump_camel(x, y):
+    return 2 * x**2 - 1.05 * x**4 + x**6 / 6 + x * y + y**2
+
+
+@test_function(
+    title="Six-hump camel",
+    latex=r"f(x, y) = \left(4 - 2.1x^2 + \frac{x^4}{3}\right)x^2 + xy + (-4 + 4y^2)\,y^2",
+    domain=((-2.0, 2.0), (-1.0, 1.0)),
+    minimizers=(
+        (0.08984201310031806, -0.7126564030207396),
+        (-0.08984201310031806, 0.7126564030207396),
+    ),
+    minimum=-1.0316284534898774,
+    start=(-1.5, -0.2),
+    bounded_below=True,
+    hard="Two global minima and four local ones in a small box; the domain is the usual plotting window "
+    "(the VLSE search box is [-3, 3] × [-2, 2]).",
+    reference=VLSE + "camel6.html",
+)
+def six_hump_camel(x, y):
+    return (4 - 2.1 * x**2 + x**4 / 3) * x**2 + x * y + (-4 + 4 * y**2) * y**2
+
+
+@test_function(
+    title="Goldstein-Price",
+    latex=r"f(x, y) = \left[1 + (x + y + 1)^2 (19 - 14x + 3x^2 - 14y + 6xy + 3y^2)\right]"
+    r"\left[30 + (2x - 3y)^2 (18 - 32x + 12x^2 + 48y - 36xy + 27y^2)\right]",
+    domain=((-2.0, 2.0), (-2.0, 2.0)),
+    minimizers=((0.0, -1.0),),
+    minimum=3.0,
+    start=(-1.5, 1.5),
+    bounded_below=True,
+    hard="Values range from 3 to about a million within the box, with several local minima: a fixed step size is "
+    "either far too small on the plateau or far too large on the cliffs.",
+    reference=VLSE + "goldpr.html",
+)
+def goldstein_price(x, y):
+    a = 1 + (x + y + 1) ** 2 * (19 - 14 * x + 3 * x**2 - 14 * y + 6 * x * y + 3 * y**2)
+    b = 30 + (2 * x - 3 * y) ** 2 * (18 - 32 * x + 12 * x**2 + 48 * y - 36 * x * y + 27 * y**2)
+    return a * b
+
+
+@test_function(
+    title="Rastrigin",
+    latex=r"f(x, y) = 20 + \left(x^2 - 10\cos 2\pi x\right) + \left(y^2 - 10\cos 2\pi y\right)",
+    domain=((-5.12, 5.12), (-5.12, 5.12)),
+    minimizers=((0.0, 0.0),),
+    minimum=0.0,
+    start=(-3.2, 2.6),
+    bounded_below=True,
+    hard="A bowl covered in a regular egg-crate of about a hundred local minima: gradient methods stop in the "
+    "nearest one unless their steps are large enough to jump the ridges.",
+    reference=VLSE + "rastr.html",
+)
+def rastrigin(x, y):
+    return 20 + (x**2 - 10 * np.cos(2 * math.pi * x)) + (y**2 - 10 * np.cos(2 * math.pi * y))
+
+
+@test_function(
+    title="Ackley",
+    latex=r"f(x, y) = -20\exp\left(-0.2\sqrt{\tfrac{1}{2}(x^2 + y^2)}\right) "
+    r"- \exp\left(\tfrac{1}{2}(\cos 2\pi x + \cos 2\pi y)\right) + e + 20",
+    domain=((-5.0, 5.0), (-5.0, 5.0)),
+    minimizers=((0.0, 0.0),),
+    minimum=0.0,
+    start=(-3.3, 2.2),
+    bounded_below=True,
+    hard="A nearly flat outer region riddled with local minima around a sharp funnel: the gradient is "
+    "discontinuous at the minimum itself (a cone tip).",
+    notes="The square root has no derivative at the origin, where naive autodiff gives NaN. The radius is a "
+    "custom autograd primitive whose gradient there is 0, a valid subgradient; the function is unchanged "
+    "everywhere. The VLSE search box is [-32.768, 32.768]²; the plot shows the central part.",
+    reference=VLSE + "ackley.html",
+)
+def ackley(x, y):
+    return (
+        -20 * np.exp(-0.2 * radius(x, y) / math.sqrt(2))
+        - np.exp(0.5 * (np.cos(2 * math.pi * x) + np.cos(2 * math.pi * y)))
+        + math.e
+        + 20
+    )
+
+
+@test_function(
+    title="Lévi N.13",
+    latex=r"f(x, y) = \sin^2 3\pi x + (x - 1)^2\left(1 + \sin^2 3\pi y\right) + (y - 1)^2\left(1 + \sin^2 2\pi y\right)",
+    domain=((-4.0, 6.0), (-4.0, 6.0)),
+    minimizers=((1.0, 1.0),),
+    minimum=0.0,
+    start=(-3.0, -2.5),
+    bounded_below=True,
+    hard="A quadratic bowl modulated by sines: ridges in x every third of a unit hide the minimum behind many "
+    "local minima.",
+    notes="f(1, 1) evaluates to about 1e-31 rather than 0 because sin(3π) is not exactly 0 in floating point.",
+    reference=VLSE + "levy13.html",
+)
+def levi13(x, y):
+    return (
+        np.sin(3 * math.pi * x) ** 2
+        + (x - 1) ** 2 * (1 + np.sin(3 * math.pi * y) ** 2)
+        + (y - 1) ** 2 * (1 + np.sin(2 * math.pi * y) ** 2)
+    )
+
+
+@test_function(
+    title="McCormick",
+    latex=r"f(x, y) = \sin(x + y) + (x - y)^2 - 1.5x + 2.5y + 1",
+    domain=((-1.5, 4.0), (-3.0, 4.0)),
+    minimizers=((0.5 - math.pi / 3, -0.5 - math.pi / 3),),
+    minimum=-math.sqrt(3) / 2 - math.pi / 3,
+    start=(3.5, 3.5),
+    bounded_below=False,
+    hard="A tilted valley along y = x - 1 with a sine ripple.",
+    notes="The minimizer is exactly (1/2 - π/3, -1/2 - π/3) with value -√3/2 - π/3 ≈ -1.9132. The function is "
+    "unbounded below outside the box (along x = y it behaves like x), so the minimum is global only within "
+    "the VLSE domain [-1.5, 4] × [-3, 4], which is also the plotted one.",
+    reference=VLSE + "mccorm.html",
+)
+def mccormick(x, y):
+    return np.sin(x + y) + (x - y) ** 2 - 1.5 * x + 2.5 * y + 1
+
+
+@test_function(
+    title="Styblinski-Tang",
+    latex=r"f(x, y) = \tfrac{1}{2}\left(x^4 - 16x^2 + 5x + y^4 - 16y^2 + 5y\right)",
+    domain=((-5.0, 5.0), (-5.0, 5.0)),
+    minimizers=((-2.903534027771177, -2.903534027771177),),
+    minimum=-78.33233140754284,
+    start=(0.5, 4.5),
+    bounded_below=True,
+    hard="Four basins of nearly equal depth; only the one at (-2.90, -2.90) is global, and a start on the wrong "
+    "side of either axis ends in a local minimum.",
+    notes="VLSE rounds the minimum to -39.16599·d (-78.33198 for d = 2); the exact value is -78.3323314.",
+    reference=VLSE + "stybtang.html",
+)
+def styblinski_tang(x, y):
+    return 0.5 * (x**4 - 16 * x**2 + 5 * x + y**4 - 16 * y**2 + 5 * y)
+
+
+_THETA = math.pi / 6  # the narrow valley is turned 30° so that no coordinate axis lines up with it
+
+
+@test_function(
+    title="Ill-conditioned bowl",
+    latex=r"f(x, y) = \tfrac{1}{2}\left(u^2 + 100\,v^2\right),\quad "
+    r"u = x\cos 30^\circ + y\sin 30^\circ,\ v = -x\sin 30^\circ + y\cos 30^\circ",
+    domain=((-2.0, 2.0), (-2.0, 2.0)),
+    minimizers=((0.0, 0.0),),
+    minimum=0.0,
+    start=(-1.6, 0.4),
+    bounded_below=True,
+    hard="A quadratic with condition number 100, rotated 30°: a step size small enough for the steep direction "
+    "is a hundred times too small for the shallow one, and since the valley is not aligned with the axes, "
+    "per-coordinate scaling (Adagrad, RMSProp, Adam) cannot undo it.",
+    notes="Hessian eigenvalues 1 and 100. Plain gradient descent is stable only for lr < 2/100.",
+)
+def ill_conditioned(x, y):
+    u = x * math.cos(_THETA) + y * math.sin(_THETA)
+    v = -x * math.sin(_THETA) + y * math.cos(_THETA)
+    return 0.5 * (u**2 + 100 * v**2)
