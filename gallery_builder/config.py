@@ -1,0 +1,163 @@
+"""Sweep and site settings: built-in defaults, optionally overridden by a TOML file.
+
+The file is ``gallery.toml`` at the project root when present, or the one given with ``--config``. Every key is
+optional; the documented format is in ``docs/methodology.md`` and in ``gallery.example.toml``.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import engine, functions, optimizers
+from .errors import UserError, unknown_name
+
+DEFAULT_PATH = Path("gallery.toml")
+
+
+@dataclass(frozen=True)
+class Settings:
+    optimizers: tuple = field(default_factory=lambda: tuple(optimizers.CATALOGUE))
+    functions: tuple = field(default_factory=lambda: tuple(functions.CATALOGUE))
+    steps: int = 300
+    lr_points: int = 11
+    lr_decades_below: float = 2.0
+    lr_decades_above: float = 3.0
+    basin_grid: int = 41
+    tolerance: float = engine.TOLERANCE
+    hyperparameters: dict = field(default_factory=dict)  # optimizer name -> {hyperparameter: value}
+    starts: dict = field(default_factory=dict)  # function name -> (x, y)
+    title: str = "Optimizer Gallery"
+    description: str = ""
+
+    def hyper(self, name: str) -> dict:
+        return optimizers.get(name).hyperparameters(self.hyperparameters.get(name))
+
+    def start(self, name: str) -> tuple:
+        return self.starts.get(name, functions.get(name).start)
+
+
+class _Reader:
+    """Reads one TOML table, naming the file and key in every error."""
+
+    def __init__(self, path, table: dict, prefix: str):
+        self.path, self.table, self.prefix = path, table, prefix
+
+    def fail(self, key, expected, value):
+        return UserError(f"{self.path}: {self.prefix}{key}: expected {expected}, got {value!r}")
+
+    def known(self, allowed):
+        for key in self.table:
+            if key not in allowed:
+                raise UserError(f"{self.path}: unknown key {self.prefix}{key}; allowed: {', '.join(sorted(allowed))}")
+
+    def integer(self, key, low, high, default):
+        value = self.table.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise self.fail(key, f"a whole number from {low} to {high}", value)
+        return value
+
+    def number(self, key, low, high, default):
+        value = self.table.get(key, default)
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+        if not ok or not low <= value <= high:
+            raise self.fail(key, f"a number from {low:g} to {high:g}", value)
+        return float(value)
+
+    def text(self, key, default):
+        value = self.table.get(key, default)
+        if not isinstance(value, str) or len(value) > 2000:
+            raise self.fail(key, "a string of at most 2000 characters", value)
+        return value
+
+    def names(self, key, catalogue, kind):
+        value = self.table.get(key)
+        if value is None:
+            return tuple(catalogue)
+        if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+            raise self.fail(key, f"a non-empty list of {kind} names", value)
+        for name in value:
+            if name not in catalogue:
+                raise UserError(f"{self.path}: {self.prefix}{key}: {_unknown(kind, name, catalogue)}")
+        return tuple(dict.fromkeys(value))
+
+    def table_of(self, key):
+        value = self.table.get(key, {})
+        if not isinstance(value, dict):
+            raise self.fail(key, "a table", value)
+        return _Reader(self.path, value, f"{self.prefix}{key}.")
+
+
+def _unknown(kind, name, catalogue):
+    return str(unknown_name(kind, name, catalogue))
+
+
+def load(path: str | Path | None = None) -> Settings:
+    """Settings from ``path`` (or ``gallery.toml`` if it exists, else the defaults)."""
+    if path is None:
+        if not DEFAULT_PATH.exists():
+            return Settings()
+        path = DEFAULT_PATH
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UserError(f"{path}: config file not found") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise UserError(f"{path}: cannot read config: {error}") from None
+    except tomllib.TOMLDecodeError as error:
+        raise UserError(f"{path}: not valid TOML: {error}") from None
+    return parse(data, path)
+
+
+def parse(data: dict, path="config") -> Settings:
+    root = _Reader(path, data, "")
+    root.known({"sweep", "optimizers", "functions", "site"})
+    sweep = root.table_of("sweep")
+    sweep.known({"optimizers", "functions", "steps", "basin_grid", "tolerance", "learning_rates"})
+    rates = sweep.table_of("learning_rates")
+    rates.known({"points", "decades_below", "decades_above"})
+    site = root.table_of("site")
+    site.known({"title", "description"})
+
+    hyper = {}
+    tables = root.table_of("optimizers")
+    for name in tables.table:
+        if name not in optimizers.CATALOGUE:
+            raise UserError(f"{path}: optimizers.{name}: {_unknown('optimizer', name, optimizers.CATALOGUE)}")
+        overrides = tables.table_of(name).table
+        try:
+            optimizers.get(name).hyperparameters(overrides)
+        except UserError as error:
+            raise UserError(f"{path}: optimizers.{name}: {error}") from None
+        hyper[name] = dict(overrides)
+
+    starts = {}
+    tables = root.table_of("functions")
+    for name in tables.table:
+        if name not in functions.CATALOGUE:
+            raise UserError(f"{path}: functions.{name}: {_unknown('function', name, functions.CATALOGUE)}")
+        table = tables.table_of(name)
+        table.known({"start"})
+        if "start" in table.table:
+            try:
+                starts[name] = engine.check_start(functions.get(name), table.table["start"])
+            except UserError as error:
+                raise UserError(f"{path}: functions.{name}.start: {error}") from None
+
+    return Settings(
+        optimizers=sweep.names("optimizers", optimizers.CATALOGUE, "optimizer"),
+        functions=sweep.names("functions", functions.CATALOGUE, "function"),
+        steps=sweep.integer("steps", 1, 10_000, Settings.steps),
+        lr_points=rates.integer("points", 1, 41, Settings.lr_points),
+        lr_decades_below=rates.number("decades_below", 0, 8, Settings.lr_decades_below),
+        lr_decades_above=rates.number("decades_above", 0, 8, Settings.lr_decades_above),
+        basin_grid=sweep.integer("basin_grid", 2, 101, Settings.basin_grid),
+        tolerance=sweep.number("tolerance", 1e-15, 1.0, Settings.tolerance),
+        hyperparameters=hyper,
+        starts=starts,
+        title=site.text("title", Settings.title),
+        description=site.text("description", Settings.description),
+    )

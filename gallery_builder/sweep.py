@@ -1,0 +1,234 @@
+"""The sweep: every (optimizer, function) cell over a learning-rate grid and a grid of start points.
+
+For each cell: runs from the function's start at every learning rate of a log-spaced grid around the optimizer's
+default, the best learning rate by a documented criterion, and a basin map (a grid of starts at that learning
+rate). Cells are cached on disk under a hash of everything that can change their numbers, and computed in parallel.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import json
+import os
+import sys
+import types
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+import autograd
+import numpy as np
+
+from . import __version__, engine, functions, optimizers
+from .config import Settings
+from .engine import DIVERGED, ESCAPED, Runs
+
+CRITERION = {
+    "bounded": "Among the runs that neither diverged nor left the domain, the one with the smallest final gap "
+    "f(x_N) − f*, where every gap within the tolerance counts as equal; ties go to the run that first came "
+    "within the tolerance, then to the smaller learning rate.",
+    "unbounded": "For a function without a minimum, the run that leaves the domain (scaled ×10) first, since "
+    "escaping the saddle is the goal; runs that stay are ranked by their lowest final value, then by the smaller "
+    "learning rate. Diverged runs are excluded.",
+}
+
+
+def lr_grid(default: float, settings: Settings) -> np.ndarray:
+    exponents = np.linspace(-settings.lr_decades_below, settings.lr_decades_above, settings.lr_points)
+    return default * 10.0**exponents
+
+
+def choose_best(runs: Runs, fn, tolerance: float) -> int:
+    """Index of the best run by CRITERION, or -1 when no run qualifies."""
+    candidates = []
+    for i, status in enumerate(runs.status):
+        if fn.minimum is not None:
+            if status in (DIVERGED, ESCAPED):
+                continue
+            reached = runs.steps_to_tolerance[i]
+            key = (max(runs.gap[i], tolerance), reached if reached >= 0 else np.inf, i)
+        else:
+            if status == DIVERGED:
+                continue
+            key = (runs.stop_step[i] if status == ESCAPED else np.inf, runs.final_value[i], i)
+        candidates.append(key)
+    return int(min(candidates)[-1]) if candidates else -1
+
+
+@dataclass
+class Cell:
+    """One (optimizer, function) cell of the sweep."""
+
+    optimizer: str
+    function: str
+    hyperparameters: dict
+    start: tuple
+    lrs: np.ndarray
+    runs: Runs  # one run per learning rate, full paths
+    best: int  # index into lrs, -1 when every run diverged
+    basin_lr: float
+    basin_axes: tuple  # (xs, ys) of the start grid
+    basin: Runs  # one run per start (row-major over ys, xs); summaries only, no paths
+
+    @property
+    def chosen(self) -> int:
+        """The learning rate shown first: the best one, or the default when none qualifies."""
+        return self.best if self.best >= 0 else int(np.argmin(np.abs(np.log(self.lrs / self.hyperparameters["lr"]))))
+
+
+def compute_cell(opt_name: str, fn_name: str, settings: Settings) -> Cell:
+    opt, fn = optimizers.get(opt_name), functions.get(fn_name)
+    hyper = settings.hyper(opt_name)
+    start = settings.start(fn_name)
+    lrs = lr_grid(hyper["lr"], settings)
+    starts = np.repeat(np.array([start], float), len(lrs), axis=0)
+    runs = engine.run_batch(opt, fn, starts, settings.steps, {**hyper, "lr": lrs}, settings.tolerance)
+    best = choose_best(runs, fn, settings.tolerance)
+    basin_lr = float(lrs[best]) if best >= 0 else hyper["lr"]
+
+    (x0, x1), (y0, y1) = fn.domain
+    xs = np.linspace(x0, x1, settings.basin_grid)
+    ys = np.linspace(y0, y1, settings.basin_grid)
+    grid = np.stack(np.meshgrid(xs, ys), axis=-1).reshape(-1, 2)
+    basin = engine.run_batch(opt, fn, grid, settings.steps, {**hyper, "lr": basin_lr}, settings.tolerance)
+    empty = np.empty((len(grid), 0))
+    basin.points, basin.values, basin.grad_norms = empty[..., None], empty, empty
+    return Cell(opt_name, fn_name, hyper, tuple(start), lrs, runs, best, basin_lr, (xs, ys), basin)
+
+
+# --- Cache ------------------------------------------------------------------------------------------------------
+
+
+def _source_closure(obj, module, seen) -> list:
+    """Source of ``obj`` and of every function or class of ``module`` it refers to, transitively."""
+    obj = getattr(obj, "fun", obj)  # autograd primitives wrap the Python function
+    if id(obj) in seen:
+        return []
+    seen.add(id(obj))
+    parts = [inspect.getsource(obj)]
+    codes = [obj.__code__] if hasattr(obj, "__code__") else []
+    names = set()
+    while codes:
+        code = codes.pop()
+        names.update(code.co_names)
+        codes.extend(c for c in code.co_consts if isinstance(c, types.CodeType))
+    for name in sorted(names):
+        ref = getattr(module, name, None)
+        ref_fun = getattr(ref, "fun", ref)
+        if (inspect.isfunction(ref_fun) or inspect.isclass(ref_fun)) and ref_fun.__module__ == module.__name__:
+            parts += _source_closure(ref, module, seen)
+        elif isinstance(ref, (int, float, str, tuple)):
+            parts.append(f"{name}={ref!r}")
+    return parts
+
+
+def cell_key(opt_name: str, fn_name: str, settings: Settings) -> str:
+    """A hash of everything that can change a cell's numbers, and nothing else."""
+    opt, fn = optimizers.get(opt_name), functions.get(fn_name)
+    opt_module, fn_module = sys.modules[opt.factory.__module__], sys.modules[fn.formula.__module__]
+    payload = {
+        "optimizer": [opt_name, opt.uses_hessian, _source_closure(opt.factory, opt_module, set())],
+        "hyperparameters": settings.hyper(opt_name),
+        "function": [fn_name, _source_closure(fn.formula, fn_module, set()), fn.domain, fn.minimizers, fn.minimum],
+        "start": list(settings.start(fn_name)),
+        "settings": [settings.steps, settings.lr_points, settings.lr_decades_below, settings.lr_decades_above,
+                     settings.basin_grid, settings.tolerance],
+        "code": [inspect.getsource(engine), inspect.getsource(choose_best), inspect.getsource(compute_cell),
+                 inspect.getsource(functions.TestFunction)],
+        "versions": [__version__, np.__version__, getattr(autograd, "__version__", "?")],
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=repr).encode()).hexdigest()[:24]
+
+
+def _runs_arrays(runs: Runs, prefix: str) -> dict:
+    return {prefix + f.name: getattr(runs, f.name) for f in fields(Runs)}
+
+
+def _runs_from(data, prefix: str) -> Runs:
+    return Runs(**{f.name: data[prefix + f.name] for f in fields(Runs)})
+
+
+def save_cell(cell: Cell, path: Path) -> None:
+    meta = {"optimizer": cell.optimizer, "function": cell.function, "hyperparameters": cell.hyperparameters,
+            "start": cell.start, "best": cell.best, "basin_lr": cell.basin_lr}
+    arrays = {**_runs_arrays(cell.runs, "lr_"), **_runs_arrays(cell.basin, "basin_")}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + f".{os.getpid()}.part")
+    with open(partial, "wb") as handle:
+        np.savez(handle, meta=json.dumps(meta), lrs=cell.lrs, basin_xs=cell.basin_axes[0],
+                 basin_ys=cell.basin_axes[1], **arrays)
+    os.replace(partial, path)  # atomic: a reader never sees half a file
+
+
+def load_cell(path: Path) -> Cell:
+    with np.load(path) as data:
+        meta = json.loads(str(data["meta"]))
+        return Cell(meta["optimizer"], meta["function"], meta["hyperparameters"], tuple(meta["start"]),
+                    data["lrs"], _runs_from(data, "lr_"), meta["best"], meta["basin_lr"],
+                    (data["basin_xs"], data["basin_ys"]), _runs_from(data, "basin_"))
+
+
+def default_cache_dir() -> Path:
+    return Path(os.environ.get("GALLERY_CACHE", ".cache/gallery-builder"))
+
+
+# --- Running the sweep ------------------------------------------------------------------------------------------
+
+
+class Progress:
+    """A one-line progress bar on stderr, silent when stderr is not a terminal or when quiet."""
+
+    def __init__(self, total: int, label: str, quiet: bool = False):
+        self.total, self.label, self.done, self.cached = total, label, 0, 0
+        self.enabled = not quiet and sys.stderr.isatty()
+
+    def advance(self, cached: bool = False) -> None:
+        self.done += 1
+        self.cached += cached
+        if self.enabled:
+            filled = int(30 * self.done / max(self.total, 1))
+            sys.stderr.write(f"\r{self.label} [{'#' * filled}{'.' * (30 - filled)}] {self.done}/{self.total} "
+                             f"({self.cached} from cache)")
+            if self.done == self.total:
+                sys.stderr.write("\n")
+            sys.stderr.flush()
+
+
+@dataclass
+class SweepReport:
+    cells: dict  # (optimizer, function) -> Cell
+    computed: int
+    cached: int
+
+
+def _compute_and_save(opt_name, fn_name, settings, path):
+    save_cell(compute_cell(opt_name, fn_name, settings), path)
+    return path
+
+
+def run_sweep(settings: Settings, jobs: int | None = None, cache_dir: Path | None = None,
+              quiet: bool = False) -> SweepReport:
+    """Every cell of ``settings``, from the cache where its key is unchanged; the rest on ``jobs`` processes."""
+    cache_dir = Path(cache_dir or default_cache_dir())
+    pairs = [(o, f) for o in settings.optimizers for f in settings.functions]
+    paths = {pair: cache_dir / f"{pair[0]}--{pair[1]}--{cell_key(*pair, settings)}.npz" for pair in pairs}
+    missing = [pair for pair in pairs if not paths[pair].exists()]
+    progress = Progress(len(pairs), "sweep", quiet)
+    for _ in range(len(pairs) - len(missing)):
+        progress.advance(cached=True)
+
+    jobs = jobs or os.cpu_count() or 1
+    if jobs > 1 and len(missing) > 1:
+        with ProcessPoolExecutor(max_workers=min(jobs, len(missing))) as pool:
+            futures = [pool.submit(_compute_and_save, *pair, settings, paths[pair]) for pair in missing]
+            for future in as_completed(futures):
+                future.result()
+                progress.advance()
+    else:
+        for pair in missing:
+            _compute_and_save(*pair, settings, paths[pair])
+            progress.advance()
+
+    cells = {pair: load_cell(paths[pair]) for pair in pairs}
+    return SweepReport(cells, computed=len(missing), cached=len(pairs) - len(missing))
