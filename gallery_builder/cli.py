@@ -10,7 +10,8 @@ import json
 import math
 import sys
 
-from . import config, engine, functions, optimizers
+from . import build, config, engine, functions, optimizers
+from .sweep import run_sweep
 from .errors import UserError
 
 PROG = "gallery-builder"
@@ -59,6 +60,9 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("--quiet", action="store_true", help="no progress output")
         if name != "sweep":
             sub.add_argument("--docs", default="docs", help="the MkDocs docs_dir to write the gallery into")
+        if name == "build":
+            sub.add_argument("--site", action="store_true",
+                             help="then run mkdocs build --strict beside docs/ and swap the result into site/")
     return parser
 
 
@@ -117,13 +121,9 @@ def main(argv=None) -> int:
                 raise UserError(f"--jobs must be at least 1, got {args.jobs}")
             settings = config.load(args.config)
             if args.command == "sweep":
-                from .sweep import run_sweep
-
                 report = run_sweep(settings, jobs=args.jobs, quiet=args.quiet)
                 print(f"sweep: {len(report.cells)} cells, {report.computed} computed, {report.cached} from cache")
             else:
-                from . import build
-
                 build.command(args.command, settings, args)
         return 0
     except UserError as error:

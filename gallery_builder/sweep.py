@@ -100,7 +100,7 @@ def compute_cell(opt_name: str, fn_name: str, settings: Settings) -> Cell:
 # --- Cache ------------------------------------------------------------------------------------------------------
 
 
-def _source_closure(obj, module, seen) -> list:
+def source_closure(obj, module, seen) -> list:
     """Source of ``obj`` and of every function or class of ``module`` it refers to, transitively."""
     obj = getattr(obj, "fun", obj)  # autograd primitives wrap the Python function
     if id(obj) in seen:
@@ -117,7 +117,7 @@ def _source_closure(obj, module, seen) -> list:
         ref = getattr(module, name, None)
         ref_fun = getattr(ref, "fun", ref)
         if (inspect.isfunction(ref_fun) or inspect.isclass(ref_fun)) and ref_fun.__module__ == module.__name__:
-            parts += _source_closure(ref, module, seen)
+            parts += source_closure(ref, module, seen)
         elif isinstance(ref, (int, float, str, tuple)):
             parts.append(f"{name}={ref!r}")
     return parts
@@ -128,9 +128,9 @@ def cell_key(opt_name: str, fn_name: str, settings: Settings) -> str:
     opt, fn = optimizers.get(opt_name), functions.get(fn_name)
     opt_module, fn_module = sys.modules[opt.factory.__module__], sys.modules[fn.formula.__module__]
     payload = {
-        "optimizer": [opt_name, opt.uses_hessian, _source_closure(opt.factory, opt_module, set())],
+        "optimizer": [opt_name, opt.uses_hessian, source_closure(opt.factory, opt_module, set())],
         "hyperparameters": settings.hyper(opt_name),
-        "function": [fn_name, _source_closure(fn.formula, fn_module, set()), fn.domain, fn.minimizers, fn.minimum],
+        "function": [fn_name, source_closure(fn.formula, fn_module, set()), fn.domain, fn.minimizers, fn.minimum],
         "start": list(settings.start(fn_name)),
         "settings": [settings.steps, settings.lr_points, settings.lr_decades_below, settings.lr_decades_above,
                      settings.basin_grid, settings.tolerance],

@@ -1,0 +1,13 @@
+// Tell embedded figures when the reader switches between light and dark, so they restyle without reloading.
+(function () {
+  function post() {
+    var scheme = document.body.getAttribute("data-md-color-scheme") || "default";
+    document.querySelectorAll("iframe.og-embed").forEach(function (frame) {
+      if (frame.contentWindow) frame.contentWindow.postMessage({ type: "md-color-scheme", scheme: scheme }, "*");
+    });
+  }
+  new MutationObserver(post).observe(document.body, { attributes: true, attributeFilter: ["data-md-color-scheme"] });
+  document.addEventListener("load", function (event) {
+    if (event.target.classList && event.target.classList.contains("og-embed")) post();
+  }, true);
+})();

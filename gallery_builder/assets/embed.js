@@ -1,0 +1,150 @@
+// Draws one gallery figure from the JSON beside it, follows the parent page's light/dark palette and plays
+// step animations by slicing the full arrays (so the trail keeps every step). Shared by every embed.
+(function () {
+  "use strict";
+  var spec = JSON.parse(document.getElementById("figure-data").textContent);
+  var gd = document.getElementById("figure");
+  var THEMES = {
+    light: { paper: "#ffffff", font: "#1f2328", grid: "#e3e3e3", line: "#9a9a9a", panel: "#f4f4f4" },
+    dark: { paper: "#1e2129", font: "#e2e4e9", grid: "#3a3f4b", line: "#6b7280", panel: "#2b2f3a" },
+  };
+  var TYPES = { f4: Float32Array, f8: Float64Array, i2: Int16Array, u1: Uint8Array };
+
+  function decode(value) {
+    if (!value || typeof value.bdata !== "string") return value;
+    var raw = atob(value.bdata);
+    var bytes = new Uint8Array(raw.length);
+    for (var i = 0; i < raw.length; i++) bytes[i] = raw.charCodeAt(i);
+    return new TYPES[value.dtype](bytes.buffer);
+  }
+
+  function parentScheme() {
+    try {
+      var body = window.parent.document.body;
+      return body && body.getAttribute("data-md-color-scheme") === "slate" ? "dark" : "light";
+    } catch (error) {
+      return null; // a cross-origin parent: wait for its message
+    }
+  }
+
+  function themeUpdate(name) {
+    var t = THEMES[name];
+    var update = { paper_bgcolor: t.paper, plot_bgcolor: t.paper, "font.color": t.font, "legend.bgcolor": "rgba(0,0,0,0)" };
+    Object.keys(spec.layout).forEach(function (key) {
+      if (/^[xy]axis\d*$/.test(key)) {
+        update[key + ".gridcolor"] = t.grid;
+        update[key + ".zerolinecolor"] = t.line;
+        update[key + ".linecolor"] = t.line;
+      }
+      if (/^scene\d*$/.test(key)) {
+        ["xaxis", "yaxis", "zaxis"].forEach(function (axis) {
+          update[key + "." + axis + ".gridcolor"] = t.grid;
+          update[key + "." + axis + ".backgroundcolor"] = t.panel;
+        });
+      }
+    });
+    (spec.layout.sliders || []).forEach(function (_, i) {
+      update["sliders[" + i + "].bgcolor"] = t.panel;
+      update["sliders[" + i + "].bordercolor"] = t.line;
+    });
+    (spec.layout.updatemenus || []).forEach(function (_, i) {
+      update["updatemenus[" + i + "].bgcolor"] = t.panel;
+      update["updatemenus[" + i + "].bordercolor"] = t.line;
+    });
+    return update;
+  }
+
+  var theme = parentScheme() || "light";
+
+  function setTheme(name) {
+    if (name === theme || !THEMES[name]) return;
+    theme = name;
+    document.documentElement.dataset.theme = name;
+    Plotly.relayout(gd, themeUpdate(name));
+  }
+
+  // Plotly's nested-key syntax only works through relayout, so the first theme is applied the same way.
+  var config = { responsive: true, displaylogo: false, showSendToCloud: false, showEditInChartStudio: false,
+                 modeBarButtonsToRemove: ["sendDataToCloud", "lasso2d", "select2d"] };
+  document.documentElement.dataset.theme = theme;
+  Plotly.newPlot(gd, spec.data, spec.layout, config).then(function () {
+    return Plotly.relayout(gd, themeUpdate(theme));
+  }).then(function () {
+    gd.dataset.ready = "true";
+  });
+
+  window.addEventListener("message", function (event) {
+    if (event.data && event.data.type === "md-color-scheme") setTheme(event.data.scheme === "slate" ? "dark" : "light");
+  });
+  try {
+    var body = window.parent.document.body;
+    if (body && window.parent !== window) {
+      new window.parent.MutationObserver(function () { setTheme(parentScheme()); })
+        .observe(body, { attributes: true, attributeFilter: ["data-md-color-scheme"] });
+    }
+  } catch (error) { /* cross-origin parent: messages only */ }
+
+  if (!spec.animate) return;
+
+  var animated = spec.animate.traces;
+  var full = {};
+  animated.forEach(function (i) { full[i] = { x: decode(spec.data[i].x), y: decode(spec.data[i].y) }; });
+  var sliderIndex = (spec.layout.sliders || []).findIndex(function (s) { return s.name === spec.animate.slider; });
+  var marks = spec.layout.sliders[sliderIndex].steps.map(function (s) { return +s.value; });
+  var position = marks.length - 1;
+  var timer = null;
+
+  function count(trace, step) {
+    // Runs are stored one point per step, except series plotted against step numbers (x holds the steps).
+    var f = full[trace];
+    if (spec.data[trace].xaxis === "x2") {
+      var n = 0;
+      while (n < f.x.length && f.x[n] <= step) n++;
+      return n;
+    }
+    return Math.min(step + 1, f.x.length);
+  }
+
+  function show(index) {
+    position = index;
+    var step = marks[index];
+    var xs = [], ys = [];
+    animated.forEach(function (i) {
+      var n = count(i, step);
+      xs.push(full[i].x.subarray(0, n));
+      ys.push(full[i].y.subarray(0, n));
+    });
+    gd.dataset.step = String(step);
+    return Plotly.restyle(gd, { x: xs, y: ys }, animated);
+  }
+
+  function stop() {
+    if (timer !== null) clearInterval(timer);
+    timer = null;
+    gd.dataset.playing = "false";
+  }
+
+  function play() {
+    stop();
+    if (position >= marks.length - 1) position = -1;
+    gd.dataset.playing = "true";
+    timer = setInterval(function () {
+      if (position >= marks.length - 1) return stop();
+      var next = position + 1;
+      show(next);
+      var update = {};
+      update["sliders[" + sliderIndex + "].active"] = next;
+      Plotly.relayout(gd, update);
+    }, 90);
+  }
+
+  gd.on("plotly_sliderchange", function (event) {
+    if (event.slider.name !== spec.animate.slider || event.interaction === false) return;
+    stop();
+    show(marks.indexOf(+event.step.value));
+  });
+  gd.on("plotly_buttonclicked", function (event) {
+    if (event.button.name === "play") play();
+    if (event.button.name === "pause") stop();
+  });
+})();

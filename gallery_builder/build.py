@@ -1,0 +1,234 @@
+"""The build: sweep, figures, embeds and pages into ``docs/gallery``, atomically; optionally the MkDocs site too.
+
+Everything is written into a staging folder beside ``docs/`` and swapped in only once complete, so a failed or
+interrupted build leaves the previous gallery (and site) untouched. Files whose inputs did not change (by the keys
+in ``manifest.json``) or whose bytes did not change are hard-linked from the previous gallery instead of being
+rewritten, so ``mkdocs serve`` sees only what really changed.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import hashlib
+import inspect
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from importlib import resources
+from pathlib import Path
+
+from . import embeds, figures, functions, optimizers, pages, thumbnails
+from .errors import UserError
+from .sweep import Progress, cell_key, run_sweep
+
+MANIFEST = "manifest.json"
+KEEP = ("benchmarks.md",)  # written by scripts/bench.py, carried over from build to build
+MATHJAX = "tex-svg-full.js"
+
+
+def use_directory_urls(docs_dir: Path) -> bool:
+    """The setting in force in the mkdocs.yml beside docs_dir (MkDocs' default is True)."""
+    import yaml
+
+    config = docs_dir.parent / "mkdocs.yml"
+    if not config.exists():
+        return True
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    Loader.add_multi_constructor("", lambda loader, suffix, node: None)  # ignore !!python/name and !ENV tags
+    try:
+        data = yaml.load(config.read_text(encoding="utf-8"), Loader=Loader) or {}
+    except yaml.YAMLError as error:
+        raise UserError(f"{config}: not valid YAML: {error}".splitlines()[0]) from None
+    return bool(data.get("use_directory_urls", True))
+
+
+def _code_hash(*objects) -> str:
+    text = "".join(inspect.getsource(o) for o in objects)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _mathjax_bytes() -> bytes:
+    return resources.files("mathjax").joinpath(f"static/mathjax/es5/{MATHJAX}").read_bytes()
+
+
+class Staging:
+    """Files of the new gallery, reusing the previous gallery's files where inputs or bytes are unchanged."""
+
+    def __init__(self, root: Path, previous: Path):
+        self.root, self.previous = root, previous
+        try:
+            self.old_manifest = json.loads((previous / MANIFEST).read_text())
+        except (OSError, ValueError):
+            self.old_manifest = {}
+        self.manifest, self.written, self.reused = {}, 0, 0
+
+    def _link(self, rel: str) -> bool:
+        old, new = self.previous / rel, self.root / rel
+        if not old.is_file():
+            return False
+        new.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(old, new)
+        except OSError:
+            shutil.copy2(old, new)
+        self.reused += 1
+        return True
+
+    def unchanged(self, rel: str, key: str) -> bool:
+        """True (and the old file carried over) when ``rel`` was built from the same inputs last time."""
+        self.manifest[rel] = key
+        return self.old_manifest.get(rel) == key and self._link(rel)
+
+    def write(self, rel: str, content, key: str | None = None) -> None:
+        data = content.encode("utf-8") if isinstance(content, str) else content
+        if key is not None:
+            self.manifest[rel] = key
+        old = self.previous / rel
+        if old.is_file() and old.stat().st_size == len(data) and old.read_bytes() == data and self._link(rel):
+            return
+        path = self.root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        self.written += 1
+
+
+def _exchange(a: Path, b: Path) -> None:
+    """Swap two paths atomically where the kernel can (renameat2 RENAME_EXCHANGE), else by two renames."""
+    libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+    renameat2 = getattr(libc, "renameat2", None)
+    if renameat2 is not None and renameat2(-100, os.fsencode(a), -100, os.fsencode(b), 2) == 0:
+        return
+    aside = b.with_name(b.name + ".old-swap")
+    os.rename(b, aside)
+    os.rename(a, b)
+    os.rename(aside, a)
+
+
+def swap_in(staging: Path, target: Path) -> None:
+    """Make ``staging`` the new ``target``; the old one is deleted."""
+    if target.exists():
+        _exchange(staging, target)
+        shutil.rmtree(staging)
+    else:
+        os.rename(staging, target)
+
+
+def _staging_dir(target: Path) -> Path:
+    path = target.parent / f".gallery-tmp-{target.name}-{os.getpid()}"
+    shutil.rmtree(path, ignore_errors=True)
+    return path
+
+
+def build_gallery(settings, docs_dir: Path, jobs=None, quiet=False, cache_dir=None) -> dict:
+    """Write the whole gallery under ``docs_dir/gallery``; returns counts for the report line."""
+    docs_dir = Path(docs_dir)
+    if not docs_dir.is_dir():
+        raise UserError(f"docs folder not found: {docs_dir}")
+    started = time.perf_counter()
+    report = run_sweep(settings, jobs=jobs, cache_dir=cache_dir, quiet=quiet)
+    target = docs_dir / pages.GALLERY
+    staging_root = _staging_dir(target)
+    try:
+        staging = Staging(staging_root, target)
+        _write_everything(staging, settings, report.cells, docs_dir, quiet)
+        staging.write(MANIFEST, json.dumps(staging.manifest, indent=0, sort_keys=True) + "\n")
+        swap_in(staging_root, target)
+    except BaseException:
+        shutil.rmtree(staging_root, ignore_errors=True)
+        raise
+    return {"cells": len(report.cells), "computed": report.computed, "written": staging.written,
+            "reused": staging.reused, "seconds": time.perf_counter() - started}
+
+
+def _write_everything(staging: Staging, settings, cells: dict, docs_dir: Path, quiet: bool) -> None:
+    g = pages.GALLERY
+    for name, data in embeds.asset_sources().items():
+        staging.write(f"assets/{name}", data)
+    staging.write(f"assets/mathjax/{MATHJAX}", _mathjax_bytes())
+    for rel in KEEP:
+        if (staging.previous / rel).is_file():
+            staging.write(rel, (staging.previous / rel).read_bytes())
+
+    code = _code_hash(figures, embeds, thumbnails)
+    site = pages.Site(use_directory_urls(docs_dir))
+    names_o, names_f = settings.optimizers, settings.functions
+    keys = {pair: cell_key(*pair, settings) for pair in cells}
+    progress = Progress(len(cells) + len(names_f), "figures", quiet)
+
+    def rel(path: str) -> str:  # Site paths start with the gallery folder; staging is rooted at it
+        return path[len(g) + 1:]
+
+    def embed(path: str, key: str, make, title: str) -> None:
+        if not staging.unchanged(rel(path), key):
+            staging.write(rel(path), embeds.html(make(), title, embeds.relative(f"{g}/assets", f"{g}/embeds")))
+
+    for (o, f), cell in cells.items():
+        fn = functions.get(f)
+        key = f"{keys[(o, f)]}-{code}"
+        opt_title = optimizers.get(o).title
+        embed(site.embed("pair", o, f), key, lambda: figures.pair(cell), f"{opt_title} on {fn.title}")
+        embed(site.embed("pair3d", o, f), key, lambda: figures.surface(fn, cell), f"{opt_title} on {fn.title} (3-D)")
+        embed(site.embed("basins", o, f), key, lambda: figures.basins(cell), f"{opt_title} basins on {fn.title}")
+        if not staging.unchanged(rel(site.data("pair", o, f)), key):
+            staging.write(rel(site.data("pair", o, f)), embeds.data_json(embeds.pair_data(cell, settings)))
+        if not staging.unchanged(rel(site.thumbnail("pair", o, f)), key):
+            i = cell.chosen
+            points = cell.runs.points[i, : int(cell.runs.last[i]) + 1]
+            staging.write(rel(site.thumbnail("pair", o, f)),
+                          thumbnails.thumbnail(fn, points, figures.style(o)["color"]))
+        progress.advance()
+
+    for f in names_f:
+        fn = functions.get(f)
+        row = [cells[(o, f)] for o in names_o]
+        key = hashlib.sha256("".join(keys[(o, f)] for o in names_o).encode()).hexdigest()[:24] + f"-{code}"
+        embed(site.embed("race", f), key, lambda: figures.race(row, fn), f"Every optimizer on {fn.title}")
+        embed(site.embed("sensitivity", f), key, lambda: figures.sensitivity(row, fn),
+              f"Learning-rate sensitivity on {fn.title}")
+        embed(site.embed("surface", f), key, lambda: figures.surface(fn), f"{fn.title} surface")
+        if not staging.unchanged(rel(site.data("race", f)), key):
+            staging.write(rel(site.data("race", f)), embeds.data_json(embeds.race_data(row, settings)))
+        if not staging.unchanged(rel(site.thumbnail("function", f)), key):
+            staging.write(rel(site.thumbnail("function", f)), thumbnails.thumbnail(fn))
+        progress.advance()
+
+    for path, text in pages.Renderer(settings, cells, site, docs_dir).pages().items():
+        staging.write(rel(path), text)
+
+
+def build_site(project: Path, quiet: bool) -> None:
+    """``mkdocs build --strict`` into a staging folder, swapped into ``site/`` only when it succeeds."""
+    target = project / "site"
+    staging = _staging_dir(target)
+    command = [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(staging)]
+    if quiet:
+        command.append("--quiet")
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "DISABLE_MKDOCS_2_WARNING": "true"}
+    result = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True)
+    if result.returncode != 0:
+        shutil.rmtree(staging, ignore_errors=True)
+        problems = [line for line in result.stderr.splitlines() if "WARNING" in line or "ERROR" in line]
+        raise UserError(f"mkdocs build --strict failed: {(problems or result.stderr.splitlines() or ['?'])[0]}")
+    swap_in(staging, target)
+
+
+def command(name: str, settings, args) -> None:
+    docs_dir = Path(args.docs)
+    if name == "build":
+        counts = build_gallery(settings, docs_dir, jobs=args.jobs, quiet=args.quiet)
+        print(f"gallery: {counts['cells']} cells ({counts['computed']} computed), {counts['written']} files written, "
+              f"{counts['reused']} unchanged, {counts['seconds']:.1f} s")
+        if args.site:
+            build_site(docs_dir.resolve().parent, args.quiet)
+            print(f"site: {docs_dir.resolve().parent / 'site'}")
+    else:
+        from .watch import watch
+
+        watch(args, docs_dir)

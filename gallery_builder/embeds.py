@@ -1,0 +1,100 @@
+"""Standalone HTML embeds: one file per figure, loading one shared local plotly.js and ``embed.js`` by relative path.
+
+The output is deterministic: a fixed element id, no timestamps, compact JSON with sorted-free but fixed key order.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from html import escape
+from importlib import resources
+from pathlib import Path
+
+import plotly
+from plotly.offline import get_plotlyjs_version
+
+from .engine import STATUSES, describe
+
+PLOTLY_JS = f"plotly-{get_plotlyjs_version()}.min.js"
+ASSET_FILES = (PLOTLY_JS, "embed.js")
+
+_PAGE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<style>html,body{{margin:0;height:100%;overflow:hidden;background:#fff}}html[data-theme=dark],html[data-theme=dark] body{{background:#1e2129}}#figure{{width:100%;height:100%}}</style>
+</head>
+<body>
+<div id="figure" role="img" aria-label="{title}"></div>
+<script src="{assets}/{plotly}"></script>
+<script type="application/json" id="figure-data">{data}</script>
+<script src="{assets}/embed.js"></script>
+</body>
+</html>
+"""
+
+
+def asset_sources() -> dict:
+    """The shared assets' bytes by file name: plotly.js from the installed plotly package, and our embed.js."""
+    plotly_js = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+    embed_js = resources.files("gallery_builder").joinpath("assets/embed.js")
+    return {PLOTLY_JS: plotly_js.read_bytes(), "embed.js": embed_js.read_bytes()}
+
+
+def figure_json(figure: dict) -> str:
+    # "</" would end the <script> element early; JSON allows the escaped form.
+    return json.dumps(figure, separators=(",", ":"), ensure_ascii=False, allow_nan=False).replace("</", "<\\/")
+
+
+def html(figure: dict, title: str, assets: str) -> str:
+    """A standalone page for ``figure``; ``assets`` is the relative URL of the shared assets folder."""
+    return _PAGE.format(title=escape(title), assets=assets, plotly=PLOTLY_JS, data=figure_json(figure))
+
+
+def relative(target: str, start_dir: str) -> str:
+    """A relative URL from the folder ``start_dir`` to ``target`` (both relative to one root, '/'-separated)."""
+    return Path(os.path.relpath(target, start_dir or ".")).as_posix()
+
+
+def _rounded(values) -> list:
+    """Floats at 10 significant digits: exact enough to reproduce a figure, a third of the size of repr."""
+    return [float(f"{v:.10g}") for v in values]
+
+
+def _run_record(cell, i: int) -> dict:
+    runs = cell.runs
+    last = int(runs.last[i])
+    rows = [_rounded((k, *runs.points[i, k], runs.values[i, k])) for k in range(last + 1)]
+    gap = float(runs.gap[i])
+    return {"lr": float(cell.lrs[i]), "status": STATUSES[int(runs.status[i])],
+            "description": describe(int(runs.status[i]), int(runs.stop_step[i]), runs.points.shape[1] - 1),
+            "stop_step": int(runs.stop_step[i]), "steps_to_tolerance": int(runs.steps_to_tolerance[i]),
+            "final_gap": None if gap != gap else gap, "columns": ["step", "x", "y", "f"], "rows": rows}
+
+
+def _settings_record(settings) -> dict:
+    return {"steps": settings.steps, "tolerance": settings.tolerance, "lr_points": settings.lr_points,
+            "lr_decades_below": settings.lr_decades_below, "lr_decades_above": settings.lr_decades_above}
+
+
+def pair_data(cell, settings) -> dict:
+    """Every run a pair figure shows, with the settings that made them."""
+    return {"optimizer": cell.optimizer, "function": cell.function, "hyperparameters": cell.hyperparameters,
+            "start": list(cell.start), "settings": _settings_record(settings),
+            "best_lr": float(cell.lrs[cell.best]) if cell.best >= 0 else None,
+            "reproduce": f"gallery-builder run --optimizer {cell.optimizer} --function {cell.function} "
+                         f"--start {cell.start[0]!r} {cell.start[1]!r} --steps {settings.steps} --set lr=LR",
+            "runs": [_run_record(cell, i) for i in range(len(cell.lrs))]}
+
+
+def race_data(cells: list, settings) -> dict:
+    return {"function": cells[0].function, "start": list(cells[0].start), "settings": _settings_record(settings),
+            "runs": [{"optimizer": c.optimizer, "hyperparameters": {**c.hyperparameters, "lr": float(c.lrs[c.chosen])},
+                      **_run_record(c, c.chosen)} for c in cells]}
+
+
+def data_json(record: dict) -> str:
+    return json.dumps(record, separators=(",", ":"), allow_nan=False) + "\n"

@@ -1,0 +1,357 @@
+"""Plotly figures as plain dicts, built from the sweep's arrays.
+
+Numeric arrays go out as Plotly typed-array specs (``{"dtype", "bdata"}``, base64 little-endian), never as decimal
+lists, and never with NaN or infinity: a stopped run is cut at its last finite point. Animation is described by an
+``animate`` entry (which traces grow with the step slider) that the shared ``embed.js`` plays by slicing the full
+arrays, so the trail keeps every step while the slider has only tens of positions.
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+
+import numpy as np
+
+from . import functions, optimizers
+from .engine import DIVERGED, ESCAPED, STALLED, describe
+from .sweep import Cell
+
+# Colour-blind-safe colours (Okabe-Ito, then Paul Tol's muted set), one per optimizer in catalogue order.
+PALETTE = ("#E69F00", "#56B4E9", "#009E73", "#D55E00", "#0072B2", "#CC79A7", "#F0E442", "#332288", "#44AA99",
+           "#117733", "#999933", "#CC6677", "#882255", "#AA4499", "#999999")
+DASHES = ("solid", "dash", "dot")
+CATEGORY_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#F0E442")
+OUTCOME_COLOURS = {"elsewhere": "#BBBBBB", "stalled": "#777777", "diverged": "#D55E00", "escaped": "#332288"}
+FRAMES = 40  # positions of the step slider
+CONTOUR_GRID = 80
+SURFACE_GRID = 48
+
+
+def typed(values, dtype: str = "f4") -> dict:
+    """A Plotly typed-array spec; refuses non-finite values so that none reaches a figure.
+
+    Floats go out as float32 unless some value is beyond float32's range (a run on its way to divergence).
+    """
+    values = np.asarray(values)
+    if dtype == "f4":
+        if not np.isfinite(values).all():
+            raise ValueError("non-finite value in figure data")
+        if np.abs(values).max(initial=0) > 1e38:
+            dtype = "f8"
+    array = np.ascontiguousarray(values, dtype={"f4": "<f4", "f8": "<f8", "u1": "u1", "i2": "<i2"}[dtype])
+    spec = {"dtype": dtype, "bdata": base64.b64encode(array.tobytes()).decode("ascii")}
+    if array.ndim == 2:
+        spec["shape"] = f"{array.shape[0]}, {array.shape[1]}"
+    return spec
+
+
+def style(name: str) -> dict:
+    index = list(optimizers.CATALOGUE).index(name) if name in optimizers.CATALOGUE else 0
+    return {"color": PALETTE[index % len(PALETTE)], "dash": DASHES[(index // len(PALETTE)) % len(DASHES)]}
+
+
+def fmt(value: float) -> str:
+    return f"{value:.3g}"
+
+
+def _mesh(fn, n: int):
+    (x0, x1), (y0, y1) = fn.domain
+    xs, ys = np.linspace(x0, x1, n), np.linspace(y0, y1, n)
+    return xs, ys, fn.values(np.stack(np.meshgrid(xs, ys), axis=-1))
+
+
+def value_scale(fn):
+    """How figures colour and lift f: log-spaced when f spans more than three decades over the domain."""
+    _, _, z = _mesh(fn, CONTOUR_GRID)
+    low, high = float(z.min()), float(z.max())
+    shift = float(np.percentile(z - low, 5)) or (high - low) * 1e-6 or 1.0
+    if (high - low) / shift > 1e3:
+        return (lambda v: np.log10(np.maximum(v - low, 0) + shift)), f"log₁₀(f − {fmt(low)} + {fmt(shift)})"
+    return (lambda v: v), "f"
+
+
+def landscape(fn, n: int = CONTOUR_GRID):
+    """Grid axes, the transformed values on the grid, and the label of the transform."""
+    xs, ys, z = _mesh(fn, n)
+    transform, label = value_scale(fn)
+    return xs, ys, transform(z), label
+
+
+def _contour(fn, showscale=False):
+    xs, ys, z, label = landscape(fn)
+    return {"type": "contour", "x": typed(xs), "y": typed(ys), "z": typed(z), "colorscale": "Viridis",
+            "ncontours": 30, "contours": {"coloring": "heatmap", "showlines": True}, "line": {"width": 0.5},
+            "showscale": showscale, "colorbar": {"title": {"text": label}}, "name": label,
+            "hovertemplate": "x=%{x:.3g}, y=%{y:.3g}<br>" + label + "=%{z:.3g}<extra></extra>"}
+
+
+def _markers(fn, start) -> list:
+    traces = [{"type": "scatter", "x": [start[0]], "y": [start[1]], "mode": "markers", "name": "start",
+               "marker": {"symbol": "circle", "size": 10, "color": "#FFFFFF", "line": {"width": 2, "color": "#000000"}},
+               "hovertemplate": "start (%{x:.4g}, %{y:.4g})<extra></extra>"}]
+    if fn.minimizers:
+        points = np.asarray(fn.minimizers)
+        traces.append({"type": "scatter", "x": typed(points[:, 0]), "y": typed(points[:, 1]), "mode": "markers",
+                       "name": "global minimum", "marker": {"symbol": "star", "size": 14, "color": "#FFFFFF",
+                                                            "line": {"width": 1.5, "color": "#000000"}},
+                       "hovertemplate": "global minimum (%{x:.6g}, %{y:.6g})<extra></extra>"})
+    return traces
+
+
+def _path(cell: Cell, i: int):
+    """The finite part of run ``i``: (points, values)."""
+    last = int(cell.runs.last[i])
+    return cell.runs.points[i, : last + 1], cell.runs.values[i, : last + 1]
+
+
+def _end_marker(cell: Cell, i: int, colour: str, visible=True, xaxis="x", yaxis="y") -> dict:
+    points, _ = _path(cell, i)
+    status = int(cell.runs.status[i])
+    symbol = {DIVERGED: "x", ESCAPED: "triangle-up", STALLED: "square"}.get(status, "diamond")
+    text = describe(status, int(cell.runs.stop_step[i]), cell.runs.points.shape[1] - 1)
+    return {"type": "scatter", "x": [float(points[-1, 0])], "y": [float(points[-1, 1])], "mode": "markers",
+            "name": "end", "showlegend": False, "visible": visible, "xaxis": xaxis, "yaxis": yaxis,
+            "marker": {"symbol": symbol, "size": 12, "color": colour, "line": {"width": 1.5, "color": "#000000"}},
+            "hovertemplate": f"{text}<br>(%{{x:.4g}}, %{{y:.4g}})<extra></extra>"}
+
+
+def _steps_slider(steps: int, name: str = "step", y: float = -0.14) -> dict:
+    marks = sorted({round(steps * k / (FRAMES - 1)) for k in range(FRAMES)})
+    return {"name": name, "active": len(marks) - 1, "y": y, "len": 0.9, "x": 0.05, "pad": {"t": 0},
+            "currentvalue": {"prefix": "step "},
+            "steps": [{"label": str(m), "method": "skip", "args": [], "value": str(m)} for m in marks]}
+
+
+def _play_buttons(y: float = -0.14) -> dict:
+    return {"type": "buttons", "direction": "left", "showactive": False, "x": 0.0, "y": y, "xanchor": "right",
+            "yanchor": "top", "pad": {"t": 0, "r": 8},
+            "buttons": [{"label": "▶", "method": "skip", "args": [], "name": "play"},
+                        {"label": "❚❚", "method": "skip", "args": [], "name": "pause"}]}
+
+
+def _axes(fn) -> dict:
+    (x0, x1), (y0, y1) = fn.domain
+    return {"xaxis": {"range": [x0, x1], "title": {"text": "x"}, "domain": [0, 0.6]},
+            "yaxis": {"range": [y0, y1], "title": {"text": "y"}}}
+
+
+def pair(cell: Cell) -> dict:
+    """One optimizer on one function: contour with the run at every swept learning rate (slider), and the gap."""
+    fn, opt = functions.get(cell.function), optimizers.get(cell.optimizer)
+    colour = style(opt.name)["color"]
+    chosen, n_lr = cell.chosen, len(cell.lrs)
+    bounded = fn.minimum is not None
+    data = [_contour(fn), *_markers(fn, cell.start)]
+    fixed = len(data)
+    groups, animated = [], []
+    for i, lr in enumerate(cell.lrs):
+        points, values = _path(cell, i)
+        visible = i == chosen
+        steps = np.arange(len(values))
+        label = f"lr = {fmt(lr)}"
+        first = len(data)
+        data.append({"type": "scatter", "x": typed(points[:, 0]), "y": typed(points[:, 1]), "mode": "lines+markers",
+                     "name": label, "visible": visible, "showlegend": False,
+                     "line": {"color": colour, "width": 2}, "marker": {"size": 4, "color": colour},
+                     "hovertemplate": "step %{pointNumber}<br>(%{x:.5g}, %{y:.5g})<extra>" + label + "</extra>"})
+        data.append(_end_marker(cell, i, colour, visible))
+        if bounded:
+            gap = values - fn.minimum
+            keep = gap > 0  # a log axis cannot show a zero gap; those steps are left out, not altered
+            series_x, series_y, what = steps[keep], gap[keep], "f − f*"
+        else:
+            series_x, series_y, what = steps, values, "f"
+        data.append({"type": "scatter", "x": typed(series_x, "i2"), "y": typed(series_y), "mode": "lines",
+                     "name": what, "visible": visible, "showlegend": False, "xaxis": "x2", "yaxis": "y2",
+                     "line": {"color": colour, "width": 2},
+                     "hovertemplate": "step %{x}<br>" + what + " = %{y:.3g}<extra>" + label + "</extra>"})
+        groups.append([first, first + 1, first + 2])
+        animated += [first, first + 2]
+
+    def title(i):
+        status = describe(int(cell.runs.status[i]), int(cell.runs.stop_step[i]), cell.runs.points.shape[1] - 1)
+        best = " (best)" if i == cell.best else ""
+        return f"{opt.title} on {fn.title}: lr = {fmt(cell.lrs[i])}{best}, {status}"
+
+    lr_steps = []
+    for i, lr in enumerate(cell.lrs):
+        visible = [True] * fixed + [False] * (len(data) - fixed)
+        for index in groups[i]:
+            visible[index] = True
+        lr_steps.append({"label": fmt(lr) + ("★" if i == cell.best else ""), "method": "update",
+                         "args": [{"visible": visible}, {"title.text": title(i)}]})
+    layout = {
+        "title": {"text": title(chosen), "x": 0.01, "font": {"size": 14}},
+        **_axes(fn),
+        "xaxis2": {"domain": [0.7, 1.0], "title": {"text": "step"}, "anchor": "y2"},
+        "yaxis2": {"type": "log" if bounded else "linear", "title": {"text": "f − f*" if bounded else "f"},
+                   "anchor": "x2", "exponentformat": "power"},
+        "margin": {"l": 50, "r": 20, "t": 40, "b": 150},
+        "showlegend": False,
+        "sliders": [
+            {"name": "lr", "active": chosen, "y": -0.32, "len": 0.9, "x": 0.05, "pad": {"t": 0},
+             "currentvalue": {"prefix": "learning rate "}, "steps": lr_steps},
+            _steps_slider(cell.runs.points.shape[1] - 1),
+        ],
+        "updatemenus": [_play_buttons()],
+    }
+    return {"data": data, "layout": layout, "animate": {"traces": animated, "slider": "step"}}
+
+
+def race(cells: list, fn) -> dict:
+    """Every optimizer on one function at its chosen learning rate, animated together."""
+    data = [_contour(fn), *_markers(fn, cells[0].start)]
+    animated = []
+    for cell in cells:
+        opt = optimizers.get(cell.optimizer)
+        i = cell.chosen
+        points, _ = _path(cell, i)
+        look = style(opt.name)
+        label = f"{opt.title} (lr {fmt(cell.lrs[i])})"
+        animated.append(len(data))
+        data.append({"type": "scatter", "x": typed(points[:, 0]), "y": typed(points[:, 1]), "mode": "lines+markers",
+                     "name": label, "legendgroup": opt.name, "line": {"color": look["color"], "dash": look["dash"],
+                                                                     "width": 2},
+                     "marker": {"size": 3, "color": look["color"]},
+                     "hovertemplate": "step %{pointNumber}<br>(%{x:.4g}, %{y:.4g})<extra>" + opt.title + "</extra>"})
+        end = _end_marker(cell, i, look["color"])
+        end["legendgroup"] = opt.name
+        data.append(end)
+    layout = {"title": {"text": f"{fn.title}: every optimizer at its best learning rate", "x": 0.01,
+                        "font": {"size": 14}},
+              **_axes(fn), "margin": {"l": 50, "r": 10, "t": 40, "b": 90},
+              "legend": {"x": 0.63, "y": 1.0, "font": {"size": 11}},
+              "sliders": [_steps_slider(cells[0].runs.points.shape[1] - 1, y=-0.12)],
+              "updatemenus": [_play_buttons(y=-0.12)]}
+    layout["xaxis"]["domain"] = [0, 0.6]
+    return {"data": data, "layout": layout, "animate": {"traces": animated, "slider": "step"}}
+
+
+def outcome_categories(fn) -> list:
+    """Labels of the basin-map colours: one per global minimizer, then the other outcomes."""
+    labels = [f"minimum ({x:.3g}, {y:.3g})" for x, y in fn.minimizers]
+    return labels + ["elsewhere or still moving", "stalled (local min. or saddle)", "diverged", "left the domain"]
+
+
+def outcome_codes(cell: Cell, fn) -> np.ndarray:
+    m = len(fn.minimizers)
+    status, minimizer = cell.basin.status, cell.basin.minimizer
+    codes = np.where(minimizer >= 0, minimizer, m)
+    codes = np.where((minimizer < 0) & (status == STALLED), m + 1, codes)
+    codes = np.where(status == DIVERGED, m + 2, codes)
+    return np.where(status == ESCAPED, m + 3, codes)
+
+
+def basins(cell: Cell) -> dict:
+    """Where each start of a grid ends at the chosen learning rate."""
+    fn, opt = functions.get(cell.function), optimizers.get(cell.optimizer)
+    labels = outcome_categories(fn)
+    colours = [CATEGORY_COLOURS[i % len(CATEGORY_COLOURS)] for i in range(len(fn.minimizers))]
+    colours += list(OUTCOME_COLOURS.values())
+    xs, ys = cell.basin_axes
+    codes = outcome_codes(cell, fn).reshape(len(ys), len(xs))
+    n = len(labels)
+    scale = []
+    for k, colour in enumerate(colours):  # a stepped colour scale: code k fills [k, k+1) / n
+        scale += [[k / n, colour], [(k + 1) / n, colour]]
+    text = [[labels[c] for c in row] for row in codes]
+    contour = _contour(fn)
+    contour.update({"contours": {"coloring": "none"}, "line": {"width": 0.6, "color": "rgba(0,0,0,0.35)"},
+                    "hoverinfo": "skip"})
+    del contour["hovertemplate"]
+    heatmap = {"type": "heatmap", "x": typed(xs), "y": typed(ys), "z": typed(codes, "u1"), "zmin": 0, "zmax": n,
+               "colorscale": scale, "text": text, "hovertemplate": "start (%{x:.3g}, %{y:.3g})<br>%{text}<extra></extra>",
+               "colorbar": {"tickvals": [k + 0.5 for k in range(n)], "ticktext": labels, "len": 1.0}}
+    counts = np.bincount(codes.ravel(), minlength=n)
+    summary = ", ".join(f"{labels[k]}: {counts[k]}" for k in range(n) if counts[k])
+    layout = {"title": {"text": f"{opt.title} on {fn.title}: basins at lr = {fmt(cell.basin_lr)}", "x": 0.01,
+                        "font": {"size": 14}},
+              "xaxis": {"title": {"text": "start x"}, "domain": [0, 0.72]}, "yaxis": {"title": {"text": "start y"}},
+              "margin": {"l": 50, "r": 10, "t": 40, "b": 50},
+              "annotations": [{"text": summary, "showarrow": False, "xref": "paper", "yref": "paper", "x": 0,
+                               "y": -0.12, "xanchor": "left", "font": {"size": 10}}]}
+    return {"data": [heatmap, contour, *_markers(fn, cell.start)[1:]], "layout": layout}
+
+
+def sensitivity(cells: list, fn) -> dict:
+    """Final gap (or, without a minimum, the step of leaving the domain) against learning rate, per optimizer."""
+    bounded = fn.minimum is not None
+    data = []
+    for cell in cells:
+        opt = optimizers.get(cell.optimizer)
+        look = style(opt.name)
+        status = cell.runs.status
+        stopped = (status == DIVERGED) | (status == ESCAPED)
+        if bounded:
+            y = cell.runs.gap
+            ok = ~stopped & (y > 0)
+        else:
+            y = np.where(status == ESCAPED, cell.runs.stop_step, np.nan)
+            ok = status == ESCAPED
+        data.append({"type": "scatter", "x": typed(cell.lrs[ok]), "y": typed(y[ok]), "mode": "lines+markers",
+                     "name": opt.title, "legendgroup": opt.name,
+                     "line": {"color": look["color"], "dash": look["dash"]}, "marker": {"color": look["color"]},
+                     "hovertemplate": "lr %{x:.3g}<br>" + ("gap %{y:.3g}" if bounded else "left at step %{y}")
+                     + "<extra>" + opt.title + "</extra>"})
+        bad = status == DIVERGED if not bounded else stopped
+        if bad.any():
+            data.append({"type": "scatter", "x": typed(cell.lrs[bad]), "y": [1.0] * int(bad.sum()), "yaxis": "y2",
+                         "mode": "markers", "name": f"{opt.title}: diverged / left", "legendgroup": opt.name,
+                         "showlegend": False, "marker": {"symbol": "x", "size": 9, "color": look["color"]},
+                         "hovertemplate": "lr %{x:.3g}: diverged or left the domain<extra>" + opt.title + "</extra>"})
+    layout = {"title": {"text": f"{fn.title}: sensitivity to the learning rate", "x": 0.01, "font": {"size": 14}},
+              "xaxis": {"type": "log", "title": {"text": "learning rate"}, "exponentformat": "power"},
+              "yaxis": {"type": "log" if bounded else "linear", "domain": [0, 0.86], "exponentformat": "power",
+                        "title": {"text": "final gap f − f*" if bounded else "step at which it left the domain"}},
+              "yaxis2": {"domain": [0.9, 1.0], "range": [0, 2], "showticklabels": False, "showgrid": False,
+                         "title": {"text": "✗", "font": {"size": 10}}},
+              "margin": {"l": 60, "r": 10, "t": 40, "b": 50}, "legend": {"font": {"size": 11}},
+              "annotations": [{"text": "✗ row: diverged or left the domain" if bounded else "✗ row: diverged",
+                               "showarrow": False, "xref": "paper", "yref": "paper", "x": 1, "y": 1.0,
+                               "xanchor": "right", "yanchor": "bottom", "font": {"size": 10}}]}
+    return {"data": data, "layout": layout}
+
+
+def surface(fn, cell: Cell | None = None) -> dict:
+    """The function as a 3-D surface (WebGL), with its minimizers and optionally one run lifted onto it."""
+    xs, ys, z, label = landscape(fn, SURFACE_GRID)
+    data = [{"type": "surface", "x": typed(xs), "y": typed(ys), "z": typed(z), "colorscale": "Viridis",
+             "showscale": False, "contours": {"z": {"show": True, "usecolormap": True, "project": {"z": True}}},
+             "hovertemplate": "x=%{x:.3g}, y=%{y:.3g}<br>" + label + "=%{z:.3g}<extra></extra>"}]
+    transform, _ = value_scale(fn)
+
+    def lift(points):
+        return transform(fn.values(points))
+
+    if fn.minimizers:
+        points = np.asarray(fn.minimizers)
+        data.append({"type": "scatter3d", "x": typed(points[:, 0]), "y": typed(points[:, 1]), "z": typed(lift(points)),
+                     "mode": "markers", "name": "global minimum", "marker": {"symbol": "diamond", "size": 5,
+                                                                             "color": "#FFFFFF"}})
+    title = f"{fn.title}: surface ({label})"
+    if cell is not None:
+        points, _ = _path(cell, cell.chosen)
+        inside = fn.contains(points)
+        points = points[: int(np.argmin(inside)) if not inside.all() else len(points)]
+        opt = optimizers.get(cell.optimizer)
+        data.append({"type": "scatter3d", "x": typed(points[:, 0]), "y": typed(points[:, 1]), "z": typed(lift(points)),
+                     "mode": "lines", "name": opt.title, "line": {"color": style(opt.name)["color"], "width": 6}})
+        title = f"{opt.title} on {fn.title} at lr = {fmt(cell.lrs[cell.chosen])} (3-D, inside the domain)"
+    layout = {"title": {"text": title, "x": 0.01, "font": {"size": 14}}, "margin": {"l": 0, "r": 0, "t": 40, "b": 0},
+              "scene": {"xaxis": {"title": {"text": "x"}}, "yaxis": {"title": {"text": "y"}},
+                        "zaxis": {"title": {"text": label}}, "aspectmode": "manual",
+                        "aspectratio": {"x": 1, "y": 1, "z": 0.6}},
+              "showlegend": False}
+    return {"data": data, "layout": layout}
+
+
+def is_finite_json(value) -> bool:
+    """True when no float in a (nested) figure value is NaN or infinite."""
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, dict):
+        return all(is_finite_json(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return all(is_finite_json(v) for v in value)
+    return True

@@ -1,0 +1,84 @@
+"""Small PNG thumbnails for the gallery grid, drawn with numpy alone (no browser, no plotting library).
+
+A thumbnail is an indexed-colour PNG: the function's landscape quantized to 48 Viridis levels, with the run drawn
+on top. Deterministic bytes: no timestamps, fixed zlib level.
+"""
+
+from __future__ import annotations
+
+import struct
+import zlib
+
+import numpy as np
+
+from .figures import value_scale
+
+WIDTH, HEIGHT = 240, 180
+LEVELS = 48
+# Viridis, sampled at 9 points; intermediate levels are interpolated.
+_VIRIDIS = np.array([(68, 1, 84), (71, 44, 122), (59, 81, 139), (44, 113, 142), (33, 144, 141),
+                     (39, 173, 129), (92, 200, 99), (170, 220, 50), (253, 231, 37)], dtype=float)
+PATH_INDEX, START_INDEX, END_INDEX, MIN_INDEX = LEVELS, LEVELS + 1, LEVELS + 2, LEVELS + 3
+
+
+def _palette(path_colour: str) -> bytes:
+    t = np.linspace(0, 1, LEVELS)
+    anchors = np.linspace(0, 1, len(_VIRIDIS))
+    ramp = np.stack([np.interp(t, anchors, _VIRIDIS[:, c]) for c in range(3)], axis=1).round().astype(np.uint8)
+    rgb = bytes.fromhex(path_colour.lstrip("#"))
+    extra = [rgb, b"\x00\x00\x00", b"\xff\xff\xff", b"\xff\xff\xff"]  # path, start, end, minimizers
+    return ramp.tobytes() + b"".join(extra)
+
+
+def _chunk(kind: bytes, body: bytes) -> bytes:
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+
+
+def encode_png(indices: np.ndarray, palette: bytes) -> bytes:
+    height, width = indices.shape
+    header = struct.pack(">IIBBBBB", width, height, 8, 3, 0, 0, 0)  # 8-bit indexed colour
+    rows = np.hstack([np.zeros((height, 1), np.uint8), indices.astype(np.uint8)])  # filter byte 0 per row
+    return (b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header) + _chunk(b"PLTE", palette)
+            + _chunk(b"IDAT", zlib.compress(rows.tobytes(), 9)) + _chunk(b"IEND", b""))
+
+
+def _to_pixels(fn, points):
+    (x0, x1), (y0, y1) = fn.domain
+    px = (np.asarray(points)[:, 0] - x0) / (x1 - x0) * (WIDTH - 1)
+    py = (y1 - np.asarray(points)[:, 1]) / (y1 - y0) * (HEIGHT - 1)
+    return px, py
+
+
+def _stamp(image, px, py, index, radius):
+    for x, y in zip(px, py):
+        if -radius <= x < WIDTH + radius and -radius <= y < HEIGHT + radius:
+            xi, yi = int(round(x)), int(round(y))
+            image[max(yi - radius, 0): yi + radius + 1, max(xi - radius, 0): xi + radius + 1] = index
+
+
+def thumbnail(fn, path_points=None, colour: str = "#E69F00") -> bytes:
+    """The landscape of ``fn`` with an optional run (finite points, (n, 2)) drawn on it."""
+    (x0, x1), (y0, y1) = fn.domain
+    xs, ys = np.linspace(x0, x1, WIDTH), np.linspace(y1, y0, HEIGHT)
+    transform, _ = value_scale(fn)
+    z = transform(fn.values(np.stack(np.meshgrid(xs, ys), axis=-1)))
+    low, high = float(z.min()), float(z.max())
+    image = np.floor((z - low) / ((high - low) or 1.0) * (LEVELS - 1e-9)).astype(np.uint8)
+    if path_points is not None and len(path_points):
+        px, py = _to_pixels(fn, path_points)
+        # Densify the polyline so that consecutive points are joined.
+        lengths = np.maximum(np.ceil(np.hypot(np.diff(px), np.diff(py))).astype(int), 1) if len(px) > 1 else []
+        dense_x = np.concatenate([np.linspace(a, b, n, endpoint=False) for a, b, n in zip(px[:-1], px[1:], lengths)]
+                                 + [px[-1:]])
+        dense_y = np.concatenate([np.linspace(a, b, n, endpoint=False) for a, b, n in zip(py[:-1], py[1:], lengths)]
+                                 + [py[-1:]])
+        keep = (np.abs(dense_x) < 10 * WIDTH) & (np.abs(dense_y) < 10 * HEIGHT)
+        _stamp(image, dense_x[keep], dense_y[keep], PATH_INDEX, 1)
+        _stamp(image, px[:1], py[:1], START_INDEX, 3)
+        _stamp(image, px[-1:], py[-1:], END_INDEX, 2)
+    if fn.minimizers:
+        mx, my = _to_pixels(fn, np.asarray(fn.minimizers))
+        for dx, dy in ((d, 0) for d in range(-3, 4)):
+            _stamp(image, mx + dx, my + dy, MIN_INDEX, 0)
+            _stamp(image, mx + dy, my + dx, MIN_INDEX, 0)
+    return encode_png(image, _palette(colour))

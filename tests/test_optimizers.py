@@ -1,0 +1,536 @@
+"""The optimizer catalogue: first steps against hand arithmetic, defaults, hyperparameter checks.
+
+Every reference below is written out in plain Python floats from the documented pseudo-code (torch.optim's, or
+optax's for Lion and AdaBelief), coordinate by coordinate, without calling the optimizer code under test.
+The objective is the quadratic f = x² + 10 y², whose gradient is (2x, 20y) and Hessian diag(2, 20).
+"""
+
+import math
+
+import numpy as np
+import pytest
+
+from gallery_builder import optimizers
+from gallery_builder.engine import CONVERGED, DIVERGED, STALLED, run_batch
+from gallery_builder.errors import UserError
+from gallery_builder.functions import CATALOGUE as FUNCTIONS
+from gallery_builder.functions import TestFunction
+
+
+def _quadratic(x, y):
+    return x**2 + 10 * y**2
+
+
+QUADRATIC = TestFunction(
+    name="quadratic", title="x² + 10y²", formula=_quadratic, latex="x^2 + 10 y^2",
+    domain=((-5.0, 5.0), (-5.0, 5.0)), minimizers=((0.0, 0.0),), minimum=0.0, start=(1.5, -0.5),
+    bounded_below=True, hard="",
+)
+START = (1.5, -0.5)
+ALL = {"sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adadelta", "adam", "amsgrad", "adamw", "adamax",
+       "nadam", "radam", "lion", "adabelief", "newton"}
+
+
+def grad(x, y):
+    return [2.0 * x, 20.0 * y]
+
+
+def ours(name, steps, **overrides):
+    opt = optimizers.get(name)
+    runs = run_batch(opt, QUADRATIC, [START], steps, opt.hyperparameters(overrides))
+    return runs.points[0]
+
+
+def check(name, expected, rtol=1e-13, **overrides):
+    expected = np.array([START] + [list(p) for p in expected])
+    got = ours(name, len(expected) - 1, **overrides)
+    np.testing.assert_allclose(got, expected, rtol=rtol, atol=1e-15)
+
+
+# --- Hand references, one per optimizer --------------------------------------------------------------------------
+
+
+def hand_momentum(steps, lr, momentum, nesterov):
+    x = list(START)
+    buffer = [0.0, 0.0]
+    path = []
+    for t in range(1, steps + 1):
+        g = grad(*x)
+        for i in range(2):
+            buffer[i] = g[i] if t == 1 else momentum * buffer[i] + g[i]  # torch: b_1 = g_1
+            direction = g[i] + momentum * buffer[i] if nesterov else buffer[i]
+            x[i] = x[i] - lr * direction
+        path.append(tuple(x))
+    return path
+
+
+def hand_adagrad(steps, lr, eps):
+    x, s, path = list(START), [0.0, 0.0], []
+    for _ in range(steps):
+        g = grad(*x)
+        for i in range(2):
+            s[i] = s[i] + g[i] * g[i]
+            x[i] = x[i] - lr * g[i] / (math.sqrt(s[i]) + eps)
+        path.append(tuple(x))
+    return path
+
+
+def hand_rmsprop(steps, lr, alpha, eps, momentum):
+    x, v, b, path = list(START), [0.0, 0.0], [0.0, 0.0], []
+    for _ in range(steps):
+        g = grad(*x)
+        for i in range(2):
+            v[i] = alpha * v[i] + (1 - alpha) * g[i] * g[i]
+            b[i] = momentum * b[i] + g[i] / (math.sqrt(v[i]) + eps)  # eps after the square root
+            x[i] = x[i] - lr * b[i]
+        path.append(tuple(x))
+    return path
+
+
+def hand_adadelta(steps, lr, rho, eps):
+    x, v, u, path = list(START), [0.0, 0.0], [0.0, 0.0], []
+    for _ in range(steps):
+        g = grad(*x)
+        for i in range(2):
+            v[i] = rho * v[i] + (1 - rho) * g[i] * g[i]
+            delta = math.sqrt(u[i] + eps) / math.sqrt(v[i] + eps) * g[i]
+            u[i] = rho * u[i] + (1 - rho) * delta * delta
+            x[i] = x[i] - lr * delta
+        path.append(tuple(x))
+    return path
+
+
+def hand_adam(steps, lr, beta1, beta2, eps, weight_decay=0.0, amsgrad=False):
+    x, m, v, v_max, path = list(START), [0.0, 0.0], [0.0, 0.0], [0.0, 0.0], []
+    for t in range(1, steps + 1):
+        g = grad(*x)
+        for i in range(2):
+            x[i] = x[i] - lr * weight_decay * x[i]  # AdamW: decoupled, on θ_{t-1}
+            m[i] = beta1 * m[i] + (1 - beta1) * g[i]
+            v[i] = beta2 * v[i] + (1 - beta2) * g[i] * g[i]
+            v_max[i] = max(v_max[i], v[i])
+            m_hat = m[i] / (1 - beta1**t)  # local: never written back into m
+            v_hat = (v_max[i] if amsgrad else v[i]) / (1 - beta2**t)
+            x[i] = x[i] - lr * m_hat / (math.sqrt(v_hat) + eps)
+        path.append(tuple(x))
+    return path
+
+
+def hand_adamax(steps, lr, beta1, beta2, eps):
+    x, m, u, path = list(START), [0.0, 0.0], [0.0, 0.0], []
+    for t in range(1, steps + 1):
+        g = grad(*x)
+        for i in range(2):
+            m[i] = beta1 * m[i] + (1 - beta1) * g[i]
+            u[i] = max(beta2 * u[i], abs(g[i]) + eps)
+            x[i] = x[i] - lr / (1 - beta1**t) * m[i] / u[i]
+        path.append(tuple(x))
+    return path
+
+
+def hand_nadam(steps, lr, beta1, beta2, eps, momentum_decay):
+    x, m, v, path = list(START), [0.0, 0.0], [0.0, 0.0], []
+    product = 1.0
+    for t in range(1, steps + 1):
+        g = grad(*x)
+        mu_t = beta1 * (1 - 0.5 * 0.96 ** (t * momentum_decay))
+        mu_next = beta1 * (1 - 0.5 * 0.96 ** ((t + 1) * momentum_decay))
+        product = product * mu_t
+        for i in range(2):
+            m[i] = beta1 * m[i] + (1 - beta1) * g[i]
+            v[i] = beta2 * v[i] + (1 - beta2) * g[i] * g[i]
+            m_hat = mu_next * m[i] / (1 - product * mu_next) + (1 - mu_t) * g[i] / (1 - product)
+            v_hat = v[i] / (1 - beta2**t)
+            x[i] = x[i] - lr * m_hat / (math.sqrt(v_hat) + eps)
+        path.append(tuple(x))
+    return path
+
+
+def hand_radam(steps, lr, beta1, beta2, eps):
+    x, m, v, path, rectified = list(START), [0.0, 0.0], [0.0, 0.0], [], []
+    rho_inf = 2 / (1 - beta2) - 1
+    for t in range(1, steps + 1):
+        g = grad(*x)
+        rho_t = rho_inf - 2 * t * beta2**t / (1 - beta2**t)
+        rectified.append(rho_t > 5)
+        for i in range(2):
+            m[i] = beta1 * m[i] + (1 - beta1) * g[i]
+            v[i] = beta2 * v[i] + (1 - beta2) * g[i] * g[i]
+            m_hat = m[i] / (1 - beta1**t)
+            if rho_t > 5:
+                r = math.sqrt((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
+                x[i] = x[i] - lr * m_hat * r * math.sqrt(1 - beta2**t) / (math.sqrt(v[i]) + eps)
+            else:
+                x[i] = x[i] - lr * m_hat
+        path.append(tuple(x))
+    return path, rectified
+
+
+def sign(value):
+    return (value > 0) - (value < 0)
+
+
+def hand_lion(steps, lr, beta1, beta2, weight_decay):
+    x, m, path = list(START), [0.0, 0.0], []
+    for _ in range(steps):
+        g = grad(*x)
+        for i in range(2):
+            c = (1 - beta1) * g[i] + beta1 * m[i]
+            x[i] = x[i] - lr * (sign(c) + weight_decay * x[i])  # decay added, then × lr (optax)
+            m[i] = beta2 * m[i] + (1 - beta2) * g[i]
+        path.append(tuple(x))
+    return path
+
+
+def hand_adabelief(steps, lr, beta1, beta2, eps, eps_root):
+    x, m, s, path = list(START), [0.0, 0.0], [0.0, 0.0], []
+    for t in range(1, steps + 1):
+        g = grad(*x)
+        for i in range(2):
+            m[i] = beta1 * m[i] + (1 - beta1) * g[i]
+            error = g[i] - m[i]  # the UPDATED m (optax)
+            s[i] = beta2 * s[i] + (1 - beta2) * error * error + eps_root  # eps_root stored every step
+            m_hat = m[i] / (1 - beta1**t)
+            s_hat = s[i] / (1 - beta2**t)
+            x[i] = x[i] - lr * m_hat / (math.sqrt(s_hat) + eps)
+        path.append(tuple(x))
+    return path
+
+
+# --- First steps ------------------------------------------------------------------------------------------------
+
+
+def test_catalogue_is_complete():
+    assert set(optimizers.CATALOGUE) == ALL
+    for name, opt in optimizers.CATALOGUE.items():
+        assert opt.name == name and optimizers.get(name) is opt
+    assert [n for n, o in optimizers.CATALOGUE.items() if o.uses_hessian] == ["newton"]
+
+
+def test_sgd_by_hand():
+    # g = (2x, 20y); θ ← θ − 0.01·g from (1.5, −0.5)
+    # step 1: g = (3, −10)         → (1.5 − 0.03, −0.5 + 0.1)       = (1.47, −0.4)
+    # step 2: g = (2.94, −8)       → (1.47 − 0.0294, −0.4 + 0.08)   = (1.4406, −0.32)
+    # step 3: g = (2.8812, −6.4)   → (1.4406 − 0.028812, −0.32 + 0.064) = (1.411788, −0.256)
+    check("sgd", [(1.47, -0.4), (1.4406, -0.32), (1.411788, -0.256)], lr=0.01)
+
+
+def test_sgd_default_lr_by_hand():
+    check("sgd", [(1.5 - 0.003, -0.5 + 0.01)])  # lr = 1e-3
+
+
+def test_momentum_by_hand():
+    # b1 = g1 = (3, −10)                         → θ1 = (1.47, −0.4)
+    # g2 = (2.94, −8),  b2 = 0.9·b1 + g2 = (5.64, −17)    → θ2 = (1.4136, −0.23)
+    # g3 = (2.8272, −4.6), b3 = 0.9·b2 + g3 = (7.9032, −19.9) → θ3 = (1.334568, −0.031)
+    check("momentum", [(1.47, -0.4), (1.4136, -0.23), (1.334568, -0.031)], lr=0.01, momentum=0.9)
+    check("momentum", hand_momentum(3, 0.01, 0.9, nesterov=False), lr=0.01)
+
+
+def test_nesterov_by_hand():
+    # step 1: b1 = g1 = (3, −10); θ1 = θ0 − 0.01·(g1 + 0.9·b1) = (1.5 − 0.057, −0.5 + 0.19) = (1.443, −0.31)
+    expected = hand_momentum(3, 0.01, 0.9, nesterov=True)
+    assert expected[0] == pytest.approx((1.443, -0.31), rel=1e-15)
+    check("nesterov", expected, lr=0.01, momentum=0.9)
+    # the look-ahead correction makes it differ from plain momentum from step 1 on
+    assert not np.allclose(ours("nesterov", 1, lr=0.01)[1], ours("momentum", 1, lr=0.01)[1])
+
+
+def test_adagrad_by_hand():
+    # step 1: s = g², so each coordinate moves by lr·g/(|g| + 1e-10) ≈ lr
+    expected = hand_adagrad(3, lr=0.1, eps=1e-10)
+    assert expected[0] == pytest.approx((1.4, -0.4), rel=1e-9)
+    check("adagrad", expected, lr=0.1)
+
+
+@pytest.mark.parametrize("momentum", [0.0, 0.5])
+def test_rmsprop_by_hand(momentum):
+    expected = hand_rmsprop(3, lr=0.01, alpha=0.99, eps=1e-8, momentum=momentum)
+    # step 1: v = 0.01·g², step = lr·g/(0.1·|g| + eps) ≈ 10·lr per coordinate
+    assert expected[0] == pytest.approx((1.4, -0.4), rel=1e-7)
+    check("rmsprop", expected, lr=0.01, momentum=momentum)
+
+
+def test_rmsprop_eps_is_after_the_square_root():
+    # with a huge eps the two placements differ a lot: after the root the step is lr·g/(√v + eps)
+    eps = 1.0
+    expected = hand_rmsprop(1, lr=0.01, alpha=0.99, eps=eps, momentum=0.0)
+    # by hand: x: 3/(0.3 + 1) = 2.3077, y: −10/(1 + 1) = −5
+    assert expected[0] == pytest.approx((1.5 - 0.01 * 3 / 1.3, -0.5 + 0.01 * 10 / 2.0), rel=1e-14)
+    check("rmsprop", expected, lr=0.01, eps=eps)
+
+
+def test_adadelta_by_hand():
+    expected = hand_adadelta(3, lr=1.0, rho=0.9, eps=1e-6)
+    # step 1: v = 0.1 g², delta = √(1e-6)/√(0.1g² + 1e-6)·g ≈ 1e-3·√10 ≈ 3.16e-3 per coordinate
+    assert expected[0][0] == pytest.approx(1.5 - math.sqrt(1e-6) / math.sqrt(0.9 + 1e-6) * 3.0, rel=1e-15)
+    check("adadelta", expected)
+
+
+def test_adam_by_hand():
+    expected = hand_adam(3, lr=0.01, beta1=0.9, beta2=0.999, eps=1e-8)
+    # step 1: m̂ = g, v̂ = g², so θ1 = θ0 − lr·g/(|g| + eps) ≈ θ0 − 0.01·sign(g)
+    assert expected[0] == pytest.approx((1.49, -0.49), rel=1e-8)
+    check("adam", expected, lr=0.01)
+
+
+def test_adam_does_not_write_the_bias_correction_into_its_state():
+    # the buggy variant stores m̂ and v̂ back into m and v; it separates from torch's Adam at step 2
+    def buggy(steps, lr=0.01, beta1=0.9, beta2=0.999, eps=1e-8):
+        x, m, v, path = list(START), [0.0, 0.0], [0.0, 0.0], []
+        for t in range(1, steps + 1):
+            g = grad(*x)
+            for i in range(2):
+                m[i] = (beta1 * m[i] + (1 - beta1) * g[i]) / (1 - beta1**t)
+                v[i] = (beta2 * v[i] + (1 - beta2) * g[i] * g[i]) / (1 - beta2**t)
+                x[i] = x[i] - lr * m[i] / (math.sqrt(v[i]) + eps)
+            path.append(tuple(x))
+        return path
+
+    got = ours("adam", 3, lr=0.01)[1:]
+    np.testing.assert_allclose(got, hand_adam(3, 0.01, 0.9, 0.999, 1e-8), rtol=1e-13)
+    assert np.abs(got[1:] - np.array(buggy(3)[1:])).max() > 1e-4
+
+
+def test_amsgrad_by_hand():
+    # with a short memory (β2 = 0.1) v falls as the gradient shrinks, so the running maximum matters from step 2:
+    # y: g1 = −10, v1 = 0.9·100 = 90; g2 ≈ −8, v2 ≈ 0.1·90 + 0.9·64 = 66.6 < 90
+    expected = hand_adam(3, lr=0.1, beta1=0.9, beta2=0.1, eps=1e-8, amsgrad=True)
+    check("amsgrad", expected, lr=0.1, beta2=0.1)
+    plain = hand_adam(3, lr=0.1, beta1=0.9, beta2=0.1, eps=1e-8)
+    assert not np.allclose(expected, plain)
+
+
+def test_amsgrad_default_equals_adam_while_v_grows():
+    check("amsgrad", hand_adam(2, lr=0.01, beta1=0.9, beta2=0.999, eps=1e-8, amsgrad=True), lr=0.01)
+
+
+def test_adamw_by_hand():
+    expected = hand_adam(3, lr=0.01, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.5)
+    # step 1: θ ← θ(1 − 0.01·0.5) then the Adam step ≈ −0.01·sign(g)
+    assert expected[0] == pytest.approx((1.5 * 0.995 - 0.01, -0.5 * 0.995 + 0.01), rel=1e-8)
+    check("adamw", expected, lr=0.01, weight_decay=0.5)
+    check("adamw", hand_adam(3, lr=0.01, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=1e-2), lr=0.01)
+
+
+def test_adamax_by_hand():
+    expected = hand_adamax(3, lr=0.01, beta1=0.9, beta2=0.999, eps=1e-8)
+    check("adamax", expected, lr=0.01)
+
+
+@pytest.mark.parametrize("momentum_decay", [4e-3, 0.5])
+def test_nadam_by_hand(momentum_decay):
+    expected = hand_nadam(3, lr=0.01, beta1=0.9, beta2=0.999, eps=1e-8, momentum_decay=momentum_decay)
+    check("nadam", expected, lr=0.01, momentum_decay=momentum_decay)
+
+
+def test_nadam_momentum_schedule_by_hand():
+    # t = 1, ψ = 4e-3: μ1 = 0.9·(1 − 0.5·0.96^0.004), μ2 = 0.9·(1 − 0.5·0.96^0.008)
+    mu1 = 0.9 * (1 - 0.5 * 0.96**0.004)
+    mu2 = 0.9 * (1 - 0.5 * 0.96**0.008)
+    assert mu1 == pytest.approx(0.450073, abs=1e-6)
+    # first step: m = 0.1 g, v̂ = g², m̂ = μ2·0.1g/(1 − μ1μ2) + (1 − μ1)g/(1 − μ1)
+    g = 3.0
+    m_hat = mu2 * 0.1 * g / (1 - mu1 * mu2) + (1 - mu1) * g / (1 - mu1)
+    x1 = 1.5 - 0.01 * m_hat / (math.sqrt(0.001 * g * g / 0.001) + 1e-8)
+    assert ours("nadam", 1, lr=0.01)[1, 0] == pytest.approx(x1, rel=1e-14)
+
+
+def test_radam_by_hand():
+    expected, rectified = hand_radam(8, lr=0.01, beta1=0.9, beta2=0.999, eps=1e-8)
+    # ρ∞ = 1999; ρ1 = 1999 − 2·0.999/0.001 = 1: the first five steps are plain momentum steps θ ← θ − lr·m̂
+    assert rectified == [False] * 5 + [True] * 3
+    assert expected[0] == pytest.approx((1.5 - 0.01 * 3.0, -0.5 + 0.01 * 10.0), rel=1e-14)
+    check("radam", expected, rtol=1e-12, lr=0.01)
+
+
+def test_lion_by_hand():
+    expected = hand_lion(3, lr=0.01, beta1=0.9, beta2=0.99, weight_decay=0.1)
+    # step 1: m = 0 so c = 0.1 g: θ1 = θ0 − 0.01·(sign(g) + 0.1·θ0)
+    assert expected[0] == pytest.approx((1.5 - 0.01 * (1 + 0.15), -0.5 - 0.01 * (-1 - 0.05)), rel=1e-15)
+    check("lion", expected, lr=0.01, weight_decay=0.1)
+
+
+def test_lion_interpolates_with_b1_and_stores_with_b2():
+    # on the x axis a sign flip of g after an overshoot: c uses β1, the stored momentum β2
+    expected = hand_lion(6, lr=0.6, beta1=0.5, beta2=0.99, weight_decay=0.0)
+    check("lion", expected, lr=0.6, beta1=0.5, weight_decay=0.0)
+    swapped = hand_lion(6, lr=0.6, beta1=0.99, beta2=0.5, weight_decay=0.0)
+    assert not np.allclose(expected, swapped)
+
+
+@pytest.mark.parametrize("eps_root", [1e-16, 1e-2])
+def test_adabelief_by_hand(eps_root):
+    expected = hand_adabelief(3, lr=0.01, beta1=0.9, beta2=0.999, eps=1e-16, eps_root=eps_root)
+    check("adabelief", expected, lr=0.01, eps_root=eps_root)
+
+
+def test_adabelief_uses_the_updated_momentum():
+    # step 1: m = 0.1g, g − m = 0.9g, ŝ = 0.81g² (+ eps_root/0.001): the step is lr/0.9 per coordinate,
+    # where the old m (0) would give exactly lr
+    got = ours("adabelief", 1, lr=0.01)[1]
+    np.testing.assert_allclose(got, (1.5 - 0.01 / 0.9, -0.5 + 0.01 / 0.9), rtol=1e-12)
+
+
+def test_newton_lands_on_the_minimum_of_a_quadratic():
+    # H = diag(2, 20): H⁻¹g = (2x/2, 20y/20) = (x, y), so one full step lands on (0, 0)
+    path = ours("newton", 2)
+    np.testing.assert_allclose(path[1], [0.0, 0.0], atol=1e-15)
+    np.testing.assert_allclose(path[2], [0.0, 0.0], atol=1e-15)
+    # lr = 0.5 goes half way
+    np.testing.assert_allclose(ours("newton", 1, lr=0.5)[1], [0.75, -0.25], rtol=1e-15)
+    # damping λ: (H + λI)⁻¹g = (2x/(2 + λ), 20y/(20 + λ))
+    np.testing.assert_allclose(ours("newton", 1, damping=2.0)[1], [1.5 - 3.0 / 4.0, -0.5 + 10.0 / 22.0],
+                               rtol=1e-14)
+
+
+def test_newton_on_booth_and_ill_conditioned_converges_in_one_step():
+    opt = optimizers.get("newton")
+    for name in ("booth", "ill_conditioned"):
+        fn = FUNCTIONS[name]
+        runs = run_batch(opt, fn, [fn.start], 3, opt.defaults)
+        np.testing.assert_allclose(runs.points[0, 1], fn.minimizers[0], atol=1e-12)
+        assert runs.status[0] == CONVERGED and runs.steps_to_tolerance[0] == 1
+
+
+def test_newton_lands_on_the_saddle():
+    opt = optimizers.get("newton")
+    fn = FUNCTIONS["saddle"]  # x² − y²: H = diag(2, −2), H⁻¹g = (x, y)
+    runs = run_batch(opt, fn, [fn.start], 3, opt.defaults)
+    np.testing.assert_allclose(runs.points[0, 1], [0.0, 0.0], atol=1e-15)
+    assert runs.status[0] == STALLED
+
+
+def test_newton_singular_hessian_is_recorded_as_divergence():
+    def tilted_parabola(x, y):
+        return x**2 + y  # H = [[2, 0], [0, 0]] everywhere: singular
+
+    fn = TestFunction(name="tilted_parabola", title="", formula=tilted_parabola, latex="",
+                      domain=((-2.0, 2.0), (-2.0, 2.0)), minimizers=(), minimum=None, start=(1.0, 1.0),
+                      bounded_below=False, hard="")
+    opt = optimizers.get("newton")
+    runs = run_batch(opt, fn, [(1.0, 1.0), (0.5, -0.5)], 4, opt.defaults)  # must not raise
+    assert list(runs.status) == [DIVERGED, DIVERGED]
+    assert list(runs.stop_step) == [1, 1]
+    assert list(runs.last) == [0, 0]
+    assert np.isnan(runs.points[:, 1:]).all()
+    # damping makes H + λI invertible: (2x/(2 + 1), 1/1)
+    damped = run_batch(opt, fn, [(1.0, 1.0)], 1, {"lr": 1.0, "damping": 1.0})
+    np.testing.assert_allclose(damped.points[0, 1], [1.0 - 2.0 / 3.0, 0.0], atol=1e-15)
+
+    monkey = FUNCTIONS["monkey_saddle"]  # gradient and Hessian both vanish at the origin: 0/0
+    runs = run_batch(opt, monkey, [(0.0, 0.0)], 3, opt.defaults)
+    assert runs.status[0] == DIVERGED and runs.stop_step[0] == 1
+
+
+# --- Defaults and hyperparameter checks -------------------------------------------------------------------------
+
+DEFAULTS = {
+    "sgd": {"lr": 1e-3},
+    "momentum": {"lr": 1e-3, "momentum": 0.9},
+    "nesterov": {"lr": 1e-3, "momentum": 0.9},
+    "adagrad": {"lr": 1e-2, "eps": 1e-10, "initial_accumulator_value": 0.0},
+    "rmsprop": {"lr": 1e-2, "alpha": 0.99, "eps": 1e-8, "momentum": 0.0},
+    "adadelta": {"lr": 1.0, "rho": 0.9, "eps": 1e-6},
+    "adam": {"lr": 1e-3, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8},
+    "amsgrad": {"lr": 1e-3, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8},
+    "adamw": {"lr": 1e-3, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "weight_decay": 1e-2},
+    "adamax": {"lr": 2e-3, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8},
+    "nadam": {"lr": 2e-3, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "momentum_decay": 4e-3},
+    "radam": {"lr": 1e-3, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8},
+    "lion": {"lr": 1e-4, "beta1": 0.9, "beta2": 0.99, "weight_decay": 1e-3},
+    "adabelief": {"lr": 1e-3, "beta1": 0.9, "beta2": 0.999, "eps": 1e-16, "eps_root": 1e-16},
+    "newton": {"lr": 1.0, "damping": 0.0},
+}
+
+
+def test_defaults_table():
+    assert set(DEFAULTS) == ALL
+    for name, expected in DEFAULTS.items():
+        opt = optimizers.get(name)
+        assert opt.defaults == expected, name
+        assert opt.hyperparameters() == expected, name
+        assert opt.hyperparameters({}) == expected, name
+
+
+def test_defaults_agree_with_torch_signatures():
+    import inspect
+
+    torch = pytest.importorskip("torch")
+    checks = {
+        "sgd": (torch.optim.SGD, {"lr": "lr"}),
+        "adagrad": (torch.optim.Adagrad, {"lr": "lr", "eps": "eps",
+                                          "initial_accumulator_value": "initial_accumulator_value"}),
+        "rmsprop": (torch.optim.RMSprop, {"lr": "lr", "alpha": "alpha", "eps": "eps", "momentum": "momentum"}),
+        "adadelta": (torch.optim.Adadelta, {"lr": "lr", "rho": "rho", "eps": "eps"}),
+        "adam": (torch.optim.Adam, {"lr": "lr", "eps": "eps"}),
+        "adamw": (torch.optim.AdamW, {"lr": "lr", "eps": "eps", "weight_decay": "weight_decay"}),
+        "adamax": (torch.optim.Adamax, {"lr": "lr", "eps": "eps"}),
+        "nadam": (torch.optim.NAdam, {"lr": "lr", "eps": "eps", "momentum_decay": "momentum_decay"}),
+        "radam": (torch.optim.RAdam, {"lr": "lr", "eps": "eps"}),
+    }
+    for name, (cls, mapping) in checks.items():
+        params = inspect.signature(cls).parameters
+        ours_ = optimizers.get(name).defaults
+        for our_key, torch_key in mapping.items():
+            assert float(params[torch_key].default) == ours_[our_key], (name, our_key)
+        if "betas" in params:
+            assert tuple(params["betas"].default) == (ours_["beta1"], ours_["beta2"]), name
+
+
+def test_hyperparameters_merges_and_converts():
+    opt = optimizers.get("adam")
+    assert opt.hyperparameters({"lr": "0.5", "beta1": 0}) == {"lr": 0.5, "beta1": 0.0, "beta2": 0.999, "eps": 1e-8}
+    assert opt.defaults["lr"] == 1e-3  # the defaults are not mutated
+
+
+@pytest.mark.parametrize("name, overrides, match", [
+    ("adam", {"lrr": 0.1}, "lrr"),
+    ("sgd", {"momentum": 0.9}, "momentum"),
+    ("adam", {"lr": 0}, "lr"),
+    ("adam", {"lr": -1}, "lr"),
+    ("adam", {"lr": float("nan")}, "lr"),
+    ("adam", {"lr": float("inf")}, "lr"),
+    ("adam", {"lr": "nan"}, "lr"),
+    ("adam", {"lr": "fast"}, "lr"),
+    ("adam", {"lr": None}, "lr"),
+    ("adam", {"beta1": 1.0}, "beta1"),
+    ("adam", {"beta1": 1.5}, "beta1"),
+    ("adam", {"beta1": -0.1}, "beta1"),
+    ("adam", {"beta2": 1.0}, "beta2"),
+    ("momentum", {"momentum": 1.0}, "momentum"),
+    ("rmsprop", {"alpha": 2}, "alpha"),
+    ("adadelta", {"rho": 1.0}, "rho"),
+    ("adam", {"eps": -1e-8}, "eps"),
+    ("adam", {"eps": float("inf")}, "eps"),
+    ("adamw", {"weight_decay": -0.1}, "weight_decay"),
+    ("newton", {"damping": float("nan")}, "damping"),
+])
+def test_hyperparameters_rejects_bad_input(name, overrides, match):
+    with pytest.raises(UserError, match=match):
+        optimizers.get(name).hyperparameters(overrides)
+
+
+def test_check_hyperparameter_boundaries():
+    assert optimizers.check_hyperparameter("beta1", 0.0) == 0.0
+    assert optimizers.check_hyperparameter("lr", 1e-300) == 1e-300
+    assert optimizers.check_hyperparameter("eps", 0) == 0.0
+    with pytest.raises(UserError):
+        optimizers.check_hyperparameter("lr", 0.0)
+    with pytest.raises(UserError):
+        optimizers.check_hyperparameter("beta2", 1.0)
+
+
+def test_unknown_optimizer_names_a_close_match():
+    with pytest.raises(UserError, match="adam"):
+        optimizers.get("adm")
+
+
+@pytest.mark.parametrize("name", sorted(ALL))
+def test_every_optimizer_decreases_the_quadratic(name):
+    """A sanity check beyond the first steps: from (1.5, −0.5), 200 steps at a sensible lr lower f."""
+    lr = {"sgd": 0.02, "momentum": 0.01, "nesterov": 0.01, "adadelta": 1.0, "newton": 1.0, "lion": 0.01}.get(name, 0.05)
+    path = ours(name, 200, lr=lr)
+    values = QUADRATIC.values(path)
+    assert np.isfinite(values).all()
+    assert values[-1] < 0.2 * values[0], (name, values[-1])
