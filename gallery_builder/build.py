@@ -23,10 +23,15 @@ from pathlib import Path
 
 from . import embeds, figures, functions, optimizers, pages, thumbnails
 from .errors import UserError
-from .sweep import Progress, cell_key, run_sweep
+from .sweep import Progress, run_sweep
 
 MANIFEST = "manifest.json"
-KEEP = ("benchmarks.md",)  # written by scripts/bench.py, carried over from build to build
+BENCHMARKS = "benchmarks.md"  # written by scripts/bench.py, carried over from build to build
+NO_BENCHMARKS = """# Benchmarks
+
+No benchmark has been recorded in this checkout yet. `make bench` (or `python scripts/bench.py`) measures the sweep,
+the embeds and the build and writes its figures here.
+"""
 MATHJAX = "tex-svg-full.js"
 
 
@@ -137,7 +142,7 @@ def build_gallery(settings, docs_dir: Path, jobs=None, quiet=False, cache_dir=No
     staging_root = _staging_dir(target)
     try:
         staging = Staging(staging_root, target)
-        _write_everything(staging, settings, report.cells, docs_dir, quiet)
+        _write_everything(staging, settings, report.cells, report.keys, docs_dir, quiet)
         staging.write(MANIFEST, json.dumps(staging.manifest, indent=0, sort_keys=True) + "\n")
         swap_in(staging_root, target)
     except BaseException:
@@ -147,19 +152,17 @@ def build_gallery(settings, docs_dir: Path, jobs=None, quiet=False, cache_dir=No
             "reused": staging.reused, "seconds": time.perf_counter() - started}
 
 
-def _write_everything(staging: Staging, settings, cells: dict, docs_dir: Path, quiet: bool) -> None:
+def _write_everything(staging: Staging, settings, cells: dict, keys: dict, docs_dir: Path, quiet: bool) -> None:
     g = pages.GALLERY
     for name, data in embeds.asset_sources().items():
         staging.write(f"assets/{name}", data)
     staging.write(f"assets/mathjax/{MATHJAX}", _mathjax_bytes())
-    for rel in KEEP:
-        if (staging.previous / rel).is_file():
-            staging.write(rel, (staging.previous / rel).read_bytes())
+    previous_bench = staging.previous / BENCHMARKS
+    staging.write(BENCHMARKS, previous_bench.read_bytes() if previous_bench.is_file() else NO_BENCHMARKS)
 
     code = _code_hash(figures, embeds, thumbnails)
     site = pages.Site(use_directory_urls(docs_dir))
     names_o, names_f = settings.optimizers, settings.functions
-    keys = {pair: cell_key(*pair, settings) for pair in cells}
     progress = Progress(len(cells) + len(names_f), "figures", quiet)
 
     def rel(path: str) -> str:  # Site paths start with the gallery folder; staging is rooted at it

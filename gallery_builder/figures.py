@@ -23,7 +23,7 @@ PALETTE = ("#E69F00", "#56B4E9", "#009E73", "#D55E00", "#0072B2", "#CC79A7", "#F
 DASHES = ("solid", "dash", "dot")
 CATEGORY_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#F0E442")
 OUTCOME_COLOURS = {"elsewhere": "#BBBBBB", "stalled": "#777777", "diverged": "#D55E00", "escaped": "#332288"}
-FRAMES = 40  # positions of the step slider
+FRAMES = 21  # positions of the step slider; playback moves through every step in between
 CONTOUR_GRID = 80
 SURFACE_GRID = 48
 
@@ -116,14 +116,14 @@ def _end_marker(cell: Cell, i: int, colour: str, visible=True, xaxis="x", yaxis=
             "hovertemplate": f"{text}<br>(%{{x:.4g}}, %{{y:.4g}})<extra></extra>"}
 
 
-def _steps_slider(steps: int, name: str = "step", y: float = -0.14) -> dict:
+def _steps_slider(steps: int, name: str = "step", y: float = -0.12) -> dict:
     marks = sorted({round(steps * k / (FRAMES - 1)) for k in range(FRAMES)})
     return {"name": name, "active": len(marks) - 1, "y": y, "len": 0.9, "x": 0.05, "pad": {"t": 0},
-            "currentvalue": {"prefix": "step "},
+            "currentvalue": {"prefix": "step "}, "font": {"size": 10},
             "steps": [{"label": str(m), "method": "skip", "args": [], "value": str(m)} for m in marks]}
 
 
-def _play_buttons(y: float = -0.14) -> dict:
+def _play_buttons(y: float = -0.12) -> dict:
     return {"type": "buttons", "direction": "left", "showactive": False, "x": 0.0, "y": y, "xanchor": "right",
             "yanchor": "top", "pad": {"t": 0, "r": 8},
             "buttons": [{"label": "▶", "method": "skip", "args": [], "name": "play"},
@@ -187,10 +187,10 @@ def pair(cell: Cell) -> dict:
         "xaxis2": {"domain": [0.7, 1.0], "title": {"text": "step"}, "anchor": "y2"},
         "yaxis2": {"type": "log" if bounded else "linear", "title": {"text": "f − f*" if bounded else "f"},
                    "anchor": "x2", "exponentformat": "power"},
-        "margin": {"l": 50, "r": 20, "t": 40, "b": 150},
+        "margin": {"l": 50, "r": 20, "t": 40, "b": 170},
         "showlegend": False,
         "sliders": [
-            {"name": "lr", "active": chosen, "y": -0.32, "len": 0.9, "x": 0.05, "pad": {"t": 0},
+            {"name": "lr", "active": chosen, "y": -0.36, "len": 0.9, "x": 0.05, "pad": {"t": 0}, "font": {"size": 10},
              "currentvalue": {"prefix": "learning rate "}, "steps": lr_steps},
             _steps_slider(cell.runs.points.shape[1] - 1),
         ],

@@ -32,7 +32,7 @@ _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~>-])")
 
 def md(text) -> markupsafe.Markup:
     """Plain text made safe for Markdown: HTML-escaped, Markdown punctuation backslash-escaped."""
-    return markupsafe.Markup(_MD_SPECIAL.sub(r"\\\1", escape(str(text), quote=True)))
+    return markupsafe.Markup(_MD_SPECIAL.sub(r"\\\1", escape(str(text), quote=False)))
 
 
 def fence(text: str, language: str = "") -> markupsafe.Markup:

@@ -7,6 +7,7 @@ rate). Cells are cached on disk under a hash of everything that can change their
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import inspect
 import json
@@ -123,20 +124,32 @@ def source_closure(obj, module, seen) -> list:
     return parts
 
 
+@functools.lru_cache(maxsize=None)
+def fingerprint(obj) -> str:
+    """A hash of an optimizer factory's or a formula's source closure (cached: getsource is slow)."""
+    module = sys.modules[getattr(obj, "fun", obj).__module__]
+    return hashlib.sha256("\n".join(source_closure(obj, module, set())).encode()).hexdigest()
+
+
+@functools.lru_cache(maxsize=None)
+def _code_fingerprint() -> str:
+    code = [inspect.getsource(engine), inspect.getsource(choose_best), inspect.getsource(compute_cell),
+            inspect.getsource(functions.TestFunction), __version__, np.__version__,
+            getattr(autograd, "__version__", "?")]
+    return hashlib.sha256("\n".join(code).encode()).hexdigest()
+
+
 def cell_key(opt_name: str, fn_name: str, settings: Settings) -> str:
     """A hash of everything that can change a cell's numbers, and nothing else."""
     opt, fn = optimizers.get(opt_name), functions.get(fn_name)
-    opt_module, fn_module = sys.modules[opt.factory.__module__], sys.modules[fn.formula.__module__]
     payload = {
-        "optimizer": [opt_name, opt.uses_hessian, source_closure(opt.factory, opt_module, set())],
+        "optimizer": [opt_name, opt.uses_hessian, fingerprint(opt.factory)],
         "hyperparameters": settings.hyper(opt_name),
-        "function": [fn_name, source_closure(fn.formula, fn_module, set()), fn.domain, fn.minimizers, fn.minimum],
+        "function": [fn_name, fingerprint(fn.formula), fn.domain, fn.minimizers, fn.minimum],
         "start": list(settings.start(fn_name)),
         "settings": [settings.steps, settings.lr_points, settings.lr_decades_below, settings.lr_decades_above,
                      settings.basin_grid, settings.tolerance],
-        "code": [inspect.getsource(engine), inspect.getsource(choose_best), inspect.getsource(compute_cell),
-                 inspect.getsource(functions.TestFunction)],
-        "versions": [__version__, np.__version__, getattr(autograd, "__version__", "?")],
+        "code": _code_fingerprint(),
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=repr).encode()).hexdigest()[:24]
 
@@ -198,6 +211,7 @@ class Progress:
 @dataclass
 class SweepReport:
     cells: dict  # (optimizer, function) -> Cell
+    keys: dict  # (optimizer, function) -> cache key
     computed: int
     cached: int
 
@@ -212,7 +226,8 @@ def run_sweep(settings: Settings, jobs: int | None = None, cache_dir: Path | Non
     """Every cell of ``settings``, from the cache where its key is unchanged; the rest on ``jobs`` processes."""
     cache_dir = Path(cache_dir or default_cache_dir())
     pairs = [(o, f) for o in settings.optimizers for f in settings.functions]
-    paths = {pair: cache_dir / f"{pair[0]}--{pair[1]}--{cell_key(*pair, settings)}.npz" for pair in pairs}
+    keys = {pair: cell_key(*pair, settings) for pair in pairs}
+    paths = {pair: cache_dir / f"{pair[0]}--{pair[1]}--{keys[pair]}.npz" for pair in pairs}
     missing = [pair for pair in pairs if not paths[pair].exists()]
     progress = Progress(len(pairs), "sweep", quiet)
     for _ in range(len(pairs) - len(missing)):
@@ -231,4 +246,4 @@ def run_sweep(settings: Settings, jobs: int | None = None, cache_dir: Path | Non
             progress.advance()
 
     cells = {pair: load_cell(paths[pair]) for pair in pairs}
-    return SweepReport(cells, computed=len(missing), cached=len(pairs) - len(missing))
+    return SweepReport(cells, keys, computed=len(missing), cached=len(pairs) - len(missing))

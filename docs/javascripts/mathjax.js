@@ -9,7 +9,6 @@ window.MathJax = {
 if (typeof document$ !== "undefined") {
   document$.subscribe(function () {
     if (window.MathJax && MathJax.typesetPromise) {
-      MathJax.startup.output.clearCache();
       MathJax.typesetClear();
       MathJax.texReset();
       MathJax.typesetPromise();

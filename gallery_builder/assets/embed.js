@@ -91,7 +91,9 @@
   animated.forEach(function (i) { full[i] = { x: decode(spec.data[i].x), y: decode(spec.data[i].y) }; });
   var sliderIndex = (spec.layout.sliders || []).findIndex(function (s) { return s.name === spec.animate.slider; });
   var marks = spec.layout.sliders[sliderIndex].steps.map(function (s) { return +s.value; });
-  var position = marks.length - 1;
+  var last = marks[marks.length - 1];
+  var current = last;
+  var stride = Math.max(1, Math.round(last / 120)); // playback visits every stride-th step, ~120 frames
   var timer = null;
 
   function count(trace, step) {
@@ -105,9 +107,8 @@
     return Math.min(step + 1, f.x.length);
   }
 
-  function show(index) {
-    position = index;
-    var step = marks[index];
+  function show(step) {
+    current = step;
     var xs = [], ys = [];
     animated.forEach(function (i) {
       var n = count(i, step);
@@ -126,22 +127,24 @@
 
   function play() {
     stop();
-    if (position >= marks.length - 1) position = -1;
+    var step = current >= last ? -stride : current;
     gd.dataset.playing = "true";
     timer = setInterval(function () {
-      if (position >= marks.length - 1) return stop();
-      var next = position + 1;
-      show(next);
+      if (step >= last) return stop();
+      step = Math.min(step + stride, last);
+      show(step);
+      var mark = 0;
+      while (mark + 1 < marks.length && marks[mark + 1] <= step) mark++;
       var update = {};
-      update["sliders[" + sliderIndex + "].active"] = next;
+      update["sliders[" + sliderIndex + "].active"] = mark;
       Plotly.relayout(gd, update);
-    }, 90);
+    }, 40);
   }
 
   gd.on("plotly_sliderchange", function (event) {
     if (event.slider.name !== spec.animate.slider || event.interaction === false) return;
     stop();
-    show(marks.indexOf(+event.step.value));
+    show(+event.step.value);
   });
   gd.on("plotly_buttonclicked", function (event) {
     if (event.button.name === "play") play();
