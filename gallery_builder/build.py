@@ -126,6 +126,11 @@ def swap_in(staging: Path, target: Path) -> None:
 
 
 def _staging_dir(target: Path) -> Path:
+    """A fresh staging folder beside ``target``; leftovers of killed builds (dead pids) are removed."""
+    for old in target.parent.glob(f".gallery-tmp-{target.name}-*"):
+        pid = old.name.rsplit("-", 1)[-1]
+        if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+            shutil.rmtree(old, ignore_errors=True)
     path = target.parent / f".gallery-tmp-{target.name}-{os.getpid()}"
     shutil.rmtree(path, ignore_errors=True)
     return path

@@ -116,14 +116,14 @@ def _end_marker(cell: Cell, i: int, colour: str, visible=True, xaxis="x", yaxis=
             "hovertemplate": f"{text}<br>(%{{x:.4g}}, %{{y:.4g}})<extra></extra>"}
 
 
-def _steps_slider(steps: int, name: str = "step", y: float = -0.12) -> dict:
+def _steps_slider(steps: int, name: str = "step", y: float = -0.17) -> dict:
     marks = sorted({round(steps * k / (FRAMES - 1)) for k in range(FRAMES)})
     return {"name": name, "active": len(marks) - 1, "y": y, "len": 0.9, "x": 0.05, "pad": {"t": 0},
             "currentvalue": {"prefix": "step "}, "font": {"size": 10},
             "steps": [{"label": str(m), "method": "skip", "args": [], "value": str(m)} for m in marks]}
 
 
-def _play_buttons(y: float = -0.12) -> dict:
+def _play_buttons(y: float = -0.17) -> dict:
     return {"type": "buttons", "direction": "left", "showactive": False, "x": 0.0, "y": y, "xanchor": "right",
             "yanchor": "top", "pad": {"t": 0, "r": 8},
             "buttons": [{"label": "▶", "method": "skip", "args": [], "name": "play"},
@@ -187,10 +187,10 @@ def pair(cell: Cell) -> dict:
         "xaxis2": {"domain": [0.7, 1.0], "title": {"text": "step"}, "anchor": "y2"},
         "yaxis2": {"type": "log" if bounded else "linear", "title": {"text": "f − f*" if bounded else "f"},
                    "anchor": "x2", "exponentformat": "power"},
-        "margin": {"l": 50, "r": 20, "t": 40, "b": 170},
+        "margin": {"l": 50, "r": 20, "t": 40, "b": 190},
         "showlegend": False,
         "sliders": [
-            {"name": "lr", "active": chosen, "y": -0.36, "len": 0.9, "x": 0.05, "pad": {"t": 0}, "font": {"size": 10},
+            {"name": "lr", "active": chosen, "y": -0.42, "len": 0.9, "x": 0.05, "pad": {"t": 0}, "font": {"size": 10},
              "currentvalue": {"prefix": "learning rate "}, "steps": lr_steps},
             _steps_slider(cell.runs.points.shape[1] - 1),
         ],
@@ -295,17 +295,24 @@ def sensitivity(cells: list, fn) -> dict:
                      "hovertemplate": "lr %{x:.3g}<br>" + ("gap %{y:.3g}" if bounded else "left at step %{y}")
                      + "<extra>" + opt.title + "</extra>"})
         bad = status == DIVERGED if not bounded else stopped
-        if bad.any():
-            data.append({"type": "scatter", "x": typed(cell.lrs[bad]), "y": [1.0] * int(bad.sum()), "yaxis": "y2",
-                         "mode": "markers", "name": f"{opt.title}: diverged / left", "legendgroup": opt.name,
-                         "showlegend": False, "marker": {"symbol": "x", "size": 9, "color": look["color"]},
-                         "hovertemplate": "lr %{x:.3g}: diverged or left the domain<extra>" + opt.title + "</extra>"})
+        bands = [(bad, "y2", "x", "diverged or left the domain")]
+        if bounded:  # an exact zero gap has no place on a log axis: it gets a band of its own
+            bands.append((~stopped & (cell.runs.gap <= 0), "y3", "circle", "f − f* = 0 exactly"))
+        for mask, axis, symbol, what in bands:
+            if mask.any():
+                data.append({"type": "scatter", "x": typed(cell.lrs[mask]), "y": [1.0] * int(mask.sum()),
+                             "yaxis": axis, "mode": "markers", "name": f"{opt.title}: {what}",
+                             "legendgroup": opt.name, "showlegend": False,
+                             "marker": {"symbol": symbol, "size": 9, "color": look["color"]},
+                             "hovertemplate": "lr %{x:.3g}: " + what + "<extra>" + opt.title + "</extra>"})
     layout = {"title": {"text": f"{fn.title}: sensitivity to the learning rate", "x": 0.01, "font": {"size": 14}},
               "xaxis": {"type": "log", "title": {"text": "learning rate"}, "exponentformat": "power"},
-              "yaxis": {"type": "log" if bounded else "linear", "domain": [0, 0.86], "exponentformat": "power",
+              "yaxis": {"type": "log" if bounded else "linear", "domain": [0.1, 0.86], "exponentformat": "power",
                         "title": {"text": "final gap f − f*" if bounded else "step at which it left the domain"}},
               "yaxis2": {"domain": [0.9, 1.0], "range": [0, 2], "showticklabels": False, "showgrid": False,
                          "title": {"text": "✗", "font": {"size": 10}}},
+              "yaxis3": {"domain": [0, 0.06], "range": [0, 2], "showticklabels": False, "showgrid": False,
+                         "title": {"text": "0", "font": {"size": 10}}},
               "margin": {"l": 60, "r": 10, "t": 40, "b": 50}, "legend": {"font": {"size": 11}},
               "annotations": [{"text": "✗ row: diverged or left the domain" if bounded else "✗ row: diverged",
                                "showarrow": False, "xref": "paper", "yref": "paper", "x": 1, "y": 1.0,

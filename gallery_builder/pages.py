@@ -7,6 +7,7 @@ attributes get HTML escaping from autoescape). Authors' explanations under ``doc
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import sys
@@ -27,12 +28,24 @@ from .sweep import CRITERION, Cell, source_closure
 GALLERY = "gallery"  # the generated folder inside docs_dir
 EXPLANATIONS = "explanations"  # hand-written prose inside docs_dir, included by the generated pages
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~>-])")
+# Markdown and arithmatex punctuation; parentheses stay as they are since "\(" would start inline math.
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]#+!|~>$-])")
 
 
 def md(text) -> markupsafe.Markup:
     """Plain text made safe for Markdown: HTML-escaped, Markdown punctuation backslash-escaped."""
     return markupsafe.Markup(_MD_SPECIAL.sub(r"\\\1", escape(str(text), quote=False)))
+
+
+def page_title(text) -> markupsafe.Markup:
+    """A front-matter title: MkDocs puts it into the navigation unescaped, so it is HTML-escaped here, and
+    JSON-quoted, which is valid YAML."""
+    return markupsafe.Markup(json.dumps(escape(str(text), quote=False)))
+
+
+def attr(text) -> markupsafe.Markup:
+    """Text for an HTML attribute that Markdown may still scan: escaped, Markdown punctuation as entities."""
+    return markupsafe.Markup(_MD_SPECIAL.sub(lambda m: f"&#{ord(m.group(1))};", escape(str(text), quote=True)))
 
 
 def fence(text: str, language: str = "") -> markupsafe.Markup:
@@ -189,7 +202,7 @@ def environment() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.PackageLoader("gallery_builder", "templates"), autoescape=True,
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
                              keep_trailing_newline=True)
-    env.filters.update(md=md, fence=fence, latex=latex, num=num)
+    env.filters.update(md=md, attr=attr, page_title=page_title, fence=fence, latex=latex, num=num)
     env.globals.update(STATUSES=STATUSES)
     return env
 
@@ -238,7 +251,9 @@ class Renderer:
         page = f"{GALLERY}/index.md"
         out[page] = self._render("gallery_index.md.j2", page)
         # Snippets are included by hand-written pages at the docs root, so their links are relative to it.
-        out[f"{GALLERY}/snippets/grid.md"] = self._render("grid.md.j2", "index.md", cells=self.cells)
+        verdicts = {pair: verdict(cell, functions.get(pair[1]))[0] for pair, cell in self.cells.items()}
+        out[f"{GALLERY}/snippets/grid.md"] = self._render("grid.md.j2", "index.md", cells=self.cells,
+                                                          verdicts=verdicts)
         out[f"{GALLERY}/snippets/settings.md"] = self._render(
             "settings.md.j2", "methodology.md", criterion=CRITERION, versions=versions(), plotly_js=PLOTLY_JS,
             constants={"escape": ESCAPE_FACTOR, "capture": CAPTURE_FRACTION, "stall": STALL_GRADIENT})

@@ -29,9 +29,9 @@ CRITERION = {
     "bounded": "Among the runs that neither diverged nor left the domain, the one with the smallest final gap "
     "f(x_N) − f*, where every gap within the tolerance counts as equal; ties go to the run that first came "
     "within the tolerance, then to the smaller learning rate.",
-    "unbounded": "For a function without a minimum, the run that leaves the domain (scaled ×10) first, since "
-    "escaping the saddle is the goal; runs that stay are ranked by their lowest final value, then by the smaller "
-    "learning rate. Diverged runs are excluded.",
+    "unbounded": "For a function without a minimum, where escaping the saddle is the goal: the smallest learning "
+    "rate whose run leaves the domain (scaled ×10) within the step budget, which shows the approach and the "
+    "escape rather than a single jump; when no run leaves, the lowest final value. Diverged runs are excluded.",
 }
 
 
@@ -52,7 +52,7 @@ def choose_best(runs: Runs, fn, tolerance: float) -> int:
         else:
             if status == DIVERGED:
                 continue
-            key = (runs.stop_step[i] if status == ESCAPED else np.inf, runs.final_value[i], i)
+            key = (0, i, i) if status == ESCAPED else (1, runs.final_value[i], i)
         candidates.append(key)
     return int(min(candidates)[-1]) if candidates else -1
 

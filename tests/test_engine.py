@@ -339,7 +339,10 @@ def test_choose_best_unbounded():
     nan = [np.nan] * 4
     runs = fake_runs(status=[DIVERGED, ESCAPED, ESCAPED, MOVING], gap=nan, steps_to_tolerance=[-1] * 4,
                      stop_step=[3, 10, 7, -1], final_value=[np.nan, -500.0, -400.0, -3.9])
-    assert sweep.choose_best(runs, fn, 1e-6) == 2  # the earliest escape; the diverged run is excluded
+    # CRITERION["unbounded"]: the smallest learning rate whose run leaves the domain (not the earliest escape);
+    # the diverged run (index 0) is excluded even though it stopped first
+    assert "smallest learning rate whose run leaves the domain" in sweep.CRITERION["unbounded"]
+    assert sweep.choose_best(runs, fn, 1e-6) == 1
     staying = fake_runs([MOVING, STALLED, MOVING], [np.nan] * 3, [-1] * 3, [-1] * 3, [-1.0, 0.0, -3.0])
     assert sweep.choose_best(staying, fn, 1e-6) == 2  # the lowest final value
     ties = fake_runs([MOVING, MOVING], [np.nan] * 2, [-1] * 2, [-1] * 2, [-3.0, -3.0])

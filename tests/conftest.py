@@ -1,0 +1,61 @@
+"""Shared fixtures: a small gallery project built into a temporary folder, the way a user builds one."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# A few optimizers and functions, including runs that diverge (SGD at large rates on Rosenbrock) and a saddle.
+SMALL_CONFIG = """
+[sweep]
+optimizers = ["sgd", "momentum", "adam", "newton"]
+functions = ["rosenbrock", "himmelblau", "saddle"]
+steps = 80
+basin_grid = 9
+
+[sweep.learning_rates]
+points = 5
+decades_below = 1
+decades_above = 3
+
+[site]
+description = "A small gallery for the tests."
+"""
+
+
+def make_project(path: Path, config: str = SMALL_CONFIG) -> Path:
+    """A copy of the project's MkDocs sources (without generated files) and a config, in ``path``."""
+    path.mkdir(parents=True, exist_ok=True)
+    shutil.copy(ROOT / "mkdocs.yml", path / "mkdocs.yml")
+    shutil.copytree(ROOT / "docs", path / "docs", ignore=shutil.ignore_patterns("gallery"), dirs_exist_ok=True)
+    (path / "gallery.toml").write_text(config)
+    return path
+
+
+def cli_env(cache: Path | None = None) -> dict:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "NO_MKDOCS_2_WARNING": "1", "DISABLE_MKDOCS_2_WARNING": "true"}
+    if cache is not None:
+        env["GALLERY_CACHE"] = str(cache)
+    return env
+
+
+def run_cli(*args, cwd: Path, cache: Path | None = None, timeout: float = 600) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "gallery_builder", *args], cwd=cwd, env=cli_env(cache),
+                          capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture(scope="session")
+def small_site(tmp_path_factory) -> Path:
+    """The small project, built with ``gallery-builder build --site``: returns the project folder."""
+    project = make_project(tmp_path_factory.mktemp("small") / "project")
+    result = run_cli("build", "--site", "--quiet", "--jobs", "2", cwd=project, cache=project / ".cache")
+    assert result.returncode == 0, result.stderr
+    assert (project / "site" / "index.html").is_file()
+    return project

@@ -1,0 +1,332 @@
+"""The built site: pages, links, embeds, escaping, atomic and incremental builds, determinism, size budget."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import linecache
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import numpy as np
+import pytest
+
+from conftest import ROOT, SMALL_CONFIG, cli_env, make_project, run_cli
+from gallery_builder import build, config, embeds, figures, optimizers, sweep
+from gallery_builder.engine import DIVERGED, ESCAPED, describe
+
+
+class Links(HTMLParser):
+    """Collects href/src attributes, iframe sources and <script> contents of one HTML file."""
+
+    def __init__(self):
+        super().__init__()
+        self.urls, self.iframes, self.scripts, self._in_script = [], [], [], None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        for name in ("href", "src"):
+            if attrs.get(name):
+                self.urls.append(attrs[name])
+        if tag == "iframe":
+            self.iframes.append(attrs)
+        if tag == "script":
+            self._in_script = attrs
+            self.scripts.append([attrs, ""])
+
+    def handle_data(self, data):
+        if self._in_script is not None:
+            self.scripts[-1][1] += data
+
+    def handle_endtag(self, tag):
+        if tag == "script":
+            self._in_script = None
+
+
+def parse(path: Path) -> Links:
+    links = Links()
+    links.feed(path.read_text(encoding="utf-8"))
+    return links
+
+
+def local_target(page: Path, url: str) -> Path | None:
+    """The file a relative URL of ``page`` points at, or None for external, anchor-only and data URLs."""
+    parts = urlsplit(url)
+    if parts.scheme or parts.netloc or url.startswith(("#", "data:", "mailto:")) or not parts.path:
+        return None
+    target = (page.parent / unquote(parts.path)).resolve()
+    return target / "index.html" if target.is_dir() else target
+
+
+def html_files(site: Path) -> list:
+    return sorted(site.rglob("*.html"))
+
+
+def test_strict_build_has_every_page(small_site):
+    site = small_site / "site"
+    settings = config.load(small_site / "gallery.toml")
+    for name in settings.optimizers:
+        assert (site / "gallery" / "optimizers" / f"{name}.html").is_file()
+    for name in settings.functions:
+        assert (site / "gallery" / "functions" / f"{name}.html").is_file()
+    for page in ("index.html", "methodology.html", "add-your-own.html", "gallery/comparison.html",
+                 "gallery/benchmarks.html"):
+        assert (site / page).is_file(), page
+    # Only relative URLs: nothing starts with "/" so the site works under any sub-path. (404.html is served at
+    # arbitrary URLs and must be root-relative; MkDocs roots it at site_url.)
+    for path in html_files(site):
+        if path.name == "404.html":
+            continue
+        for url in parse(path).urls:
+            assert not url.startswith("/"), (path, url)
+
+
+def test_every_internal_link_resolves(small_site):
+    """A link check over the whole built site: hrefs, srcs, iframe sources, data downloads, embed scripts."""
+    site = small_site / "site"
+    checked, broken = 0, []
+    for path in html_files(site):
+        if path.name == "404.html":
+            continue
+        for url in parse(path).urls:
+            target = local_target(path, url)
+            if target is None:
+                continue
+            checked += 1
+            if not target.is_file():
+                broken.append(f"{path.relative_to(site)} -> {url}")
+    assert not broken, broken[:20]
+    assert checked > 500
+
+
+def test_grid_cards_and_iframes_reach_existing_embeds(small_site):
+    site = small_site / "site"
+    home = parse(site / "index.html")
+    pairs = [u for u in home.urls if "embeds/pair--" in u and u.endswith(".html")]
+    settings = config.load(small_site / "gallery.toml")
+    assert len(set(pairs)) == len(settings.optimizers) * len(settings.functions)
+    for url in pairs:
+        assert local_target(site / "index.html", url).is_file(), url
+    page = site / "gallery" / "optimizers" / "adam.html"
+    frames = parse(page).iframes
+    assert len(frames) == len(settings.functions)
+    for frame in frames:
+        assert frame["loading"] == "lazy" and frame["title"] and "aspect-ratio" in frame["style"]
+        assert local_target(page, frame["src"]).is_file()
+
+
+def figure_of(path: Path) -> dict:
+    data = [s for attrs, s in parse(path).scripts if attrs.get("id") == "figure-data"]
+    assert len(data) == 1
+
+    def refuse(constant):
+        raise AssertionError(f"{constant} in figure JSON of {path.name}")
+
+    return json.loads(data[0], parse_constant=refuse)
+
+
+def decode(spec) -> np.ndarray:
+    if isinstance(spec, list):
+        return np.asarray(spec, float)
+    import base64
+
+    dtype = {"f4": "<f4", "f8": "<f8", "i2": "<i2", "u1": "u1"}[spec["dtype"]]
+    return np.frombuffer(base64.b64decode(spec["bdata"]), dtype=dtype)
+
+
+def test_embeds_are_standalone_and_share_one_plotly(small_site):
+    gallery = small_site / "docs" / "gallery"
+    plotly_js = gallery / "assets" / embeds.PLOTLY_JS
+    assert plotly_js.stat().st_size > 1_000_000
+    assert len(list(gallery.rglob("plotly*.js"))) == 1
+    pages = sorted((gallery / "embeds").glob("*.html"))
+    assert pages
+    for path in pages:
+        links = parse(path)
+        scripts = [a["src"] for a, _ in links.scripts if a.get("src")]
+        assert scripts == [f"../assets/{embeds.PLOTLY_JS}", "../assets/embed.js"]
+        assert path.stat().st_size < 600_000  # far below plotly.js: nothing of it is inlined
+        assert "cdn.plot.ly" not in path.read_text()
+        figure = figure_of(path)
+        assert figures.is_finite_json(figure)
+        for trace in figure["data"]:
+            for axis in ("x", "y", "z"):
+                if isinstance(trace.get(axis), dict):
+                    assert np.isfinite(decode(trace[axis]).astype(float)).all()
+
+
+def test_pair_embed_shows_the_sweep_trajectories(small_site):
+    """The figure's traces are the cached runs, one per learning rate, cut at their last finite point."""
+    settings = config.load(small_site / "gallery.toml")
+    report = sweep.run_sweep(settings, jobs=1, cache_dir=small_site / ".cache", quiet=True)
+    assert report.computed == 0
+    for (o, f), cell in report.cells.items():
+        figure = figure_of(small_site / "docs" / "gallery" / "embeds" / f"pair--{o}--{f}.html")
+        paths = [t for t in figure["data"] if t.get("mode") == "lines+markers"]
+        assert len(paths) == len(cell.lrs)
+        for i, trace in enumerate(paths):
+            last = int(cell.runs.last[i])
+            expected = cell.runs.points[i, : last + 1]
+            xs, ys = decode(trace["x"]), decode(trace["y"])
+            assert len(xs) == last + 1
+            np.testing.assert_allclose(xs, expected[:, 0], rtol=1e-6, atol=1e-6)
+            np.testing.assert_allclose(ys, expected[:, 1], rtol=1e-6, atol=1e-6)
+            assert (trace["visible"] is True) == (i == cell.chosen)
+
+
+def test_a_diverged_run_is_marked(small_site):
+    settings = config.load(small_site / "gallery.toml")
+    report = sweep.run_sweep(settings, jobs=1, cache_dir=small_site / ".cache", quiet=True)
+    marked = 0
+    for (o, f), cell in report.cells.items():
+        figure = figure_of(small_site / "docs" / "gallery" / "embeds" / f"pair--{o}--{f}.html")
+        ends = [t for t in figure["data"] if t.get("name") == "end"]
+        for i, status in enumerate(cell.runs.status):
+            if status in (DIVERGED, ESCAPED):
+                text = describe(status, cell.runs.stop_step[i], settings.steps)
+                assert text.endswith(f"at step {cell.runs.stop_step[i]}")
+                assert text in ends[i]["hovertemplate"]
+                assert ends[i]["marker"]["symbol"] in ("x", "triangle-up")
+                marked += 1
+    assert marked > 0
+
+
+def test_data_downloads_hold_the_runs(small_site):
+    path = small_site / "docs" / "gallery" / "embeds" / "pair--adam--rosenbrock.json"
+    record = json.loads(path.read_text())
+    assert record["optimizer"] == "adam" and record["settings"]["steps"] == 80
+    assert len(record["runs"]) == 5
+    first = record["runs"][0]["rows"][0]
+    assert first[0] == 0 and first[1:3] == [-1.2, 1.0]
+
+
+def test_pages_show_numbers_from_this_build(small_site):
+    text = (small_site / "docs" / "gallery" / "optimizers" / "adam.md").read_text()
+    assert "At the best learning rate, lr = " in text
+    assert "$$" in text and r"\hat m_t" in text  # the update rule from the optimizer's own definition
+    assert "def adam(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):" in text  # its implementation, from source
+    html = (small_site / "site" / "gallery" / "optimizers" / "adam.html").read_text()
+    assert 'class="arithmatex"' in html
+
+
+def tree_digest(folder: Path) -> dict:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_two_clean_builds_are_byte_identical(small_site, tmp_path):
+    other = make_project(tmp_path / "again")
+    result = run_cli("build", "--quiet", "--jobs", "1", cwd=other, cache=other / ".cache")
+    assert result.returncode == 0, result.stderr
+    first, second = tree_digest(small_site / "docs" / "gallery"), tree_digest(other / "docs" / "gallery")
+    assert first.keys() == second.keys()
+    assert [k for k in first if first[k] != second[k]] == []
+
+
+def test_no_change_rebuild_writes_nothing(small_site):
+    before = {p: p.stat().st_mtime_ns for p in (small_site / "docs" / "gallery").rglob("*") if p.is_file()}
+    result = run_cli("build", "--quiet", cwd=small_site, cache=small_site / ".cache")
+    assert result.returncode == 0, result.stderr
+    assert "(0 computed), 0 files written" in result.stdout
+    after = {p: p.stat().st_mtime_ns for p in (small_site / "docs" / "gallery").rglob("*") if p.is_file()}
+    changed = [str(p) for p in before if before[p] != after.get(p)]
+    assert changed == []
+
+
+HOSTILE = "<script>alert(1)</script> \"quotes\" 'single' *bold* [link](http://x) `code`"
+
+
+@pytest.fixture
+def hostile_optimizer():
+    adam = optimizers.CATALOGUE["adam"]
+    optimizers.CATALOGUE["evil"] = optimizers.Optimizer(
+        name="evil", title=HOSTILE, factory=adam.factory, summary=HOSTILE, latex=r"\theta", pseudocode=HOSTILE,
+        paper=optimizers.Paper(HOSTILE, HOSTILE, 2024, "https://example.org"), equivalent="none",
+        notes=(HOSTILE,))
+    yield
+    del optimizers.CATALOGUE["evil"]
+
+
+def test_hostile_text_is_escaped(hostile_optimizer, tmp_path):
+    project = make_project(tmp_path / "hostile", SMALL_CONFIG.replace('"sgd", "momentum", "adam", "newton"', '"evil"')
+                           .replace('description = "A small gallery for the tests."',
+                                    "description = '''" + HOSTILE + "'''"))
+    settings = config.load(project / "gallery.toml")
+    build.build_gallery(settings, project / "docs", jobs=1, quiet=True, cache_dir=project / ".cache")
+    build.build_site(project, quiet=True)
+    checked = 0
+    for path in html_files(project / "site"):
+        text = path.read_text()
+        assert "<script>alert(1)</script>" not in text, path
+        checked += "alert(1)" in text
+    assert checked >= 2
+    page = (project / "site" / "gallery" / "optimizers" / "evil.html").read_text()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "<strong>bold</strong>" not in page and 'href="http://x"' not in page
+
+
+def test_failed_build_leaves_previous_gallery_untouched(small_site, monkeypatch):
+    gallery = small_site / "docs" / "gallery"
+    before = tree_digest(gallery)
+    settings = config.load(small_site / "gallery.toml")
+
+    def broken(cell):
+        raise RuntimeError("figure failed")
+
+    monkeypatch.setattr(figures, "pair", broken)
+    monkeypatch.setattr(build, "_code_hash", lambda *objects: "forces-new-figures")
+    with pytest.raises(RuntimeError):
+        build.build_gallery(settings, small_site / "docs", jobs=1, quiet=True, cache_dir=small_site / ".cache")
+    assert tree_digest(gallery) == before
+    assert not list((small_site / "docs").glob(".gallery-tmp-*"))
+
+
+def test_killed_build_leaves_previous_gallery_and_site_intact(tmp_path):
+    project = make_project(tmp_path / "kill", SMALL_CONFIG.replace("steps = 80", "steps = 2000"))
+    small = make_project(tmp_path / "first")
+    # A first, quick build to have something to protect.
+    assert run_cli("build", "--site", "--quiet", cwd=small, cache=small / ".cache").returncode == 0
+    shutil.copytree(small / "docs" / "gallery", project / "docs" / "gallery")
+    shutil.copytree(small / "site", project / "site")
+    gallery_before, site_before = tree_digest(project / "docs" / "gallery"), tree_digest(project / "site")
+    process = subprocess.Popen([sys.executable, "-m", "gallery_builder", "build", "--site", "--quiet", "--jobs", "1"],
+                               cwd=project, env=cli_env(project / ".cache"), stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    time.sleep(3)
+    assert process.poll() is None, "the build finished before it could be killed"
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert tree_digest(project / "docs" / "gallery") == gallery_before
+    assert tree_digest(project / "site") == site_before
+    # The next build cleans the dead build's staging folder.
+    assert run_cli("build", "--quiet", cwd=small, cache=small / ".cache").returncode == 0
+
+
+def test_editing_one_optimizer_recomputes_only_its_cells(tmp_path, monkeypatch):
+    settings = config.parse({"sweep": {"optimizers": ["sgd", "adam"], "functions": ["booth", "matyas", "beale"],
+                                       "steps": 20, "basin_grid": 3, "learning_rates": {"points": 2}}})
+    first = sweep.run_sweep(settings, jobs=1, cache_dir=tmp_path, quiet=True)
+    assert (first.computed, first.cached) == (6, 0)
+    # An author edits adam's definition (same maths, different source): only adam's cells are recomputed.
+    source = ("def adam(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):\n"
+              "    return _adam(lr, beta1, beta2, eps)  # edited\n")
+    filename = "<edited adam>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    namespace = {}
+    exec(compile(source, filename, "exec"), vars(optimizers), namespace)
+    monkeypatch.setitem(optimizers.CATALOGUE, "adam",
+                        dataclasses.replace(optimizers.CATALOGUE["adam"], factory=namespace["adam"]))
+    second = sweep.run_sweep(settings, jobs=1, cache_dir=tmp_path, quiet=True)
+    assert (second.computed, second.cached) == (3, 3)
+    for pair, cell in second.cells.items():
+        assert (second.keys[pair] != first.keys[pair]) == (pair[0] == "adam")
+        np.testing.assert_array_equal(cell.runs.points, first.cells[pair].runs.points)
