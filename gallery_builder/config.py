@@ -46,12 +46,13 @@ class _Reader:
         self.path, self.table, self.prefix = path, table, prefix
 
     def fail(self, key, expected, value):
-        return UserError(f"{self.path}: {self.prefix}{key}: expected {expected}, got {value!r}")
+        return UserError(f"{self.path}: {self.prefix}{_show(key)}: expected {expected}, got {value!r}")
 
     def known(self, allowed):
         for key in self.table:
             if key not in allowed:
-                raise UserError(f"{self.path}: unknown key {self.prefix}{key}; allowed: {', '.join(sorted(allowed))}")
+                raise UserError(f"{self.path}: unknown key {self.prefix}{_show(key)}; "
+                                f"allowed: {', '.join(sorted(allowed))}")
 
     def integer(self, key, low, high, default):
         value = self.table.get(key, default)
@@ -88,6 +89,11 @@ class _Reader:
         if not isinstance(value, dict):
             raise self.fail(key, "a table", value)
         return _Reader(self.path, value, f"{self.prefix}{key}.")
+
+
+def _show(key: str) -> str:
+    """A key as it can be shown on one line (a quoted TOML key may hold a newline)."""
+    return key.encode("unicode_escape").decode("ascii")
 
 
 def _unknown(kind, name, catalogue):

@@ -2,8 +2,8 @@
 
 Everything is plain numpy arrays with a leading batch axis. One autograd call per step gives the values and
 gradients (and, for Newton, Hessians) of every run in the batch. A run stops advancing at the first step whose
-position or value is not finite (it *diverged* there) or that lands outside the domain scaled ×``escape_factor``
-about its centre (it *escaped*); nothing is clipped, clamped or hidden.
+position or value is not finite (it *diverged* there) or that lands outside the domain scaled by the function's
+``escape_factor`` about its centre (it *escaped*); nothing is clipped, clamped or hidden.
 """
 
 from __future__ import annotations
@@ -20,10 +20,9 @@ from .errors import UserError
 STATUSES = ("converged", "stalled", "moving", "diverged", "escaped")
 CONVERGED, STALLED, MOVING, DIVERGED, ESCAPED = range(len(STATUSES))
 
-# A run "converges" once f - f* <= TOLERANCE; it "stalled" when it ends with |grad f| <= STALL_GRADIENT elsewhere.
+# A run "converges" once |f - f*| <= TOLERANCE; it "stalled" when it ends with |grad f| <= STALL_GRADIENT elsewhere.
 TOLERANCE = 1e-6
 STALL_GRADIENT = 1e-6
-ESCAPE_FACTOR = 10.0
 CAPTURE_FRACTION = 0.01  # a run "ended in" a minimizer when it stops within 1 % of the domain's width of it
 MAX_STEPS = 100_000
 
@@ -54,12 +53,20 @@ def _derivatives(fn, points, hessian):
     return values, grads, None
 
 
-def run_batch(opt, fn, starts, steps: int, hyper: dict, tolerance=TOLERANCE, escape_factor=ESCAPE_FACTOR) -> Runs:
-    """Advance every start in ``starts`` (B, 2) for ``steps`` steps; hyperparameters may be (B,) arrays."""
+def run_batch(opt, fn, starts, steps: int, hyper: dict, tolerance=TOLERANCE, escape_factor=None) -> Runs:
+    """Advance every start in ``starts`` (B, 2) for ``steps`` steps.
+
+    ``lr`` may be a (B,) array (one learning rate per run); the other hyperparameters are scalars, since some
+    update rules branch on them (RAdam's rectification switch, torch's lerp).
+    """
     starts = np.array(starts, dtype=float).reshape(-1, 2)
     batch = len(starts)
+    arrays = [k for k, v in hyper.items() if np.ndim(v) and k != "lr"]
+    if arrays:
+        raise ValueError(f"only lr may vary across a batch, not {', '.join(arrays)}")
     hyper = {k: (np.asarray(v, float).reshape(batch, 1) if np.ndim(v) else v) for k, v in hyper.items()}
     transform = opt.transform(**hyper)
+    escape_factor = fn.escape_factor if escape_factor is None else escape_factor
 
     points = np.full((batch, steps + 1, 2), np.nan)
     values = np.full((batch, steps + 1), np.nan)
@@ -102,7 +109,7 @@ def run_batch(opt, fn, starts, steps: int, hyper: dict, tolerance=TOLERANCE, esc
 def summarize(fn, points, values, grad_norms, stop_step, stopped_as, tolerance=TOLERANCE) -> Runs:
     batch, rows = values.shape
     finite_rows = np.isfinite(values)
-    last = rows - 1 - np.argmax(finite_rows[:, ::-1], axis=1)
+    last = np.where(finite_rows.any(axis=1), rows - 1 - np.argmax(finite_rows[:, ::-1], axis=1), 0)
     pick = np.arange(batch)
     final_point, final_value = points[pick, last], values[pick, last]
 
@@ -111,7 +118,7 @@ def summarize(fn, points, values, grad_norms, stop_step, stopped_as, tolerance=T
         steps_to_tolerance = np.full(batch, -1)
     else:
         gap = final_value - fn.minimum
-        within = finite_rows & (values - fn.minimum <= tolerance)
+        within = finite_rows & (np.abs(values - fn.minimum) <= tolerance)
         steps_to_tolerance = np.where(within.any(axis=1), np.argmax(within, axis=1), -1)
 
     if fn.minimizers:
@@ -127,9 +134,11 @@ def summarize(fn, points, values, grad_norms, stop_step, stopped_as, tolerance=T
 
     status = stopped_as.copy()
     running = stop_step < 0
-    status[running & (gap <= tolerance)] = CONVERGED
+    # |gap|: a function unbounded below outside its box (McCormick) can be left far below its box minimum.
+    at_minimum = np.abs(gap) <= tolerance
+    status[running & at_minimum] = CONVERGED
     final_grad = grad_norms[pick, last]
-    status[running & ~(gap <= tolerance) & (final_grad <= STALL_GRADIENT)] = STALLED
+    status[running & ~at_minimum & (final_grad <= STALL_GRADIENT)] = STALLED
     return Runs(points, values, grad_norms, status, stop_step, last, final_point, final_value, gap, distance,
                 steps_to_tolerance, minimizer)
 
@@ -141,7 +150,7 @@ def describe(status: int, stop_step: int, steps: int) -> str:
         STALLED: "stalled at a stationary point that is not a global minimum",
         MOVING: f"still moving after {steps} steps",
         DIVERGED: f"diverged at step {stop_step}",
-        ESCAPED: f"left the domain (×{ESCAPE_FACTOR:g}) at step {stop_step}",
+        ESCAPED: f"left the domain at step {stop_step}",
     }[int(status)]
 
 

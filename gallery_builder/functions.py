@@ -20,6 +20,7 @@ from autograd.extend import defvjp, primitive
 from .errors import unknown_name
 
 VLSE = "https://www.sfu.ca/~ssurjano/"
+ESCAPE_FACTOR = 10.0  # a run has "left the domain" outside the domain scaled this much about its centre
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,7 @@ class TestFunction:
     hard: str  # what makes it hard, in a sentence or two
     notes: str = ""
     reference: str = ""
+    escape_factor: float = ESCAPE_FACTOR
 
     def __call__(self, x, y):
         return self.formula(x, y)
@@ -371,8 +373,10 @@ def levi13(x, y):
     hard="A tilted valley along y = x - 1 with a sine ripple.",
     notes="The minimizer is exactly (1/2 - π/3, -1/2 - π/3) with value -√3/2 - π/3 ≈ -1.9132. The function is "
     "unbounded below outside the box (along x = y it behaves like x), so the minimum is global only within "
-    "the VLSE domain [-1.5, 4] × [-3, 4], which is also the plotted one.",
+    "the VLSE domain [-1.5, 4] × [-3, 4], which is also the plotted one; a run that leaves this box is "
+    "stopped there as having left the domain.",
     reference=VLSE + "mccorm.html",
+    escape_factor=1.0,  # outside its box the function falls without bound, so leaving the box ends a run
 )
 def mccormick(x, y):
     return np.sin(x + y) + (x - y) ** 2 - 1.5 * x + 2.5 * y + 1

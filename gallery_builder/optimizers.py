@@ -84,6 +84,8 @@ RANGES = {
 
 
 def check_hyperparameter(key: str, value) -> float:
+    if isinstance(value, bool):
+        raise UserError(f"hyperparameter {key} must be a number, got {value!r}")
     try:
         value = float(value)
     except (TypeError, ValueError):

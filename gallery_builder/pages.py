@@ -22,7 +22,7 @@ import plotly
 
 from . import __version__, functions, optimizers
 from .embeds import PLOTLY_JS, relative
-from .engine import CAPTURE_FRACTION, CONVERGED, DIVERGED, ESCAPE_FACTOR, ESCAPED, STALL_GRADIENT, STATUSES, describe
+from .engine import CAPTURE_FRACTION, CONVERGED, DIVERGED, ESCAPED, STALL_GRADIENT, STATUSES, describe
 from .sweep import CRITERION, Cell, source_closure
 
 GALLERY = "gallery"  # the generated folder inside docs_dir
@@ -256,5 +256,5 @@ class Renderer:
                                                           verdicts=verdicts)
         out[f"{GALLERY}/snippets/settings.md"] = self._render(
             "settings.md.j2", "methodology.md", criterion=CRITERION, versions=versions(), plotly_js=PLOTLY_JS,
-            constants={"escape": ESCAPE_FACTOR, "capture": CAPTURE_FRACTION, "stall": STALL_GRADIENT})
+            constants={"escape": functions.ESCAPE_FACTOR, "capture": CAPTURE_FRACTION, "stall": STALL_GRADIENT})
         return out

@@ -19,6 +19,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 import autograd
+from autograd.core import primitive_vjps
 import numpy as np
 
 from . import __version__, engine, functions, optimizers
@@ -27,10 +28,10 @@ from .engine import DIVERGED, ESCAPED, Runs
 
 CRITERION = {
     "bounded": "Among the runs that neither diverged nor left the domain, the one with the smallest final gap "
-    "f(x_N) − f*, where every gap within the tolerance counts as equal; ties go to the run that first came "
+    "|f(x_N) − f*|, where every gap within the tolerance counts as equal; ties go to the run that first came "
     "within the tolerance, then to the smaller learning rate.",
     "unbounded": "For a function without a minimum, where escaping the saddle is the goal: the smallest learning "
-    "rate whose run leaves the domain (scaled ×10) within the step budget, which shows the approach and the "
+    "rate whose run leaves the domain within the step budget, which shows the approach and the "
     "escape rather than a single jump; when no run leaves, the lowest final value. Diverged runs are excluded.",
 }
 
@@ -48,7 +49,7 @@ def choose_best(runs: Runs, fn, tolerance: float) -> int:
             if status in (DIVERGED, ESCAPED):
                 continue
             reached = runs.steps_to_tolerance[i]
-            key = (max(runs.gap[i], tolerance), reached if reached >= 0 else np.inf, i)
+            key = (max(abs(runs.gap[i]), tolerance), reached if reached >= 0 else np.inf, i)
         else:
             if status == DIVERGED:
                 continue
@@ -101,13 +102,35 @@ def compute_cell(opt_name: str, fn_name: str, settings: Settings) -> Cell:
 # --- Cache ------------------------------------------------------------------------------------------------------
 
 
+def _gradient_rules(primitive, module) -> list:
+    """The functions of ``module`` registered with ``defvjp`` for an autograd primitive."""
+    found, stack, visited = [], [primitive_vjps.get(primitive)], set()
+    while stack:
+        item = stack.pop()
+        if id(item) in visited:
+            continue
+        visited.add(id(item))
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif inspect.isfunction(item):
+            if item.__module__ == module.__name__:
+                found.append(item)
+            stack.extend(cell.cell_contents for cell in item.__closure__ or ())
+    return found
+
+
 def source_closure(obj, module, seen) -> list:
     """Source of ``obj`` and of every function or class of ``module`` it refers to, transitively."""
-    obj = getattr(obj, "fun", obj)  # autograd primitives wrap the Python function
+    original, obj = obj, getattr(obj, "fun", obj)  # autograd primitives wrap the Python function
     if id(obj) in seen:
         return []
     seen.add(id(obj))
     parts = [inspect.getsource(obj)]
+    # An autograd primitive's gradient rules, and functions captured by closures, are code too.
+    related = _gradient_rules(original, module)
+    related += [c.cell_contents for c in getattr(obj, "__closure__", None) or () if inspect.isfunction(c.cell_contents)]
+    for function in related:
+        parts += source_closure(function, module, seen)
     codes = [obj.__code__] if hasattr(obj, "__code__") else []
     names = set()
     while codes:
@@ -133,7 +156,7 @@ def fingerprint(obj) -> str:
 
 @functools.lru_cache(maxsize=None)
 def _code_fingerprint() -> str:
-    code = [inspect.getsource(engine), inspect.getsource(choose_best), inspect.getsource(compute_cell),
+    code = [inspect.getsource(engine), *source_closure(compute_cell, sys.modules[__name__], set()),
             inspect.getsource(functions.TestFunction), __version__, np.__version__,
             getattr(autograd, "__version__", "?")]
     return hashlib.sha256("\n".join(code).encode()).hexdigest()

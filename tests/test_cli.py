@@ -211,14 +211,6 @@ def test_default_config_in_the_working_directory_is_read(cli):
     assert_user_error(cli("sweep"), "gallery.toml", "sweep.steps")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason=(
-        "config bug: _Reader.known() formats an unknown key with str(), not repr(), so a quoted TOML key "
-        "containing a newline splits the error over two lines"
-    ),
-)
 def test_config_error_with_a_newline_in_a_key_is_one_line(cli):
     path = cli.dir / "bad-gallery.toml"
     path.write_text('[sweep]\n"x\\ny" = 1\n', encoding="utf-8")

@@ -91,7 +91,7 @@ def test_huge_lr_on_rosenbrock_stops_and_is_recorded():
     np.testing.assert_array_equal(runs.final_point[0], runs.points[0, last])
     assert runs.final_value[0] == runs.values[0, last]
     if status == ESCAPED:
-        assert not fn.contains(runs.points[0, stop], engine.ESCAPE_FACTOR)
+        assert not fn.contains(runs.points[0, stop], fn.escape_factor)
 
 
 @pytest.mark.parametrize("fn_name, lr, expected_stop", [
@@ -230,17 +230,9 @@ def test_steps_to_tolerance_is_the_first_step_within_tolerance():
     assert short.steps_to_tolerance[0] == -1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason=(
-        "engine bug: summarize() sets `last` to the final row (steps) for a run with no finite row at all (a "
-        "non-finite start), so final_point/final_value read a NaN row that is not 'the last finite row'"
-    ),
-)
 def test_last_for_a_run_without_any_finite_row():
     runs = run_batch(optimizers.get("sgd"), functions.get("rosenbrock"), [(np.nan, 0.0)], 3, {"lr": 1e-3})
-    assert runs.last[0] in (-1, 0)
+    assert runs.last[0] == 0 and runs.status[0] == DIVERGED and runs.stop_step[0] == 0
 
 
 def test_summarize_by_hand():
@@ -425,34 +417,21 @@ def test_parallel_sweep_equals_serial(tmp_path):
         assert_cells_equal(serial.cells[pair], parallel.cells[pair])
 
 
-# --- Known engine bugs (strict xfail: they start passing when fixed) ---------------------------------------------
+# --- Regressions: bugs found by these tests and fixed ------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason=(
-        "engine bug: summarize() marks a run CONVERGED when gap <= tolerance, and a negative gap counts; "
-        "McCormick is unbounded below outside its box, so a run that slides ~25 units below f* outside the domain"
-        " (but inside the x10 escape box) is reported 'converged'"
-    ),
-)
 def test_mccormick_run_far_below_the_box_minimum_is_not_converged():
     opt, fn = optimizers.get("adamw"), functions.get("mccormick")
     runs = run_batch(opt, fn, [fn.start], 300, opt.hyperparameters({"lr": 1.0}))
-    assert not fn.contains(runs.final_point[0])  # it left the plotted domain ...
-    assert runs.gap[0] < -10  # ... and ended far below the listed minimum
-    assert runs.status[0] != CONVERGED
+    # Outside its box McCormick falls without bound, so leaving the box ends the run there.
+    assert runs.status[0] == ESCAPED and not fn.contains(runs.final_point[0])
+    # And a gap below -tolerance is never "converged", whatever the function.
+    values = np.array([[1.0, fn.minimum - 1.0]])
+    points = np.array([[fn.start, fn.minimizers[0]]])
+    by_hand = engine.summarize(fn, points, values, np.zeros((1, 2)), np.array([-1]), np.array([MOVING]))
+    assert by_hand.status[0] != CONVERGED and by_hand.steps_to_tolerance[0] == -1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason=(
-        "sweep bug: choose_best() uses max(gap, tolerance), so a run with a large negative gap (McCormick outside"
-        " its box) ties with true convergence and wins the lr choice"
-    ),
-)
 def test_sweep_does_not_choose_a_run_that_left_mccormicks_box_below_f_star():
     opt, fn = optimizers.get("lion"), functions.get("mccormick")
     settings = Settings()
@@ -464,58 +443,26 @@ def test_sweep_does_not_choose_a_run_that_left_mccormicks_box_below_f_star():
     assert fn.contains(runs.final_point[best]) and runs.gap[best] >= -settings.tolerance
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason=(
-        "cache bug: cell_key() hashes the source of compute_cell and choose_best but not of lr_grid, which "
-        "compute_cell calls: changing lr_grid changes a cell's numbers but not its key"
-    ),
-)
-def test_cell_key_changes_when_lr_grid_changes(monkeypatch):
-    pair = ("adam", "booth")
-    key = sweep.cell_key(*pair, TINY)
-    before = sweep.compute_cell(*pair, TINY).lrs
+def test_cell_key_covers_the_code_that_computes_a_cell():
+    """Editing lr_grid (or anything compute_cell calls) changes the source that the cache key hashes."""
+    import inspect
 
-    def other_lr_grid(default, settings):
-        return default * 10.0 ** np.linspace(-1.0, 1.0, settings.lr_points)
+    parts = "\n".join(sweep.source_closure(sweep.compute_cell, sweep, set()))
+    for helper in (sweep.lr_grid, sweep.choose_best, sweep.compute_cell):
+        assert inspect.getsource(helper) in parts
 
-    monkeypatch.setattr(sweep, "lr_grid", other_lr_grid)
-    assert not np.array_equal(sweep.compute_cell(*pair, TINY).lrs, before)  # different numbers ...
-    assert sweep.cell_key(*pair, TINY) != key  # ... so the key must differ
-
-
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason=(
-        "cache bug: the source closure hashed for Ackley includes `radius` but not `_radius_vjp`/defvjp, which "
-        "define its gradient: editing the subgradient at the origin would reuse stale cached cells"
-    ),
-)
 def test_cell_key_covers_the_radius_gradient_rule():
     import inspect
 
     parts = "\n".join(sweep.source_closure(functions.get("ackley").formula, functions, set()))
-    assert "def radius(x, y)" in parts  # the primitive itself is covered ...
-    assert inspect.getsource(functions._radius_vjp) in parts  # ... its gradient rule is not
+    assert "def radius(x, y)" in parts  # the primitive itself ...
+    assert "safe = np.where(ans > 0, ans, 1.0)" in parts  # ... its gradient rule ...
+    assert "defvjp(radius" in parts  # ... and how the rule is bound to each argument
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=(ValueError, TypeError),
-    reason=(
-        "engine bug: run_batch documents that hyperparameters may be (B,) arrays, but the Adam family fails on an"
-        " array beta1/beta2 (lerp's `if weight < 0.5`, math.sqrt(1 - beta2**t), RAdam's `if rho_t > 5`); only lr "
-        "(and a few others) work as arrays"
-    ),
-)
 @pytest.mark.parametrize("opt_name, key", [("adam", "beta1"), ("adam", "beta2"), ("radam", "beta2"),
                                            ("adamax", "beta1"), ("nadam", "beta1")])
-def test_array_valued_betas(opt_name, key):
+def test_only_lr_may_vary_across_a_batch(opt_name, key):
     opt, fn = optimizers.get(opt_name), functions.get("rosenbrock")
-    values = np.array([0.8, 0.9, 0.95])
-    hyper = opt.defaults
-    batch = run_batch(opt, fn, np.repeat([fn.start], 3, axis=0), 10, {**hyper, key: values})
-    single = one_by_one(opt, fn, [fn.start] * 3, 10, [{**hyper, key: float(v)} for v in values])
-    assert_runs_equal(batch, single)
+    with pytest.raises(ValueError, match=key):
+        run_batch(opt, fn, np.repeat([fn.start], 3, axis=0), 10, {**opt.defaults, key: np.array([0.8, 0.9, 0.95])})

@@ -511,14 +511,6 @@ def test_hyperparameters_rejects_bad_input(name, overrides, match):
         optimizers.get(name).hyperparameters(overrides)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason=(
-        "optimizers bug: check_hyperparameter() converts with float(), so a boolean is accepted as a number "
-        "(lr=True -> 1.0, e.g. `lr = true` in gallery.toml), while config._Reader.number() rejects booleans"
-    ),
-)
 def test_boolean_hyperparameter_is_rejected():
     try:
         accepted = optimizers.get("adam").hyperparameters({"lr": True})
