@@ -68,17 +68,19 @@ def run_batch(opt, fn, starts, steps: int, hyper: dict, tolerance=TOLERANCE, esc
     transform = opt.transform(**hyper)
     escape_factor = fn.escape_factor if escape_factor is None else escape_factor
 
-    points = np.full((batch, steps + 1, 2), np.nan)
-    values = np.full((batch, steps + 1), np.nan)
-    grad_norms = np.full((batch, steps + 1), np.nan)
+    # Step-major while running, so that each step writes one contiguous row; batch-major in the result.
+    points = np.full((steps + 1, batch, 2), np.nan)
+    values = np.full((steps + 1, batch), np.nan)
+    grad_norms = np.full((steps + 1, batch), np.nan)
     stop_step = np.full(batch, -1)
     stopped_as = np.full(batch, MOVING)
+    low, high = fn.box(escape_factor)
 
     with np.errstate(all="ignore"):
         position = starts
         value, grads, hess = _derivatives(fn, position, opt.uses_hessian)
         state = transform.init(position)
-        points[:, 0], values[:, 0], grad_norms[:, 0] = position, value, np.hypot(grads[:, 0], grads[:, 1])
+        points[0], values[0], grad_norms[0] = position, value, np.hypot(grads[:, 0], grads[:, 1])
         active = np.isfinite(position).all(axis=1) & np.isfinite(value)
         stop_step[~active], stopped_as[~active] = 0, DIVERGED
         for step in range(1, steps + 1):
@@ -87,15 +89,25 @@ def run_batch(opt, fn, starts, steps: int, hyper: dict, tolerance=TOLERANCE, esc
             updates, state = transform.update(grads, state, position, hess)
             candidate = position + updates
             new_value, new_grads, new_hess = _derivatives(fn, candidate, opt.uses_hessian)
-            finite = np.isfinite(candidate).all(axis=1) & np.isfinite(new_value)
-            inside = fn.contains(candidate, escape_factor)
-            record = active & finite
-            points[record, step] = candidate[record]
-            values[record, step] = new_value[record]
-            grad_norms[record, step] = np.hypot(new_grads[record, 0], new_grads[record, 1])
-            for ended, code in ((active & ~finite, DIVERGED), (record & ~inside, ESCAPED)):
-                stop_step[ended], stopped_as[ended] = step, code
+            record = active & np.isfinite(new_value) & np.isfinite(candidate).all(axis=1)
+            inside = ((candidate >= low) & (candidate <= high)).all(axis=1)
+            norms = np.hypot(new_grads[:, 0], new_grads[:, 1])
+            everyone = record.all()
+            if everyone:  # the common case needs no masking
+                points[step], values[step], grad_norms[step] = candidate, new_value, norms
+            else:
+                points[step] = np.where(record[:, None], candidate, np.nan)
+                values[step] = np.where(record, new_value, np.nan)
+                grad_norms[step] = np.where(record, norms, np.nan)
+                diverged = active & ~record
+                stop_step[diverged], stopped_as[diverged] = step, DIVERGED
+            escaped = record & ~inside
+            if escaped.any():
+                stop_step[escaped], stopped_as[escaped] = step, ESCAPED
             active = record & inside
+            if everyone and not escaped.any():
+                position, value, grads, hess = candidate, new_value, new_grads, new_hess
+                continue
             keep = active[:, None]
             position = np.where(keep, candidate, position)
             value = np.where(active, new_value, value)
@@ -103,6 +115,7 @@ def run_batch(opt, fn, starts, steps: int, hyper: dict, tolerance=TOLERANCE, esc
             if hess is not None:
                 hess = np.where(keep[:, :, None], new_hess, hess)
 
+    points, values, grad_norms = points.transpose(1, 0, 2).copy(), values.T.copy(), grad_norms.T.copy()
     return summarize(fn, points, values, grad_norms, stop_step, stopped_as, tolerance)
 
 
