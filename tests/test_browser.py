@@ -1,0 +1,206 @@
+"""The built site in a real browser: Debian's Chromium driven by Playwright, served under a sub-path on 127.0.0.1.
+
+Required in CI (REQUIRE_BROWSER=1): a missing Chromium then fails instead of skipping.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+import shutil
+import threading
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+         "--disable-sync", "--no-first-run"]
+SUB_PATH = "optimizer-gallery"
+
+if not CHROMIUM.exists():
+    if os.environ.get("REQUIRE_BROWSER"):
+        pytest.fail(f"{CHROMIUM} is required (REQUIRE_BROWSER is set): apt-get install -y chromium",
+                    pytrace=False)
+    pytest.skip(f"{CHROMIUM} not installed", allow_module_level=True)
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+
+
+class QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def server(small_site, tmp_path_factory):
+    """The output of mkdocs build, copied under /optimizer-gallery/ of a plain static server."""
+    root = tmp_path_factory.mktemp("www")
+    shutil.copytree(small_site / "site", root / SUB_PATH)
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(root)))
+    origin = f"http://127.0.0.1:{httpd.server_address[1]}"
+    # Deploying means setting site_url to where the site lives; Material's instant navigation only takes over
+    # links listed in sitemap.xml, which names that URL. Here the site lives on a random local port.
+    sitemap = root / SUB_PATH / "sitemap.xml"
+    site_url = re.search(r"<loc>(.*?)index\.html</loc>", sitemap.read_text()).group(1)
+    sitemap.write_text(sitemap.read_text().replace(site_url, f"{origin}/{SUB_PATH}/"))
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield origin, root / SUB_PATH
+    httpd.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+        yield browser
+        browser.close()
+
+
+class Visit:
+    """A page with everything it reports: console errors, page errors, requests to other origins."""
+
+    def __init__(self, browser, origin):
+        self.origin, self.problems = origin, []
+        self.context = browser.new_context(viewport={"width": 1280, "height": 900})
+        self.page = self.context.new_page()
+        self.page.on("console", lambda m: m.type == "error" and self.problems.append(f"console: {m.text}"))
+        self.page.on("pageerror", lambda e: self.problems.append(f"page error: {e}"))
+        self.context.on("request", self._request)
+
+    def _request(self, request):
+        url = request.url
+        if not url.startswith((self.origin + "/", "data:", "blob:", "about:")):
+            self.problems.append(f"request to another origin: {url}")
+
+    def goto(self, path: str):
+        self.page.goto(f"{self.origin}/{SUB_PATH}/{path}", wait_until="load")
+        return self.page
+
+    def close(self):
+        self.context.close()
+        assert self.problems == []
+
+
+@pytest.fixture
+def visit(browser, server):
+    visits = []
+
+    def make():
+        visits.append(Visit(browser, server[0]))
+        return visits[-1]
+
+    yield make
+    for v in visits:
+        v.close()
+
+
+def figure_frame(page, iframe):
+    """Scrolls an embed into view and waits until its Plotly graph is drawn; returns its frame."""
+    iframe.scroll_into_view_if_needed()
+    frame = iframe.content_frame()
+    frame.wait_for_selector("#figure[data-ready=true]", timeout=20_000)
+    drawn = frame.evaluate("""() => {
+        const gd = document.getElementById('figure');
+        return {layout: !!gd._fullLayout, width: gd._fullLayout ? gd._fullLayout.width : 0,
+                svg: !!gd.querySelector('svg.main-svg'), gl: !!gd.querySelector('canvas')};
+    }""")
+    assert drawn["layout"] and (drawn["svg"] or drawn["gl"]), drawn
+    assert drawn["width"] > 300, drawn  # drawn at the tab's real width, not at 0 while hidden
+    return frame
+
+
+def visible_embeds(page):
+    return [f for f in page.query_selector_all("iframe.og-embed") if f.is_visible()]
+
+
+def site_pages(site: Path) -> list:
+    return sorted(str(p.relative_to(site)) for p in site.rglob("*.html")
+                  if "embeds" not in p.parts and p.name != "404.html")
+
+
+def test_every_page_renders_every_embed(visit, server):
+    origin, site = server
+    pages = site_pages(site)
+    assert len(pages) >= 12
+    seen = 0
+    for path in pages:
+        v = visit()
+        page = v.goto(path)
+        for embed in visible_embeds(page):
+            figure_frame(page, embed)
+            seen += 1
+        # Embeds in content tabs that were hidden at load: open each tab, then check its figure.
+        for label in page.query_selector_all(".tabbed-labels > label"):
+            label.click()
+            for embed in visible_embeds(page):
+                figure_frame(page, embed)
+                seen += 1
+        v.close()
+    assert seen >= 30
+
+
+def test_math_is_typeset(visit):
+    page = visit().goto("gallery/optimizers/adam.html")
+    page.wait_for_selector("mjx-container svg", timeout=20_000)
+    assert page.locator("mjx-container").count() >= 3
+
+
+def test_instant_navigation_renders_the_next_pages_plots(visit):
+    page = visit().goto("index.html")
+    page.evaluate("window.__notReloaded = true")
+    page.locator("article a[href$='gallery/optimizers/adam.html']:visible").first.click()
+    page.wait_for_url("**/gallery/optimizers/adam.html")
+    page.wait_for_selector("h1:has-text('Adam')")
+    assert page.evaluate("window.__notReloaded === true")  # navigation.instant swapped the page in place
+    figure_frame(page, visible_embeds(page)[0])
+    page.wait_for_selector("mjx-container svg", timeout=20_000)  # math typeset after the swap too
+
+
+def test_palette_toggle_restyles_embeds(visit):
+    page = visit().goto("gallery/functions/himmelblau.html")
+    frame = figure_frame(page, visible_embeds(page)[1])
+    assert frame.evaluate("document.documentElement.dataset.theme") == "light"
+    light = frame.evaluate("document.getElementById('figure')._fullLayout.paper_bgcolor")
+    page.locator("form[data-md-component=palette] label:visible").first.click()
+    assert page.evaluate("document.body.getAttribute('data-md-color-scheme')") == "slate"
+    frame.wait_for_function("document.documentElement.dataset.theme === 'dark'")
+    dark = frame.evaluate("document.getElementById('figure')._fullLayout.paper_bgcolor")
+    assert light != dark
+
+
+def click_slider_step(frame, slider_index: int, label: str):
+    """Clicks a Plotly slider's rail at the position of one of its step labels, as a reader would."""
+    group = frame.locator("g.slider-group").nth(slider_index)
+    box = group.locator(".slider-label", has_text=label).first.bounding_box()
+    rail = group.locator(".slider-rail-touch-rect").bounding_box()
+    frame.page.mouse.click(box["x"] + box["width"] / 2, rail["y"] + rail["height"] / 2)
+
+
+VISIBLE_PATH = """() => {
+    const gd = document.getElementById('figure');
+    const t = gd._fullData.find(d => d.visible === true && d.mode === 'lines+markers');
+    return {name: t.name, points: t._length};
+}"""
+
+
+def test_learning_rate_slider_and_play_change_the_drawn_trajectory(visit):
+    page = visit().goto("gallery/optimizers/sgd.html")
+    frame = figure_frame(page, visible_embeds(page)[0])
+    before = frame.evaluate(VISIBLE_PATH)
+    sliders = frame.evaluate("document.getElementById('figure').layout.sliders.map(s => s.name)")
+    lr_index = sliders.index("lr")
+    first_label = frame.evaluate(f"document.getElementById('figure').layout.sliders[{lr_index}].steps[0].label")
+    click_slider_step(frame, lr_index, first_label)
+    frame.wait_for_function(f"() => ({VISIBLE_PATH})().name !== {before['name']!r}")
+    after = frame.evaluate(VISIBLE_PATH)
+    assert after["name"] == f"lr = {first_label.rstrip('★')}"
+
+    frame.locator("g.updatemenu-button").first.click()  # ▶
+    frame.wait_for_function("document.getElementById('figure').dataset.playing === 'true'")
+    frame.wait_for_function(f"() => ({VISIBLE_PATH})().points < {after['points']}")  # the trail grows from step 0
+    frame.wait_for_function("document.getElementById('figure').dataset.playing === 'false'", timeout=20_000)
+    assert frame.evaluate(VISIBLE_PATH)["points"] == after["points"]  # and ends showing every step
