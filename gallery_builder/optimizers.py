@@ -460,7 +460,7 @@ def adamax(lr=2e-3, beta1=0.9, beta2=0.999, eps=1e-8):
     title="NAdam",
     summary="Adam with Nesterov momentum: the step mixes the momentum average (weighted by the next step's "
     "momentum coefficient) with the current gradient, the Adam analogue of Nesterov's look-ahead. torch also "
-    "warms the momentum coefficient up over the first few hundred steps.",
+    "schedules the momentum coefficient, which starts near β1/2 and grows towards β1 very slowly.",
     latex=r"\begin{aligned} \mu_t &= \beta_1\left(1 - \tfrac12\, 0.96^{t\psi}\right)\\ "
     r"m_t &= \beta_1 m_{t-1} + (1 - \beta_1)\, g_t,\quad v_t = \beta_2 v_{t-1} + (1 - \beta_2)\, g_t^2\\ "
     r"\hat m_t &= \frac{\mu_{t+1}\, m_t}{1 - \prod_{i=1}^{t+1} \mu_i} + \frac{(1 - \mu_t)\, g_t}"
@@ -474,7 +474,8 @@ def adamax(lr=2e-3, beta1=0.9, beta2=0.999, eps=1e-8):
     paper=Paper("Dozat", "Incorporating Nesterov momentum into Adam", 2016,
                 "https://openreview.net/forum?id=OM0jvwB8jIp57ZJjtNEZ"),
     equivalent="torch.optim.NAdam(params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, momentum_decay=4e-3)",
-    notes=("momentum_decay ψ = 4e-3 gives the momentum warm-up of torch (and of the paper's recommendation).",
+    notes=("With torch's momentum_decay ψ = 4e-3 the schedule is slow: μ_t is 0.450 at step 1, 0.472 at step 300 "
+           "and 0.70 only at step 5000, so over this gallery's horizon NAdam runs with about half of β1.",
            _ADAM_EPS),
 )
 def nadam(lr=2e-3, beta1=0.9, beta2=0.999, eps=1e-8, momentum_decay=4e-3):

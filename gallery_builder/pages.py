@@ -229,18 +229,21 @@ class Renderer:
     def pages(self) -> dict:
         """Relative path under docs_dir -> Markdown text, for every generated page and snippet."""
         out = {}
-        for opt in self.optimizers:
+        # Every catalogue entry gets a page, so that explanations can link to any of them; entries left out of
+        # this build's sweep show their definition and say so.
+        for opt in optimizers.CATALOGUE.values():
             page = self.site.optimizer_page(opt.name)
             tabs = []
-            for fn in self.functions:
+            for fn in self.functions if opt.name in self.settings.optimizers else ():
                 cell = self.cells[(opt.name, fn.name)]
                 tabs.append({"fn": fn, "cell": cell, "facts": pair_facts(cell, fn, self.settings.tolerance)})
             source = "\n\n".join(source_closure(opt.factory, sys.modules[opt.factory.__module__], set()))
             out[page] = self._render("optimizer.md.j2", page, opt=opt, tabs=tabs, source=source,
                                      explanation=self.explanation("optimizers", opt.name))
-        for fn in self.functions:
+        for fn in functions.CATALOGUE.values():
             page = self.site.function_page(fn.name)
-            cells = [self.cells[(o.name, fn.name)] for o in self.optimizers]
+            swept = fn.name in self.settings.functions
+            cells = [self.cells[(o.name, fn.name)] for o in self.optimizers] if swept else []
             out[page] = self._render("function.md.j2", page, fn=fn, cells=cells, board=leaderboard(cells, fn),
                                      explanation=self.explanation("functions", fn.name),
                                      source=source_closure(fn.formula, sys.modules[fn.formula.__module__], set())[0])
