@@ -106,7 +106,8 @@ def handwritten_numpy(starts):
     return points[:, -1]
 
 
-def main() -> None:
+def main() -> dict:
+    """Prints the figures and returns them for scripts/bench.py."""
     fn = functions.get("rosenbrock")
     starts = starts_grid(fn)
     work = len(starts) * STEPS
@@ -143,6 +144,8 @@ def main() -> None:
           f"{'met' if vs_seed >= TARGET_VS_SEED else 'NOT met'})")
     print(f"ratio handwritten/batched: {vs_hand:.2f}x (target <= {TARGET_VS_HANDWRITTEN:g}x: "
           f"{'met' if vs_hand <= TARGET_VS_HANDWRITTEN else 'NOT met'})")
+    return {"work": work, "batched": batched_rate, "seed": seed_rate, "handwritten": hand_rate,
+            "vs_seed": vs_seed, "vs_handwritten": vs_hand}
 
 
 if __name__ == "__main__":

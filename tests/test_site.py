@@ -330,3 +330,20 @@ def test_editing_one_optimizer_recomputes_only_its_cells(tmp_path, monkeypatch):
     for pair, cell in second.cells.items():
         assert (second.keys[pair] != first.keys[pair]) == (pair[0] == "adam")
         np.testing.assert_array_equal(cell.runs.points, first.cells[pair].runs.points)
+
+
+def test_default_gallery_builds_within_the_size_budget(tmp_path):
+    """The whole default gallery: strict MkDocs build, plotly.js once, median embed <= 150 KB, largest <= 600 KB."""
+    project = make_project(tmp_path / "default", config="")
+    result = run_cli("build", "--site", "--quiet", "--jobs", "2", cwd=project, cache=project / ".cache", timeout=1200)
+    assert result.returncode == 0, result.stderr
+    gallery = project / "docs" / "gallery"
+    sizes = sorted(p.stat().st_size for p in (gallery / "embeds").glob("*.html"))
+    assert len(sizes) == 15 * 16 * 3 + 16 * 3
+    assert sizes[len(sizes) // 2] <= 150 * 1024
+    assert sizes[-1] <= 600 * 1024
+    assert len(list(project.joinpath("site").rglob("plotly*.js"))) == 1
+    thumbs = list((gallery / "thumbs").glob("*.png"))
+    assert len(thumbs) == 15 * 16 + 16 and max(p.stat().st_size for p in thumbs) <= 40 * 1024
+    for path in thumbs:
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -1,0 +1,86 @@
+"""Embed benchmark: how many embeds the default gallery has, how big they are, how fast they are made, and how
+they compare with a seed-style export of the same pair (a go.Figure with one frame per step, plotly.js inlined).
+
+Run: .venv/bin/python scripts/bench_embeds.py   (uses the sweep cache; computes it first if needed)
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+
+import numpy as np
+import plotly.graph_objects as go
+
+from gallery_builder import config, embeds, figures, functions, optimizers
+from gallery_builder.sweep import run_sweep
+
+PAIR = ("adam", "rosenbrock")
+
+
+def all_figures(cells: dict, settings) -> list:
+    """(name, figure) for every embed of the gallery, in build order."""
+    out = []
+    for (o, f), cell in cells.items():
+        fn = functions.get(f)
+        out += [(f"pair--{o}--{f}", lambda c=cell: figures.pair(c)),
+                (f"pair3d--{o}--{f}", lambda c=cell, g=fn: figures.surface(g, c)),
+                (f"basins--{o}--{f}", lambda c=cell: figures.basins(c))]
+    for f in settings.functions:
+        fn, row = functions.get(f), [cells[(o, f)] for o in settings.optimizers]
+        out += [(f"race--{f}", lambda r=row, g=fn: figures.race(r, g)),
+                (f"sensitivity--{f}", lambda r=row, g=fn: figures.sensitivity(r, g)),
+                (f"surface--{f}", lambda g=fn: figures.surface(g))]
+    return out
+
+
+def seed_style_html(cell) -> str:
+    """The pair as a seed-style export: validated go.Figure, a frame per step, plotly.js inlined."""
+    fn = functions.get(cell.function)
+    xs, ys, z, _ = figures.landscape(fn)
+    i = cell.chosen
+    points = cell.runs.points[i, : int(cell.runs.last[i]) + 1]
+    fig = go.Figure(
+        data=[go.Contour(x=xs, y=ys, z=z), go.Scatter(x=points[:1, 0], y=points[:1, 1], mode="lines+markers")],
+        frames=[go.Frame(data=[go.Contour(x=xs, y=ys, z=z),
+                               go.Scatter(x=points[: k + 1, 0], y=points[: k + 1, 1], mode="lines+markers")])
+                for k in range(len(points))])
+    return fig.to_html(include_plotlyjs=True, full_html=True)
+
+
+def main() -> dict:
+    settings = config.Settings()
+    cells = run_sweep(settings, quiet=True).cells
+    made = all_figures(cells, settings)
+    started = time.perf_counter()
+    sizes = {}
+    for name, make in made:
+        title = name.replace("--", " ")
+        sizes[name] = len(embeds.html(make(), title, "../assets").encode("utf-8"))
+    seconds = time.perf_counter() - started
+    values = sorted(sizes.values())
+    largest = max(sizes, key=sizes.get)
+    plotly_js = len(embeds.asset_sources()[embeds.PLOTLY_JS])
+    print(f"embeds: {len(sizes)} ({len(cells)} pairs × 3 kinds + {len(settings.functions)} functions × 3 kinds)")
+    print(f"median embed: {statistics.median(values) / 1024:.0f} KB (budget 150 KB); largest: "
+          f"{sizes[largest] / 1024:.0f} KB, {largest} (budget 600 KB)")
+    print(f"total: {sum(values) / 2**20:.1f} MB of embeds + {plotly_js / 2**20:.1f} MB plotly.js, present once")
+    print(f"time: {seconds / len(sizes) * 1000:.1f} ms per figure ({seconds:.1f} s for all, dicts to HTML)")
+
+    cell = cells[PAIR]
+    started = time.perf_counter()
+    seed = seed_style_html(cell)
+    seed_seconds = time.perf_counter() - started
+    ours = sizes[f"pair--{PAIR[0]}--{PAIR[1]}"]
+    steps = int(cell.runs.last[cell.chosen]) + 1
+    print(f"seed-style export of {PAIR[0]} on {PAIR[1]} ({steps} frames, plotly.js inlined): "
+          f"{len(seed) / 2**20:.1f} MB in {seed_seconds:.1f} s; ours: {ours / 1024:.0f} KB with all "
+          f"{len(cell.lrs)} learning rates → {len(seed) / ours:,.0f}× smaller, "
+          f"{len(seed.encode()) / (ours + plotly_js / len(sizes)):,.0f}× counting a share of plotly.js")
+    return {"embeds": len(sizes), "median_kb": statistics.median(values) / 1024, "largest_kb": sizes[largest] / 1024,
+            "largest": largest, "total_mb": sum(values) / 2**20, "ms_per_figure": seconds / len(sizes) * 1000,
+            "seed_mb": len(seed) / 2**20, "seed_seconds": seed_seconds, "ratio": len(seed) / ours}
+
+
+if __name__ == "__main__":
+    main()
