@@ -15,8 +15,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 site: $(STAMP)
-	$(BIN)/gallery-builder build
-	$(BIN)/mkdocs build --strict
+	$(BIN)/gallery-builder build --site
 
 serve: $(STAMP)
 	$(BIN)/gallery-builder build

@@ -177,6 +177,10 @@ def _write_everything(staging: Staging, settings, cells: dict, keys: dict, docs_
         if not staging.unchanged(rel(path), key):
             staging.write(rel(path), embeds.html(make(), title, embeds.relative(f"{g}/assets", f"{g}/embeds")))
 
+    def data(path: str, key: str, make) -> None:
+        if not staging.unchanged(rel(path), key):
+            staging.write(rel(path), embeds.data_json(make()))
+
     for (o, f), cell in cells.items():
         fn = functions.get(f)
         key = f"{keys[(o, f)]}-{code}"
@@ -184,8 +188,8 @@ def _write_everything(staging: Staging, settings, cells: dict, keys: dict, docs_
         embed(site.embed("pair", o, f), key, lambda: figures.pair(cell), f"{opt_title} on {fn.title}")
         embed(site.embed("pair3d", o, f), key, lambda: figures.surface(fn, cell), f"{opt_title} on {fn.title} (3-D)")
         embed(site.embed("basins", o, f), key, lambda: figures.basins(cell), f"{opt_title} basins on {fn.title}")
-        if not staging.unchanged(rel(site.data("pair", o, f)), key):
-            staging.write(rel(site.data("pair", o, f)), embeds.data_json(embeds.pair_data(cell, settings)))
+        data(site.data("pair", o, f), key, lambda: embeds.pair_data(cell, settings))
+        data(site.data("basins", o, f), key, lambda: embeds.basins_data(cell, settings))
         if not staging.unchanged(rel(site.thumbnail("pair", o, f)), key):
             i = cell.chosen
             points = cell.runs.points[i, : int(cell.runs.last[i]) + 1]
@@ -201,8 +205,8 @@ def _write_everything(staging: Staging, settings, cells: dict, keys: dict, docs_
         embed(site.embed("sensitivity", f), key, lambda: figures.sensitivity(row, fn),
               f"Learning-rate sensitivity on {fn.title}")
         embed(site.embed("surface", f), key, lambda: figures.surface(fn), f"{fn.title} surface")
-        if not staging.unchanged(rel(site.data("race", f)), key):
-            staging.write(rel(site.data("race", f)), embeds.data_json(embeds.race_data(row, settings)))
+        data(site.data("race", f), key, lambda: embeds.race_data(row, settings))
+        data(site.data("sensitivity", f), key, lambda: embeds.sensitivity_data(row, settings))
         if not staging.unchanged(rel(site.thumbnail("function", f)), key):
             staging.write(rel(site.thumbnail("function", f)), thumbnails.thumbnail(fn))
         progress.advance()

@@ -90,6 +90,28 @@ def pair_data(cell, settings) -> dict:
             "runs": [_run_record(cell, i) for i in range(len(cell.lrs))]}
 
 
+def basins_data(cell, settings) -> dict:
+    """Where every start of the basin grid ended, at the learning rate the basin map uses."""
+    runs = cell.basin
+    xs, ys = cell.basin_axes
+    return {"optimizer": cell.optimizer, "function": cell.function,
+            "hyperparameters": {**cell.hyperparameters, "lr": cell.basin_lr}, "settings": _settings_record(settings),
+            "columns": ["start_x", "start_y", "status", "stop_step", "steps_to_tolerance", "minimizer", "end_x",
+                        "end_y"],
+            "rows": [[*_rounded((x, y)), STATUSES[int(runs.status[k])], int(runs.stop_step[k]),
+                      int(runs.steps_to_tolerance[k]), int(runs.minimizer[k]), *_rounded(runs.final_point[k])]
+                     for k, (y, x) in enumerate((y, x) for y in ys for x in xs)]}
+
+
+def sensitivity_data(cells: list, settings) -> dict:
+    """The outcome of every learning rate of every optimizer on one function."""
+    return {"function": cells[0].function, "settings": _settings_record(settings),
+            "optimizers": [{"optimizer": c.optimizer, "lrs": _rounded(c.lrs),
+                            "status": [STATUSES[int(s)] for s in c.runs.status],
+                            "final_gap": [None if g != g else float(g) for g in c.runs.gap],
+                            "stop_step": [int(s) for s in c.runs.stop_step]} for c in cells]}
+
+
 def race_data(cells: list, settings) -> dict:
     return {"function": cells[0].function, "start": list(cells[0].start), "settings": _settings_record(settings),
             "runs": [{"optimizer": c.optimizer, "hyperparameters": {**c.hyperparameters, "lr": float(c.lrs[c.chosen])},

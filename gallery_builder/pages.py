@@ -125,20 +125,14 @@ def pair_facts(cell: Cell, fn, tolerance: float) -> str:
                          f"domain, so the figure opens at the default lr = {num(cell.hyperparameters['lr'])}.")
     else:
         b = cell.best
-        lr = num(cell.lrs[b])
+        status, stop = runs.status[b], runs.stop_step[b]
         if fn.minimum is None:
-            if runs.status[b] == ESCAPED:
-                sentences.append(f"At the best learning rate, lr = {lr}, {opt.title} leaves the domain at step "
-                                 f"{runs.stop_step[b]}.")
-            else:
-                sentences.append(f"At the best learning rate, lr = {lr}, {opt.title} is "
-                                 f"{describe(runs.status[b], runs.stop_step[b], steps)}.")
-        elif runs.status[b] == CONVERGED:
-            sentences.append(f"At the best learning rate, lr = {lr}, {opt.title} reaches the minimum within "
-                             f"{num(tolerance)} in {runs.steps_to_tolerance[b]} steps.")
+            outcome = f"leaves the domain at step {stop}" if status == ESCAPED else f"is {describe(status, stop, steps)}"
+        elif status == CONVERGED:
+            outcome = f"reaches the minimum within {num(tolerance)} in {runs.steps_to_tolerance[b]} steps"
         else:
-            sentences.append(f"At the best learning rate, lr = {lr}, {opt.title} ends {steps} steps with "
-                             f"f − f* = {num(runs.gap[b])} ({describe(runs.status[b], runs.stop_step[b], steps)}).")
+            outcome = f"ends {steps} steps with f − f* = {num(runs.gap[b])} ({describe(status, stop, steps)})"
+        sentences.append(f"At the best learning rate, lr = {num(cell.lrs[b])}, {opt.title} {outcome}.")
     failed = [i for i, s in enumerate(runs.status) if s == DIVERGED or (s == ESCAPED and fn.minimum is not None)]
     if failed:
         first = min(failed)
