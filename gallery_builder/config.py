@@ -29,7 +29,6 @@ class Settings:
     tolerance: float = engine.TOLERANCE
     hyperparameters: dict = field(default_factory=dict)  # optimizer name -> {hyperparameter: value}
     starts: dict = field(default_factory=dict)  # function name -> (x, y)
-    title: str = "Optimizer Gallery"
     description: str = ""
 
     def hyper(self, name: str) -> dict:
@@ -126,7 +125,7 @@ def parse(data: dict, path="config") -> Settings:
     rates = sweep.table_of("learning_rates")
     rates.known({"points", "decades_below", "decades_above"})
     site = root.table_of("site")
-    site.known({"title", "description"})
+    site.known({"description"})
 
     hyper = {}
     tables = root.table_of("optimizers")
@@ -164,6 +163,5 @@ def parse(data: dict, path="config") -> Settings:
         tolerance=sweep.number("tolerance", 1e-15, 1.0, Settings.tolerance),
         hyperparameters=hyper,
         starts=starts,
-        title=site.text("title", Settings.title),
         description=site.text("description", Settings.description),
     )

@@ -62,6 +62,16 @@ def latex(text: str) -> markupsafe.Markup:
     return markupsafe.Markup(escape(text, quote=False))
 
 
+def texnum(value: float) -> markupsafe.Markup:
+    """A number for LaTeX: 1e-06 becomes 10^{-6}, 2.5e-08 becomes 2.5 \\times 10^{-8}."""
+    text = f"{value:.3g}"
+    if "e" not in text:
+        return markupsafe.Markup(text)
+    mantissa, exponent = text.split("e")
+    power = f"10^{{{int(exponent)}}}"
+    return markupsafe.Markup(power if mantissa == "1" else f"{mantissa} \\times {power}")
+
+
 def num(value, digits: int = 3) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
@@ -196,7 +206,7 @@ def environment() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.PackageLoader("gallery_builder", "templates"), autoescape=True,
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
                              keep_trailing_newline=True)
-    env.filters.update(md=md, attr=attr, page_title=page_title, fence=fence, latex=latex, num=num)
+    env.filters.update(md=md, attr=attr, page_title=page_title, texnum=texnum, fence=fence, latex=latex, num=num)
     env.globals.update(STATUSES=STATUSES)
     return env
 
