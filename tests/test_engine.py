@@ -402,7 +402,7 @@ def test_changing_one_optimizers_hyperparameters_recomputes_only_its_cells(tmp_p
 def test_cell_key_tracks_settings_that_change_numbers():
     pair = ("adam", "booth")
     base = sweep.cell_key(*pair, TINY)
-    assert sweep.cell_key(*pair, dataclasses.replace(TINY, title="another title")) == base
+    assert sweep.cell_key(*pair, dataclasses.replace(TINY, description="another text")) == base
     for change in ({"steps": 51}, {"basin_grid": 6}, {"lr_points": 4}, {"tolerance": 1e-8},
                    {"starts": {"booth": (0.0, 0.0)}}, {"lr_decades_above": 2.0}):
         assert sweep.cell_key(*pair, dataclasses.replace(TINY, **change)) != base, change
