@@ -268,9 +268,9 @@ def basins(cell: Cell) -> dict:
     layout = {"title": {"text": f"{opt.title} on {fn.title}: basins at lr = {fmt(cell.basin_lr)}", "x": 0.01,
                         "font": {"size": 14}},
               "xaxis": {"title": {"text": "start x"}, "domain": [0, 0.72]}, "yaxis": {"title": {"text": "start y"}},
-              "margin": {"l": 50, "r": 10, "t": 40, "b": 50},
+              "margin": {"l": 50, "r": 10, "t": 40, "b": 80}, "showlegend": False,
               "annotations": [{"text": summary, "showarrow": False, "xref": "paper", "yref": "paper", "x": 0,
-                               "y": -0.12, "xanchor": "left", "font": {"size": 10}}]}
+                               "y": -0.16, "xanchor": "left", "yanchor": "top", "font": {"size": 10}}]}
     return {"data": [heatmap, contour, *_markers(fn, cell.start)[1:]], "layout": layout}
 
 

@@ -137,7 +137,11 @@ def pair_facts(cell: Cell, fn, tolerance: float) -> str:
         b = cell.best
         status, stop = runs.status[b], runs.stop_step[b]
         if fn.minimum is None:
-            outcome = f"leaves the domain at step {stop}" if status == ESCAPED else f"is {describe(status, stop, steps)}"
+            if status == ESCAPED:
+                direction = "downhill" if runs.final_value[b] < runs.values[b, 0] else "uphill"
+                outcome = f"leaves the domain {direction} at step {stop}"
+            else:
+                outcome = f"is {describe(status, stop, steps)}"
         elif status == CONVERGED:
             outcome = f"reaches the minimum within {num(tolerance)} in {runs.steps_to_tolerance[b]} steps"
         else:

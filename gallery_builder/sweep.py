@@ -30,9 +30,10 @@ CRITERION = {
     "bounded": "Among the runs that neither diverged nor left the domain, the one with the smallest final gap "
     "|f(x_N) − f*|, where every gap within the tolerance counts as equal; ties go to the run that first came "
     "within the tolerance, then to the smaller learning rate.",
-    "unbounded": "For a function without a minimum, where escaping the saddle is the goal: the smallest learning "
-    "rate whose run leaves the domain within the step budget, which shows the approach and the "
-    "escape rather than a single jump; when no run leaves, the lowest final value. Diverged runs are excluded.",
+    "unbounded": "For a function without a minimum, where escaping the saddle downhill is the goal: the smallest "
+    "learning rate whose run leaves the domain with f below its starting value, which shows the approach and the "
+    "escape rather than a single jump; when no run does, the run with the lowest final value (an overshoot that "
+    "leaves the domain uphill does not count as an escape). Diverged runs are excluded.",
 }
 
 
@@ -53,7 +54,8 @@ def choose_best(runs: Runs, fn, tolerance: float) -> int:
         else:
             if status == DIVERGED:
                 continue
-            key = (0, i, i) if status == ESCAPED else (1, runs.final_value[i], i)
+            downhill = status == ESCAPED and runs.final_value[i] < runs.values[i, 0]
+            key = (0, i, i) if downhill else (1, runs.final_value[i], i)
         candidates.append(key)
     return int(min(candidates)[-1]) if candidates else -1
 

@@ -466,3 +466,16 @@ def test_only_lr_may_vary_across_a_batch(opt_name, key):
     opt, fn = optimizers.get(opt_name), functions.get("rosenbrock")
     with pytest.raises(ValueError, match=key):
         run_batch(opt, fn, np.repeat([fn.start], 3, axis=0), 10, {**opt.defaults, key: np.array([0.8, 0.9, 0.95])})
+
+
+def test_on_a_saddle_an_uphill_overshoot_is_not_an_escape():
+    """Newton's best on x^2 - y^2 is lr = 1, which lands on the saddle: larger rates leave the box uphill."""
+    cell = sweep.compute_cell("newton", "saddle", Settings(optimizers=("newton",), functions=("saddle",)))
+    assert cell.lrs[cell.best] == pytest.approx(1.0)
+    assert cell.runs.status[cell.best] == STALLED
+    uphill = (cell.runs.status == ESCAPED) & (cell.runs.final_value > cell.runs.values[:, 0])
+    assert uphill.any()
+    # Adam escapes downhill; its best is the smallest learning rate that does.
+    adam = sweep.compute_cell("adam", "saddle", Settings(optimizers=("adam",), functions=("saddle",)))
+    downhill = (adam.runs.status == ESCAPED) & (adam.runs.final_value < adam.runs.values[:, 0])
+    assert adam.best == int(np.flatnonzero(downhill)[0])
