@@ -28,7 +28,7 @@ _PAGE = """<!DOCTYPE html>
 <style>html,body{{margin:0;height:100%;overflow:hidden;background:#fff}}html[data-theme=dark],html[data-theme=dark] body{{background:#1e2129}}#figure{{width:100%;height:100%}}</style>
 </head>
 <body>
-<div id="figure" role="img" aria-label="{title}"></div>
+<div id="figure" role="figure" tabindex="0" aria-label="{title}. Keys: left and right arrows step, space plays, up and down change the learning rate."></div>
 <script src="{assets}/{plotly}"></script>
 <script type="application/json" id="figure-data">{data}</script>
 <script src="{assets}/embed.js"></script>

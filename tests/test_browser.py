@@ -204,3 +204,20 @@ def test_learning_rate_slider_and_play_change_the_drawn_trajectory(visit):
     frame.wait_for_function(f"() => ({VISIBLE_PATH})().points < {after['points']}")  # the trail grows from step 0
     frame.wait_for_function("document.getElementById('figure').dataset.playing === 'false'", timeout=20_000)
     assert frame.evaluate(VISIBLE_PATH)["points"] == after["points"]  # and ends showing every step
+
+
+def test_keyboard_controls(visit):
+    page = visit().goto("gallery/optimizers/adam.html")
+    frame = figure_frame(page, visible_embeds(page)[0])
+    before = frame.evaluate(VISIBLE_PATH)
+    frame.focus("#figure")
+    frame.press("#figure", "ArrowDown")  # the next smaller learning rate
+    frame.wait_for_function(f"() => ({VISIBLE_PATH})().name !== {before['name']!r}")
+    frame.press("#figure", "ArrowLeft")  # one slider position back from the last step
+    frame.wait_for_function("document.getElementById('figure').dataset.step !== undefined")
+    step = int(frame.evaluate("document.getElementById('figure').dataset.step"))
+    last = int(frame.evaluate("document.getElementById('figure').layout.sliders[1].steps.slice(-1)[0].value"))
+    assert 0 < step < last
+    assert frame.evaluate(VISIBLE_PATH)["points"] == step + 1  # the trail now ends at that step
+    frame.press("#figure", " ")
+    frame.wait_for_function("document.getElementById('figure').dataset.playing === 'true'")

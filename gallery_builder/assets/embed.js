@@ -142,6 +142,7 @@
   }
 
   gd.on("plotly_sliderchange", function (event) {
+    if (event.slider.name === "lr") lrActive = event.slider.active;
     if (event.slider.name !== spec.animate.slider || event.interaction === false) return;
     stop();
     show(+event.step.value);
@@ -149,5 +150,36 @@
   gd.on("plotly_buttonclicked", function (event) {
     if (event.button.name === "play") play();
     if (event.button.name === "pause") stop();
+  });
+
+  // Keyboard: left/right move through the steps, space plays or pauses, up/down change the learning rate.
+  var lrIndex = (spec.layout.sliders || []).findIndex(function (s) { return s.name === "lr"; });
+  var lrActive = lrIndex >= 0 ? spec.layout.sliders[lrIndex].active : 0;
+
+  function setSlider(index, value) {
+    var update = {};
+    update["sliders[" + index + "].active"] = value;
+    return Plotly.relayout(gd, update);
+  }
+
+  gd.addEventListener("keydown", function (event) {
+    var mark = 0;
+    while (mark + 1 < marks.length && marks[mark + 1] <= current) mark++;
+    if (event.key === "ArrowLeft" || event.key === "ArrowRight") {
+      stop();
+      var next = Math.max(0, Math.min(marks.length - 1, mark + (event.key === "ArrowRight" ? 1 : -1)));
+      show(marks[next]);
+      setSlider(sliderIndex, next);
+    } else if (event.key === " ") {
+      if (timer === null) play(); else stop();
+    } else if ((event.key === "ArrowUp" || event.key === "ArrowDown") && lrIndex >= 0) {
+      var steps = spec.layout.sliders[lrIndex].steps;
+      lrActive = Math.max(0, Math.min(steps.length - 1, lrActive + (event.key === "ArrowUp" ? 1 : -1)));
+      var args = steps[lrActive].args;
+      Plotly.update(gd, args[0], args[1]).then(function () { return setSlider(lrIndex, lrActive); });
+    } else {
+      return;
+    }
+    event.preventDefault();
   });
 })();
