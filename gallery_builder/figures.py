@@ -166,8 +166,15 @@ def pair(cell: Cell) -> dict:
                      "name": what, "visible": visible, "showlegend": False, "xaxis": "x2", "yaxis": "y2",
                      "line": {"color": colour, "width": 2},
                      "hovertemplate": "step %{x}<br>" + what + " = %{y:.3g}<extra>" + label + "</extra>"})
-        groups.append([first, first + 1, first + 2])
-        animated += [first, first + 2]
+        # How far each step moved: the optimizer's effective step size, which no single formula shows as plainly.
+        lengths = np.hypot(*np.diff(points, axis=0).T)
+        moved = lengths > 0
+        data.append({"type": "scatter", "x": typed(steps[1:][moved], "i2"), "y": typed(lengths[moved]),
+                     "mode": "lines", "name": "step length", "visible": visible, "showlegend": False,
+                     "xaxis": "x3", "yaxis": "y3", "line": {"color": colour, "width": 1.5},
+                     "hovertemplate": "step %{x}<br>|θₜ − θₜ₋₁| = %{y:.3g}<extra>" + label + "</extra>"})
+        groups.append([first, first + 1, first + 2, first + 3])
+        animated += [first, first + 2, first + 3]
 
     def title(i):
         status = describe(int(cell.runs.status[i]), int(cell.runs.stop_step[i]), cell.runs.points.shape[1] - 1)
@@ -184,9 +191,12 @@ def pair(cell: Cell) -> dict:
     layout = {
         "title": {"text": title(chosen), "x": 0.01, "font": {"size": 14}},
         **_axes(fn),
-        "xaxis2": {"domain": [0.7, 1.0], "title": {"text": "step"}, "anchor": "y2"},
+        "xaxis2": {"domain": [0.7, 1.0], "anchor": "y2", "showticklabels": False},
         "yaxis2": {"type": "log" if bounded else "linear", "title": {"text": "f − f*" if bounded else "f"},
-                   "anchor": "x2", "exponentformat": "power"},
+                   "anchor": "x2", "exponentformat": "power", "domain": [0.54, 1.0]},
+        "xaxis3": {"domain": [0.7, 1.0], "title": {"text": "step"}, "anchor": "y3", "matches": "x2"},
+        "yaxis3": {"type": "log", "title": {"text": "step length"}, "anchor": "x3", "exponentformat": "power",
+                   "domain": [0.0, 0.46]},
         "margin": {"l": 50, "r": 20, "t": 40, "b": 190},
         "showlegend": False,
         "sliders": [

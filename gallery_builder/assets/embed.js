@@ -99,7 +99,7 @@
   function count(trace, step) {
     // Runs are stored one point per step, except series plotted against step numbers (x holds the steps).
     var f = full[trace];
-    if (spec.data[trace].xaxis === "x2") {
+    if (spec.data[trace].xaxis && spec.data[trace].xaxis !== "x") {
       var n = 0;
       while (n < f.x.length && f.x[n] <= step) n++;
       return n;
