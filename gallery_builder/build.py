@@ -46,7 +46,15 @@ def use_directory_urls(docs_dir: Path) -> bool:
     class Loader(yaml.SafeLoader):
         pass
 
-    Loader.add_multi_constructor("", lambda loader, suffix, node: None)  # ignore !!python/name and !ENV tags
+    def env(loader, node):  # !ENV VAR or !ENV [VAR, ..., default], as MkDocs reads it
+        names = [loader.construct_scalar(node)] if isinstance(node, yaml.ScalarNode) else [
+            loader.construct_object(n) for n in node.value]
+        found = [os.environ[name] for name in names[:-1 if len(names) > 1 else None] if name in os.environ]
+        value = found[0] if found else (names[-1] if len(names) > 1 else None)
+        return yaml.safe_load(value) if isinstance(value, str) else value
+
+    Loader.add_constructor("!ENV", env)
+    Loader.add_multi_constructor("", lambda loader, suffix, node: None)  # other tags (!!python/name, ...)
     try:
         data = yaml.load(config.read_text(encoding="utf-8"), Loader=Loader) or {}
     except yaml.YAMLError as error:
@@ -55,7 +63,8 @@ def use_directory_urls(docs_dir: Path) -> bool:
 
 
 def _code_hash(*objects) -> str:
-    text = "".join(inspect.getsource(o) for o in objects)
+    """A hash of the code that turns cells into files, and of the plotly.js those files name."""
+    text = "".join(inspect.getsource(o) for o in objects) + embeds.PLOTLY_JS
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -125,13 +134,14 @@ def swap_in(staging: Path, target: Path) -> None:
         os.rename(staging, target)
 
 
-def _staging_dir(target: Path) -> Path:
-    """A fresh staging folder beside ``target``; leftovers of killed builds (dead pids) are removed."""
-    for old in target.parent.glob(f".gallery-tmp-{target.name}-*"):
+def _staging_dir(target: Path, where: Path) -> Path:
+    """A fresh staging folder for ``target`` in ``where`` (outside docs/, so that mkdocs serve does not see it);
+    leftovers of killed builds (dead pids) are removed."""
+    for old in where.glob(f".gallery-tmp-{target.name}-*"):
         pid = old.name.rsplit("-", 1)[-1]
         if pid.isdigit() and not Path(f"/proc/{pid}").exists():
             shutil.rmtree(old, ignore_errors=True)
-    path = target.parent / f".gallery-tmp-{target.name}-{os.getpid()}"
+    path = where / f".gallery-tmp-{target.name}-{os.getpid()}"
     shutil.rmtree(path, ignore_errors=True)
     return path
 
@@ -144,7 +154,7 @@ def build_gallery(settings, docs_dir: Path, jobs=None, quiet=False, cache_dir=No
     started = time.perf_counter()
     report = run_sweep(settings, jobs=jobs, cache_dir=cache_dir, quiet=quiet)
     target = docs_dir / pages.GALLERY
-    staging_root = _staging_dir(target)
+    staging_root = _staging_dir(target, docs_dir.resolve().parent)
     try:
         staging = Staging(staging_root, target)
         _write_everything(staging, settings, report.cells, report.keys, docs_dir, quiet)
@@ -218,7 +228,7 @@ def _write_everything(staging: Staging, settings, cells: dict, keys: dict, docs_
 def build_site(project: Path, quiet: bool) -> None:
     """``mkdocs build --strict`` into a staging folder, swapped into ``site/`` only when it succeeds."""
     target = project / "site"
-    staging = _staging_dir(target)
+    staging = _staging_dir(target, project)
     command = [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(staging)]
     if quiet:
         command.append("--quiet")

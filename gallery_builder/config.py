@@ -1,7 +1,7 @@
 """Sweep and site settings: built-in defaults, optionally overridden by a TOML file.
 
 The file is ``gallery.toml`` at the project root when present, or the one given with ``--config``. Every key is
-optional; the documented format is in ``docs/methodology.md`` and in ``gallery.example.toml``.
+optional; the format is documented in ``docs/add-your-own.md`` (section "Settings").
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ from pathlib import Path
 import plotly
 from plotly.offline import get_plotlyjs_version
 
+from . import optimizers
 from .engine import STATUSES, describe
 
 PLOTLY_JS = f"plotly-{get_plotlyjs_version()}.min.js"
@@ -28,7 +29,7 @@ _PAGE = """<!DOCTYPE html>
 <style>html,body{{margin:0;height:100%;overflow:hidden;background:#fff}}html[data-theme=dark],html[data-theme=dark] body{{background:#1e2129}}#figure{{width:100%;height:100%}}</style>
 </head>
 <body>
-<div id="figure" role="figure" tabindex="0" aria-label="{title}. Keys: left and right arrows step, space plays, up and down change the learning rate."></div>
+<div id="figure" role="figure" tabindex="0" aria-label="{label}"></div>
 <script src="{assets}/{plotly}"></script>
 <script type="application/json" id="figure-data">{data}</script>
 <script src="{assets}/embed.js"></script>
@@ -51,7 +52,13 @@ def figure_json(figure: dict) -> str:
 
 def html(figure: dict, title: str, assets: str) -> str:
     """A standalone page for ``figure``; ``assets`` is the relative URL of the shared assets folder."""
-    return _PAGE.format(title=escape(title), assets=assets, plotly=PLOTLY_JS, data=figure_json(figure))
+    label = title
+    if "animate" in figure:
+        label += ". Keys: left and right arrows step through the run, space plays or pauses"
+        if any(s.get("name") == "lr" for s in figure["layout"].get("sliders", [])):
+            label += ", up and down change the learning rate"
+    return _PAGE.format(title=escape(title), label=escape(label), assets=assets, plotly=PLOTLY_JS,
+                        data=figure_json(figure))
 
 
 def relative(target: str, start_dir: str) -> str:
@@ -72,7 +79,9 @@ def _run_record(cell, i: int) -> dict:
     return {"lr": float(cell.lrs[i]), "status": STATUSES[int(runs.status[i])],
             "description": describe(int(runs.status[i]), int(runs.stop_step[i]), runs.points.shape[1] - 1),
             "stop_step": int(runs.stop_step[i]), "steps_to_tolerance": int(runs.steps_to_tolerance[i]),
-            "final_gap": None if gap != gap else gap, "columns": ["step", "x", "y", "f"], "rows": rows}
+            "final_gap": None if gap != gap else gap,
+            "distance_to_nearest_minimizer": None if runs.distance[i] != runs.distance[i] else float(runs.distance[i]),
+            "columns": ["step", "x", "y", "f"], "rows": rows}
 
 
 def _settings_record(settings) -> dict:
@@ -80,13 +89,21 @@ def _settings_record(settings) -> dict:
             "lr_decades_below": settings.lr_decades_below, "lr_decades_above": settings.lr_decades_above}
 
 
+def reproduce_command(cell, steps: int) -> str:
+    """The gallery-builder run command for one of the cell's runs, with LR for its learning rate."""
+    defaults = optimizers.get(cell.optimizer).defaults
+    overrides = "".join(f" --set {k}={v!r}" for k, v in cell.hyperparameters.items()
+                        if k != "lr" and v != defaults[k])
+    return (f"gallery-builder run --optimizer {cell.optimizer} --function {cell.function} "
+            f"--start {cell.start[0]!r} {cell.start[1]!r} --steps {steps}{overrides} --set lr=LR")
+
+
 def pair_data(cell, settings) -> dict:
     """Every run a pair figure shows, with the settings that made them."""
     return {"optimizer": cell.optimizer, "function": cell.function, "hyperparameters": cell.hyperparameters,
             "start": list(cell.start), "settings": _settings_record(settings),
             "best_lr": float(cell.lrs[cell.best]) if cell.best >= 0 else None,
-            "reproduce": f"gallery-builder run --optimizer {cell.optimizer} --function {cell.function} "
-                         f"--start {cell.start[0]!r} {cell.start[1]!r} --steps {settings.steps} --set lr=LR",
+            "reproduce": reproduce_command(cell, settings.steps),
             "runs": [_run_record(cell, i) for i in range(len(cell.lrs))]}
 
 

@@ -53,11 +53,13 @@ def _derivatives(fn, points, hessian):
     return values, grads, None
 
 
-def run_batch(opt, fn, starts, steps: int, hyper: dict, tolerance=TOLERANCE, escape_factor=None) -> Runs:
+def run_batch(opt, fn, starts, steps: int, hyper: dict, tolerance=TOLERANCE, escape_factor=None,
+              keep_paths: bool = True) -> Runs:
     """Advance every start in ``starts`` (B, 2) for ``steps`` steps.
 
     ``lr`` may be a (B,) array (one learning rate per run); the other hyperparameters are scalars, since some
-    update rules branch on them (RAdam's rectification switch, torch's lerp).
+    update rules branch on them (RAdam's rectification switch, torch's lerp). Without ``keep_paths`` only the
+    summaries are kept, so memory does not grow with the number of steps (basin maps need no paths).
     """
     starts = np.array(starts, dtype=float).reshape(-1, 2)
     batch = len(starts)
@@ -67,22 +69,30 @@ def run_batch(opt, fn, starts, steps: int, hyper: dict, tolerance=TOLERANCE, esc
     hyper = {k: (np.asarray(v, float).reshape(batch, 1) if np.ndim(v) else v) for k, v in hyper.items()}
     transform = opt.transform(**hyper)
     escape_factor = fn.escape_factor if escape_factor is None else escape_factor
+    low, high = fn.box(escape_factor)
 
     # Step-major while running, so that each step writes one contiguous row; batch-major in the result.
-    points = np.full((steps + 1, batch, 2), np.nan)
-    values = np.full((steps + 1, batch), np.nan)
-    grad_norms = np.full((steps + 1, batch), np.nan)
+    rows = steps + 1 if keep_paths else 0
+    points, values, grad_norms = np.full((rows, batch, 2), np.nan), np.full((rows, batch), np.nan), np.full(
+        (rows, batch), np.nan)
     stop_step = np.full(batch, -1)
     stopped_as = np.full(batch, MOVING)
-    low, high = fn.box(escape_factor)
+    last = np.zeros(batch, dtype=int)
+    first_within = np.full(batch, -1)
+
+    def within(value):
+        return np.abs(value - fn.minimum) <= tolerance if fn.minimum is not None else np.zeros(batch, bool)
 
     with np.errstate(all="ignore"):
         position = starts
         value, grads, hess = _derivatives(fn, position, opt.uses_hessian)
         state = transform.init(position)
-        points[0], values[0], grad_norms[0] = position, value, np.hypot(grads[:, 0], grads[:, 1])
+        final_point, final_value, final_grad = position, value, np.hypot(grads[:, 0], grads[:, 1])
+        if keep_paths:
+            points[0], values[0], grad_norms[0] = final_point, final_value, final_grad
         active = np.isfinite(position).all(axis=1) & np.isfinite(value)
         stop_step[~active], stopped_as[~active] = 0, DIVERGED
+        first_within[active & within(value)] = 0
         for step in range(1, steps + 1):
             if not active.any():
                 break
@@ -92,13 +102,22 @@ def run_batch(opt, fn, starts, steps: int, hyper: dict, tolerance=TOLERANCE, esc
             record = active & np.isfinite(new_value) & np.isfinite(candidate).all(axis=1)
             inside = ((candidate >= low) & (candidate <= high)).all(axis=1)
             norms = np.hypot(new_grads[:, 0], new_grads[:, 1])
+            first_within[record & (first_within < 0) & within(new_value)] = step
             everyone = record.all()
             if everyone:  # the common case needs no masking
-                points[step], values[step], grad_norms[step] = candidate, new_value, norms
+                final_point, final_value, final_grad, last = candidate, new_value, norms, np.full(batch, step)
+                if keep_paths:
+                    points[step], values[step], grad_norms[step] = candidate, new_value, norms
             else:
-                points[step] = np.where(record[:, None], candidate, np.nan)
-                values[step] = np.where(record, new_value, np.nan)
-                grad_norms[step] = np.where(record, norms, np.nan)
+                keep = record[:, None]
+                final_point = np.where(keep, candidate, final_point)
+                final_value = np.where(record, new_value, final_value)
+                final_grad = np.where(record, norms, final_grad)
+                last = np.where(record, step, last)
+                if keep_paths:
+                    points[step] = np.where(keep, candidate, np.nan)
+                    values[step] = np.where(record, new_value, np.nan)
+                    grad_norms[step] = np.where(record, norms, np.nan)
                 diverged = active & ~record
                 stop_step[diverged], stopped_as[diverged] = step, DIVERGED
             escaped = record & ~inside
@@ -115,31 +134,36 @@ def run_batch(opt, fn, starts, steps: int, hyper: dict, tolerance=TOLERANCE, esc
             if hess is not None:
                 hess = np.where(keep[:, :, None], new_hess, hess)
 
-    points, values, grad_norms = points.transpose(1, 0, 2).copy(), values.T.copy(), grad_norms.T.copy()
-    return summarize(fn, points, values, grad_norms, stop_step, stopped_as, tolerance)
+    paths = points.transpose(1, 0, 2).copy(), values.T.copy(), grad_norms.T.copy()
+    return _summary(fn, paths, final_point, final_value, final_grad, last, first_within, stop_step, stopped_as,
+                    tolerance)
 
 
 def summarize(fn, points, values, grad_norms, stop_step, stopped_as, tolerance=TOLERANCE) -> Runs:
+    """Summaries of runs given as full (B, S+1) arrays, NaN after a stop."""
     batch, rows = values.shape
     finite_rows = np.isfinite(values)
     last = np.where(finite_rows.any(axis=1), rows - 1 - np.argmax(finite_rows[:, ::-1], axis=1), 0)
     pick = np.arange(batch)
-    final_point, final_value = points[pick, last], values[pick, last]
-
     if fn.minimum is None:
-        gap = np.full(batch, np.nan)
-        steps_to_tolerance = np.full(batch, -1)
+        first_within = np.full(batch, -1)
     else:
-        gap = final_value - fn.minimum
-        within = finite_rows & (np.abs(values - fn.minimum) <= tolerance)
-        steps_to_tolerance = np.where(within.any(axis=1), np.argmax(within, axis=1), -1)
+        hits = finite_rows & (np.abs(values - fn.minimum) <= tolerance)
+        first_within = np.where(hits.any(axis=1), np.argmax(hits, axis=1), -1)
+    return _summary(fn, (points, values, grad_norms), points[pick, last], values[pick, last],
+                    grad_norms[pick, last], last, first_within, stop_step, stopped_as, tolerance)
 
+
+def _summary(fn, paths, final_point, final_value, final_grad, last, first_within, stop_step, stopped_as,
+             tolerance) -> Runs:
+    batch = len(final_value)
+    gap = np.full(batch, np.nan) if fn.minimum is None else final_value - fn.minimum
     if fn.minimizers:
         targets = np.asarray(fn.minimizers, dtype=float)
         offsets = final_point[:, None, :] - targets[None, :, :]
         dists = np.hypot(offsets[..., 0], offsets[..., 1])
         nearest = np.argmin(dists, axis=1)
-        distance = dists[pick, nearest]
+        distance = dists[np.arange(batch), nearest]
         minimizer = np.where(distance <= CAPTURE_FRACTION * fn.width, nearest, -1)
     else:
         distance = np.full(batch, np.nan)
@@ -150,10 +174,10 @@ def summarize(fn, points, values, grad_norms, stop_step, stopped_as, tolerance=T
     # |gap|: a function unbounded below outside its box (McCormick) can be left far below its box minimum.
     at_minimum = np.abs(gap) <= tolerance
     status[running & at_minimum] = CONVERGED
-    final_grad = grad_norms[pick, last]
-    status[running & ~at_minimum & (final_grad <= STALL_GRADIENT)] = STALLED
-    return Runs(points, values, grad_norms, status, stop_step, last, final_point, final_value, gap, distance,
-                steps_to_tolerance, minimizer)
+    # Stalled means a vanished gradient away from every global minimizer: a local minimum or a saddle.
+    away = ~at_minimum & (minimizer < 0)
+    status[running & away & (final_grad <= STALL_GRADIENT)] = STALLED
+    return Runs(*paths, status, stop_step, last, final_point, final_value, gap, distance, first_within, minimizer)
 
 
 def describe(status: int, stop_step: int, steps: int) -> str:

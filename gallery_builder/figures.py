@@ -9,7 +9,6 @@ arrays, so the trail keeps every step while the slider has only tens of position
 from __future__ import annotations
 
 import base64
-import math
 
 import numpy as np
 
@@ -37,7 +36,9 @@ def typed(values, dtype: str = "f4") -> dict:
     if dtype == "f4":
         if not np.isfinite(values).all():
             raise ValueError("non-finite value in figure data")
-        if np.abs(values).max(initial=0) > 1e38:
+        magnitude = np.abs(values)
+        tiny = (magnitude > 0) & (magnitude < np.finfo(np.float32).tiny)  # would round to 0 and vanish on log axes
+        if magnitude.max(initial=0) > 1e38 or tiny.any():
             dtype = "f8"
     array = np.ascontiguousarray(values, dtype={"f4": "<f4", "f8": "<f8", "u1": "u1", "i2": "<i2"}[dtype])
     spec = {"dtype": dtype, "bdata": base64.b64encode(array.tobytes()).decode("ascii")}
@@ -99,6 +100,31 @@ def _markers(fn, start) -> list:
     return traces
 
 
+def clip_segment(p0, p1, low, high):
+    """The part of the segment p0→p1 inside the box [low, high] (Liang-Barsky), or None when it misses it."""
+    d = p1 - p0
+    t0, t1 = 0.0, 1.0
+    for axis in range(2):
+        for p, q in ((-d[axis], p0[axis] - low[axis]), (d[axis], high[axis] - p0[axis])):
+            if p == 0:
+                if q < 0:
+                    return None
+            elif p < 0:
+                t0 = max(t0, q / p)
+            else:
+                t1 = min(t1, q / p)
+    return (p0 + t0 * d, p0 + t1 * d) if t0 <= t1 else None
+
+
+def exit_point(fn, points):
+    """Where a path last leaves the plotted domain (its end when it ends inside)."""
+    inside = fn.contains(points)
+    if inside[-1]:
+        return points[-1]
+    k = int(np.flatnonzero(inside)[-1])  # the start is always inside
+    return clip_segment(points[k], points[k + 1], *fn.box())[1]
+
+
 def _path(cell: Cell, i: int):
     """The finite part of run ``i``: (points, values)."""
     last = int(cell.runs.last[i])
@@ -106,14 +132,19 @@ def _path(cell: Cell, i: int):
 
 
 def _end_marker(cell: Cell, i: int, colour: str, visible=True, xaxis="x", yaxis="y") -> dict:
+    """The end of run ``i``; a run that left the domain is marked where it crossed the domain's edge."""
+    fn = functions.get(cell.function)
     points, _ = _path(cell, i)
     status = int(cell.runs.status[i])
     symbol = {DIVERGED: "x", ESCAPED: "triangle-up", STALLED: "square"}.get(status, "diamond")
     text = describe(status, int(cell.runs.stop_step[i]), cell.runs.points.shape[1] - 1)
-    return {"type": "scatter", "x": [float(points[-1, 0])], "y": [float(points[-1, 1])], "mode": "markers",
+    end = exit_point(fn, points)
+    if not fn.contains(points[-1]):
+        text += f", last seen at ({points[-1, 0]:.4g}, {points[-1, 1]:.4g})"
+    return {"type": "scatter", "x": [float(end[0])], "y": [float(end[1])], "mode": "markers",
             "name": "end", "showlegend": False, "visible": visible, "xaxis": xaxis, "yaxis": yaxis,
             "marker": {"symbol": symbol, "size": 12, "color": colour, "line": {"width": 1.5, "color": "#000000"}},
-            "hovertemplate": f"{text}<br>(%{{x:.4g}}, %{{y:.4g}})<extra></extra>"}
+            "hovertemplate": f"{text}<extra></extra>"}
 
 
 def _steps_slider(steps: int, name: str = "step", y: float = -0.17) -> dict:
@@ -140,7 +171,7 @@ def pair(cell: Cell) -> dict:
     """One optimizer on one function: contour with the run at every swept learning rate (slider), and the gap."""
     fn, opt = functions.get(cell.function), optimizers.get(cell.optimizer)
     colour = style(opt.name)["color"]
-    chosen, n_lr = cell.chosen, len(cell.lrs)
+    chosen = cell.chosen
     bounded = fn.minimum is not None
     data = [_contour(fn), *_markers(fn, cell.start)]
     fixed = len(data)
@@ -218,7 +249,7 @@ def race(cells: list, fn) -> dict:
         i = cell.chosen
         points, _ = _path(cell, i)
         look = style(opt.name)
-        label = f"{opt.title} (lr {fmt(cell.lrs[i])})"
+        label = f"{opt.title} (lr {fmt(cell.lrs[i])}{'' if cell.best >= 0 else ', default: no lr qualified'})"
         animated.append(len(data))
         data.append({"type": "scatter", "x": typed(points[:, 0]), "y": typed(points[:, 1]), "mode": "lines+markers",
                      "name": label, "legendgroup": opt.name, "line": {"color": look["color"], "dash": look["dash"],
@@ -361,14 +392,3 @@ def surface(fn, cell: Cell | None = None) -> dict:
                         "aspectratio": {"x": 1, "y": 1, "z": 0.6}},
               "showlegend": False}
     return {"data": data, "layout": layout}
-
-
-def is_finite_json(value) -> bool:
-    """True when no float in a (nested) figure value is NaN or infinite."""
-    if isinstance(value, float):
-        return math.isfinite(value)
-    if isinstance(value, dict):
-        return all(is_finite_json(v) for v in value.values())
-    if isinstance(value, (list, tuple)):
-        return all(is_finite_json(v) for v in value)
-    return True

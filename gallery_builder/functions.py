@@ -244,8 +244,8 @@ def booth(x, y):
     minimum=0.0,
     start=(-8.0, 6.0),
     bounded_below=True,
-    hard="A convex quadratic whose Hessian has eigenvalues 1.04 and 0.04 along the diagonals: a shallow valley "
-    "along y = x where plain gradient descent crawls.",
+    hard="A convex quadratic whose Hessian has eigenvalues 1.00 and 0.04 along the diagonals (condition number "
+    "25): a shallow valley along y = x where plain gradient descent crawls.",
     reference=VLSE + "matya.html",
 )
 def matyas(x, y):
@@ -396,8 +396,9 @@ def mccormick(x, y):
     minimum=-78.33233140754284,
     start=(0.5, 4.5),
     bounded_below=True,
-    hard="Four basins of nearly equal depth; only the one at (-2.90, -2.90) is global, and a start on the wrong "
-    "side of either axis ends in a local minimum.",
+    hard="Four basins, one per combination of the two one-dimensional minima: the global minimum at (-2.90, -2.90) "
+    "with f ≈ -78.33, two at ≈ -64.20 and one at ≈ -50.06. Along each axis the basins divide near 0.157, so a "
+    "start just right of that line ends in a local minimum.",
     notes="VLSE rounds the minimum to -39.16599·d (-78.33198 for d = 2); the exact value is -78.3323314.",
     reference=VLSE + "stybtang.html",
 )

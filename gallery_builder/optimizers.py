@@ -596,8 +596,9 @@ def lion(lr=1e-4, beta1=0.9, beta2=0.99, weight_decay=1e-3):
         "torch.optim has no AdaBelief; this follows optax: the prediction error uses the updated m_t, and "
         "eps_root is added to the stored s_t every step.",
         "optax has no default learning rate; 1e-3 is the paper's.",
-        "With eps = 1e-16, a run whose gradients are perfectly predictable (a straight slope) takes steps of "
-        "about lr·|m̂|/√(eps_root), which is very large: AdaBelief can leap on smooth straight valleys.",
+        "On a straight slope, where every gradient matches the average, the denominator shrinks step after step: "
+        "with the defaults a constant gradient gives steps of about 1.1·lr at step 1, 1.6·lr at step 10, 5·lr at "
+        "step 100 and 9·lr at step 300, so AdaBelief speeds up along smooth, straight valleys.",
     ),
 )
 def adabelief(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-16, eps_root=1e-16):

@@ -14,16 +14,14 @@ import sys
 from html import escape
 from pathlib import PurePosixPath
 
-import autograd
 import jinja2
 import markupsafe
-import numpy as np
 import plotly
 
-from . import __version__, functions, optimizers
+from . import functions, optimizers
 from .embeds import PLOTLY_JS, relative
 from .engine import CAPTURE_FRACTION, CONVERGED, DIVERGED, ESCAPED, STALL_GRADIENT, STATUSES, describe
-from .sweep import CRITERION, Cell, source_closure
+from .sweep import CRITERION, Cell, library_versions, source_closure
 
 GALLERY = "gallery"  # the generated folder inside docs_dir
 EXPLANATIONS = "explanations"  # hand-written prose inside docs_dir, included by the generated pages
@@ -33,8 +31,11 @@ _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]#+!|~>$-])")
 
 
 def md(text) -> markupsafe.Markup:
-    """Plain text made safe for Markdown: HTML-escaped, Markdown punctuation backslash-escaped."""
-    return markupsafe.Markup(_MD_SPECIAL.sub(r"\\\1", escape(str(text), quote=False)))
+    """Plain text made safe for Markdown: one line, HTML-escaped, Markdown punctuation backslash-escaped (and
+    what Python-Markdown cannot backslash-escape, "=" and a leading "1.", as character references)."""
+    line = " ".join(str(text).split())
+    escaped = _MD_SPECIAL.sub(r"\\\1", escape(line, quote=False)).replace("=", "&#61;")
+    return markupsafe.Markup(re.sub(r"^(\d+)([.)])", lambda m: f"{m.group(1)}&#{ord(m.group(2))};", escaped))
 
 
 def page_title(text) -> markupsafe.Markup:
@@ -125,14 +126,24 @@ class Site:
         return relative(target, str(PurePosixPath(page).parent))
 
 
+def failures(cell: Cell) -> str:
+    """How the runs of a cell without a qualifying learning rate ended, in words."""
+    ended = {int(s) for s in cell.runs.status}
+    if ended == {DIVERGED}:
+        return "diverged"
+    if ended == {ESCAPED}:
+        return "left the domain"
+    return "diverged or left the domain"
+
+
 def pair_facts(cell: Cell, fn, tolerance: float) -> str:
     """Sentences about one (optimizer, function) cell, written from its numbers."""
     opt = optimizers.get(cell.optimizer)
     runs, steps = cell.runs, cell.runs.points.shape[1] - 1
     sentences = []
     if cell.best < 0:
-        sentences.append(f"Every learning rate from {num(cell.lrs[0])} to {num(cell.lrs[-1])} diverged or left the "
-                         f"domain, so the figure opens at the default lr = {num(cell.hyperparameters['lr'])}.")
+        sentences.append(f"Every learning rate from {num(cell.lrs[0])} to {num(cell.lrs[-1])} {failures(cell)}, "
+                         f"so the figure opens at the default lr = {num(cell.hyperparameters['lr'])}.")
     else:
         b = cell.best
         status, stop = runs.status[b], runs.stop_step[b]
@@ -151,7 +162,7 @@ def pair_facts(cell: Cell, fn, tolerance: float) -> str:
     if failed:
         first = min(failed)
         everything_above = all(i in failed for i in range(first, len(runs.status)))
-        what = "diverges or leaves the domain"
+        what = "diverges" if fn.minimum is None else "diverges or leaves the domain"
         sentences.append(f"It {what} for lr ≥ {num(cell.lrs[first])}." if everything_above else
                          f"It {what} at {len(failed)} of the {len(cell.lrs)} learning rates, the smallest being "
                          f"{num(cell.lrs[first])}.")
@@ -167,7 +178,7 @@ def leaderboard(cells: list, fn) -> list:
         b = cell.best
         opt = optimizers.get(cell.optimizer)
         if b < 0:
-            rows.append({"optimizer": opt, "lr": None, "status": "every lr diverged", "gap": None, "steps": None,
+            rows.append({"optimizer": opt, "lr": None, "status": f"every lr {failures(cell)}", "gap": None, "steps": None,
                          "rank": (2, 0, 0)})
             continue
         status = int(cell.runs.status[b])
@@ -187,7 +198,7 @@ def verdict(cell: Cell, fn) -> tuple:
     """A short label and a CSS class for a comparison-matrix cell."""
     b = cell.best
     if b < 0:
-        return "✗ diverged", "og-bad"
+        return f"✗ {failures(cell)}", "og-bad"
     status = int(cell.runs.status[b])
     if fn.minimum is None:
         if status == ESCAPED:
@@ -201,9 +212,8 @@ def verdict(cell: Cell, fn) -> tuple:
 def versions() -> dict:
     from plotly.offline import get_plotlyjs_version
 
-    return {"gallery-builder": __version__, "python": sys.version.split()[0], "numpy": np.__version__,
-            "autograd": getattr(autograd, "__version__", "?"), "plotly": plotly.__version__,
-            "plotly.js": get_plotlyjs_version(), "jinja2": jinja2.__version__}
+    return {**library_versions(), "plotly": plotly.__version__, "plotly.js": get_plotlyjs_version(),
+            "jinja2": jinja2.__version__}
 
 
 def environment() -> jinja2.Environment:
@@ -253,8 +263,7 @@ class Renderer:
             swept = fn.name in self.settings.functions
             cells = [self.cells[(o.name, fn.name)] for o in self.optimizers] if swept else []
             out[page] = self._render("function.md.j2", page, fn=fn, cells=cells, board=leaderboard(cells, fn),
-                                     explanation=self.explanation("functions", fn.name),
-                                     source=source_closure(fn.formula, sys.modules[fn.formula.__module__], set())[0])
+                                     explanation=self.explanation("functions", fn.name))
         matrix = [[(fn, self.cells[(o.name, fn.name)], *verdict(self.cells[(o.name, fn.name)], fn))
                    for fn in self.functions] for o in self.optimizers]
         page = f"{GALLERY}/comparison.md"

@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import importlib.metadata
 import inspect
 import json
 import os
+import platform
 import sys
 import types
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-import autograd
 from autograd.core import primitive_vjps
 import numpy as np
 
@@ -38,6 +39,10 @@ CRITERION = {
 
 
 def lr_grid(default: float, settings: Settings) -> np.ndarray:
+    """Log-spaced learning rates from ``decades_below`` below to ``decades_above`` above the default; a
+    one-point grid is the default itself."""
+    if settings.lr_points == 1:
+        return np.array([default])
     exponents = np.linspace(-settings.lr_decades_below, settings.lr_decades_above, settings.lr_points)
     return default * 10.0**exponents
 
@@ -95,9 +100,8 @@ def compute_cell(opt_name: str, fn_name: str, settings: Settings) -> Cell:
     xs = np.linspace(x0, x1, settings.basin_grid)
     ys = np.linspace(y0, y1, settings.basin_grid)
     grid = np.stack(np.meshgrid(xs, ys), axis=-1).reshape(-1, 2)
-    basin = engine.run_batch(opt, fn, grid, settings.steps, {**hyper, "lr": basin_lr}, settings.tolerance)
-    empty = np.empty((len(grid), 0))
-    basin.points, basin.values, basin.grad_norms = empty[..., None], empty, empty
+    basin = engine.run_batch(opt, fn, grid, settings.steps, {**hyper, "lr": basin_lr}, settings.tolerance,
+                             keep_paths=False)
     return Cell(opt_name, fn_name, hyper, tuple(start), lrs, runs, best, basin_lr, (xs, ys), basin)
 
 
@@ -156,11 +160,16 @@ def fingerprint(obj) -> str:
     return hashlib.sha256("\n".join(source_closure(obj, module, set())).encode()).hexdigest()
 
 
+def library_versions() -> dict:
+    """Versions of what computes the numbers (autograd has no __version__: ask the installed metadata)."""
+    return {"gallery-builder": __version__, "python": platform.python_version(), "numpy": np.__version__,
+            "autograd": importlib.metadata.version("autograd")}
+
+
 @functools.lru_cache(maxsize=None)
 def _code_fingerprint() -> str:
     code = [inspect.getsource(engine), *source_closure(compute_cell, sys.modules[__name__], set()),
-            inspect.getsource(functions.TestFunction), __version__, np.__version__,
-            getattr(autograd, "__version__", "?")]
+            inspect.getsource(functions.TestFunction), json.dumps(library_versions(), sort_keys=True)]
     return hashlib.sha256("\n".join(code).encode()).hexdigest()
 
 
@@ -170,7 +179,7 @@ def cell_key(opt_name: str, fn_name: str, settings: Settings) -> str:
     payload = {
         "optimizer": [opt_name, opt.uses_hessian, fingerprint(opt.factory)],
         "hyperparameters": settings.hyper(opt_name),
-        "function": [fn_name, fingerprint(fn.formula), fn.domain, fn.minimizers, fn.minimum],
+        "function": [fn_name, fingerprint(fn.formula), fn.domain, fn.minimizers, fn.minimum, fn.escape_factor],
         "start": list(settings.start(fn_name)),
         "settings": [settings.steps, settings.lr_points, settings.lr_decades_below, settings.lr_decades_above,
                      settings.basin_grid, settings.tolerance],

@@ -11,7 +11,7 @@ import zlib
 
 import numpy as np
 
-from .figures import value_scale
+from .figures import clip_segment, value_scale
 
 WIDTH, HEIGHT = 240, 180
 LEVELS = 48
@@ -66,14 +66,15 @@ def thumbnail(fn, path_points=None, colour: str = "#E69F00") -> bytes:
     image = np.floor((z - low) / ((high - low) or 1.0) * (LEVELS - 1e-9)).astype(np.uint8)
     if path_points is not None and len(path_points):
         px, py = _to_pixels(fn, path_points)
-        # Densify the polyline so that consecutive points are joined.
-        lengths = np.maximum(np.ceil(np.hypot(np.diff(px), np.diff(py))).astype(int), 1) if len(px) > 1 else []
-        dense_x = np.concatenate([np.linspace(a, b, n, endpoint=False) for a, b, n in zip(px[:-1], px[1:], lengths)]
-                                 + [px[-1:]])
-        dense_y = np.concatenate([np.linspace(a, b, n, endpoint=False) for a, b, n in zip(py[:-1], py[1:], lengths)]
-                                 + [py[-1:]])
-        keep = (np.abs(dense_x) < 10 * WIDTH) & (np.abs(dense_y) < 10 * HEIGHT)
-        _stamp(image, dense_x[keep], dense_y[keep], PATH_INDEX, 1)
+        pixels = np.stack([px, py], axis=1)
+        low, high = np.array([-2.0, -2.0]), np.array([WIDTH + 1.0, HEIGHT + 1.0])
+        for p0, p1 in zip(pixels[:-1], pixels[1:]):
+            # Only the visible part of each segment is drawn: a diverging step can be 1e12 pixels long.
+            part = clip_segment(p0, p1, low, high) if np.isfinite(p1).all() else None
+            if part is not None:
+                n = int(np.ceil(np.hypot(*(part[1] - part[0])))) + 1
+                _stamp(image, np.linspace(part[0][0], part[1][0], n), np.linspace(part[0][1], part[1][1], n),
+                       PATH_INDEX, 1)
         _stamp(image, px[:1], py[:1], START_INDEX, 3)
         _stamp(image, px[-1:], py[-1:], END_INDEX, 2)
     if fn.minimizers:

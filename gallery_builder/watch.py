@@ -16,14 +16,23 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parent
 
 
+def _mtime(path: Path):
+    try:
+        return path.lstat().st_mtime_ns
+    except OSError:  # an editor's temporary file that vanished between listing and looking
+        return None
+
+
 def snapshot(docs_dir: Path, config: Path | None) -> dict:
-    """What a rebuild depends on: source files by modification time, explanation files by existence."""
+    """What a rebuild depends on: sources and settings by modification time, explanation files by existence."""
     state = {}
     for pattern in ("*.py", "templates/*", "assets/*"):
         for path in PACKAGE.glob(pattern):
-            state[str(path)] = path.stat().st_mtime_ns
-    if config is not None and config.exists():
-        state[str(config)] = config.stat().st_mtime_ns
+            if not path.name.startswith((".", "#")):  # editors' lock and backup files
+                state[str(path)] = _mtime(path)
+    for path in (config, docs_dir.parent / "mkdocs.yml"):  # mkdocs.yml decides the <iframe src> paths
+        if path is not None:
+            state[str(path)] = _mtime(path)
     for path in (docs_dir / "explanations").glob("*/*.md"):
         state[str(path)] = 0  # their content is included by MkDocs; only a new or removed file needs a rebuild
     return state

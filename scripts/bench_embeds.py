@@ -9,10 +9,9 @@ from __future__ import annotations
 import statistics
 import time
 
-import numpy as np
 import plotly.graph_objects as go
 
-from gallery_builder import config, embeds, figures, functions, optimizers
+from gallery_builder import config, embeds, figures, functions
 from gallery_builder.sweep import run_sweep
 
 PAIR = ("adam", "rosenbrock")

@@ -369,7 +369,7 @@ def test_run_sweep_caches_cells(tmp_path):
     cell = first.cells[("adam", "himmelblau")]
     assert cell.runs.points.shape == (3, 51, 2)
     np.testing.assert_allclose(cell.lrs, sweep.lr_grid(1e-3, TINY))
-    assert cell.basin.status.shape == (25,) and cell.basin.points.shape == (25, 0, 1)
+    assert cell.basin.status.shape == (25,) and cell.basin.points.shape == (25, 0, 2)  # no paths kept
     assert cell.start == functions.get("himmelblau").start
     assert -1 <= cell.best < 3
     if cell.best >= 0:
@@ -452,7 +452,6 @@ def test_cell_key_covers_the_code_that_computes_a_cell():
         assert inspect.getsource(helper) in parts
 
 def test_cell_key_covers_the_radius_gradient_rule():
-    import inspect
 
     parts = "\n".join(sweep.source_closure(functions.get("ackley").formula, functions, set()))
     assert "def radius(x, y)" in parts  # the primitive itself ...
@@ -479,3 +478,30 @@ def test_on_a_saddle_an_uphill_overshoot_is_not_an_escape():
     adam = sweep.compute_cell("adam", "saddle", Settings(optimizers=("adam",), functions=("saddle",)))
     downhill = (adam.runs.status == ESCAPED) & (adam.runs.final_value < adam.runs.values[:, 0])
     assert adam.best == int(np.flatnonzero(downhill)[0])
+
+
+def test_a_run_resting_at_the_minimizer_is_not_called_stalled():
+    """With a tight tolerance a run can sit at the minimizer with a tiny gradient but a gap above tolerance."""
+    opt, fn = optimizers.get("sgd"), functions.get("matyas")
+    runs = run_batch(opt, fn, [fn.start], 270, {"lr": 1.0}, tolerance=1e-12)
+    assert runs.minimizer[0] == 0 and runs.gap[0] > 1e-12
+    assert runs.status[0] == MOVING
+
+
+@pytest.mark.parametrize("name, function", [("adam", "himmelblau"), ("sgd", "rosenbrock"), ("newton", "saddle")])
+def test_summaries_do_not_depend_on_keeping_paths(name, function):
+    opt, fn = optimizers.get(name), functions.get(function)
+    (x0, x1), (y0, y1) = fn.domain
+    grid = np.stack(np.meshgrid(np.linspace(x0, x1, 9), np.linspace(y0, y1, 9)), axis=-1).reshape(-1, 2)
+    hyper = {**opt.defaults, "lr": opt.defaults["lr"] * 30}
+    full = run_batch(opt, fn, grid, 120, hyper)
+    lean = run_batch(opt, fn, grid, 120, hyper, keep_paths=False)
+    assert lean.points.shape == (81, 0, 2)
+    for field in ("status", "stop_step", "last", "final_point", "final_value", "gap", "distance",
+                  "steps_to_tolerance", "minimizer"):
+        np.testing.assert_array_equal(getattr(full, field), getattr(lean, field), err_msg=field)
+    # and both agree with summarizing the full paths after the fact
+    again = engine.summarize(fn, full.points, full.values, full.grad_norms, full.stop_step,
+                             np.where(full.stop_step >= 0, full.status, MOVING))
+    np.testing.assert_array_equal(again.status, full.status)
+    np.testing.assert_array_equal(again.steps_to_tolerance, full.steps_to_tolerance)

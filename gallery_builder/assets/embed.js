@@ -73,16 +73,11 @@
     gd.dataset.ready = "true";
   });
 
+  // The page's palette.js posts the scheme when the reader toggles it (no observer on the parent: it would keep
+  // every embed ever shown alive across Material's instant navigation).
   window.addEventListener("message", function (event) {
     if (event.data && event.data.type === "md-color-scheme") setTheme(event.data.scheme === "slate" ? "dark" : "light");
   });
-  try {
-    var body = window.parent.document.body;
-    if (body && window.parent !== window) {
-      new window.parent.MutationObserver(function () { setTheme(parentScheme()); })
-        .observe(body, { attributes: true, attributeFilter: ["data-md-color-scheme"] });
-    }
-  } catch (error) { /* cross-origin parent: messages only */ }
 
   if (!spec.animate) return;
 
