@@ -46,7 +46,8 @@ def watch(args, docs_dir: Path, interval: float = 0.5) -> None:
     if args.jobs:
         command += ["--jobs", str(args.jobs)]
     seen = snapshot(docs_dir, config)
-    print(f"watching {PACKAGE.name}/, {config} and {docs_dir / 'explanations'}/ (Ctrl-C to stop)", flush=True)
+    print(f"watching {PACKAGE.name}/, {config}, mkdocs.yml and {docs_dir / 'explanations'}/ (Ctrl-C to stop)",
+          flush=True)
     while True:
         time.sleep(interval)
         current = snapshot(docs_dir, config)
