@@ -140,12 +140,20 @@ def main() -> dict:
 
     vs_seed = batched_rate / seed_rate
     vs_hand = hand_rate / batched_rate
+    # The ceiling: one batched autograd call alone costs about what a whole seed-style step costs.
+    call_time, _ = best_of(3, lambda: [fn.value_and_grad(starts) for _ in range(100)])
+    call_us, seed_step_us = call_time / 100 * 1e6, 1e6 / seed_rate
+    ceiling = len(starts) * seed_step_us / call_us
+    print(f"one batched autograd call ({len(starts)} runs): {call_us:.0f} us; one seed-style step: "
+          f"{seed_step_us:.0f} us; so even with free update and bookkeeping the ratio could not pass "
+          f"{ceiling:,.0f}x at this batch size")
     print(f"ratio batched/seed: {vs_seed:,.0f}x (target >= {TARGET_VS_SEED:g}x: "
           f"{'met' if vs_seed >= TARGET_VS_SEED else 'NOT met'})")
     print(f"ratio handwritten/batched: {vs_hand:.2f}x (target <= {TARGET_VS_HANDWRITTEN:g}x: "
           f"{'met' if vs_hand <= TARGET_VS_HANDWRITTEN else 'NOT met'})")
     return {"work": work, "batched": batched_rate, "seed": seed_rate, "handwritten": hand_rate,
-            "vs_seed": vs_seed, "vs_handwritten": vs_hand}
+            "vs_seed": vs_seed, "vs_handwritten": vs_hand, "call_us": call_us, "seed_step_us": seed_step_us,
+            "ceiling": ceiling, "runs": len(starts)}
 
 
 if __name__ == "__main__":
