@@ -200,6 +200,10 @@ def _write_everything(staging: Staging, settings, cells: dict, keys: dict, docs_
         embed(site.embed("basins", o, f), key, lambda: figures.basins(cell), f"{opt_title} basins on {fn.title}")
         data(site.data("pair", o, f), key, lambda: embeds.pair_data(cell, settings))
         data(site.data("basins", o, f), key, lambda: embeds.basins_data(cell, settings))
+        if cell.second is not None:
+            embed(site.embed("lrmap", o, f), key, lambda: figures.lr_map(cell),
+                  f"{opt_title} on {fn.title}: learning rate × {cell.second.name}")
+            data(site.data("lrmap", o, f), key, lambda: embeds.lr_map_data(cell, settings))
         if not staging.unchanged(rel(site.thumbnail("pair", o, f)), key):
             i = cell.chosen
             points = cell.runs.points[i, : int(cell.runs.last[i]) + 1]

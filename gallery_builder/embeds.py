@@ -129,6 +129,17 @@ def sensitivity_data(cells: list, settings) -> dict:
                             "stop_step": [int(s) for s in c.runs.stop_step]} for c in cells]}
 
 
+def lr_map_data(cell, settings) -> dict:
+    """The learning rate × second hyperparameter sweep: one summary per (value, learning rate)."""
+    axis = cell.second
+    return {"optimizer": cell.optimizer, "function": cell.function, "hyperparameters": cell.hyperparameters,
+            "start": list(cell.start), "settings": _settings_record(settings), "axis": axis.name,
+            "values": [float(v) for v in axis.values], "lrs": _rounded(cell.lrs),
+            "status": [[STATUSES[int(s)] for s in row] for row in axis.status],
+            "final_gap": [[None if g != g else float(g) for g in row] for row in axis.gap],
+            "steps_to_tolerance": axis.steps_to_tolerance.tolist(), "stop_step": axis.stop_step.tolist()}
+
+
 def race_data(cells: list, settings) -> dict:
     return {"function": cells[0].function, "start": list(cells[0].start), "settings": _settings_record(settings),
             "runs": [{"optimizer": c.optimizer, "hyperparameters": {**c.hyperparameters, "lr": float(c.lrs[c.chosen])},

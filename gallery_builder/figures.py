@@ -9,6 +9,7 @@ arrays, so the trail keeps every step while the slider has only tens of position
 from __future__ import annotations
 
 import base64
+import math
 
 import numpy as np
 
@@ -391,4 +392,55 @@ def surface(fn, cell: Cell | None = None) -> dict:
                         "zaxis": {"title": {"text": label}}, "aspectmode": "manual",
                         "aspectratio": {"x": 1, "y": 1, "z": 0.6}},
               "showlegend": False}
+    return {"data": data, "layout": layout}
+
+
+def lr_map(cell: Cell) -> dict:
+    """Outcome over learning rate × the optimizer's momentum-like hyperparameter, one run per square."""
+    fn, opt = functions.get(cell.function), optimizers.get(cell.optimizer)
+    axis = cell.second
+    bounded = fn.minimum is not None
+    start_value = float(fn.values(np.asarray(cell.start)))
+    xs, ys = [fmt(lr) for lr in cell.lrs], [f"{v:g}" for v in axis.values]
+    z, text, hover = [], [], []
+    for row in range(len(axis.values)):
+        z_row, text_row, hover_row = [], [], []
+        for col in range(len(cell.lrs)):
+            status, stop = int(axis.status[row, col]), int(axis.stop_step[row, col])
+            words = describe(status, stop, cell.runs.points.shape[1] - 1)
+            gap, reached = float(axis.gap[row, col]), int(axis.steps_to_tolerance[row, col])
+            if status == DIVERGED or (bounded and status == ESCAPED):
+                z_row.append(None)
+                text_row.append("✗")
+            elif bounded:
+                z_row.append(math.log10(max(abs(gap), 1e-300)))  # colour only; the text and hover give the value
+                text_row.append(f"✓{reached}" if reached >= 0 and abs(gap) <= 1e-6 else f"{gap:.0e}")
+                words += f", f − f* = {gap:.3g}"
+            else:
+                downhill = status == ESCAPED and axis.final_value[row, col] < start_value
+                z_row.append(stop if downhill else None)
+                text_row.append(f"↘{stop}" if downhill else "·")
+            hover_row.append(words)
+        z.append(z_row)
+        text.append(text_row)
+        hover.append(hover_row)
+    data = [{"type": "heatmap", "x": xs, "y": ys, "z": z, "text": text, "customdata": hover,
+             "texttemplate": "%{text}", "textfont": {"size": 9}, "colorscale": "Viridis", "xgap": 1, "ygap": 1,
+             "hoverongaps": False,
+             "colorbar": {"title": {"text": "log₁₀|f − f*|" if bounded else "step of escape"}},
+             "hovertemplate": "lr %{x}, " + axis.name + " %{y}<br>%{customdata}<extra></extra>"}]
+    default = optimizers.get(cell.optimizer).defaults[axis.name]
+    if cell.best >= 0 and default in list(axis.values):
+        data.append({"type": "scatter", "x": [xs[cell.best]], "y": [f"{default:g}"], "mode": "markers",
+                     "marker": {"symbol": "star-open", "size": 22, "color": "#D55E00", "line": {"width": 2}},
+                     "hovertemplate": "the pair figure's run: best lr at the default " + axis.name + "<extra></extra>"})
+    what = ("✓n: within tolerance after n steps; otherwise the final gap; ✗: diverged or left the domain"
+            if bounded else "↘n: left the domain downhill at step n; ·: did not escape; ✗: diverged")
+    layout = {"title": {"text": f"{opt.title} on {fn.title}: learning rate × {axis.name}", "x": 0.01,
+                        "font": {"size": 14}},
+              "xaxis": {"title": {"text": "learning rate"}, "type": "category"},
+              "yaxis": {"title": {"text": axis.name}, "type": "category"},
+              "margin": {"l": 60, "r": 10, "t": 40, "b": 90}, "showlegend": False,
+              "annotations": [{"text": what, "showarrow": False, "xref": "paper", "yref": "paper", "x": 0, "y": -0.09,
+                               "xanchor": "left", "yanchor": "top", "font": {"size": 10}}]}
     return {"data": data, "layout": layout}

@@ -48,6 +48,8 @@ class Optimizer:
     equivalent: str  # the torch.optim (or optax) call this reproduces
     notes: tuple = ()
     uses_hessian: bool = False
+    # A second hyperparameter to sweep against the learning rate, with its values: the momentum-like one.
+    second_axis: tuple | None = None
 
     @property
     def defaults(self) -> dict:
@@ -213,6 +215,7 @@ _MOMENTUM_FORM = (
                 "https://doi.org/10.1016/0041-5553(64)90137-5"),
     equivalent="torch.optim.SGD(params, lr=1e-3, momentum=0.9)",
     notes=(_MOMENTUM_FORM, "Dampening is 0, as torch's default."),
+    second_axis=("momentum", (0.0, 0.5, 0.8, 0.9, 0.95, 0.99)),
 )
 def momentum(lr=1e-3, momentum=0.9):
     return _heavy_ball(lr, momentum, nesterov=False)
@@ -235,6 +238,7 @@ def momentum(lr=1e-3, momentum=0.9):
         "other, so the trajectories differ by where the point is recorded.",
         _MOMENTUM_FORM,
     ),
+    second_axis=("momentum", (0.0, 0.5, 0.8, 0.9, 0.95, 0.99)),
 )
 def nesterov(lr=1e-3, momentum=0.9):
     return _heavy_ball(lr, momentum, nesterov=True)
@@ -291,6 +295,7 @@ def adagrad(lr=1e-2, eps=1e-10, initial_accumulator_value=0.0):
         "decay 0.9 and eps 1e-10 in TF1: those runs look different near the minimum.",
         "With the default momentum = 0 the buffer is just the scaled gradient. centered = False.",
     ),
+    second_axis=("alpha", (0.5, 0.9, 0.99, 0.999)),
 )
 def rmsprop(lr=1e-2, alpha=0.99, eps=1e-8, momentum=0.0):
     def update(grads, state, params, hessian=None):
@@ -320,6 +325,7 @@ def rmsprop(lr=1e-2, alpha=0.99, eps=1e-8, momentum=0.0):
         "torch's default lr = 1.0 matches the paper; TF/Keras default to 0.001, which makes Adadelta look "
         "a thousand times slower than it is.",
     ),
+    second_axis=("rho", (0.5, 0.9, 0.95, 0.99)),
 )
 def adadelta(lr=1.0, rho=0.9, eps=1e-6):
     def update(grads, state, params, hessian=None):
@@ -382,6 +388,7 @@ def _adam(lr, beta1, beta2, eps, weight_decay=0.0, amsgrad=False):
         "Bias correction scales the step; the stored moments m and v stay uncorrected. Writing the corrected "
         "values back into the state compounds the correction, a bug seen in several public visualizations.",
     ),
+    second_axis=("beta1", (0.0, 0.5, 0.8, 0.9, 0.95, 0.99)),
 )
 def adam(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
     return _adam(lr, beta1, beta2, eps)
@@ -402,6 +409,7 @@ def adam(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
                 "https://openreview.net/forum?id=ryQu7f-RZ"),
     equivalent="torch.optim.Adam(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, amsgrad=True)",
     notes=("torch keeps the maximum of the uncorrected v and bias-corrects the maximum, as here.", _ADAM_EPS),
+    second_axis=("beta1", (0.0, 0.5, 0.8, 0.9, 0.95, 0.99)),
 )
 def amsgrad(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
     return _adam(lr, beta1, beta2, eps, amsgrad=True)
@@ -425,6 +433,7 @@ def amsgrad(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
         "fixed point is not exactly the minimizer of f: the gap column shows the bias.",
         _ADAM_EPS,
     ),
+    second_axis=("beta1", (0.0, 0.5, 0.8, 0.9, 0.95, 0.99)),
 )
 def adamw(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=1e-2):
     return _adam(lr, beta1, beta2, eps, weight_decay=weight_decay)
@@ -444,6 +453,7 @@ def adamw(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=1e-2):
     paper=ADAM_PAPER,
     equivalent="torch.optim.Adamax(params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8)",
     notes=("torch adds eps to |g| inside the maximum, as here; the paper has no eps.",),
+    second_axis=("beta1", (0.0, 0.5, 0.8, 0.9, 0.95, 0.99)),
 )
 def adamax(lr=2e-3, beta1=0.9, beta2=0.999, eps=1e-8):
     def update(grads, state, params, hessian=None):
@@ -477,6 +487,7 @@ def adamax(lr=2e-3, beta1=0.9, beta2=0.999, eps=1e-8):
     notes=("With torch's momentum_decay ψ = 4e-3 the schedule is slow: μ_t is 0.450 at step 1, 0.472 at step 300 "
            "and 0.70 only at step 5000, so over this gallery's horizon NAdam runs with about half of β1.",
            _ADAM_EPS),
+    second_axis=("beta1", (0.0, 0.5, 0.8, 0.9, 0.95, 0.99)),
 )
 def nadam(lr=2e-3, beta1=0.9, beta2=0.999, eps=1e-8, momentum_decay=4e-3):
     def update(grads, state, params, hessian=None):
@@ -520,6 +531,7 @@ def nadam(lr=2e-3, beta1=0.9, beta2=0.999, eps=1e-8, momentum_decay=4e-3):
         "The switch happens when ρ_t > 5, torch's threshold (the paper uses 4); with β2 = 0.999 that is from "
         "step 6 on, so the first five steps are un-normalized momentum steps of size lr·|m̂|.",
     ),
+    second_axis=("beta1", (0.0, 0.5, 0.8, 0.9, 0.95, 0.99)),
 )
 def radam(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
     rho_inf = 2 / (1 - beta2) - 1
@@ -565,6 +577,7 @@ def radam(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
         "than AdamW's.",
         "Since |sign(c)| = 1, Lion cannot converge closer than about lr to a minimum: it ends oscillating.",
     ),
+    second_axis=("beta1", (0.0, 0.5, 0.8, 0.9, 0.95, 0.99)),
 )
 def lion(lr=1e-4, beta1=0.9, beta2=0.99, weight_decay=1e-3):
     def update(grads, state, params, hessian=None):
@@ -600,6 +613,7 @@ def lion(lr=1e-4, beta1=0.9, beta2=0.99, weight_decay=1e-3):
         "with the defaults a constant gradient gives steps of about 1.1·lr at step 1, 1.6·lr at step 10, 5·lr at "
         "step 100 and 9·lr at step 300, so AdaBelief speeds up along smooth, straight valleys.",
     ),
+    second_axis=("beta1", (0.0, 0.5, 0.8, 0.9, 0.95, 0.99)),
 )
 def adabelief(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-16, eps_root=1e-16):
     def update(grads, state, params, hessian=None):

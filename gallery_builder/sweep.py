@@ -66,6 +66,21 @@ def choose_best(runs: Runs, fn, tolerance: float) -> int:
 
 
 @dataclass
+class AxisSweep:
+    """Outcomes over learning rate × a second hyperparameter (momentum, β1, ...): arrays of shape (values, lrs)."""
+
+    name: str
+    values: np.ndarray
+    status: np.ndarray
+    gap: np.ndarray
+    steps_to_tolerance: np.ndarray
+    stop_step: np.ndarray
+    final_value: np.ndarray
+
+    FIELDS = ("values", "status", "gap", "steps_to_tolerance", "stop_step", "final_value")
+
+
+@dataclass
 class Cell:
     """One (optimizer, function) cell of the sweep."""
 
@@ -79,6 +94,7 @@ class Cell:
     basin_lr: float
     basin_axes: tuple  # (xs, ys) of the start grid
     basin: Runs  # one run per start (row-major over ys, xs); summaries only, no paths
+    second: AxisSweep | None = None  # for optimizers with a momentum-like hyperparameter
 
     @property
     def chosen(self) -> int:
@@ -102,7 +118,15 @@ def compute_cell(opt_name: str, fn_name: str, settings: Settings) -> Cell:
     grid = np.stack(np.meshgrid(xs, ys), axis=-1).reshape(-1, 2)
     basin = engine.run_batch(opt, fn, grid, settings.steps, {**hyper, "lr": basin_lr}, settings.tolerance,
                              keep_paths=False)
-    return Cell(opt_name, fn_name, hyper, tuple(start), lrs, runs, best, basin_lr, (xs, ys), basin)
+
+    second = None
+    if opt.second_axis is not None:
+        name, values = opt.second_axis
+        rows = [engine.run_batch(opt, fn, starts, settings.steps, {**hyper, name: value, "lr": lrs},
+                                 settings.tolerance, keep_paths=False) for value in values]
+        second = AxisSweep(name, np.array(values, float),
+                           *(np.stack([getattr(r, f) for r in rows]) for f in AxisSweep.FIELDS[1:]))
+    return Cell(opt_name, fn_name, hyper, tuple(start), lrs, runs, best, basin_lr, (xs, ys), basin, second)
 
 
 # --- Cache ------------------------------------------------------------------------------------------------------
@@ -198,8 +222,11 @@ def _runs_from(data, prefix: str) -> Runs:
 
 def save_cell(cell: Cell, path: Path) -> None:
     meta = {"optimizer": cell.optimizer, "function": cell.function, "hyperparameters": cell.hyperparameters,
-            "start": cell.start, "best": cell.best, "basin_lr": cell.basin_lr}
+            "start": cell.start, "best": cell.best, "basin_lr": cell.basin_lr,
+            "second": cell.second.name if cell.second else None}
     arrays = {**_runs_arrays(cell.runs, "lr_"), **_runs_arrays(cell.basin, "basin_")}
+    if cell.second:
+        arrays.update({f"axis_{f}": getattr(cell.second, f) for f in AxisSweep.FIELDS})
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + f".{os.getpid()}.part")
     with open(partial, "wb") as handle:
@@ -211,9 +238,12 @@ def save_cell(cell: Cell, path: Path) -> None:
 def load_cell(path: Path) -> Cell:
     with np.load(path) as data:
         meta = json.loads(str(data["meta"]))
+        second = None
+        if meta["second"]:
+            second = AxisSweep(meta["second"], *(data[f"axis_{f}"] for f in AxisSweep.FIELDS))
         return Cell(meta["optimizer"], meta["function"], meta["hyperparameters"], tuple(meta["start"]),
                     data["lrs"], _runs_from(data, "lr_"), meta["best"], meta["basin_lr"],
-                    (data["basin_xs"], data["basin_ys"]), _runs_from(data, "basin_"))
+                    (data["basin_xs"], data["basin_ys"]), _runs_from(data, "basin_"), second)
 
 
 def default_cache_dir() -> Path:

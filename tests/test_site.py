@@ -118,7 +118,8 @@ def test_grid_cards_and_iframes_reach_existing_embeds(small_site):
         assert local_target(site / "index.html", url).is_file(), url
     page = site / "gallery" / "optimizers" / "adam.html"
     frames = parse(page).iframes
-    assert len(frames) == len(settings.functions)
+    assert len([f for f in frames if "/pair--" in f["src"]]) == len(settings.functions)
+    assert len([f for f in frames if "/lrmap--" in f["src"]]) == len(settings.functions)  # adam has a β1 axis
     for frame in frames:
         assert frame["loading"] == "lazy" and frame["title"] and "aspect-ratio" in frame["style"]
         assert local_target(page, frame["src"]).is_file()
@@ -350,7 +351,8 @@ def test_default_gallery_builds_within_the_size_budget(tmp_path):
     assert result.returncode == 0, result.stderr
     gallery = project / "docs" / "gallery"
     sizes = sorted(p.stat().st_size for p in (gallery / "embeds").glob("*.html"))
-    assert len(sizes) == 15 * 16 * 3 + 16 * 3
+    with_axis = sum(o.second_axis is not None for o in optimizers.CATALOGUE.values())
+    assert len(sizes) == 15 * 16 * 3 + 16 * 3 + with_axis * 16  # pair, 3-D, basins; race, lr, surface; lr maps
     assert sizes[len(sizes) // 2] <= 150 * 1024
     assert sizes[-1] <= 600 * 1024
     assert len(list(project.joinpath("site").rglob("plotly*.js"))) == 1
@@ -384,3 +386,28 @@ def test_an_escaped_run_is_marked_where_it_leaves_the_plot():
         assert low[0] - 1e-9 <= x <= high[0] + 1e-9 and low[1] - 1e-9 <= y <= high[1] + 1e-9  # visible
         on_edge = min(abs(x - low[0]), abs(x - high[0]), abs(y - low[1]), abs(y - high[1]))
         assert on_edge < 1e-9 and "last seen at" in ends[i]["hovertemplate"]
+
+
+def test_learning_rate_by_momentum_maps(small_site):
+    """Each map square is the run at that (value, lr): checked against a direct run of the engine."""
+    settings = config.load(small_site / "gallery.toml")
+    report = sweep.run_sweep(settings, jobs=1, cache_dir=small_site / ".cache", quiet=True)
+    cell = report.cells[("momentum", "rosenbrock")]
+    axis = cell.second
+    assert axis.name == "momentum" and axis.status.shape == (len(axis.values), len(cell.lrs))
+    figure = figure_of(small_site / "docs" / "gallery" / "embeds" / "lrmap--momentum--rosenbrock.html")
+    heat = figure["data"][0]
+    assert len(heat["z"]) == len(axis.values) and len(heat["z"][0]) == len(cell.lrs)
+    fn = figures.functions.get("rosenbrock")
+    opt = optimizers.get("momentum")
+    from gallery_builder.engine import run_batch
+
+    row = 1
+    direct = run_batch(opt, fn, [cell.start] * len(cell.lrs), settings.steps,
+                       {**cell.hyperparameters, "momentum": float(axis.values[row]), "lr": cell.lrs})
+    np.testing.assert_array_equal(direct.status, axis.status[row])
+    for col, status in enumerate(direct.status):
+        failed = status in (DIVERGED, ESCAPED)
+        assert (heat["z"][row][col] is None) == failed
+        assert (heat["text"][row][col] == "✗") == failed
+    assert not (small_site / "docs" / "gallery" / "embeds" / "lrmap--sgd--rosenbrock.html").exists()  # no axis
