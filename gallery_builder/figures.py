@@ -434,13 +434,9 @@ def lr_map(cell: Cell) -> dict:
         data.append({"type": "scatter", "x": [xs[cell.best]], "y": [f"{default:g}"], "mode": "markers",
                      "marker": {"symbol": "star-open", "size": 22, "color": "#D55E00", "line": {"width": 2}},
                      "hovertemplate": "the pair figure's run: best lr at the default " + axis.name + "<extra></extra>"})
-    what = ("✓n: within tolerance after n steps; otherwise the final gap; ✗: diverged or left the domain"
-            if bounded else "↘n: left the domain downhill at step n; ·: did not escape; ✗: diverged")
     layout = {"title": {"text": f"{opt.title} on {fn.title}: learning rate × {axis.name}", "x": 0.01,
                         "font": {"size": 14}},
-              "xaxis": {"title": {"text": "learning rate"}, "type": "category"},
+              "xaxis": {"title": {"text": "learning rate"}, "type": "category", "tickangle": -45},
               "yaxis": {"title": {"text": axis.name}, "type": "category"},
-              "margin": {"l": 60, "r": 10, "t": 40, "b": 90}, "showlegend": False,
-              "annotations": [{"text": what, "showarrow": False, "xref": "paper", "yref": "paper", "x": 0, "y": -0.09,
-                               "xanchor": "left", "yanchor": "top", "font": {"size": 10}}]}
+              "margin": {"l": 60, "r": 10, "t": 40, "b": 80}, "showlegend": False}
     return {"data": data, "layout": layout}

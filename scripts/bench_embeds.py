@@ -25,6 +25,8 @@ def all_figures(cells: dict, settings) -> list:
         out += [(f"pair--{o}--{f}", lambda c=cell: figures.pair(c)),
                 (f"pair3d--{o}--{f}", lambda c=cell, g=fn: figures.surface(g, c)),
                 (f"basins--{o}--{f}", lambda c=cell: figures.basins(c))]
+        if cell.second is not None:
+            out.append((f"lrmap--{o}--{f}", lambda c=cell: figures.lr_map(c)))
     for f in settings.functions:
         fn, row = functions.get(f), [cells[(o, f)] for o in settings.optimizers]
         out += [(f"race--{f}", lambda r=row, g=fn: figures.race(r, g)),
@@ -60,7 +62,9 @@ def main() -> dict:
     values = sorted(sizes.values())
     largest = max(sizes, key=sizes.get)
     plotly_js = len(embeds.asset_sources()[embeds.PLOTLY_JS])
-    print(f"embeds: {len(sizes)} ({len(cells)} pairs × 3 kinds + {len(settings.functions)} functions × 3 kinds)")
+    maps = sum(c.second is not None for c in cells.values())
+    print(f"embeds: {len(sizes)} ({len(cells)} pairs × 3 kinds, {maps} learning-rate maps, "
+          f"{len(settings.functions)} functions × 3 kinds)")
     print(f"median embed: {statistics.median(values) / 1024:.0f} KB (budget 150 KB); largest: "
           f"{sizes[largest] / 1024:.0f} KB, {largest} (budget 600 KB)")
     print(f"total: {sum(values) / 2**20:.1f} MB of embeds + {plotly_js / 2**20:.1f} MB plotly.js, present once")
