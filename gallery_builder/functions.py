@@ -374,7 +374,7 @@ def levi13(x, y):
     domain=((-1.5, 4.0), (-3.0, 4.0)),
     minimizers=((0.5 - math.pi / 3, -0.5 - math.pi / 3),),
     minimum=-math.sqrt(3) / 2 - math.pi / 3,
-    start=(3.5, 3.5),
+    start=(-1.0, 3.0),
     bounded_below=False,
     hard="A tilted valley along y = x - 1 with a sine ripple.",
     notes="The minimizer is exactly (1/2 - π/3, -1/2 - π/3) with value -√3/2 - π/3 ≈ -1.9132. The function is "
