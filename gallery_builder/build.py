@@ -183,13 +183,16 @@ def _write_everything(staging: Staging, settings, cells: dict, keys: dict, docs_
     def rel(path: str) -> str:  # Site paths start with the gallery folder; staging is rooted at it
         return path[len(g) + 1:]
 
-    def embed(path: str, key: str, make, title: str) -> None:
+    def produce(path: str, key: str, make) -> None:  # make() runs only when the inputs changed
         if not staging.unchanged(rel(path), key):
-            staging.write(rel(path), embeds.html(make(), title, embeds.relative(f"{g}/assets", f"{g}/embeds")))
+            staging.write(rel(path), make())
 
-    def data(path: str, key: str, make) -> None:
-        if not staging.unchanged(rel(path), key):
-            staging.write(rel(path), embeds.data_json(make()))
+    def embed(path: str, key: str, figure, title: str) -> None:
+        assets = embeds.relative(f"{g}/assets", f"{g}/embeds")
+        produce(path, key, lambda: embeds.html(figure(), title, assets))
+
+    def data(path: str, key: str, record) -> None:
+        produce(path, key, lambda: embeds.data_json(record()))
 
     for (o, f), cell in cells.items():
         fn = functions.get(f)
@@ -204,11 +207,8 @@ def _write_everything(staging: Staging, settings, cells: dict, keys: dict, docs_
             embed(site.embed("lrmap", o, f), key, lambda: figures.lr_map(cell),
                   f"{opt_title} on {fn.title}: learning rate × {cell.second.name}")
             data(site.data("lrmap", o, f), key, lambda: embeds.lr_map_data(cell, settings))
-        if not staging.unchanged(rel(site.thumbnail("pair", o, f)), key):
-            i = cell.chosen
-            points = cell.runs.points[i, : int(cell.runs.last[i]) + 1]
-            staging.write(rel(site.thumbnail("pair", o, f)),
-                          thumbnails.thumbnail(fn, points, figures.style(o)["color"]))
+        shown = cell.runs.points[cell.chosen, : int(cell.runs.last[cell.chosen]) + 1]
+        produce(site.thumbnail("pair", o, f), key, lambda: thumbnails.thumbnail(fn, shown, figures.style(o)["color"]))
         progress.advance()
 
     for f in names_f:
@@ -221,8 +221,7 @@ def _write_everything(staging: Staging, settings, cells: dict, keys: dict, docs_
         embed(site.embed("surface", f), key, lambda: figures.surface(fn), f"{fn.title} surface")
         data(site.data("race", f), key, lambda: embeds.race_data(row, settings))
         data(site.data("sensitivity", f), key, lambda: embeds.sensitivity_data(row, settings))
-        if not staging.unchanged(rel(site.thumbnail("function", f)), key):
-            staging.write(rel(site.thumbnail("function", f)), thumbnails.thumbnail(fn))
+        produce(site.thumbnail("function", f), key, lambda: thumbnails.thumbnail(fn))
         progress.advance()
 
     for path, text in pages.Renderer(settings, cells, site, docs_dir).pages().items():
