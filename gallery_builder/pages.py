@@ -57,10 +57,11 @@ def fence(text: str, language: str = "") -> markupsafe.Markup:
 
 
 def latex(text: str) -> markupsafe.Markup:
-    """LaTeX for an arithmatex block; ``$`` could end the block early, so it is refused."""
+    """LaTeX for an arithmatex block, as written: arithmatex escapes it for HTML itself (escaping here too would
+    turn the & of aligned environments into "amp;"). ``$`` could end the block early, so it is refused."""
     if "$" in text:
         raise ValueError("LaTeX must not contain '$'")
-    return markupsafe.Markup(escape(text, quote=False))
+    return markupsafe.Markup(text)
 
 
 def texnum(value: float) -> markupsafe.Markup:
