@@ -180,6 +180,13 @@ def _summary(fn, paths, final_point, final_value, final_grad, last, first_within
     return Runs(*paths, status, stop_step, last, final_point, final_value, gap, distance, first_within, minimizer)
 
 
+def is_failure(status, fn):
+    """Which runs failed: the diverged ones, and on a function with a minimum also those that left the domain
+    (on a saddle, leaving is the goal)."""
+    status = np.asarray(status)
+    return (status == DIVERGED) | ((status == ESCAPED) & (fn.minimum is not None))
+
+
 def describe(status: int, stop_step: int, steps: int) -> str:
     """The status of one run in words."""
     return {

@@ -14,7 +14,7 @@ import math
 import numpy as np
 
 from . import functions, optimizers
-from .engine import DIVERGED, ESCAPED, STALLED, describe
+from .engine import DIVERGED, ESCAPED, STALLED, describe, is_failure
 from .sweep import Cell
 
 # Colour-blind-safe colours (Okabe-Ito, then Paul Tol's muted set), one per optimizer in catalogue order.
@@ -324,10 +324,10 @@ def sensitivity(cells: list, fn) -> dict:
         opt = optimizers.get(cell.optimizer)
         look = style(opt.name)
         status = cell.runs.status
-        stopped = (status == DIVERGED) | (status == ESCAPED)
+        bad = is_failure(status, fn)
         if bounded:
             y = cell.runs.gap
-            ok = ~stopped & (y > 0)
+            ok = ~bad & (y > 0)
         else:
             y = np.where(status == ESCAPED, cell.runs.stop_step, np.nan)
             ok = status == ESCAPED
@@ -336,10 +336,9 @@ def sensitivity(cells: list, fn) -> dict:
                      "line": {"color": look["color"], "dash": look["dash"]}, "marker": {"color": look["color"]},
                      "hovertemplate": "lr %{x:.3g}<br>" + ("gap %{y:.3g}" if bounded else "left at step %{y}")
                      + "<extra>" + opt.title + "</extra>"})
-        bad = status == DIVERGED if not bounded else stopped
         bands = [(bad, "y2", "x", "diverged or left the domain")]
         if bounded:  # an exact zero gap has no place on a log axis: it gets a band of its own
-            bands.append((~stopped & (cell.runs.gap <= 0), "y3", "circle", "f − f* = 0 exactly"))
+            bands.append((~bad & (cell.runs.gap <= 0), "y3", "circle", "f − f* = 0 exactly"))
         for mask, axis, symbol, what in bands:
             if mask.any():
                 data.append({"type": "scatter", "x": typed(cell.lrs[mask]), "y": [1.0] * int(mask.sum()),
@@ -409,7 +408,7 @@ def lr_map(cell: Cell) -> dict:
             status, stop = int(axis.status[row, col]), int(axis.stop_step[row, col])
             words = describe(status, stop, cell.runs.points.shape[1] - 1)
             gap, reached = float(axis.gap[row, col]), int(axis.steps_to_tolerance[row, col])
-            if status == DIVERGED or (bounded and status == ESCAPED):
+            if is_failure(status, fn):
                 z_row.append(None)
                 text_row.append("✗")
             elif bounded:

@@ -20,7 +20,8 @@ import plotly
 
 from . import functions, optimizers
 from .embeds import PLOTLY_JS, relative
-from .engine import CAPTURE_FRACTION, CONVERGED, DIVERGED, ESCAPED, STALL_GRADIENT, STATUSES, describe
+from .engine import (CAPTURE_FRACTION, CONVERGED, DIVERGED, ESCAPED, STALL_GRADIENT, STATUSES, describe,
+                     is_failure)
 from .sweep import CRITERION, Cell, library_versions, source_closure
 
 GALLERY = "gallery"  # the generated folder inside docs_dir
@@ -159,7 +160,7 @@ def pair_facts(cell: Cell, fn, tolerance: float) -> str:
         else:
             outcome = f"ends {steps} steps with f − f* = {num(runs.gap[b])} ({describe(status, stop, steps)})"
         sentences.append(f"At the best learning rate, lr = {num(cell.lrs[b])}, {opt.title} {outcome}.")
-    failed = [i for i, s in enumerate(runs.status) if s == DIVERGED or (s == ESCAPED and fn.minimum is not None)]
+    failed = [i for i, bad in enumerate(is_failure(runs.status, fn)) if bad]
     if failed:
         first = min(failed)
         everything_above = all(i in failed for i in range(first, len(runs.status)))

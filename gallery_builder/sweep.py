@@ -25,7 +25,7 @@ import numpy as np
 
 from . import __version__, engine, functions, optimizers
 from .config import Settings
-from .engine import DIVERGED, ESCAPED, Runs
+from .engine import ESCAPED, Runs, is_failure
 
 CRITERION = {
     "bounded": "Among the runs that neither diverged nor left the domain, the one with the smallest final gap "
@@ -51,14 +51,12 @@ def choose_best(runs: Runs, fn, tolerance: float) -> int:
     """Index of the best run by CRITERION, or -1 when no run qualifies."""
     candidates = []
     for i, status in enumerate(runs.status):
+        if is_failure(status, fn):
+            continue
         if fn.minimum is not None:
-            if status in (DIVERGED, ESCAPED):
-                continue
             reached = runs.steps_to_tolerance[i]
             key = (max(abs(runs.gap[i]), tolerance), reached if reached >= 0 else np.inf, i)
         else:
-            if status == DIVERGED:
-                continue
             downhill = status == ESCAPED and runs.final_value[i] < runs.values[i, 0]
             key = (0, i, i) if downhill else (1, runs.final_value[i], i)
         candidates.append(key)
