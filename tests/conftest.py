@@ -59,3 +59,15 @@ def small_site(tmp_path_factory) -> Path:
     assert result.returncode == 0, result.stderr
     assert (project / "site" / "index.html").is_file()
     return project
+
+
+# Markers: `pytest -m "not slow"` is the fast subset (seconds); `make test` runs everything.
+_SLOW_FIXTURES = {"small_site", "server", "browser", "visit"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.path.name in {"test_browser.py", "test_serve.py"}:
+            item.add_marker(pytest.mark.browser)
+        if item.path.name in {"test_browser.py", "test_serve.py"} or _SLOW_FIXTURES & set(item.fixturenames):
+            item.add_marker(pytest.mark.slow)
