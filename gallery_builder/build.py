@@ -23,7 +23,7 @@ from pathlib import Path
 
 from . import embeds, figures, functions, optimizers, pages, thumbnails
 from .errors import UserError
-from .sweep import Progress, run_sweep
+from .sweep import Progress, make_executor, run_sweep
 
 MANIFEST = "manifest.json"
 BENCHMARKS = "benchmarks.md"  # written by scripts/bench.py, carried over from build to build
@@ -146,13 +146,13 @@ def _staging_dir(target: Path, where: Path) -> Path:
     return path
 
 
-def build_gallery(settings, docs_dir: Path, jobs=None, quiet=False, cache_dir=None) -> dict:
+def build_gallery(settings, docs_dir: Path, jobs=None, quiet=False, cache_dir=None, executor=None) -> dict:
     """Write the whole gallery under ``docs_dir/gallery``; returns counts for the report line."""
     docs_dir = Path(docs_dir)
     if not docs_dir.is_dir():
         raise UserError(f"docs folder not found: {docs_dir}")
     started = time.perf_counter()
-    report = run_sweep(settings, jobs=jobs, cache_dir=cache_dir, quiet=quiet)
+    report = run_sweep(settings, jobs=jobs, cache_dir=cache_dir, quiet=quiet, executor=executor)
     target = docs_dir / pages.GALLERY
     staging_root = _staging_dir(target, docs_dir.resolve().parent)
     try:
@@ -247,7 +247,8 @@ def build_site(project: Path, quiet: bool) -> None:
 def command(name: str, settings, args) -> None:
     docs_dir = Path(args.docs)
     if name == "build":
-        counts = build_gallery(settings, docs_dir, jobs=args.jobs, quiet=args.quiet)
+        executor = make_executor(args.jobs or 1, args.executor) if args.executor else None
+        counts = build_gallery(settings, docs_dir, jobs=args.jobs, quiet=args.quiet, executor=executor)
         print(f"gallery: {counts['cells']} cells ({counts['computed']} computed), {counts['written']} files written, "
               f"{counts['reused']} unchanged, {counts['seconds']:.1f} s")
         if args.site:

@@ -11,7 +11,7 @@ import math
 import sys
 
 from . import build, config, engine, functions, optimizers
-from .sweep import run_sweep
+from .sweep import make_executor, run_sweep
 from .errors import UserError
 
 PROG = "gallery-builder"
@@ -57,6 +57,9 @@ def _parser() -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=text)
         sub.add_argument("--config", help=f"TOML settings (default: {config.DEFAULT_PATH} if present)")
         sub.add_argument("--jobs", type=int, default=None, help="worker processes (default: one per CPU)")
+        if name != "watch":
+            sub.add_argument("--executor", metavar="dask://HOST:PORT",
+                             help="compute on an existing Dask cluster instead of local processes")
         sub.add_argument("--quiet", action="store_true", help="no progress output")
         if name != "sweep":
             sub.add_argument("--docs", default="docs", help="the MkDocs docs_dir to write the gallery into")
@@ -121,7 +124,8 @@ def main(argv=None) -> int:
                 raise UserError(f"--jobs must be at least 1, got {args.jobs}")
             settings = config.load(args.config)
             if args.command == "sweep":
-                report = run_sweep(settings, jobs=args.jobs, quiet=args.quiet)
+                executor = make_executor(args.jobs or 1, args.executor) if args.executor else None
+                report = run_sweep(settings, jobs=args.jobs, quiet=args.quiet, executor=executor)
                 print(f"sweep: {len(report.cells)} cells, {report.computed} computed, {report.cached} from cache")
             else:
                 build.command(args.command, settings, args)

@@ -15,20 +15,24 @@ from . import engine, functions, optimizers
 from .errors import UserError, unknown_name
 
 DEFAULT_PATH = Path("gallery.toml")
+DEFAULT_STEPS = 300
 
 
 @dataclass(frozen=True)
 class Settings:
     optimizers: tuple = field(default_factory=lambda: tuple(optimizers.CATALOGUE))
     functions: tuple = field(default_factory=lambda: tuple(functions.CATALOGUE))
-    steps: int = 300
-    lr_points: int = 11
-    lr_decades_below: float = 2.0
-    lr_decades_above: float = 3.0
+    steps: int | None = None  # every function's horizon; None: each function's own (functions.py), else 300
+    lr_per_decade: int = 4
+    lr_decades_below: float = 2.0  # the grid first searched, about each optimizer's default
+    lr_decades_above: float = 2.0
+    lr_limit_below: float = 5.0  # how far the search may extend to bracket the best learning rate
+    lr_limit_above: float = 5.0
     basin_grid: int = 41
     tolerance: float = engine.TOLERANCE
     hyperparameters: dict = field(default_factory=dict)  # optimizer name -> {hyperparameter: value}
     starts: dict = field(default_factory=dict)  # function name -> (x, y)
+    horizons: dict = field(default_factory=dict)  # function name -> steps
     description: str = ""
 
     def hyper(self, name: str) -> dict:
@@ -36,6 +40,10 @@ class Settings:
 
     def start(self, name: str) -> tuple:
         return self.starts.get(name, functions.get(name).start)
+
+    def steps_for(self, name: str) -> int:
+        """The horizon of every run on function ``name``: the same for choosing a learning rate and showing it."""
+        return self.horizons.get(name) or self.steps or functions.get(name).steps or DEFAULT_STEPS
 
 
 class _Reader:
@@ -123,7 +131,7 @@ def parse(data: dict, path="config") -> Settings:
     sweep = root.table_of("sweep")
     sweep.known({"optimizers", "functions", "steps", "basin_grid", "tolerance", "learning_rates"})
     rates = sweep.table_of("learning_rates")
-    rates.known({"points", "decades_below", "decades_above"})
+    rates.known({"per_decade", "decades_below", "decades_above", "limit_below", "limit_above"})
     site = root.table_of("site")
     site.known({"description"})
 
@@ -139,29 +147,36 @@ def parse(data: dict, path="config") -> Settings:
             raise UserError(f"{path}: optimizers.{name}: {error}") from None
         hyper[name] = dict(overrides)
 
-    starts = {}
+    starts, horizons = {}, {}
     tables = root.table_of("functions")
     for name in tables.table:
         if name not in functions.CATALOGUE:
             raise UserError(f"{path}: functions.{name}: {_unknown('function', name, functions.CATALOGUE)}")
         table = tables.table_of(name)
-        table.known({"start"})
+        table.known({"start", "steps"})
+        if "steps" in table.table:
+            horizons[name] = table.integer("steps", 1, 10_000, None)
         if "start" in table.table:
             try:
                 starts[name] = engine.check_start(functions.get(name), table.table["start"])
             except UserError as error:
                 raise UserError(f"{path}: functions.{name}.start: {error}") from None
 
+    below = rates.number("decades_below", 0, 8, Settings.lr_decades_below)
+    above = rates.number("decades_above", 0, 8, Settings.lr_decades_above)
     return Settings(
         optimizers=sweep.names("optimizers", optimizers.CATALOGUE, "optimizer"),
         functions=sweep.names("functions", functions.CATALOGUE, "function"),
-        steps=sweep.integer("steps", 1, 10_000, Settings.steps),
-        lr_points=rates.integer("points", 1, 41, Settings.lr_points),
-        lr_decades_below=rates.number("decades_below", 0, 8, Settings.lr_decades_below),
-        lr_decades_above=rates.number("decades_above", 0, 8, Settings.lr_decades_above),
+        steps=sweep.integer("steps", 1, 10_000, DEFAULT_STEPS) if "steps" in sweep.table else None,
+        lr_per_decade=rates.integer("per_decade", 1, 20, Settings.lr_per_decade),
+        lr_decades_below=below,
+        lr_decades_above=above,
+        lr_limit_below=rates.number("limit_below", below, 10, max(below, Settings.lr_limit_below)),
+        lr_limit_above=rates.number("limit_above", above, 10, max(above, Settings.lr_limit_above)),
         basin_grid=sweep.integer("basin_grid", 2, 101, Settings.basin_grid),
         tolerance=sweep.number("tolerance", 1e-15, 1.0, Settings.tolerance),
         hyperparameters=hyper,
         starts=starts,
+        horizons=horizons,
         description=site.text("description", Settings.description),
     )

@@ -85,8 +85,9 @@ def _run_record(cell, i: int) -> dict:
 
 
 def _settings_record(settings) -> dict:
-    return {"steps": settings.steps, "tolerance": settings.tolerance, "lr_points": settings.lr_points,
-            "lr_decades_below": settings.lr_decades_below, "lr_decades_above": settings.lr_decades_above}
+    return {"steps": {f: settings.steps_for(f) for f in settings.functions}, "tolerance": settings.tolerance, "lr_per_decade": settings.lr_per_decade,
+            "lr_decades_below": settings.lr_decades_below, "lr_decades_above": settings.lr_decades_above,
+            "lr_limit_below": settings.lr_limit_below, "lr_limit_above": settings.lr_limit_above}
 
 
 def reproduce_command(cell, steps: int) -> str:
@@ -103,7 +104,7 @@ def pair_data(cell, settings) -> dict:
     return {"optimizer": cell.optimizer, "function": cell.function, "hyperparameters": cell.hyperparameters,
             "start": list(cell.start), "settings": _settings_record(settings),
             "best_lr": float(cell.lrs[cell.best]) if cell.best >= 0 else None,
-            "reproduce": reproduce_command(cell, settings.steps),
+            "reproduce": reproduce_command(cell, settings.steps_for(cell.function)),
             "runs": [_run_record(cell, i) for i in range(len(cell.lrs))]}
 
 

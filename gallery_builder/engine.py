@@ -45,36 +45,109 @@ class Runs:
     minimizer: np.ndarray  # (B,) index of the minimizer the run ended in, -1 for none
 
 
-def _derivatives(fn, points, hessian):
-    if hessian:
-        grads, hess = fn.hessian(points)
-        return fn.values(points), grads, hess
-    values, grads = fn.value_and_grad(points)
-    return values, grads, None
+@dataclass
+class Member:
+    """One optimizer's share of a batch: its runs' starts and hyperparameters.
 
-
-def run_batch(opt, fn, starts, steps: int, hyper: dict, tolerance=TOLERANCE, escape_factor=None,
-              keep_paths: bool = True) -> Runs:
-    """Advance every start in ``starts`` (B, 2) for ``steps`` steps.
-
-    ``lr`` may be a (B,) array (one learning rate per run); the other hyperparameters are scalars, since some
-    update rules branch on them (RAdam's rectification switch, torch's lerp). Without ``keep_paths`` only the
-    summaries are kept, so memory does not grow with the number of steps (basin maps need no paths).
+    A hyperparameter is a scalar or one value per run. ``noise`` (σ per run) adds σ·ξ_t to every gradient an update
+    sees, with ξ_t ~ N(0, I₂) drawn from ``seed`` (per run) and the step t only, so every optimizer and learning
+    rate of a batch sees the same noise. ``schedule`` (steps,) or (n, steps) multiplies lr at each update, the way
+    a torch scheduler stepped after every optimizer step sets the group's lr.
     """
-    starts = np.array(starts, dtype=float).reshape(-1, 2)
-    batch = len(starts)
-    arrays = [k for k, v in hyper.items() if np.ndim(v) and k != "lr"]
-    if arrays:
-        raise ValueError(f"only lr may vary across a batch, not {', '.join(arrays)}")
-    hyper = {k: (np.asarray(v, float).reshape(batch, 1) if np.ndim(v) else v) for k, v in hyper.items()}
-    transform = opt.transform(**hyper)
+
+    opt: object
+    starts: np.ndarray
+    hyper: dict
+    keep_paths: bool = True
+    noise: object = 0.0
+    seed: object = 0
+    schedule: np.ndarray | None = None
+
+
+def _as_rows(value, n):
+    return np.asarray(value, float).reshape(n, 1) if np.ndim(value) else value
+
+
+class _Derivatives:
+    """f, ∇f and, for the runs of optimizers that use it, the Hessian: one autograd call per kind per step."""
+
+    def __init__(self, fn, hessian_rows: np.ndarray):
+        self.fn, self.rows = fn, hessian_rows
+        self.all_hessian = bool(hessian_rows.all())
+        self.some = hessian_rows.any()
+        self.gradient_index = np.flatnonzero(~hessian_rows)
+        self.hessian_index = np.flatnonzero(hessian_rows)
+
+    def __call__(self, points):
+        fn = self.fn
+        if not self.some:
+            values, grads = fn.value_and_grad(points)
+            return values, grads, None
+        if self.all_hessian:
+            grads, hess = fn.hessian(points)
+            return fn.values(points), grads, hess
+        values, grads = np.empty(len(points)), np.empty_like(points)
+        values[self.gradient_index], grads[self.gradient_index] = fn.value_and_grad(points[self.gradient_index])
+        second = points[self.hessian_index]
+        grads[self.hessian_index], hess = fn.hessian(second)
+        values[self.hessian_index] = fn.values(second)
+        return values, grads, hess  # hess holds the Hessian rows only, in batch order
+
+
+class _Noise:
+    """σ·ξ_t per run, ξ_t from each run's seed: the draw depends on (seed, t) only."""
+
+    def __init__(self, members, sizes, steps):
+        sigma = np.concatenate([np.broadcast_to(np.asarray(m.noise, float), (n,)) for m, n in zip(members, sizes)])
+        seeds = np.concatenate([np.broadcast_to(np.asarray(m.seed, np.int64), (n,)) for m, n in zip(members, sizes)])
+        self.noisy = sigma > 0
+        self.any = bool(self.noisy.any())
+        if self.any:
+            unique, self.index = np.unique(seeds, return_inverse=True)
+            self.table = np.stack([np.random.default_rng(int(s)).standard_normal((max(steps, 1), 2)) for s in unique])
+            self.sigma = sigma[:, None]
+
+    def __call__(self, grads, i):
+        if not self.any:
+            return grads
+        return np.where(self.noisy[:, None], grads + self.sigma * self.table[self.index, i], grads)
+
+
+def run_many(fn, members: list, steps: int, tolerance=TOLERANCE, escape_factor=None) -> list:
+    """Advance every run of every member together: one autograd call per step serves them all.
+
+    Returns one ``Runs`` per member, each equal bit for bit to running that member alone (every operation is
+    elementwise over runs). Without ``keep_paths`` a member keeps only its summaries, so memory does not grow with
+    the number of steps (basin maps need no paths).
+    """
+    sizes = [len(m.starts) for m in members]
+    bounds = np.cumsum([0, *sizes])
+    slices = [slice(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:])]
+    position = np.concatenate([np.asarray(m.starts, float).reshape(-1, 2) for m in members])
+    batch = len(position)
+    kept = np.concatenate([np.full(n, m.keep_paths) for m, n in zip(members, sizes)])
+    kept_rows = slice(None) if kept.all() else np.flatnonzero(kept)
+    uses_hessian = np.concatenate([np.full(n, m.opt.uses_hessian) for m, n in zip(members, sizes)])
+    derivatives = _Derivatives(fn, uses_hessian)
+    hessian_slices = {}  # member index -> its rows within the Hessian array
+    offset = 0
+    for k, (m, n) in enumerate(zip(members, sizes)):
+        if m.opt.uses_hessian:
+            hessian_slices[k] = slice(offset, offset + n)
+            offset += n
+    noise = _Noise(members, sizes, steps)
+    hypers = [{key: _as_rows(v, n) for key, v in m.hyper.items()} for m, n in zip(members, sizes)]
+    schedules = [None if m.schedule is None else np.broadcast_to(np.asarray(m.schedule, float), (n, steps))
+                 for m, n in zip(members, sizes)]
+    transforms = [m.opt.transform(**h) for m, h in zip(members, hypers)]
     escape_factor = fn.escape_factor if escape_factor is None else escape_factor
     low, high = fn.box(escape_factor)
 
     # Step-major while running, so that each step writes one contiguous row; batch-major in the result.
-    rows = steps + 1 if keep_paths else 0
-    points, values, grad_norms = np.full((rows, batch, 2), np.nan), np.full((rows, batch), np.nan), np.full(
-        (rows, batch), np.nan)
+    rows = steps + 1 if kept.any() else 0
+    width = int(kept.sum())
+    points, values, grad_norms = np.full((rows, width, 2), np.nan), np.full((rows, width), np.nan), np.full(
+        (rows, width), np.nan)
     stop_step = np.full(batch, -1)
     stopped_as = np.full(batch, MOVING)
     last = np.zeros(batch, dtype=int)
@@ -84,21 +157,27 @@ def run_batch(opt, fn, starts, steps: int, hyper: dict, tolerance=TOLERANCE, esc
         return np.abs(value - fn.minimum) <= tolerance if fn.minimum is not None else np.zeros(batch, bool)
 
     with np.errstate(all="ignore"):
-        position = starts
-        value, grads, hess = _derivatives(fn, position, opt.uses_hessian)
-        state = transform.init(position)
+        value, grads, hess = derivatives(position)
+        states = [t.init(position[sl]) for t, sl in zip(transforms, slices)]
         final_point, final_value, final_grad = position, value, np.hypot(grads[:, 0], grads[:, 1])
-        if keep_paths:
-            points[0], values[0], grad_norms[0] = final_point, final_value, final_grad
+        if rows:
+            points[0], values[0], grad_norms[0] = final_point[kept_rows], final_value[kept_rows], final_grad[kept_rows]
         active = np.isfinite(position).all(axis=1) & np.isfinite(value)
         stop_step[~active], stopped_as[~active] = 0, DIVERGED
         first_within[active & within(value)] = 0
+        updates = np.empty_like(position)
         for step in range(1, steps + 1):
             if not active.any():
                 break
-            updates, state = transform.update(grads, state, position, hess)
+            seen = noise(grads, step - 1)
+            for k, (sl, transform) in enumerate(zip(slices, transforms)):
+                if schedules[k] is not None:  # a scheduler sets lr before each update; the state carries over
+                    transform = members[k].opt.transform(
+                        **{**hypers[k], "lr": hypers[k]["lr"] * schedules[k][:, step - 1:step]})
+                extra = {"hessian": hess[hessian_slices[k]]} if k in hessian_slices else {}
+                updates[sl], states[k] = transform.update(seen[sl], states[k], position[sl], **extra)
             candidate = position + updates
-            new_value, new_grads, new_hess = _derivatives(fn, candidate, opt.uses_hessian)
+            new_value, new_grads, new_hess = derivatives(candidate)
             record = active & np.isfinite(new_value) & np.isfinite(candidate).all(axis=1)
             inside = ((candidate >= low) & (candidate <= high)).all(axis=1)
             norms = np.hypot(new_grads[:, 0], new_grads[:, 1])
@@ -106,18 +185,19 @@ def run_batch(opt, fn, starts, steps: int, hyper: dict, tolerance=TOLERANCE, esc
             everyone = record.all()
             if everyone:  # the common case needs no masking
                 final_point, final_value, final_grad, last = candidate, new_value, norms, np.full(batch, step)
-                if keep_paths:
-                    points[step], values[step], grad_norms[step] = candidate, new_value, norms
+                if rows:
+                    points[step], values[step] = candidate[kept_rows], new_value[kept_rows]
+                    grad_norms[step] = norms[kept_rows]
             else:
                 keep = record[:, None]
                 final_point = np.where(keep, candidate, final_point)
                 final_value = np.where(record, new_value, final_value)
                 final_grad = np.where(record, norms, final_grad)
                 last = np.where(record, step, last)
-                if keep_paths:
-                    points[step] = np.where(keep, candidate, np.nan)
-                    values[step] = np.where(record, new_value, np.nan)
-                    grad_norms[step] = np.where(record, norms, np.nan)
+                if rows:
+                    points[step] = np.where(keep, candidate, np.nan)[kept_rows]
+                    values[step] = np.where(record, new_value, np.nan)[kept_rows]
+                    grad_norms[step] = np.where(record, norms, np.nan)[kept_rows]
                 diverged = active & ~record
                 stop_step[diverged], stopped_as[diverged] = step, DIVERGED
             escaped = record & ~inside
@@ -132,26 +212,30 @@ def run_batch(opt, fn, starts, steps: int, hyper: dict, tolerance=TOLERANCE, esc
             value = np.where(active, new_value, value)
             grads = np.where(keep, new_grads, grads)
             if hess is not None:
-                hess = np.where(keep[:, :, None], new_hess, hess)
+                frozen = keep[uses_hessian][:, :, None]
+                hess = np.where(frozen, new_hess, hess)
 
-    paths = points.transpose(1, 0, 2).copy(), values.T.copy(), grad_norms.T.copy()
-    return _summary(fn, paths, final_point, final_value, final_grad, last, first_within, stop_step, stopped_as,
-                    tolerance)
+    paths = points.transpose(1, 0, 2), values.T, grad_norms.T
+    kept_offsets = np.cumsum([0, *(n if m.keep_paths else 0 for m, n in zip(members, sizes))])
+    results = []
+    for k, (m, sl) in enumerate(zip(members, slices)):
+        n = sl.stop - sl.start
+        if m.keep_paths:
+            mine = slice(int(kept_offsets[k]), int(kept_offsets[k + 1]))
+            member_paths = tuple(p[mine].copy() for p in paths)
+        else:
+            member_paths = np.full((n, 0, 2), np.nan), np.full((n, 0), np.nan), np.full((n, 0), np.nan)
+        results.append(_summary(fn, member_paths, final_point[sl], final_value[sl], final_grad[sl], last[sl],
+                                first_within[sl], stop_step[sl], stopped_as[sl], tolerance))
+    return results
 
 
-def summarize(fn, points, values, grad_norms, stop_step, stopped_as, tolerance=TOLERANCE) -> Runs:
-    """Summaries of runs given as full (B, S+1) arrays, NaN after a stop."""
-    batch, rows = values.shape
-    finite_rows = np.isfinite(values)
-    last = np.where(finite_rows.any(axis=1), rows - 1 - np.argmax(finite_rows[:, ::-1], axis=1), 0)
-    pick = np.arange(batch)
-    if fn.minimum is None:
-        first_within = np.full(batch, -1)
-    else:
-        hits = finite_rows & (np.abs(values - fn.minimum) <= tolerance)
-        first_within = np.where(hits.any(axis=1), np.argmax(hits, axis=1), -1)
-    return _summary(fn, (points, values, grad_norms), points[pick, last], values[pick, last],
-                    grad_norms[pick, last], last, first_within, stop_step, stopped_as, tolerance)
+def run_batch(opt, fn, starts, steps: int, hyper: dict, tolerance=TOLERANCE, escape_factor=None,
+              keep_paths: bool = True, **options) -> Runs:
+    """Advance every start in ``starts`` (B, 2) for ``steps`` steps with one optimizer; any hyperparameter may be
+    a (B,) array. ``options`` are ``Member``'s noise, seed and schedule."""
+    starts = np.array(starts, dtype=float).reshape(-1, 2)
+    return run_many(fn, [Member(opt, starts, hyper, keep_paths, **options)], steps, tolerance, escape_factor)[0]
 
 
 def _summary(fn, paths, final_point, final_value, final_grad, last, first_within, stop_step, stopped_as,

@@ -125,6 +125,8 @@ def get(name: str) -> Optimizer:
 
 def lerp(start, end, weight):
     """torch.lerp: the exponential moving average ``start + weight·(end − start)`` in torch's rounding."""
+    if np.ndim(weight):
+        return np.where(weight < 0.5, start + weight * (end - start), end - (end - start) * (1 - weight))
     if weight < 0.5:
         return start + weight * (end - start)
     return end - (end - start) * (1 - weight)

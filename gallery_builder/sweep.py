@@ -7,6 +7,7 @@ rate). Cells are cached on disk under a hash of everything that can change their
 
 from __future__ import annotations
 
+import ast
 import functools
 import hashlib
 import importlib.metadata
@@ -15,8 +16,9 @@ import json
 import os
 import platform
 import sys
+import textwrap
 import types
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -26,6 +28,7 @@ import numpy as np
 from . import __version__, engine, functions, optimizers
 from .config import Settings
 from .engine import ESCAPED, Runs, is_failure
+from .errors import UserError
 
 CRITERION = {
     "bounded": "Among the runs that neither diverged nor left the domain, the one with the smallest final gap "
@@ -39,11 +42,13 @@ CRITERION = {
 
 
 def lr_grid(default: float, settings: Settings) -> np.ndarray:
-    """Log-spaced learning rates from ``decades_below`` below to ``decades_above`` above the default; a
-    one-point grid is the default itself."""
-    if settings.lr_points == 1:
-        return np.array([default])
-    exponents = np.linspace(-settings.lr_decades_below, settings.lr_decades_above, settings.lr_points)
+    """Learning rates ``lr_per_decade`` to a decade, from ``decades_below`` below to ``decades_above`` above the
+    optimizer's default, which is itself a grid point."""
+    return _lrs_between(default, -settings.lr_decades_below, settings.lr_decades_above, settings.lr_per_decade)
+
+
+def _lrs_between(default: float, low: float, high: float, per_decade: int) -> np.ndarray:
+    exponents = np.arange(round(low * per_decade), round(high * per_decade) + 1) / per_decade
     return default * 10.0**exponents
 
 
@@ -86,7 +91,7 @@ class Cell:
     function: str
     hyperparameters: dict
     start: tuple
-    lrs: np.ndarray
+    lrs: np.ndarray  # ascending: the grid searched
     runs: Runs  # one run per learning rate, full paths
     best: int  # index into lrs, -1 when every run diverged
     basin_lr: float
@@ -100,31 +105,109 @@ class Cell:
         return self.best if self.best >= 0 else int(np.argmin(np.abs(np.log(self.lrs / self.hyperparameters["lr"]))))
 
 
-def compute_cell(opt_name: str, fn_name: str, settings: Settings) -> Cell:
-    opt, fn = optimizers.get(opt_name), functions.get(fn_name)
-    hyper = settings.hyper(opt_name)
-    start = settings.start(fn_name)
-    lrs = lr_grid(hyper["lr"], settings)
-    starts = np.repeat(np.array([start], float), len(lrs), axis=0)
-    runs = engine.run_batch(opt, fn, starts, settings.steps, {**hyper, "lr": lrs}, settings.tolerance)
-    best = choose_best(runs, fn, settings.tolerance)
-    basin_lr = float(lrs[best]) if best >= 0 else hyper["lr"]
+def _concat_runs(parts: list) -> Runs:
+    return Runs(*(np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(Runs)))
 
+
+def _lr_members(opt, hyper, start, lrs):
+    starts = np.repeat(np.array([start], float), len(lrs), axis=0)
+    return engine.Member(opt, starts, {**hyper, "lr": lrs})
+
+
+def search_learning_rates(fn, opts: dict, hypers: dict, start, settings: Settings) -> dict:
+    """Phase 1: every optimizer's learning-rate grid, extended a decade at a time on the side where the best rate
+    sits at the edge, until it is bracketed or the search limits are reached. Returns name -> (lrs, runs, best)."""
+    found = {}
+    pending = {name: (lr_grid(hypers[name]["lr"], settings), None) for name in opts}
+    while pending:
+        names = list(pending)
+        batch = engine.run_many(fn, [_lr_members(opts[n], hypers[n], start, pending[n][0]) for n in names],
+                                settings.steps_for(fn.name), settings.tolerance)
+        pending_next = {}
+        for name, new in zip(names, batch):
+            lrs, side = pending[name]
+            if side is None:
+                all_lrs, runs = lrs, new
+            else:
+                old_lrs, old_runs, _ = found[name]
+                pieces = [(lrs, new), (old_lrs, old_runs)] if side < 0 else [(old_lrs, old_runs), (lrs, new)]
+                all_lrs = np.concatenate([p[0] for p in pieces])
+                runs = _concat_runs([p[1] for p in pieces])
+            best = choose_best(runs, fn, settings.tolerance)
+            found[name] = (all_lrs, runs, best)
+            extension = _extension(all_lrs, best, hypers[name]["lr"], settings)
+            if extension is not None:
+                pending_next[name] = extension
+        pending = pending_next
+    return found
+
+
+def _extension(lrs, best, default, settings):
+    """The next decade of learning rates beyond the edge where the best one sits, within the limits, or None."""
+    if best < 0 or 0 < best < len(lrs) - 1 or len(lrs) == 0:
+        return None
+    step = 1.0 / settings.lr_per_decade
+    low = round(float(np.log10(lrs[0] / default)) * settings.lr_per_decade) / settings.lr_per_decade
+    high = round(float(np.log10(lrs[-1] / default)) * settings.lr_per_decade) / settings.lr_per_decade
+    if best == 0 and low - step >= -settings.lr_limit_below - 1e-9:
+        return _lrs_between(default, max(low - 1, -settings.lr_limit_below), low - step, settings.lr_per_decade), -1
+    if best == len(lrs) - 1 and high + step <= settings.lr_limit_above + 1e-9:
+        return _lrs_between(default, high + step, min(high + 1, settings.lr_limit_above), settings.lr_per_decade), 1
+    return None
+
+
+def basin_grid(fn, settings: Settings):
     (x0, x1), (y0, y1) = fn.domain
     xs = np.linspace(x0, x1, settings.basin_grid)
     ys = np.linspace(y0, y1, settings.basin_grid)
-    grid = np.stack(np.meshgrid(xs, ys), axis=-1).reshape(-1, 2)
-    basin = engine.run_batch(opt, fn, grid, settings.steps, {**hyper, "lr": basin_lr}, settings.tolerance,
-                             keep_paths=False)
+    return xs, ys, np.stack(np.meshgrid(xs, ys), axis=-1).reshape(-1, 2)
 
-    second = None
-    if opt.second_axis is not None:
-        name, values = opt.second_axis
-        rows = [engine.run_batch(opt, fn, starts, settings.steps, {**hyper, name: value, "lr": lrs},
-                                 settings.tolerance, keep_paths=False) for value in values]
-        second = AxisSweep(name, np.array(values, float),
-                           *(np.stack([getattr(r, f) for r in rows]) for f in AxisSweep.FIELDS[1:]))
-    return Cell(opt_name, fn_name, hyper, tuple(start), lrs, runs, best, basin_lr, (xs, ys), basin, second)
+
+def compute_cells(fn_name: str, opt_names, settings: Settings) -> dict:
+    """The cells of one function for the given optimizers, all advancing together: phase 1 searches learning rates
+    from the function's start, phase 2 runs the basin maps at the chosen rates and the learning rate × second
+    hyperparameter maps over the searched grid. Each cell equals the cell computed alone, bit for bit."""
+    fn = functions.get(fn_name)
+    opts = {name: optimizers.get(name) for name in opt_names}
+    hypers = {name: settings.hyper(name) for name in opt_names}
+    start = settings.start(fn_name)
+    found = search_learning_rates(fn, opts, hypers, start, settings)
+
+    xs, ys, grid = basin_grid(fn, settings)
+    members, owners = [], []
+    for name, opt in opts.items():
+        lrs, runs, best = found[name]
+        basin_lr = float(lrs[best]) if best >= 0 else hypers[name]["lr"]
+        members.append(engine.Member(opt, grid, {**hypers[name], "lr": basin_lr}, keep_paths=False))
+        owners.append((name, "basin"))
+        if opt.second_axis is not None:
+            axis, values = opt.second_axis
+            pairs = np.array([(v, lr) for v in values for lr in lrs], float).reshape(-1, 2)
+            starts = np.repeat(np.array([start], float), len(pairs), axis=0)
+            members.append(engine.Member(opt, starts, {**hypers[name], axis: pairs[:, 0], "lr": pairs[:, 1]},
+                                         keep_paths=False))
+            owners.append((name, "second"))
+    outputs = dict(zip(owners, engine.run_many(fn, members, settings.steps_for(fn_name), settings.tolerance)))
+
+    cells = {}
+    for name, opt in opts.items():
+        lrs, runs, best = found[name]
+        basin_lr = float(lrs[best]) if best >= 0 else hypers[name]["lr"]
+        second = None
+        if opt.second_axis is not None:
+            axis, values = opt.second_axis
+            rows = outputs[(name, "second")]
+            shape = (len(values), len(lrs))
+            second = AxisSweep(axis, np.array(values, float),
+                               *(getattr(rows, f).reshape(shape) for f in AxisSweep.FIELDS[1:]))
+        cells[name] = Cell(name, fn_name, hypers[name], tuple(start), lrs, runs, best, basin_lr, (xs, ys),
+                           outputs[(name, "basin")], second)
+    return cells
+
+
+def compute_cell(opt_name: str, fn_name: str, settings: Settings) -> Cell:
+    """One cell computed alone."""
+    return compute_cells(fn_name, [opt_name], settings)[opt_name]
 
 
 # --- Cache ------------------------------------------------------------------------------------------------------
@@ -147,13 +230,32 @@ def _gradient_rules(primitive, module) -> list:
     return found
 
 
+def code_of(obj) -> str:
+    """The source of a function or class without its decorators, normalized (comments and layout dropped): the
+    descriptive card passed to a catalogue decorator computes no number, so editing it must not recompute."""
+    tree = ast.parse(textwrap.dedent(inspect.getsource(obj)))
+    node = tree.body[0]
+    if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+        node.decorator_list = []
+    return ast.unparse(node)
+
+
+def _related(name: str, module) -> bool:
+    """Code of ``module`` or of a sibling module in the same subpackage (an optimizer family and its shared base)."""
+    if name == module.__name__:
+        return True
+    family = module.__name__.rpartition(".")[0]
+    return family.count(".") >= 1 and name.startswith(family + ".")
+
+
 def source_closure(obj, module, seen) -> list:
-    """Source of ``obj`` and of every function or class of ``module`` it refers to, transitively."""
+    """Source of ``obj`` and of every function or class of ``module`` (or its subpackage) it refers to,
+    transitively."""
     original, obj = obj, getattr(obj, "fun", obj)  # autograd primitives wrap the Python function
     if id(obj) in seen:
         return []
     seen.add(id(obj))
-    parts = [inspect.getsource(obj)]
+    parts = [code_of(obj)]
     # An autograd primitive's gradient rules, and functions captured by closures, are code too.
     related = _gradient_rules(original, module)
     related += [c.cell_contents for c in getattr(obj, "__closure__", None) or () if inspect.isfunction(c.cell_contents)]
@@ -168,8 +270,8 @@ def source_closure(obj, module, seen) -> list:
     for name in sorted(names):
         ref = getattr(module, name, None)
         ref_fun = getattr(ref, "fun", ref)
-        if (inspect.isfunction(ref_fun) or inspect.isclass(ref_fun)) and ref_fun.__module__ == module.__name__:
-            parts += source_closure(ref, module, seen)
+        if (inspect.isfunction(ref_fun) or inspect.isclass(ref_fun)) and _related(ref_fun.__module__, module):
+            parts += source_closure(ref, sys.modules[ref_fun.__module__], seen)
         elif isinstance(ref, (int, float, str, tuple)):
             parts.append(f"{name}={ref!r}")
     return parts
@@ -190,7 +292,7 @@ def library_versions() -> dict:
 
 @functools.lru_cache(maxsize=None)
 def _code_fingerprint() -> str:
-    code = [inspect.getsource(engine), *source_closure(compute_cell, sys.modules[__name__], set()),
+    code = [inspect.getsource(engine), *source_closure(compute_cells, sys.modules[__name__], set()),
             inspect.getsource(functions.TestFunction), json.dumps(library_versions(), sort_keys=True)]
     return hashlib.sha256("\n".join(code).encode()).hexdigest()
 
@@ -203,8 +305,9 @@ def cell_key(opt_name: str, fn_name: str, settings: Settings) -> str:
         "hyperparameters": settings.hyper(opt_name),
         "function": [fn_name, fingerprint(fn.formula), fn.domain, fn.minimizers, fn.minimum, fn.escape_factor],
         "start": list(settings.start(fn_name)),
-        "settings": [settings.steps, settings.lr_points, settings.lr_decades_below, settings.lr_decades_above,
-                     settings.basin_grid, settings.tolerance],
+        "settings": [settings.steps_for(fn_name), settings.lr_per_decade, settings.basin_grid,
+                     *map(float, (settings.lr_decades_below, settings.lr_decades_above, settings.lr_limit_below,
+                                  settings.lr_limit_above, settings.tolerance))],
         "code": _code_fingerprint(),
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=repr).encode()).hexdigest()[:24]
@@ -278,34 +381,60 @@ class SweepReport:
     cached: int
 
 
-def _compute_and_save(opt_name, fn_name, settings, path):
-    save_cell(compute_cell(opt_name, fn_name, settings), path)
-    return path
+def make_executor(jobs: int, address: str | None = None) -> Executor:
+    """Processes on this machine, or an existing Dask cluster for ``dask://HOST:PORT``."""
+    if not address:
+        return ProcessPoolExecutor(max_workers=jobs)
+    scheme, _, where = address.partition("://")
+    if scheme != "dask" or not where:
+        raise UserError(f"--executor must look like dask://HOST:PORT, got {address!r}")
+    try:
+        from distributed import Client
+    except ImportError:
+        raise UserError("--executor dask://… needs the dask extra: pip install 'gallery-builder[dask]'") from None
+    try:
+        client = Client(f"tcp://{where}", timeout="10s")
+    except OSError as error:
+        raise UserError(f"cannot reach the Dask scheduler at {where}: {error}") from None
+    return client.get_executor()
 
 
 def run_sweep(settings: Settings, jobs: int | None = None, cache_dir: Path | None = None,
-              quiet: bool = False) -> SweepReport:
-    """Every cell of ``settings``, from the cache where its key is unchanged; the rest on ``jobs`` processes."""
+              quiet: bool = False, executor: Executor | None = None) -> SweepReport:
+    """Every cell of ``settings``, from the cache where its key is unchanged. The stale cells of each function are
+    computed together, one task per function, on ``executor`` (default: ``jobs`` processes; inline for one)."""
     cache_dir = Path(cache_dir or default_cache_dir())
     pairs = [(o, f) for o in settings.optimizers for f in settings.functions]
     keys = {pair: cell_key(*pair, settings) for pair in pairs}
     paths = {pair: cache_dir / f"{pair[0]}--{pair[1]}--{keys[pair]}.npz" for pair in pairs}
-    missing = [pair for pair in pairs if not paths[pair].exists()]
+    stale = {}
+    for o, f in pairs:
+        if not paths[(o, f)].exists():
+            stale.setdefault(f, []).append(o)
     progress = Progress(len(pairs), "sweep", quiet)
-    for _ in range(len(pairs) - len(missing)):
+    for _ in range(len(pairs) - sum(map(len, stale.values()))):
         progress.advance(cached=True)
 
-    jobs = jobs or os.cpu_count() or 1
-    if jobs > 1 and len(missing) > 1:
-        with ProcessPoolExecutor(max_workers=min(jobs, len(missing))) as pool:
-            futures = [pool.submit(_compute_and_save, *pair, settings, paths[pair]) for pair in missing]
-            for future in as_completed(futures):
-                future.result()
-                progress.advance()
-    else:
-        for pair in missing:
-            _compute_and_save(*pair, settings, paths[pair])
+    def save(fn_name, cells):
+        for o, cell in cells.items():
+            save_cell(cell, paths[(o, fn_name)])
             progress.advance()
 
+    jobs = jobs or os.cpu_count() or 1
+    if executor is None and (jobs == 1 or len(stale) <= 1):
+        for f, opts in stale.items():
+            save(f, compute_cells(f, opts, settings))
+    else:
+        own = executor is None
+        pool = make_executor(min(jobs, len(stale))) if own else executor
+        try:
+            futures = {pool.submit(compute_cells, f, opts, settings): f for f, opts in stale.items()}
+            for future in as_completed(futures):
+                save(futures[future], future.result())
+        finally:
+            if own:
+                pool.shutdown()
+
     cells = {pair: load_cell(paths[pair]) for pair in pairs}
-    return SweepReport(cells, keys, computed=len(missing), cached=len(pairs) - len(missing))
+    computed = sum(map(len, stale.values()))
+    return SweepReport(cells, keys, computed=computed, cached=len(pairs) - computed)

@@ -21,9 +21,11 @@ steps = 80
 basin_grid = 9
 
 [sweep.learning_rates]
-points = 5
+per_decade = 1
 decades_below = 1
 decades_above = 3
+limit_below = 1
+limit_above = 3
 
 [site]
 description = "A small gallery for the tests."

@@ -183,7 +183,7 @@ def test_huge_step_count_is_refused_fast(cli):
     ('[sweep]\noptimizers = ["adam", "adm"]\n', ["sweep.optimizers", "adm", "adam"]),
     ('[sweep]\nfunctions = ["rosenbrok"]\n', ["sweep.functions", "rosenbrok"]),
     ('[sweep]\noptimizers = "adam"\n', ["sweep.optimizers"]),
-    ('[sweep.learning_rates]\npoints = 0\n', ["sweep.learning_rates.points"]),
+    ('[sweep.learning_rates]\nper_decade = 0\n', ["sweep.learning_rates.per_decade"]),
     ('[sweep.learning_rates]\ndecades_below = nan\n', ["sweep.learning_rates.decades_below"]),
     ('[sweep]\ntolerance = -1.0\n', ["sweep.tolerance"]),
     ('sweep = 3\n', ["sweep"]),

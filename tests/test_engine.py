@@ -13,6 +13,21 @@ from gallery_builder.errors import UserError
 FIELDS = [f.name for f in dataclasses.fields(Runs)]
 
 
+def summarize(fn, points, values, grad_norms, stop_step, stopped_as, tolerance=engine.TOLERANCE):
+    """Summaries of runs given as full (B, S+1) arrays, NaN after a stop: the engine's, recomputed after the fact."""
+    batch, rows = values.shape
+    finite_rows = np.isfinite(values)
+    last = np.where(finite_rows.any(axis=1), rows - 1 - np.argmax(finite_rows[:, ::-1], axis=1), 0)
+    pick = np.arange(batch)
+    if fn.minimum is None:
+        first_within = np.full(batch, -1)
+    else:
+        hits = finite_rows & (np.abs(values - fn.minimum) <= tolerance)
+        first_within = np.where(hits.any(axis=1), np.argmax(hits, axis=1), -1)
+    return engine._summary(fn, (points, values, grad_norms), points[pick, last], values[pick, last],
+                           grad_norms[pick, last], last, first_within, stop_step, stopped_as, tolerance)
+
+
 def assert_runs_equal(a: Runs, b: Runs, rows=None):
     """Every array of two Runs identical bit for bit (NaN where NaN), optionally b against rows of a."""
     for name in FIELDS:
@@ -248,7 +263,7 @@ def test_summarize_by_hand():
     points[2, 2:] = np.nan
     points[2, 1] = (1.0, 3.0 + 1e-4)
     grad_norms = np.where(np.isfinite(values), 1.0, np.nan)
-    runs = engine.summarize(fn, points, values, grad_norms, np.array([-1, -1, 2]), np.array([MOVING, MOVING, DIVERGED]))
+    runs = summarize(fn, points, values, grad_norms, np.array([-1, -1, 2]), np.array([MOVING, MOVING, DIVERGED]))
     assert list(runs.steps_to_tolerance) == [2, -1, 1]
     assert list(runs.status) == [CONVERGED, MOVING, DIVERGED]
     assert list(runs.last) == [4, 4, 1]
@@ -275,18 +290,55 @@ def test_himmelblau_minimizer_index():
 
 def test_lr_grid_spans_the_configured_decades():
     settings = Settings()
-    for default in (1e-3, 2e-3, 1.0):
+    for default in (1e-3, 0.01, 1.0):
         grid = sweep.lr_grid(default, settings)
-        assert len(grid) == settings.lr_points
+        assert len(grid) == settings.lr_per_decade * (settings.lr_decades_below + settings.lr_decades_above) + 1
         assert grid[0] == pytest.approx(default * 10.0 ** -settings.lr_decades_below, rel=1e-12)
         assert grid[-1] == pytest.approx(default * 10.0 ** settings.lr_decades_above, rel=1e-12)
-        assert np.all(np.diff(np.log10(grid)) == pytest.approx(np.diff(np.log10(grid))[0]))
+        assert np.diff(np.log10(grid)) == pytest.approx(np.full(len(grid) - 1, 1 / settings.lr_per_decade))
         assert np.isclose(grid, default, rtol=1e-12).sum() == 1  # the default itself is a grid point
-    small = dataclasses.replace(settings, lr_points=3, lr_decades_below=1.0, lr_decades_above=1.0)
+    small = dataclasses.replace(settings, lr_per_decade=1, lr_decades_below=1.0, lr_decades_above=1.0)
     np.testing.assert_allclose(sweep.lr_grid(0.01, small), [1e-3, 1e-2, 1e-1], rtol=1e-12)
-    uneven = dataclasses.replace(settings, lr_points=3)
-    grid = sweep.lr_grid(0.01, uneven)
-    assert grid[0] < 0.01 < grid[-1]
+
+
+def test_search_extends_until_the_best_rate_is_bracketed():
+    """SGD's default 1e-3 is far too small for Booth: the search climbs until a larger rate does worse."""
+    settings = dataclasses.replace(Settings(), lr_decades_below=0.5, lr_decades_above=0.5, steps=100)
+    cell = sweep.compute_cell("sgd", "booth", settings)
+    initial = sweep.lr_grid(1e-3, settings)
+    assert len(cell.lrs) > len(initial) and cell.lrs[-1] > initial[-1]
+    assert np.all(np.diff(cell.lrs) > 0)
+    assert 0 < cell.best < len(cell.lrs) - 1  # bracketed: a neighbour on each side
+    # the extension equals a grid that was that wide from the start, bit for bit
+    wide = dataclasses.replace(settings, lr_decades_above=float(np.log10(cell.lrs[-1] / 1e-3)))
+    again = sweep.compute_cell("sgd", "booth", wide)
+    np.testing.assert_array_equal(again.lrs, cell.lrs)
+    assert_runs_equal(again.runs, cell.runs)
+    # and the search stops at its limit
+    capped = dataclasses.replace(settings, lr_limit_above=1.0)
+    assert sweep.compute_cell("sgd", "booth", capped).lrs[-1] == pytest.approx(1e-2)
+
+
+def test_cells_of_a_function_computed_together_equal_each_alone():
+    settings = Settings(steps=40, basin_grid=4, lr_per_decade=2, lr_decades_below=1, lr_decades_above=1)
+    names = ["sgd", "momentum", "adam", "radam", "newton", "lion"]
+    together = sweep.compute_cells("himmelblau", names, settings)
+    for name in names:
+        assert_cells_equal(together[name], sweep.compute_cell(name, "himmelblau", settings))
+
+
+def test_one_batch_of_many_optimizers_equals_each_alone():
+    fn = functions.get("beale")
+    members = []
+    for i, name in enumerate(["adam", "newton", "sgd", "nadam"]):
+        opt = optimizers.get(name)
+        starts = np.array([fn.start, (1.0, -1.0 + i * 0.1)])
+        members.append(engine.Member(opt, starts, {**opt.defaults, "lr": opt.defaults["lr"] * np.array([1.0, 3.0])},
+                                     keep_paths=i % 2 == 0))
+    runs = engine.run_many(fn, members, 50)
+    for member, got in zip(members, runs):
+        alone = run_batch(member.opt, fn, member.starts, 50, member.hyper, keep_paths=member.keep_paths)
+        assert_runs_equal(alone, got)
 
 
 def fake_runs(status, gap, steps_to_tolerance, stop_step, final_value):
@@ -342,7 +394,8 @@ def test_choose_best_unbounded():
     assert sweep.choose_best(fake_runs([DIVERGED], [np.nan], [-1], [1], [np.nan]), fn, 1e-6) == -1
 
 
-TINY = Settings(optimizers=("sgd", "adam"), functions=("booth", "himmelblau"), steps=50, basin_grid=5, lr_points=3)
+TINY = Settings(optimizers=("sgd", "adam"), functions=("booth", "himmelblau"), steps=50, basin_grid=5, lr_per_decade=1,
+                lr_decades_below=1, lr_decades_above=1, lr_limit_below=1, lr_limit_above=1)
 
 
 def cell_arrays(cell):
@@ -403,8 +456,8 @@ def test_cell_key_tracks_settings_that_change_numbers():
     pair = ("adam", "booth")
     base = sweep.cell_key(*pair, TINY)
     assert sweep.cell_key(*pair, dataclasses.replace(TINY, description="another text")) == base
-    for change in ({"steps": 51}, {"basin_grid": 6}, {"lr_points": 4}, {"tolerance": 1e-8},
-                   {"starts": {"booth": (0.0, 0.0)}}, {"lr_decades_above": 2.0}):
+    for change in ({"steps": 51}, {"basin_grid": 6}, {"lr_per_decade": 4}, {"tolerance": 1e-8},
+                   {"starts": {"booth": (0.0, 0.0)}}, {"lr_decades_above": 2.0}, {"lr_limit_above": 3.0}):
         assert sweep.cell_key(*pair, dataclasses.replace(TINY, **change)) != base, change
     assert sweep.cell_key(*pair, dataclasses.replace(TINY, starts={"himmelblau": (0.0, 0.0)})) == base
 
@@ -428,7 +481,7 @@ def test_mccormick_run_far_below_the_box_minimum_is_not_converged():
     # And a gap below -tolerance is never "converged", whatever the function.
     values = np.array([[1.0, fn.minimum - 1.0]])
     points = np.array([[fn.start, fn.minimizers[0]]])
-    by_hand = engine.summarize(fn, points, values, np.zeros((1, 2)), np.array([-1]), np.array([MOVING]))
+    by_hand = summarize(fn, points, values, np.zeros((1, 2)), np.array([-1]), np.array([MOVING]))
     assert by_hand.status[0] != CONVERGED and by_hand.steps_to_tolerance[0] == -1
 
 
@@ -436,7 +489,7 @@ def test_sweep_does_not_choose_a_run_that_left_mccormicks_box_below_f_star():
     opt, fn = optimizers.get("lion"), functions.get("mccormick")
     settings = Settings()
     lrs = sweep.lr_grid(opt.defaults["lr"], settings)
-    runs = run_batch(opt, fn, np.repeat([fn.start], len(lrs), axis=0), settings.steps,
+    runs = run_batch(opt, fn, np.repeat([fn.start], len(lrs), axis=0), settings.steps_for(fn.name),
                      {**opt.defaults, "lr": lrs})
     best = sweep.choose_best(runs, fn, settings.tolerance)
     assert best >= 0
@@ -447,9 +500,9 @@ def test_cell_key_covers_the_code_that_computes_a_cell():
     """Editing lr_grid (or anything compute_cell calls) changes the source that the cache key hashes."""
     import inspect
 
-    parts = "\n".join(sweep.source_closure(sweep.compute_cell, sweep, set()))
-    for helper in (sweep.lr_grid, sweep.choose_best, sweep.compute_cell):
-        assert inspect.getsource(helper) in parts
+    parts = "\n".join(sweep.source_closure(sweep.compute_cells, sweep, set()))
+    for helper in (sweep.lr_grid, sweep.choose_best, sweep.search_learning_rates, sweep.compute_cells):
+        assert sweep.code_of(helper) in parts
 
 def test_cell_key_covers_the_radius_gradient_rule():
 
@@ -459,12 +512,16 @@ def test_cell_key_covers_the_radius_gradient_rule():
     assert "defvjp(radius" in parts  # ... and how the rule is bound to each argument
 
 
-@pytest.mark.parametrize("opt_name, key", [("adam", "beta1"), ("adam", "beta2"), ("radam", "beta2"),
-                                           ("adamax", "beta1"), ("nadam", "beta1")])
-def test_only_lr_may_vary_across_a_batch(opt_name, key):
-    opt, fn = optimizers.get(opt_name), functions.get("rosenbrock")
-    with pytest.raises(ValueError, match=key):
-        run_batch(opt, fn, np.repeat([fn.start], 3, axis=0), 10, {**opt.defaults, key: np.array([0.8, 0.9, 0.95])})
+def test_cards_are_not_hashed_but_code_is(monkeypatch):
+    """A typo fix in a title or summary recomputes nothing; an edit to the update rule does."""
+    import dataclasses as dc
+
+    opt = optimizers.get("adam")
+    base = sweep.cell_key("adam", "booth", TINY)
+    monkeypatch.setitem(optimizers.CATALOGUE, "adam", dc.replace(opt, title="Adam!", summary="typo fixed"))
+    assert sweep.cell_key("adam", "booth", TINY) == base
+    code = sweep.code_of(opt.factory)
+    assert "summary" not in code and "def adam" in code
 
 
 def test_on_a_saddle_an_uphill_overshoot_is_not_an_escape():
@@ -501,7 +558,36 @@ def test_summaries_do_not_depend_on_keeping_paths(name, function):
                   "steps_to_tolerance", "minimizer"):
         np.testing.assert_array_equal(getattr(full, field), getattr(lean, field), err_msg=field)
     # and both agree with summarizing the full paths after the fact
-    again = engine.summarize(fn, full.points, full.values, full.grad_norms, full.stop_step,
+    again = summarize(fn, full.points, full.values, full.grad_norms, full.stop_step,
                              np.where(full.stop_step >= 0, full.status, MOVING))
     np.testing.assert_array_equal(again.status, full.status)
     np.testing.assert_array_equal(again.steps_to_tolerance, full.steps_to_tolerance)
+
+
+def test_sweep_on_a_dask_cluster_equals_local(tmp_path):
+    """`--executor dask://HOST:PORT` runs the same per-function tasks on an existing cluster (here in-process)."""
+    distributed = pytest.importorskip("distributed")
+    from conftest import run_cli
+
+    (tmp_path / "gallery.toml").write_text(
+        '[sweep]\noptimizers = ["sgd", "adam"]\nfunctions = ["booth", "himmelblau"]\nsteps = 50\nbasin_grid = 5\n'
+        '[sweep.learning_rates]\nper_decade = 1\ndecades_below = 1\ndecades_above = 1\nlimit_below = 1\n'
+        'limit_above = 1\n')
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False, protocol="tcp",
+                                  host="127.0.0.1", dashboard_address=None) as cluster:
+        address = cluster.scheduler_address.removeprefix("tcp://")
+        result = run_cli("sweep", "--quiet", "--executor", f"dask://{address}", cwd=tmp_path, cache=tmp_path / "c")
+    assert result.returncode == 0, result.stderr
+    assert "4 computed" in result.stdout
+    remote = sweep.run_sweep(TINY, jobs=1, cache_dir=tmp_path / "c", quiet=True)
+    assert remote.computed == 0  # every cell came from the cluster's results
+    local = sweep.run_sweep(TINY, jobs=1, cache_dir=tmp_path / "local", quiet=True)
+    for pair in local.cells:
+        assert_cells_equal(local.cells[pair], remote.cells[pair])
+
+
+def test_bad_executor_address_is_one_line(tmp_path):
+    from conftest import run_cli
+
+    result = run_cli("sweep", "--executor", "spark://x", cwd=tmp_path, cache=tmp_path / "c")
+    assert result.returncode == 2 and result.stderr.count("\n") == 1 and "dask://HOST:PORT" in result.stderr

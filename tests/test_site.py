@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 
 from conftest import SMALL_CONFIG, cli_env, make_project, run_cli
-from gallery_builder import build, config, embeds, figures, optimizers, sweep
+from gallery_builder import build, config, embeds, figures, functions, optimizers, sweep
 from gallery_builder.engine import DIVERGED, ESCAPED, describe
 
 
@@ -204,7 +204,7 @@ def test_a_diverged_run_is_marked(small_site):
         ends = [t for t in figure["data"] if t.get("name") == "end"]
         for i, status in enumerate(cell.runs.status):
             if status in (DIVERGED, ESCAPED):
-                text = describe(status, cell.runs.stop_step[i], settings.steps)
+                text = describe(status, cell.runs.stop_step[i], settings.steps_for(f))
                 assert text.endswith(f"at step {cell.runs.stop_step[i]}")
                 assert text in ends[i]["hovertemplate"]
                 assert ends[i]["marker"]["symbol"] in ("x", "triangle-up")
@@ -329,16 +329,18 @@ def test_killed_build_leaves_previous_gallery_and_site_intact(tmp_path):
 
 def test_editing_one_optimizer_recomputes_only_its_cells(tmp_path, monkeypatch):
     settings = config.parse({"sweep": {"optimizers": ["sgd", "adam"], "functions": ["booth", "matyas", "beale"],
-                                       "steps": 20, "basin_grid": 3, "learning_rates": {"points": 2}}})
+                                       "steps": 20, "basin_grid": 3,
+                                       "learning_rates": {"per_decade": 1, "decades_below": 0, "decades_above": 1,
+                                                          "limit_below": 0, "limit_above": 1}}})
     first = sweep.run_sweep(settings, jobs=1, cache_dir=tmp_path, quiet=True)
     assert (first.computed, first.cached) == (6, 0)
-    # An author edits adam's definition (same maths, different source): only adam's cells are recomputed.
+    # An author edits adam's definition (same maths, different code): only adam's cells are recomputed.
     source = ("def adam(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):\n"
-              "    return _adam(lr, beta1, beta2, eps)  # edited\n")
+              "    return _adam(lr, beta1, beta2, eps=eps)\n")
     filename = "<edited adam>"
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     namespace = {}
-    exec(compile(source, filename, "exec"), vars(optimizers), namespace)
+    exec(compile(source, filename, "exec"), vars(sys.modules[optimizers.get("adam").factory.__module__]), namespace)
     monkeypatch.setitem(optimizers.CATALOGUE, "adam",
                         dataclasses.replace(optimizers.CATALOGUE["adam"], factory=namespace["adam"]))
     second = sweep.run_sweep(settings, jobs=1, cache_dir=tmp_path, quiet=True)
@@ -356,19 +358,20 @@ def test_default_gallery_builds_within_the_size_budget(tmp_path):
     gallery = project / "docs" / "gallery"
     sizes = sorted(p.stat().st_size for p in (gallery / "embeds").glob("*.html"))
     with_axis = sum(o.second_axis is not None for o in optimizers.CATALOGUE.values())
-    assert len(sizes) == 15 * 16 * 3 + 16 * 3 + with_axis * 16  # pair, 3-D, basins; race, lr, surface; lr maps
+    n_opt, n_fn = len(optimizers.CATALOGUE), len(functions.CATALOGUE)
+    assert len(sizes) == n_opt * n_fn * 3 + n_fn * 3 + with_axis * n_fn  # pair, 3-D, basins; race, lr, surface; maps
     assert sizes[len(sizes) // 2] <= 150 * 1024
     assert sizes[-1] <= 600 * 1024
     assert len(list(project.joinpath("site").rglob("plotly*.js"))) == 1
     thumbs = list((gallery / "thumbs").glob("*.png"))
-    assert len(thumbs) == 15 * 16 + 16 and max(p.stat().st_size for p in thumbs) <= 40 * 1024
+    assert len(thumbs) == n_opt * n_fn + n_fn and max(p.stat().st_size for p in thumbs) <= 40 * 1024
     for path in thumbs:
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_thumbnail_of_a_run_with_a_huge_jump():
     """A diverging step can be 1e12 pixels long: only its visible part is drawn."""
-    from gallery_builder import functions, thumbnails
+    from gallery_builder import thumbnails
 
     fn = functions.get("beale")
     points = np.array([fn.start, (1.5, 1.6), (4e11, -3e11), (1e300, 1e300)])
@@ -378,7 +381,8 @@ def test_thumbnail_of_a_run_with_a_huge_jump():
 
 def test_an_escaped_run_is_marked_where_it_leaves_the_plot():
     settings = config.parse({"sweep": {"optimizers": ["sgd"], "functions": ["rosenbrock"], "steps": 30,
-                                       "basin_grid": 2, "learning_rates": {"points": 3, "decades_below": 0}}})
+                                       "basin_grid": 2, "learning_rates": {"per_decade": 1, "decades_below": 0, "decades_above": 3,
+                                                                             "limit_above": 3}}})
     cell = sweep.compute_cell("sgd", "rosenbrock", settings)
     escaped = [i for i, s in enumerate(cell.runs.status) if s == ESCAPED]
     assert escaped
@@ -407,7 +411,7 @@ def test_learning_rate_by_momentum_maps(small_site):
     from gallery_builder.engine import run_batch
 
     row = 1
-    direct = run_batch(opt, fn, [cell.start] * len(cell.lrs), settings.steps,
+    direct = run_batch(opt, fn, [cell.start] * len(cell.lrs), settings.steps_for(cell.function),
                        {**cell.hyperparameters, "momentum": float(axis.values[row]), "lr": cell.lrs})
     np.testing.assert_array_equal(direct.status, axis.status[row])
     for col, status in enumerate(direct.status):
