@@ -591,3 +591,39 @@ def test_bad_executor_address_is_one_line(tmp_path):
 
     result = run_cli("sweep", "--executor", "spark://x", cwd=tmp_path, cache=tmp_path / "c")
     assert result.returncode == 2 and result.stderr.count("\n") == 1 and "dask://HOST:PORT" in result.stderr
+
+
+def test_noise_is_seeded_by_seed_and_step_only():
+    """Every run with the same seed sees the same ξ_t, whatever its optimizer, learning rate or position."""
+    fn, steps, sigma = functions.get("booth"), 40, 0.5
+    sgd = optimizers.get("sgd")
+    lrs = np.array([0.01, 0.03])
+    runs = run_batch(sgd, fn, [fn.start, (1.0, -2.0)], steps, {"lr": lrs}, noise=sigma, seed=7)
+    expected = np.random.default_rng(7).standard_normal((steps, 2))
+    for i, lr in enumerate(lrs):
+        points = runs.points[i]
+        grads = fn.gradient(points[:-1])
+        xi = ((points[:-1] - points[1:]) / lr - grads) / sigma
+        np.testing.assert_allclose(xi, expected, atol=1e-8)
+        np.testing.assert_array_equal(runs.values[i], fn.values(points))  # the true f, not a noisy one
+    # the same seed twice: bit-identical; σ = 0: exactly the deterministic run; another seed: another path
+    again = run_batch(sgd, fn, [fn.start, (1.0, -2.0)], steps, {"lr": lrs}, noise=sigma, seed=7)
+    assert_runs_equal(runs, again)
+    quiet = run_batch(sgd, fn, [fn.start, (1.0, -2.0)], steps, {"lr": lrs}, noise=0.0, seed=7)
+    assert_runs_equal(quiet, run_batch(sgd, fn, [fn.start, (1.0, -2.0)], steps, {"lr": lrs}))
+    other = run_batch(sgd, fn, [fn.start, (1.0, -2.0)], steps, {"lr": lrs}, noise=sigma, seed=8)
+    assert not np.array_equal(other.points, runs.points)
+
+
+def test_a_schedule_multiplies_each_updates_learning_rate():
+    fn, steps = functions.get("booth"), 30
+    scale = (1 + np.cos(np.pi * np.arange(steps) / steps)) / 2
+    runs = run_batch(optimizers.get("sgd"), fn, [fn.start], steps, {"lr": 0.02}, schedule=scale)
+    points = runs.points[0]
+    np.testing.assert_allclose(points[1:] - points[:-1], -0.02 * scale[:, None] * fn.gradient(points[:-1]),
+                               rtol=1e-12, atol=1e-15)
+    # Adam's state carries over between updates while its lr changes (torch's scheduler semantics)
+    adam = optimizers.get("adam")
+    flat = run_batch(adam, fn, [fn.start], steps, {**adam.defaults, "lr": 0.1})
+    constant = run_batch(adam, fn, [fn.start], steps, {**adam.defaults, "lr": 0.1}, schedule=np.ones(steps))
+    assert_runs_equal(flat, constant)
