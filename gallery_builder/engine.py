@@ -9,7 +9,7 @@ position or value is not finite (it *diverged* there) or that lands outside the 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 
@@ -43,6 +43,12 @@ class Runs:
     distance: np.ndarray  # (B,) to the nearest global minimizer (NaN without one)
     steps_to_tolerance: np.ndarray  # (B,) first step with f - f* <= tolerance, -1 if never
     minimizer: np.ndarray  # (B,) index of the minimizer the run ended in, -1 for none
+    # What the optimizer carried at each step, read from its own state: field -> (B, S+1, k), for members run
+    # with record_state (the gradient point too, for optimizers that show another point than where they evaluate).
+    state: dict = field(default_factory=dict)
+
+
+ARRAYS = tuple(f.name for f in fields(Runs) if f.name != "state")  # the per-run arrays, for slicing and storing
 
 
 @dataclass
@@ -62,6 +68,7 @@ class Member:
     noise: object = 0.0
     seed: object = 0
     schedule: np.ndarray | None = None
+    record_state: bool = False  # keep the state's per-run arrays at every step (with keep_paths)
 
 
 def _as_rows(value, n):
@@ -113,6 +120,33 @@ class _Noise:
         return np.where(self.noisy[:, None], grads + self.sigma * self.table[self.index, i], grads)
 
 
+class _StateRecorder:
+    """The per-run arrays of an optimizer's state at every step (step-major while running)."""
+
+    def __init__(self, steps: int, n: int):
+        self.steps, self.n, self.rows = steps, n, {}
+
+    def add(self, step: int, state, params) -> None:
+        items = [*zip(state._fields, state), ("gradient_point", params)]
+        for name, value in items:
+            if isinstance(value, np.ndarray) and value.ndim == 2 and value.shape[0] == self.n:
+                if name not in self.rows:
+                    self.rows[name] = np.full((self.steps + 1, self.n, value.shape[1]), np.nan)
+                self.rows[name][step] = value
+
+    def arrays(self, last, with_gradient_point: bool) -> dict:
+        """Batch-major arrays, NaN after each run's last recorded step (its state after a stop means nothing)."""
+        out = {}
+        after = np.arange(self.steps + 1)[None, :] > last[:, None]
+        for name, rows in self.rows.items():
+            if name == "gradient_point" and not with_gradient_point:
+                continue
+            values = rows.transpose(1, 0, 2).copy()
+            values[after] = np.nan
+            out[name] = values
+        return out
+
+
 def run_many(fn, members: list, steps: int, tolerance=TOLERANCE, escape_factor=None) -> list:
     """Advance every run of every member together: one autograd call per step serves them all.
 
@@ -156,9 +190,15 @@ def run_many(fn, members: list, steps: int, tolerance=TOLERANCE, escape_factor=N
     def within(value):
         return np.abs(value - fn.minimum) <= tolerance if fn.minimum is not None else np.zeros(batch, bool)
 
+    recorders = {k: _StateRecorder(steps, sl.stop - sl.start) for k, (m, sl) in enumerate(zip(members, slices))
+                 if m.record_state and m.keep_paths}
+    shows = {k: t.shown for k, t in enumerate(transforms) if getattr(t, "shown", None) is not None}
+
     with np.errstate(all="ignore"):
         value, grads, hess = derivatives(position)
         states = [t.init(position[sl]) for t, sl in zip(transforms, slices)]
+        for k, recorder in recorders.items():
+            recorder.add(0, states[k], position[slices[k]])
         final_point, final_value, final_grad = position, value, np.hypot(grads[:, 0], grads[:, 1])
         if rows:
             points[0], values[0], grad_norms[0] = final_point[kept_rows], final_value[kept_rows], final_grad[kept_rows]
@@ -178,25 +218,37 @@ def run_many(fn, members: list, steps: int, tolerance=TOLERANCE, escape_factor=N
                 updates[sl], states[k] = transform.update(seen[sl], states[k], position[sl], **extra)
             candidate = position + updates
             new_value, new_grads, new_hess = derivatives(candidate)
-            record = active & np.isfinite(new_value) & np.isfinite(candidate).all(axis=1)
-            inside = ((candidate >= low) & (candidate <= high)).all(axis=1)
+            for k, recorder in recorders.items():
+                recorder.add(step, states[k], candidate[slices[k]])
+            # What a run reports: its position, or the point its optimizer shows (schedule-free's x) and the true f.
+            shown, shown_value = candidate, new_value
+            if shows:
+                shown, shown_value = candidate.copy(), new_value.copy()
+                for k, show in shows.items():
+                    sl = slices[k]
+                    shown[sl] = show(states[k], candidate[sl])
+                    shown_value[sl] = fn.values(shown[sl])
+            record = active & np.isfinite(shown_value) & np.isfinite(shown).all(axis=1)
+            if shows:
+                record &= np.isfinite(new_value) & np.isfinite(candidate).all(axis=1)
+            inside = ((shown >= low) & (shown <= high)).all(axis=1)
             norms = np.hypot(new_grads[:, 0], new_grads[:, 1])
-            first_within[record & (first_within < 0) & within(new_value)] = step
+            first_within[record & (first_within < 0) & within(shown_value)] = step
             everyone = record.all()
             if everyone:  # the common case needs no masking
-                final_point, final_value, final_grad, last = candidate, new_value, norms, np.full(batch, step)
+                final_point, final_value, final_grad, last = shown, shown_value, norms, np.full(batch, step)
                 if rows:
-                    points[step], values[step] = candidate[kept_rows], new_value[kept_rows]
+                    points[step], values[step] = shown[kept_rows], shown_value[kept_rows]
                     grad_norms[step] = norms[kept_rows]
             else:
                 keep = record[:, None]
-                final_point = np.where(keep, candidate, final_point)
-                final_value = np.where(record, new_value, final_value)
+                final_point = np.where(keep, shown, final_point)
+                final_value = np.where(record, shown_value, final_value)
                 final_grad = np.where(record, norms, final_grad)
                 last = np.where(record, step, last)
                 if rows:
-                    points[step] = np.where(keep, candidate, np.nan)[kept_rows]
-                    values[step] = np.where(record, new_value, np.nan)[kept_rows]
+                    points[step] = np.where(keep, shown, np.nan)[kept_rows]
+                    values[step] = np.where(record, shown_value, np.nan)[kept_rows]
                     grad_norms[step] = np.where(record, norms, np.nan)[kept_rows]
                 diverged = active & ~record
                 stop_step[diverged], stopped_as[diverged] = step, DIVERGED
@@ -225,8 +277,11 @@ def run_many(fn, members: list, steps: int, tolerance=TOLERANCE, escape_factor=N
             member_paths = tuple(p[mine].copy() for p in paths)
         else:
             member_paths = np.full((n, 0, 2), np.nan), np.full((n, 0), np.nan), np.full((n, 0), np.nan)
-        results.append(_summary(fn, member_paths, final_point[sl], final_value[sl], final_grad[sl], last[sl],
-                                first_within[sl], stop_step[sl], stopped_as[sl], tolerance))
+        runs = _summary(fn, member_paths, final_point[sl], final_value[sl], final_grad[sl], last[sl],
+                        first_within[sl], stop_step[sl], stopped_as[sl], tolerance)
+        if k in recorders:
+            runs.state = recorders[k].arrays(runs.last, k in shows)
+        results.append(runs)
     return results
 
 

@@ -19,7 +19,7 @@ import sys
 import textwrap
 import types
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 
 from autograd.core import primitive_vjps
@@ -106,7 +106,7 @@ class Cell:
 
 
 def _concat_runs(parts: list) -> Runs:
-    return Runs(*(np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(Runs)))
+    return Runs(**{name: np.concatenate([getattr(p, name) for p in parts]) for name in engine.ARRAYS})
 
 
 def _lr_members(opt, hyper, start, lrs):
@@ -314,11 +314,14 @@ def cell_key(opt_name: str, fn_name: str, settings: Settings) -> str:
 
 
 def _runs_arrays(runs: Runs, prefix: str) -> dict:
-    return {prefix + f.name: getattr(runs, f.name) for f in fields(Runs)}
+    arrays = {prefix + name: getattr(runs, name) for name in engine.ARRAYS}
+    arrays.update({f"{prefix}state__{name}": values for name, values in runs.state.items()})
+    return arrays
 
 
 def _runs_from(data, prefix: str) -> Runs:
-    return Runs(**{f.name: data[prefix + f.name] for f in fields(Runs)})
+    state = {key[len(prefix) + 7:]: data[key] for key in data.files if key.startswith(prefix + "state__")}
+    return Runs(**{name: data[prefix + name] for name in engine.ARRAYS}, state=state)
 
 
 def save_cell(cell: Cell, path: Path) -> None:

@@ -10,7 +10,7 @@ from gallery_builder.config import Settings
 from gallery_builder.engine import CONVERGED, DIVERGED, ESCAPED, MOVING, STALLED, STATUSES, Runs, run_batch
 from gallery_builder.errors import UserError
 
-FIELDS = [f.name for f in dataclasses.fields(Runs)]
+FIELDS = engine.ARRAYS
 
 
 def summarize(fn, points, values, grad_norms, stop_step, stopped_as, tolerance=engine.TOLERANCE):
@@ -627,3 +627,24 @@ def test_a_schedule_multiplies_each_updates_learning_rate():
     flat = run_batch(adam, fn, [fn.start], steps, {**adam.defaults, "lr": 0.1})
     constant = run_batch(adam, fn, [fn.start], steps, {**adam.defaults, "lr": 0.1}, schedule=np.ones(steps))
     assert_runs_equal(flat, constant)
+
+
+def test_recorded_state_is_the_optimizers_own():
+    """Adam's exp_avg and exp_avg_sq at every step, as its update left them; NaN after a run stops."""
+    adam, fn = optimizers.get("adam"), functions.get("rosenbrock")
+    hyper = {**adam.defaults, "lr": np.array([0.05, 50.0])}
+    member = engine.Member(adam, np.array([fn.start, fn.start]), hyper, record_state=True)
+    runs = engine.run_many(fn, [member], 40)[0]
+    plain = run_batch(adam, fn, member.starts, 40, hyper)
+    assert_runs_equal(runs, plain)  # recording changes nothing
+    m, v = runs.state["exp_avg"], runs.state["exp_avg_sq"]
+    assert m.shape == v.shape == (2, 41, 2) and "gradient_point" not in runs.state
+    np.testing.assert_array_equal(m[:, 0], 0.0)
+    # by hand from the recorded path: m_t = β1 m_{t-1} + (1 − β1) g_t at the point before step t
+    grads = fn.gradient(runs.points[0, :-1])
+    expected = np.zeros(2)
+    for t in range(1, 41):
+        expected = 0.9 * expected + 0.1 * grads[t - 1]
+        np.testing.assert_allclose(m[0, t], expected, rtol=1e-12)
+    stopped = runs.last[1]
+    assert runs.status[1] == ESCAPED and np.isnan(m[1, stopped + 1:]).all() and np.isfinite(m[1, : stopped + 1]).all()
