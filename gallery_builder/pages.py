@@ -1,8 +1,9 @@
 """Markdown pages from Jinja templates: generated numbers and figures, merged with hand-written explanations.
 
 Every text that comes from the catalogue or the config is escaped where it lands (``md`` escapes HTML and Markdown;
-attributes get HTML escaping from autoescape). Authors' explanations under ``docs/explanations/`` are included with
-``pymdownx.snippets`` so that an edit to them shows in ``mkdocs serve`` without rebuilding the gallery.
+attributes get HTML escaping from autoescape). Authors' explanations under ``docs/explanations/`` are rendered with
+Jinja into the pages, so that the numbers they quote about runs come from runs (``gallery-builder watch`` rebuilds
+when one is edited).
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from . import functions, optimizers
 from .embeds import PLOTLY_JS, relative
 from .criteria import CRITERION
 from .engine import CAPTURE_FRACTION, STALL_GRADIENT, STATUSES
-from .results import leaderboard, num, pair_facts, verdict
+from .errors import UserError
+from .results import leaderboard, measure, num, pair_facts, verdict
 from .sweep import library_versions, source_closure
 
 GALLERY = "gallery"  # the generated folder inside docs_dir
@@ -153,13 +155,24 @@ class Renderer:
     def __init__(self, settings, cells: dict, site: Site, docs_dir):
         self.settings, self.cells, self.site, self.docs_dir = settings, cells, site, docs_dir
         self.env = environment()
+        # Explanations are Markdown by authors: no escaping, but every name they use must exist.
+        self.prose = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+        self.prose.filters.update(num=num)
+        self.prose.globals.update(run=lambda optimizer, function, lr, **hyper: measure(
+            optimizer, function, lr, steps=settings.steps, **hyper))
         self.optimizers = [optimizers.get(n) for n in settings.optimizers]
         self.functions = [functions.get(n) for n in settings.functions]
 
     def explanation(self, kind: str, name: str) -> str | None:
-        """The snippet path of an author's explanation, when there is one."""
-        path = f"{EXPLANATIONS}/{kind}/{name}.md"
-        return path if (self.docs_dir / path).is_file() else None
+        """An author's explanation, rendered, when there is one: its measured numbers are filled in from runs of
+        this build's horizon, e.g. ``{{ run("sgd", "saddle", 0.1).leaves }}`` gives "at step 55"."""
+        path = self.docs_dir / EXPLANATIONS / kind / f"{name}.md"
+        if not path.is_file():
+            return None
+        try:
+            return self.prose.from_string(path.read_text(encoding="utf-8")).render()
+        except jinja2.TemplateError as error:
+            raise UserError(f"{path}: {error}") from None
 
     def _render(self, template: str, page: str, **context) -> str:
         return self.env.get_template(template).render(page=page, site=self.site, settings=self.settings,

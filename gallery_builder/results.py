@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
+import functools
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
-from . import optimizers
+from . import engine, functions, optimizers
 from .criteria import CRITERION, before_exit, ended_above_start, escapes, overshoot
 from .engine import CONVERGED, DIVERGED, ESCAPED, STALLED, STATUSES, describe, is_failure
 
@@ -186,3 +188,52 @@ def entry(cell, fn) -> dict:
         "stop_step": int(runs.stop_step[i]) if runs.stop_step[i] >= 0 else None,
         "criterion": CRITERION["bounded" if fn.minimum is not None else "unbounded"],
     }
+
+
+@dataclass(frozen=True)
+class Measured:
+    """One run from a function's start, for the numbers written into the explanations at build time."""
+
+    status: str
+    stop_step: int  # step at which it left the domain or diverged, -1 otherwise
+    steps_to_tolerance: int  # -1 if never
+    gap: float | None
+    final_value: float
+    steps: int
+
+    @property
+    def left_at(self):
+        return self.stop_step if self.status == "escaped" else None
+
+    @property
+    def leaves(self) -> str:
+        """"leaves at step 55", or "does not leave within 300 steps"."""
+        if self.status == "escaped":
+            return f"leaves at step {self.stop_step}"
+        return f"does not leave within {self.steps} steps"
+
+    @property
+    def ends(self) -> str:
+        """How the run ends, as a verb phrase: "reaches the minimum in 5 steps", "leaves the domain at step 9"."""
+        if self.status == "converged":
+            return f"reaches the minimum in {plural(self.steps_to_tolerance, 'step')}"
+        if self.status in ("escaped", "diverged"):
+            return f"{'leaves the domain' if self.status == 'escaped' else 'diverges'} at step {self.stop_step}"
+        gap = "" if self.gap is None else f" with f − f* = {num(self.gap)}"
+        return f"{'stalls' if self.status == 'stalled' else f'is still moving after {self.steps} steps'}{gap}"
+
+
+@functools.lru_cache(maxsize=None)
+def _measure(optimizer, function, steps, hyper):
+    run = engine.trajectory(optimizer, function, steps=steps, **dict(hyper))
+    last = int(np.flatnonzero(np.isfinite(run.values))[-1])
+    fn = functions.get(function)
+    value = float(run.values[last])
+    return Measured(run.status, run.stop_step, run.steps_to_tolerance,
+                    None if fn.minimum is None else value - fn.minimum, value, steps)
+
+
+def measure(optimizer: str, function: str, lr: float, steps: int = 300, **hyperparameters) -> Measured:
+    """The outcome of ``optimizer`` on ``function`` from its start at ``lr`` (other hyperparameters at their
+    defaults unless given)."""
+    return _measure(optimizer, function, steps, tuple(sorted({**hyperparameters, "lr": lr}.items())))
