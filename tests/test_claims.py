@@ -404,3 +404,37 @@ def test_nesterov_leaves_the_bowl_where_sgd_does_not():
     claim("optimizers/nesterov.md", "at `lr = 0.015` Nesterov")
     assert run("nesterov", "ill_conditioned", 0.015).status == "escaped"
     assert run("sgd", "ill_conditioned", 0.015).status != "escaped"
+
+
+def test_beale_newton_ends_on_the_saddle_at_0_1():
+    claim("functions/beale.md", "On Newton's page, the run at `lr = 1` ends at (0, 1), at the height of the two "
+          "flat lines")
+    t = run("newton", "beale", 1.0)
+    np.testing.assert_allclose(t.points[-1], [0.0, 1.0], atol=1e-6)
+    assert value("beale", (0.0, 1.0)) == pytest.approx(value("beale", (0.0, -3.0)))  # the height of x = 0
+
+
+def test_himmelblau_newton_climbs_and_stays():
+    claim("functions/himmelblau.md", "at `lr = 1` it climbs onto it and stays")
+    points = run("newton", "himmelblau", 1.0).points
+    np.testing.assert_allclose(points[-20:], np.repeat(points[-1:], 20, axis=0), atol=1e-12)
+
+
+def test_adam_leaves_the_start_at_45_degrees():
+    claim("optimizers/adam.md", "The path leaves the start at 45°, not across the contour lines")
+    for fn in ("rosenbrock", "himmelblau", "beale"):
+        step, sgd = first_step("adam", fn, 0.01), first_step("sgd", fn, 1e-6)
+        assert abs(abs(step[0]) - abs(step[1])) < 1e-9
+        assert abs(abs(sgd[0]) - abs(sgd[1])) > 0.1 * np.abs(sgd).max()  # the gradient direction is not diagonal
+
+
+def test_radam_rectification_still_well_short_of_1():
+    claim("optimizers/radam.md", "is still well short of 1 after a few hundred steps")
+    beta2 = optimizers.get("radam").defaults["beta2"]
+    rho_inf = 2 / (1 - beta2) - 1
+
+    def r(t):
+        rho = rho_inf - 2 * t * beta2**t / (1 - beta2**t)
+        return math.sqrt((rho - 4) * (rho - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho))
+
+    assert r(6) < 0.1 and r(300) < 0.6
