@@ -158,8 +158,11 @@ class Renderer:
         # Explanations are Markdown by authors: no escaping, but every name they use must exist.
         self.prose = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
         self.prose.filters.update(num=num)
-        self.prose.globals.update(run=lambda optimizer, function, lr, **hyper: measure(
-            optimizer, function, lr, steps=settings.steps, **hyper))
+
+        def run(optimizer, function, lr, **hyperparameters):
+            return measure(optimizer, function, lr, steps=settings.steps, **hyperparameters)
+
+        self.prose.globals.update(run=run)
         self.optimizers = [optimizers.get(n) for n in settings.optimizers]
         self.functions = [functions.get(n) for n in settings.functions]
 
@@ -171,7 +174,7 @@ class Renderer:
             return None
         try:
             return self.prose.from_string(path.read_text(encoding="utf-8")).render()
-        except jinja2.TemplateError as error:
+        except (jinja2.TemplateError, TypeError, UserError) as error:  # a bad name or call in the author's text
             raise UserError(f"{path}: {error}") from None
 
     def _render(self, template: str, page: str, **context) -> str:

@@ -210,6 +210,8 @@ class Measured:
         """"leaves at step 55", or "does not leave within 300 steps"."""
         if self.status == "escaped":
             return f"leaves at step {self.stop_step}"
+        if self.status == "diverged":
+            return f"diverges at step {self.stop_step}"
         return f"does not leave within {self.steps} steps"
 
     @property

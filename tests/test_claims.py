@@ -2,7 +2,8 @@
 checked here against runs of the engine: one test per claim, naming the file and quoting the sentence (the test
 fails if the sentence is edited, so that its check is revisited too).
 
-Runs are targeted (a few learning rates, one start), so the whole file takes seconds.
+Runs are targeted (a few learning rates, one start); the tests that need thousands of steps near a stability
+limit are marked slow.
 """
 
 from __future__ import annotations
@@ -172,6 +173,7 @@ def eigen(fn_name):
     return values, vectors
 
 
+@pytest.mark.slow  # runs of thousands of steps near a stability limit
 def test_matyas_curvatures_and_sgd_limit():
     claim("functions/matyas.md", "has eigenvalue 1 along (1, −1), across the diagonal, and only 0.04 along (1, 1)")
     claim("functions/matyas.md", "25 times less curved along its floor than across it")
@@ -190,6 +192,7 @@ def test_newton_reaches_a_quadratics_minimum_in_one_step(path, fn_name):
     np.testing.assert_allclose(t.points[1], functions.get(fn_name).minimizers[0], atol=1e-12)
 
 
+@pytest.mark.slow  # runs of thousands of steps near a stability limit
 def test_booth_curvatures_and_sgd_limit():
     claim("functions/booth.md", "with eigenvalue 18 along the direction (1, 1) and 2 along (1, −1): a condition "
           "number of 9")
@@ -200,6 +203,7 @@ def test_booth_curvatures_and_sgd_limit():
     assert stable("sgd", "booth", 0.95 * 2 / 18) and not stable("sgd", "booth", 1.05 * 2 / 18)
 
 
+@pytest.mark.slow  # runs of thousands of steps near a stability limit
 def test_booth_adamw_is_held_off_the_minimizer():
     claim("functions/booth.md", "AdamW, whose weight decay pulls towards the origin, is held slightly off it")
     adam, adamw = run("adam", "booth", 0.1, steps=3000), run("adamw", "booth", 0.1, steps=3000)
@@ -215,6 +219,7 @@ def test_booth_lion_keeps_oscillating():
     assert t.status == "moving" and distance.max() < 0.5 and distance.min() > 1e-3
 
 
+@pytest.mark.slow  # runs of thousands of steps near a stability limit
 def test_ill_conditioned_curvatures_rotation_and_sgd_limit():
     claim("functions/ill_conditioned.md", "curvature 1 along one axis of the valley and 100 along the other, "
           "rotated 30°")
@@ -226,6 +231,7 @@ def test_ill_conditioned_curvatures_rotation_and_sgd_limit():
     assert stable("sgd", "ill_conditioned", 0.0195) and not stable("sgd", "ill_conditioned", 0.0205)
 
 
+@pytest.mark.slow  # runs of thousands of steps near a stability limit
 def test_stability_limits_of_momentum_and_nesterov_on_the_bowl():
     claim("optimizers/nesterov.md", "the limits are 0.0136 for Nesterov, 0.02 for SGD and 0.038 for momentum")
     mu = 0.9
@@ -292,6 +298,7 @@ def test_styblinski_tang_one_dimensional_stationary_points():
     np.testing.assert_allclose(roots, [-2.90, 0.16, 2.75], atol=0.005)
 
 
+@pytest.mark.slow  # runs of thousands of steps near a stability limit
 def test_styblinski_tang_newton_and_sgd():
     claim("functions/styblinski_tang.md", "[Newton's method](../optimizers/newton.md) moves $x$ uphill, to the top "
           "of the hump")
