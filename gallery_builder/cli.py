@@ -10,7 +10,7 @@ import json
 import math
 import sys
 
-from . import build, config, engine, functions, optimizers
+from . import build, config, engine, functions, optimizers, results
 from .sweep import make_executor, run_sweep
 from .errors import UserError
 
@@ -52,7 +52,9 @@ def _parser() -> argparse.ArgumentParser:
                      help="a hyperparameter, e.g. --set lr=0.01 (repeatable)")
     run.add_argument("--format", choices=("csv", "json"), default="csv")
 
-    for name, text in (("sweep", "run and cache the sweep"), ("build", "sweep, write the embeds and pages"),
+    for name, text in (("sweep", "run and cache the sweep"),
+                       ("results", "the best learning rate and outcome of every optimizer on every function"),
+                       ("build", "sweep, write the embeds and pages"),
                        ("watch", "rebuild the gallery whenever its sources change (for mkdocs serve)")):
         sub = commands.add_parser(name, help=text)
         sub.add_argument("--config", help=f"TOML settings (default: {config.DEFAULT_PATH} if present)")
@@ -61,7 +63,9 @@ def _parser() -> argparse.ArgumentParser:
             sub.add_argument("--executor", metavar="dask://HOST:PORT",
                              help="compute on an existing Dask cluster instead of local processes")
         sub.add_argument("--quiet", action="store_true", help="no progress output")
-        if name != "sweep":
+        if name == "results":
+            sub.add_argument("--json", action="store_true", help="machine-readable output")
+        if name in ("build", "watch"):
             sub.add_argument("--docs", default="docs", help="the MkDocs docs_dir to write the gallery into")
         if name == "build":
             sub.add_argument("--site", action="store_true",
@@ -112,6 +116,22 @@ def _run(args) -> str:
     return "\n".join(lines)
 
 
+def _results(settings, args) -> str:
+    report = run_sweep(settings, jobs=args.jobs, quiet=args.quiet)
+    entries = [results.entry(cell, functions.get(fn)) for (_, fn), cell in report.cells.items()]
+    if args.json:
+        return json.dumps(entries, indent=1)
+    header = ("optimizer", "function", "best lr", "outcome", "final gap", "steps to tol.")
+    rows = [(e["optimizer"], e["function"], results.num(e["best_lr"]), e["outcome"], results.num(e["final_gap"]),
+             "–" if e["steps_to_tolerance"] is None else str(e["steps_to_tolerance"])) for e in entries]
+    widths = [max(len(r[k]) for r in (header, *rows)) for k in range(len(header))]
+    left = {0, 1, 3}  # names and words; numbers are right-aligned
+    lines = ["  ".join(cell.ljust(w) if k in left else cell.rjust(w) for k, (cell, w) in enumerate(zip(row, widths)))
+             .rstrip() for row in (header, *rows)]
+    notes = [f"best lr: {text}" for text in results.CRITERION.values()]
+    return "\n".join([*lines, "", *notes])
+
+
 def main(argv=None) -> int:
     try:
         args = _parser().parse_args(argv)
@@ -127,6 +147,8 @@ def main(argv=None) -> int:
                 executor = make_executor(args.jobs or 1, args.executor) if args.executor else None
                 report = run_sweep(settings, jobs=args.jobs, quiet=args.quiet, executor=executor)
                 print(f"sweep: {len(report.cells)} cells, {report.computed} computed, {report.cached} from cache")
+            elif args.command == "results":
+                print(_results(settings, args))
             else:
                 build.command(args.command, settings, args)
         return 0

@@ -14,6 +14,7 @@ import math
 import numpy as np
 
 from . import functions, optimizers
+from .criteria import left_downhill
 from .engine import DIVERGED, ESCAPED, STALLED, describe, is_failure
 from .sweep import Cell
 
@@ -416,7 +417,9 @@ def lr_map(cell: Cell) -> dict:
                 text_row.append(f"✓{reached}" if reached >= 0 and abs(gap) <= 1e-6 else f"{gap:.0e}")
                 words += f", f − f* = {gap:.3g}"
             else:
-                downhill = status == ESCAPED and axis.final_value[row, col] < start_value
+                # The axis sweep keeps no paths: f before the exit is known only for a run that left at step 1.
+                before = start_value if stop == 1 else math.nan
+                downhill = bool(left_downhill(status, start_value, before, axis.final_value[row, col]))
                 z_row.append(stop if downhill else None)
                 text_row.append(f"↘{stop}" if downhill else "·")
             hover_row.append(words)

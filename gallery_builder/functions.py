@@ -402,7 +402,8 @@ def mccormick(x, y):
     hard="Four basins, one per combination of the two one-dimensional minima: the global minimum at (-2.90, -2.90) "
     "with f ≈ -78.33, two at ≈ -64.20 and one at ≈ -50.06. Along each axis the basins divide near 0.157, so a "
     "start just right of that line ends in a local minimum.",
-    notes="VLSE rounds the minimum to -39.16599·d (-78.33198 for d = 2); the exact value is -78.3323314.",
+    notes="VLSE gives the minimum as -39.16599·d (-78.33198 for d = 2); that is not a rounding of the true "
+    "value, -39.16617·d (-78.3323314 for d = 2), but off by 1.76e-4 per dimension.",
     reference=VLSE + "stybtang.html",
 )
 def styblinski_tang(x, y):

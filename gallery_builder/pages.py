@@ -1,14 +1,14 @@
 """Markdown pages from Jinja templates: generated numbers and figures, merged with hand-written explanations.
 
 Every text that comes from the catalogue or the config is escaped where it lands (``md`` escapes HTML and Markdown;
-attributes get HTML escaping from autoescape). Authors' explanations under ``docs/explanations/`` are included with
-``pymdownx.snippets`` so that an edit to them shows in ``mkdocs serve`` without rebuilding the gallery.
+attributes get HTML escaping from autoescape). Authors' explanations under ``docs/explanations/`` are rendered with
+Jinja into the pages, so that the numbers they quote about runs come from runs (``gallery-builder watch`` rebuilds
+when one is edited).
 """
 
 from __future__ import annotations
 
 import json
-import math
 import re
 import sys
 from html import escape
@@ -20,15 +20,19 @@ import plotly
 
 from . import functions, optimizers
 from .embeds import PLOTLY_JS, relative
-from .engine import (CAPTURE_FRACTION, CONVERGED, DIVERGED, ESCAPED, STALL_GRADIENT, STATUSES, describe,
-                     is_failure)
-from .sweep import CRITERION, Cell, library_versions, source_closure
+from .criteria import CRITERION
+from .engine import CAPTURE_FRACTION, STALL_GRADIENT, STATUSES
+from .errors import UserError
+from .results import leaderboard, measure, num, pair_facts, verdict
+from .sweep import library_versions, source_closure
 
 GALLERY = "gallery"  # the generated folder inside docs_dir
 EXPLANATIONS = "explanations"  # hand-written prose inside docs_dir, included by the generated pages
 
 # Markdown and arithmatex punctuation; parentheses stay as they are since "\(" would start inline math.
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]#+!|~>$-])")
+# The same, plus HTML's specials: every one becomes a numeric character reference in an attribute.
+_ATTR_SPECIAL = frozenset("\\`*_{}[]#+!|~>$-&<\"'")
 
 
 def md(text) -> markupsafe.Markup:
@@ -47,7 +51,14 @@ def page_title(text) -> markupsafe.Markup:
 
 def attr(text) -> markupsafe.Markup:
     """Text for an HTML attribute that Markdown may still scan: escaped, Markdown punctuation as entities."""
-    return markupsafe.Markup(_MD_SPECIAL.sub(lambda m: f"&#{ord(m.group(1))};", escape(str(text), quote=True)))
+    # One pass, so that the "#" of a reference made for "'" is not itself replaced (which showed "&&#35;x27;").
+    return markupsafe.Markup("".join(f"&#{ord(c)};" if c in _ATTR_SPECIAL else c for c in str(text)))
+
+
+def first_sentence(text: str) -> str:
+    """The first sentence of a text, with its full stop (and only one)."""
+    head = str(text).split(". ")[0].rstrip()
+    return head if head.endswith((".", "!", "?")) else head + "."
 
 
 def fence(text: str, language: str = "") -> markupsafe.Markup:
@@ -73,12 +84,6 @@ def texnum(value: float) -> markupsafe.Markup:
     mantissa, exponent = text.split("e")
     power = f"10^{{{int(exponent)}}}"
     return markupsafe.Markup(power if mantissa == "1" else f"{mantissa} \\times {power}")
-
-
-def num(value, digits: int = 3) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    return f"{value:.{digits}g}"
 
 
 def slug(*parts: str) -> str:
@@ -128,89 +133,6 @@ class Site:
         return relative(target, str(PurePosixPath(page).parent))
 
 
-def failures(cell: Cell) -> str:
-    """How the runs of a cell without a qualifying learning rate ended, in words."""
-    ended = {int(s) for s in cell.runs.status}
-    if ended == {DIVERGED}:
-        return "diverged"
-    if ended == {ESCAPED}:
-        return "left the domain"
-    return "diverged or left the domain"
-
-
-def pair_facts(cell: Cell, fn, tolerance: float) -> str:
-    """Sentences about one (optimizer, function) cell, written from its numbers."""
-    opt = optimizers.get(cell.optimizer)
-    runs, steps = cell.runs, cell.runs.points.shape[1] - 1
-    sentences = []
-    if cell.best < 0:
-        sentences.append(f"Every learning rate from {num(cell.lrs[0])} to {num(cell.lrs[-1])} {failures(cell)}, "
-                         f"so the figure opens at the default lr = {num(cell.hyperparameters['lr'])}.")
-    else:
-        b = cell.best
-        status, stop = runs.status[b], runs.stop_step[b]
-        if fn.minimum is None:
-            if status == ESCAPED:
-                direction = "downhill" if runs.final_value[b] < runs.values[b, 0] else "uphill"
-                outcome = f"leaves the domain {direction} at step {stop}"
-            else:
-                outcome = f"is {describe(status, stop, steps)}"
-        elif status == CONVERGED:
-            outcome = f"reaches the minimum within {num(tolerance)} in {runs.steps_to_tolerance[b]} steps"
-        else:
-            outcome = f"ends {steps} steps with f − f* = {num(runs.gap[b])} ({describe(status, stop, steps)})"
-        sentences.append(f"At the best learning rate, lr = {num(cell.lrs[b])}, {opt.title} {outcome}.")
-    failed = [i for i, bad in enumerate(is_failure(runs.status, fn)) if bad]
-    if failed:
-        first = min(failed)
-        everything_above = all(i in failed for i in range(first, len(runs.status)))
-        what = "diverges" if fn.minimum is None else "diverges or leaves the domain"
-        sentences.append(f"It {what} for lr ≥ {num(cell.lrs[first])}." if everything_above else
-                         f"It {what} at {len(failed)} of the {len(cell.lrs)} learning rates, the smallest being "
-                         f"{num(cell.lrs[first])}.")
-    elif fn.minimum is not None:
-        sentences.append(f"No learning rate from {num(cell.lrs[0])} to {num(cell.lrs[-1])} diverged.")
-    return " ".join(sentences)
-
-
-def leaderboard(cells: list, fn) -> list:
-    """Rows for a function's leaderboard, best first."""
-    rows = []
-    for cell in cells:
-        b = cell.best
-        opt = optimizers.get(cell.optimizer)
-        if b < 0:
-            rows.append({"optimizer": opt, "lr": None, "status": f"every lr {failures(cell)}", "gap": None, "steps": None,
-                         "rank": (2, 0, 0)})
-            continue
-        status = int(cell.runs.status[b])
-        reached = int(cell.runs.steps_to_tolerance[b])
-        if fn.minimum is None:
-            rank = (0, cell.runs.stop_step[b] if status == ESCAPED else math.inf, cell.runs.final_value[b])
-        else:
-            rank = (0 if status == CONVERGED else 1, reached if reached >= 0 else math.inf, cell.runs.gap[b])
-        rows.append({"optimizer": opt, "lr": float(cell.lrs[b]), "status": STATUSES[status],
-                     "gap": None if fn.minimum is None else float(cell.runs.gap[b]),
-                     "steps": reached if reached >= 0 else None,
-                     "left_at": int(cell.runs.stop_step[b]) if status == ESCAPED else None, "rank": rank})
-    return sorted(rows, key=lambda r: r["rank"])
-
-
-def verdict(cell: Cell, fn) -> tuple:
-    """A short label and a CSS class for a comparison-matrix cell."""
-    b = cell.best
-    if b < 0:
-        return f"✗ {failures(cell)}", "og-bad"
-    status = int(cell.runs.status[b])
-    if fn.minimum is None:
-        if status == ESCAPED:
-            return f"escaped @{cell.runs.stop_step[b]}", "og-good"
-        return STATUSES[status], "og-meh"
-    if status == CONVERGED:
-        return f"✓ {cell.runs.steps_to_tolerance[b]} steps", "og-good"
-    return f"gap {num(cell.runs.gap[b], 2)}", "og-meh" if cell.runs.gap[b] < 1e-2 * max(abs(fn.minimum), 1) else "og-poor"
-
-
 def versions() -> dict:
     from plotly.offline import get_plotlyjs_version
 
@@ -222,7 +144,7 @@ def environment() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.PackageLoader("gallery_builder", "templates"), autoescape=True,
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
                              keep_trailing_newline=True)
-    env.filters.update(md=md, attr=attr, page_title=page_title, texnum=texnum, fence=fence, latex=latex, num=num)
+    env.filters.update(md=md, attr=attr, first_sentence=first_sentence, page_title=page_title, texnum=texnum, fence=fence, latex=latex, num=num)
     env.globals.update(STATUSES=STATUSES)
     return env
 
@@ -233,13 +155,27 @@ class Renderer:
     def __init__(self, settings, cells: dict, site: Site, docs_dir):
         self.settings, self.cells, self.site, self.docs_dir = settings, cells, site, docs_dir
         self.env = environment()
+        # Explanations are Markdown by authors: no escaping, but every name they use must exist.
+        self.prose = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+        self.prose.filters.update(num=num)
+
+        def run(optimizer, function, lr, **hyperparameters):
+            return measure(optimizer, function, lr, steps=settings.steps_for(function), **hyperparameters)
+
+        self.prose.globals.update(run=run)
         self.optimizers = [optimizers.get(n) for n in settings.optimizers]
         self.functions = [functions.get(n) for n in settings.functions]
 
     def explanation(self, kind: str, name: str) -> str | None:
-        """The snippet path of an author's explanation, when there is one."""
-        path = f"{EXPLANATIONS}/{kind}/{name}.md"
-        return path if (self.docs_dir / path).is_file() else None
+        """An author's explanation, rendered, when there is one: its measured numbers are filled in from runs of
+        this build's horizon, e.g. ``{{ run("sgd", "saddle", 0.1).leaves }}`` gives "at step 55"."""
+        path = self.docs_dir / EXPLANATIONS / kind / f"{name}.md"
+        if not path.is_file():
+            return None
+        try:
+            return self.prose.from_string(path.read_text(encoding="utf-8")).render()
+        except (jinja2.TemplateError, TypeError, UserError) as error:  # a bad name or call in the author's text
+            raise UserError(f"{path}: {error}") from None
 
     def _render(self, template: str, page: str, **context) -> str:
         return self.env.get_template(template).render(page=page, site=self.site, settings=self.settings,

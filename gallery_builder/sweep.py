@@ -25,21 +25,10 @@ from pathlib import Path
 from autograd.core import primitive_vjps
 import numpy as np
 
-from . import __version__, engine, functions, optimizers
+from . import __version__, criteria, engine, functions, optimizers
 from .config import Settings
-from .engine import ESCAPED, Runs, is_failure
+from .engine import Runs
 from .errors import UserError
-
-CRITERION = {
-    "bounded": "Among the runs that neither diverged nor left the domain, the one with the smallest final gap "
-    "|f(x_N) − f*|, where every gap within the tolerance counts as equal; ties go to the run that first came "
-    "within the tolerance, then to the smaller learning rate.",
-    "unbounded": "For a function without a minimum, where escaping the saddle downhill is the goal: the smallest "
-    "learning rate whose run leaves the domain with f below its starting value, which shows the approach and the "
-    "escape rather than a single jump; when no run does, the run with the lowest final value (an overshoot that "
-    "leaves the domain uphill does not count as an escape). Diverged runs are excluded.",
-}
-
 
 def lr_grid(default: float, settings: Settings) -> np.ndarray:
     """Learning rates ``lr_per_decade`` to a decade, from ``decades_below`` below to ``decades_above`` above the
@@ -50,22 +39,6 @@ def lr_grid(default: float, settings: Settings) -> np.ndarray:
 def _lrs_between(default: float, low: float, high: float, per_decade: int) -> np.ndarray:
     exponents = np.arange(round(low * per_decade), round(high * per_decade) + 1) / per_decade
     return default * 10.0**exponents
-
-
-def choose_best(runs: Runs, fn, tolerance: float) -> int:
-    """Index of the best run by CRITERION, or -1 when no run qualifies."""
-    candidates = []
-    for i, status in enumerate(runs.status):
-        if is_failure(status, fn):
-            continue
-        if fn.minimum is not None:
-            reached = runs.steps_to_tolerance[i]
-            key = (max(abs(runs.gap[i]), tolerance), reached if reached >= 0 else np.inf, i)
-        else:
-            downhill = status == ESCAPED and runs.final_value[i] < runs.values[i, 0]
-            key = (0, i, i) if downhill else (1, runs.final_value[i], i)
-        candidates.append(key)
-    return int(min(candidates)[-1]) if candidates else -1
 
 
 @dataclass
@@ -133,7 +106,7 @@ def search_learning_rates(fn, opts: dict, hypers: dict, start, settings: Setting
                 pieces = [(lrs, new), (old_lrs, old_runs)] if side < 0 else [(old_lrs, old_runs), (lrs, new)]
                 all_lrs = np.concatenate([p[0] for p in pieces])
                 runs = _concat_runs([p[1] for p in pieces])
-            best = choose_best(runs, fn, settings.tolerance)
+            best = criteria.choose_best(runs, fn, settings.tolerance)
             found[name] = (all_lrs, runs, best)
             extension = _extension(all_lrs, best, hypers[name]["lr"], settings)
             if extension is not None:
@@ -292,7 +265,7 @@ def library_versions() -> dict:
 
 @functools.lru_cache(maxsize=None)
 def _code_fingerprint() -> str:
-    code = [inspect.getsource(engine), *source_closure(compute_cells, sys.modules[__name__], set()),
+    code = [inspect.getsource(engine), inspect.getsource(criteria), *source_closure(compute_cells, sys.modules[__name__], set()),
             inspect.getsource(functions.TestFunction), json.dumps(library_versions(), sort_keys=True)]
     return hashlib.sha256("\n".join(code).encode()).hexdigest()
 

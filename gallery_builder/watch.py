@@ -1,8 +1,8 @@
 """Keep the generated gallery up to date while ``mkdocs serve`` runs beside it.
 
-It polls the sources (the package's code and templates, the config file, and which explanation files exist) and
-rebuilds in a fresh process on a change, so edited code is really the code that runs. The build rewrites only files
-whose bytes changed, so MkDocs' own watcher reloads once per real change. Polling needs no extra dependency and
+It polls the sources (the package's code and templates, the config file and the explanations, which are rendered
+into the pages) and rebuilds in a fresh process on a change, so edited code is really the code that runs. The build
+rewrites only files whose bytes changed, so MkDocs' own watcher reloads once per real change. Polling needs no extra dependency and
 behaves the same on every filesystem.
 """
 
@@ -24,7 +24,7 @@ def _mtime(path: Path):
 
 
 def snapshot(docs_dir: Path, config: Path | None) -> dict:
-    """What a rebuild depends on: sources and settings by modification time, explanation files by existence."""
+    """What a rebuild depends on, by modification time: sources, settings and explanations."""
     state = {}
     for pattern in ("*.py", "templates/*", "assets/*"):
         for path in PACKAGE.glob(pattern):
@@ -34,7 +34,7 @@ def snapshot(docs_dir: Path, config: Path | None) -> dict:
         if path is not None:
             state[str(path)] = _mtime(path)
     for path in (docs_dir / "explanations").glob("*/*.md"):
-        state[str(path)] = 0  # their content is included by MkDocs; only a new or removed file needs a rebuild
+        state[str(path)] = _mtime(path)  # rendered into the pages: their numbers come from runs
     return state
 
 

@@ -5,7 +5,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from gallery_builder import Trajectory, engine, functions, optimizers, sweep, trajectory
+from gallery_builder import Trajectory, criteria, engine, functions, optimizers, sweep, trajectory
 from gallery_builder.config import Settings
 from gallery_builder.engine import CONVERGED, DIVERGED, ESCAPED, MOVING, STALLED, STATUSES, Runs, run_batch
 from gallery_builder.errors import UserError
@@ -341,59 +341,6 @@ def test_one_batch_of_many_optimizers_equals_each_alone():
         assert_runs_equal(alone, got)
 
 
-def fake_runs(status, gap, steps_to_tolerance, stop_step, final_value):
-    n = len(status)
-    nan = np.full(n, np.nan)
-    return Runs(points=np.zeros((n, 1, 2)), values=np.zeros((n, 1)), grad_norms=np.zeros((n, 1)),
-                status=np.array(status), stop_step=np.array(stop_step), last=np.zeros(n, int),
-                final_point=np.zeros((n, 2)), final_value=np.array(final_value, float), gap=np.array(gap, float),
-                distance=nan, steps_to_tolerance=np.array(steps_to_tolerance), minimizer=np.full(n, -1))
-
-
-def test_choose_best_bounded():
-    fn = functions.get("booth")
-    tol = 1e-6
-    runs = fake_runs(
-        status=[DIVERGED, MOVING, CONVERGED, CONVERGED, ESCAPED, CONVERGED, CONVERGED],
-        gap=[np.nan, 1e-3, 1e-9, 5e-7, -1.0, 1e-12, 2e-7],
-        steps_to_tolerance=[-1, -1, 40, 20, -1, 20, 15],
-        stop_step=[3, -1, -1, -1, 7, -1, -1],
-        final_value=[np.nan, 1e-3, 1e-9, 5e-7, -1.0, 1e-12, 2e-7],
-    )
-    # diverged and escaped runs are excluded (even the escaped one with the "best" gap); gaps within tol tie,
-    # then the fewest steps to the tolerance wins: run 6 (15 steps)
-    assert sweep.choose_best(runs, fn, tol) == 6
-    # without run 6, runs 3 and 5 tie on 20 steps: the smaller index (smaller learning rate) wins
-    runs.status[6] = DIVERGED
-    assert sweep.choose_best(runs, fn, tol) == 3
-    # nothing within the tolerance: the smallest gap wins
-    none_within = fake_runs([MOVING, STALLED, MOVING], [1e-2, 1e-3, 5e-1], [-1, -1, -1], [-1, -1, -1],
-                            [1e-2, 1e-3, 5e-1])
-    assert sweep.choose_best(none_within, fn, tol) == 1
-    # within the tolerance beats any gap above it, however early the other run got close
-    mixed = fake_runs([MOVING, CONVERGED], [2e-6, 1e-6], [-1, 290], [-1, -1], [2e-6, 1e-6])
-    assert sweep.choose_best(mixed, fn, tol) == 1
-    # all runs diverged or escaped: -1
-    bad = fake_runs([DIVERGED, ESCAPED], [np.nan, 1.0], [-1, -1], [2, 5], [np.nan, 1.0])
-    assert sweep.choose_best(bad, fn, tol) == -1
-
-
-def test_choose_best_unbounded():
-    fn = functions.get("saddle")
-    nan = [np.nan] * 4
-    runs = fake_runs(status=[DIVERGED, ESCAPED, ESCAPED, MOVING], gap=nan, steps_to_tolerance=[-1] * 4,
-                     stop_step=[3, 10, 7, -1], final_value=[np.nan, -500.0, -400.0, -3.9])
-    # CRITERION["unbounded"]: the smallest learning rate whose run leaves the domain (not the earliest escape);
-    # the diverged run (index 0) is excluded even though it stopped first
-    assert "smallest learning rate whose run leaves the domain" in sweep.CRITERION["unbounded"]
-    assert sweep.choose_best(runs, fn, 1e-6) == 1
-    staying = fake_runs([MOVING, STALLED, MOVING], [np.nan] * 3, [-1] * 3, [-1] * 3, [-1.0, 0.0, -3.0])
-    assert sweep.choose_best(staying, fn, 1e-6) == 2  # the lowest final value
-    ties = fake_runs([MOVING, MOVING], [np.nan] * 2, [-1] * 2, [-1] * 2, [-3.0, -3.0])
-    assert sweep.choose_best(ties, fn, 1e-6) == 0  # then the smaller learning rate
-    assert sweep.choose_best(fake_runs([DIVERGED], [np.nan], [-1], [1], [np.nan]), fn, 1e-6) == -1
-
-
 TINY = Settings(optimizers=("sgd", "adam"), functions=("booth", "himmelblau"), steps=50, basin_grid=5, lr_per_decade=1,
                 lr_decades_below=1, lr_decades_above=1, lr_limit_below=1, lr_limit_above=1)
 
@@ -491,7 +438,7 @@ def test_sweep_does_not_choose_a_run_that_left_mccormicks_box_below_f_star():
     lrs = sweep.lr_grid(opt.defaults["lr"], settings)
     runs = run_batch(opt, fn, np.repeat([fn.start], len(lrs), axis=0), settings.steps_for(fn.name),
                      {**opt.defaults, "lr": lrs})
-    best = sweep.choose_best(runs, fn, settings.tolerance)
+    best = criteria.choose_best(runs, fn, settings.tolerance)
     assert best >= 0
     assert fn.contains(runs.final_point[best]) and runs.gap[best] >= -settings.tolerance
 
@@ -501,7 +448,7 @@ def test_cell_key_covers_the_code_that_computes_a_cell():
     import inspect
 
     parts = "\n".join(sweep.source_closure(sweep.compute_cells, sweep, set()))
-    for helper in (sweep.lr_grid, sweep.choose_best, sweep.search_learning_rates, sweep.compute_cells):
+    for helper in (sweep.lr_grid, sweep.search_learning_rates, sweep.compute_cells):
         assert sweep.code_of(helper) in parts
 
 def test_cell_key_covers_the_radius_gradient_rule():
@@ -522,19 +469,6 @@ def test_cards_are_not_hashed_but_code_is(monkeypatch):
     assert sweep.cell_key("adam", "booth", TINY) == base
     code = sweep.code_of(opt.factory)
     assert "summary" not in code and "def adam" in code
-
-
-def test_on_a_saddle_an_uphill_overshoot_is_not_an_escape():
-    """Newton's best on x^2 - y^2 is lr = 1, which lands on the saddle: larger rates leave the box uphill."""
-    cell = sweep.compute_cell("newton", "saddle", Settings(optimizers=("newton",), functions=("saddle",)))
-    assert cell.lrs[cell.best] == pytest.approx(1.0)
-    assert cell.runs.status[cell.best] == STALLED
-    uphill = (cell.runs.status == ESCAPED) & (cell.runs.final_value > cell.runs.values[:, 0])
-    assert uphill.any()
-    # Adam escapes downhill; its best is the smallest learning rate that does.
-    adam = sweep.compute_cell("adam", "saddle", Settings(optimizers=("adam",), functions=("saddle",)))
-    downhill = (adam.runs.status == ESCAPED) & (adam.runs.final_value < adam.runs.values[:, 0])
-    assert adam.best == int(np.flatnonzero(downhill)[0])
 
 
 def test_a_run_resting_at_the_minimizer_is_not_called_stalled():

@@ -1,4 +1,4 @@
-"""Live authoring: `mkdocs serve` shows an edited explanation, and `gallery-builder watch` rebuilds on a change."""
+"""Live authoring: an edited explanation shows in the served page, and `gallery-builder watch` rebuilds on a change."""
 
 from __future__ import annotations
 
@@ -52,8 +52,12 @@ def process():
         p.wait(timeout=10)
 
 
-def test_an_edited_explanation_shows_under_mkdocs_serve(small_site, process):
+def test_an_edited_explanation_shows_under_make_serve(small_site, process):
+    """What `make serve` runs: the watcher renders the explanation into the page, MkDocs serves it."""
     port = free_port()
+    watcher = process([sys.executable, "-m", "gallery_builder", "watch", "--quiet"], cwd=small_site,
+                      cache=small_site / ".cache")
+    assert "watching" in watcher.stdout.readline()
     process([sys.executable, "-m", "mkdocs", "serve", "--livereload", "--dev-addr", f"127.0.0.1:{port}"],
             cwd=small_site)
     url = f"http://127.0.0.1:{port}/optimizer-gallery/gallery/optimizers/adam.html"
@@ -61,11 +65,14 @@ def test_an_edited_explanation_shows_under_mkdocs_serve(small_site, process):
     explanation = small_site / "docs" / "explanations" / "optimizers" / "adam.md"
     original = explanation.read_text()
     try:
-        explanation.write_text(original + "\nA sentence an author has just written.\n")
+        # A measured number filled in from a run, as explanations do.
+        explanation.write_text(original + '\nAn author measures: on the saddle SGD {{ run("sgd", "saddle", 1.0)'
+                               '.leaves }}.\n')
         edited = time.monotonic()
-        assert wait_for(lambda: "A sentence an author has just written." in fetch(url), timeout=20)
-        # MkDocs rebuilds the whole small site; the edit is visible within a few seconds.
-        assert time.monotonic() - edited < 10
+        assert wait_for(lambda: "An author measures: on the saddle SGD leaves at step 10." in fetch(url), timeout=30)
+        # The watcher rebuilds the pages (no cell is recomputed), then MkDocs rebuilds the small site.
+        assert time.monotonic() - edited < 15
+        assert "(0 computed)" in watcher.stdout.readline()
     finally:
         explanation.write_text(original)
 

@@ -1,0 +1,451 @@
+"""Every claim about measured behaviour in docs/explanations/ that is not filled in from a run at build time is
+checked here against runs of the engine: one test per claim, naming the file and quoting the sentence (the test
+fails if the sentence is edited, so that its check is revisited too).
+
+Runs are targeted (a few learning rates, one start); the tests that need thousands of steps near a stability
+limit are marked slow.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from gallery_builder import config, criteria, functions, optimizers, sweep, trajectory
+
+EXPLANATIONS = Path(__file__).resolve().parents[1] / "docs" / "explanations"
+SETTINGS = config.Settings()
+
+
+def claim(path: str, sentence: str) -> None:
+    """The sentence (whitespace aside) is still in the explanation."""
+    text = " ".join((EXPLANATIONS / path).read_text(encoding="utf-8").split())
+    assert " ".join(sentence.split()) in text, f"{path}: the claim was edited: {sentence!r}"
+
+
+def run(opt, fn, lr, steps=300, **hyper):
+    return trajectory(opt, fn, steps=steps, lr=lr, **hyper)
+
+
+def first_step(opt, fn, lr, **hyper):
+    t = run(opt, fn, lr, steps=1, **hyper)
+    return t.points[1] - t.points[0]
+
+
+def grid(opt_name, fn_name):
+    """Every learning rate the sweep's search tried for this cell."""
+    opt = optimizers.get(opt_name)
+    found = sweep.search_learning_rates(functions.get(fn_name), {opt_name: opt}, {opt_name: SETTINGS.hyper(opt_name)},
+                                        SETTINGS.start(fn_name), SETTINGS)
+    return found[opt_name][0]
+
+
+def hessian(fn_name, point):
+    _, h = functions.get(fn_name).hessian(np.array([point], float))
+    return h[0]
+
+
+def gradient(fn_name, point):
+    _, g = functions.get(fn_name).value_and_grad(np.array([point], float))
+    return g[0]
+
+
+def value(fn_name, point):
+    return float(functions.get(fn_name).values(np.array([point], float))[0])
+
+
+def stable(opt, fn, lr, steps=3000, **hyper):
+    """Whether the run stays inside the domain (an unstable one grows until it leaves)."""
+    return run(opt, fn, lr, steps=steps, **hyper).status != "escaped"
+
+
+# --- functions/saddle.md -----------------------------------------------------------------------------------------
+
+
+def test_saddle_sgd_leaves_before_adam_at_every_learning_rate_both_sweep():
+    claim("functions/saddle.md", "At every learning rate both sweep, SGD leaves first")
+    both = 0
+    for lr in sorted(set(grid("sgd", "saddle")) & set(grid("adam", "saddle"))):
+        sgd, adam = run("sgd", "saddle", lr), run("adam", "saddle", lr)
+        if adam.status == "escaped":
+            assert sgd.status == "escaped" and sgd.stop_step < adam.stop_step, lr
+            both += 1
+    assert both >= 2
+
+
+def test_saddle_adam_moves_y_by_at_most_about_1_7_lr():
+    claim("functions/saddle.md", "Adam moves $y$ by at most about 1.7·`lr` per step")
+    ratios = []
+    for lr in (0.01, 0.1, 1.0):
+        points = run("adam", "saddle", lr).points
+        ratios.append(np.nanmax(np.abs(np.diff(points[:, 1]))) / lr)
+    assert max(ratios) == pytest.approx(1.7, abs=0.05)
+
+
+def test_saddle_sgd_y_grows_by_1_plus_2_lr():
+    claim("functions/saddle.md", "SGD's $y$ grows by the factor $1 + 2\\,\\mathrm{lr}$ per step")
+    for lr in (0.1, 1.0):
+        y = run("sgd", "saddle", lr, steps=5).points[:, 1]
+        np.testing.assert_allclose(y[1:] / y[:-1], 1 + 2 * lr, rtol=1e-12)
+
+
+def test_saddle_newton_lands_on_the_saddle_at_lr_1():
+    claim("functions/saddle.md", "at `lr = 1` it lands exactly on the saddle")
+    t = run("newton", "saddle", 1.0, steps=10)
+    assert np.all(t.points[1:] == 0) and t.status == "stalled"
+
+
+def test_saddle_normalized_methods_turn_off_the_x_axis_at_once():
+    claim("functions/saddle.md", "so they turn off the $x$ axis straight away")
+    for opt in ("adam", "rmsprop", "adagrad"):
+        step = first_step(opt, "saddle", 0.1)
+        assert abs(step[1]) >= 0.5 * abs(step[0]), opt  # the y step is as large as the x step
+    step = first_step("sgd", "saddle", 0.1)
+    assert abs(step[1]) < 1e-3 * abs(step[0])
+
+
+# --- functions/monkey_saddle.md and optimizers/newton.md ----------------------------------------------------------
+
+
+def test_monkey_saddle_newton_goes_halfway_to_the_origin():
+    claim("functions/monkey_saddle.md", "the full Newton step always goes exactly halfway to the origin, "
+          "$\\theta \\leftarrow (1 - \\mathrm{lr}/2)\\,\\theta$")
+    start = np.array(functions.get("monkey_saddle").start)
+    for lr in (1.0, 3.0, 10.0):
+        np.testing.assert_allclose(run("newton", "monkey_saddle", lr, steps=1).points[1], (1 - lr / 2) * start,
+                                   rtol=1e-12)
+
+
+def test_monkey_saddle_newton_escapes_only_for_lr_above_4_by_overshooting():
+    claim("functions/monkey_saddle.md", "it escapes only for `lr > 4`, by overshooting")
+    assert run("newton", "monkey_saddle", 3.9).status != "escaped"
+    for lr in (4.5, 10.0):
+        t = run("newton", "monkey_saddle", lr)
+        last = t.stop_step
+        assert t.status == "escaped" and criteria.overshoot(t.values[last - 1], t.values[last]), lr
+
+
+def test_newton_on_the_saddle_leaves_only_for_lr_above_2():
+    claim("optimizers/newton.md", "it leaves only for `lr > 2`, by overshooting")
+    assert run("newton", "saddle", 1.9, steps=1000).status != "escaped"
+    t = run("newton", "saddle", 2.1)
+    assert t.status == "escaped" and t.values[t.stop_step] > t.values[0]  # uphill, across the saddle
+
+
+def test_newton_on_himmelblau_climbs_onto_the_maximum():
+    claim("optimizers/newton.md", "at `lr = 1` Newton climbs onto it, and the gap panel stays flat at the height "
+          "of the peak")
+    t = run("newton", "himmelblau", 1.0)
+    assert t.status == "stalled" and t.values[-1] > t.values[0]
+    assert np.all(np.linalg.eigvalsh(hessian("himmelblau", t.points[-1])) < 0)  # a maximum
+
+
+# --- functions/ackley.md -----------------------------------------------------------------------------------------
+
+
+def test_ackley_slope_is_about_2_sqrt_2_at_the_tip():
+    claim("functions/ackley.md", "stays at about $2\\sqrt{2}$ right up to the origin")
+    for r in (1e-4, 1e-6):
+        assert np.linalg.norm(gradient("ackley", (r, 0.0))) == pytest.approx(2 * math.sqrt(2), rel=0.01)
+
+
+def test_ackley_sgd_reaches_the_funnel_and_keeps_bouncing():
+    claim("functions/ackley.md", "[SGD](../optimizers/sgd.md) at `lr = 0.1` behaves this way: it reaches the "
+          "funnel but")
+    t = run("sgd", "ackley", 0.1)
+    assert t.status == "moving" and np.linalg.norm(t.points[-1]) < 0.5
+    tail = np.linalg.norm(t.points[-50:], axis=1)
+    assert tail.min() > 0.01 and np.ptp(tail) > 0.01  # never settles on the tip
+
+
+def test_ackley_lion_never_reaches_the_funnel():
+    claim("functions/ackley.md", "at every learning rate of its sweep it ends in the outer ripples, at least 3.5 from "
+          "the origin, with a gap of at least 7.96")
+    for lr in grid("lion", "ackley"):
+        t = run("lion", "ackley", lr)
+        assert np.linalg.norm(t.points[-1]) >= 3.5 and t.values[-1] >= 7.96, lr
+
+
+# --- functions/matyas.md, booth.md, ill_conditioned.md: quadratics --------------------------------------------------
+
+
+def eigen(fn_name):
+    values, vectors = np.linalg.eigh(hessian(fn_name, (0.3, -0.2)))
+    return values, vectors
+
+
+@pytest.mark.slow  # runs of thousands of steps near a stability limit
+def test_matyas_curvatures_and_sgd_limit():
+    claim("functions/matyas.md", "has eigenvalue 1 along (1, −1), across the diagonal, and only 0.04 along (1, 1)")
+    claim("functions/matyas.md", "25 times less curved along its floor than across it")
+    values, vectors = eigen("matyas")
+    np.testing.assert_allclose(values, [0.04, 1.0], atol=1e-12)
+    assert abs(vectors[0, 0] - vectors[1, 0]) < 1e-12  # the flat direction is (1, 1)
+    claim("functions/matyas.md", "stability requires $\\mathrm{lr} < 2$")
+    assert stable("sgd", "matyas", 1.9) and not stable("sgd", "matyas", 2.1)
+
+
+@pytest.mark.parametrize("path, fn_name", [("functions/matyas.md", "matyas"), ("functions/booth.md", "booth"),
+                                           ("functions/ill_conditioned.md", "ill_conditioned")])
+def test_newton_reaches_a_quadratics_minimum_in_one_step(path, fn_name):
+    claim(path, "in one step")
+    t = run("newton", fn_name, 1.0, steps=3)
+    np.testing.assert_allclose(t.points[1], functions.get(fn_name).minimizers[0], atol=1e-12)
+
+
+@pytest.mark.slow  # runs of thousands of steps near a stability limit
+def test_booth_curvatures_and_sgd_limit():
+    claim("functions/booth.md", "with eigenvalue 18 along the direction (1, 1) and 2 along (1, −1): a condition "
+          "number of 9")
+    values, vectors = eigen("booth")
+    np.testing.assert_allclose(values, [2.0, 18.0], atol=1e-12)
+    assert abs(vectors[0, 1] - vectors[1, 1]) < 1e-12
+    claim("functions/booth.md", "[SGD](../optimizers/sgd.md) is stable for $\\mathrm{lr} < 2/18$")
+    assert stable("sgd", "booth", 0.95 * 2 / 18) and not stable("sgd", "booth", 1.05 * 2 / 18)
+
+
+@pytest.mark.slow  # runs of thousands of steps near a stability limit
+def test_booth_adamw_is_held_off_the_minimizer():
+    claim("functions/booth.md", "AdamW, whose weight decay pulls towards the origin, is held slightly off it")
+    adam, adamw = run("adam", "booth", 0.1, steps=3000), run("adamw", "booth", 0.1, steps=3000)
+    assert adam.status == "converged" and adamw.status != "converged"
+    assert 1e-6 < adamw.values[-1] < 0.1
+
+
+def test_booth_lion_keeps_oscillating():
+    claim("functions/booth.md", "Methods whose steps have a fixed length, like [Lion](../optimizers/lion.md), "
+          "cannot settle exactly and keep oscillating around the minimizer")
+    t = run("lion", "booth", 0.1, steps=1000)
+    distance = np.linalg.norm(t.points[-100:] - [1.0, 3.0], axis=1)
+    assert t.status == "moving" and distance.max() < 0.5 and distance.min() > 1e-3
+
+
+@pytest.mark.slow  # runs of thousands of steps near a stability limit
+def test_ill_conditioned_curvatures_rotation_and_sgd_limit():
+    claim("functions/ill_conditioned.md", "curvature 1 along one axis of the valley and 100 along the other, "
+          "rotated 30°")
+    values, vectors = eigen("ill_conditioned")
+    np.testing.assert_allclose(values, [1.0, 100.0], atol=1e-9)
+    angle = math.degrees(math.atan2(vectors[1, 0], vectors[0, 0])) % 180
+    assert min(abs(angle - 30), abs(angle - 120)) < 1e-6
+    claim("functions/ill_conditioned.md", "is stable only for $\\mathrm{lr} < 2/100$")
+    assert stable("sgd", "ill_conditioned", 0.0195) and not stable("sgd", "ill_conditioned", 0.0205)
+
+
+@pytest.mark.slow  # runs of thousands of steps near a stability limit
+def test_stability_limits_of_momentum_and_nesterov_on_the_bowl():
+    claim("optimizers/nesterov.md", "the limits are 0.0136 for Nesterov, 0.02 for SGD and 0.038 for momentum")
+    mu = 0.9
+    limits = {"nesterov": 2 * (1 + mu) / (1 + 2 * mu) / 100, "sgd": 2 / 100, "momentum": 2 * (1 + mu) / 100}
+    assert [round(limits[k], 4) for k in ("nesterov", "sgd", "momentum")] == [0.0136, 0.02, 0.038]
+    for opt, limit in limits.items():
+        assert stable(opt, "ill_conditioned", 0.97 * limit) and not stable(opt, "ill_conditioned", 1.03 * limit), opt
+    claim("optimizers/momentum.md", "it is stable up to $\\mathrm{lr}\\,\\lambda < 2(1+\\mu)$")
+    claim("optimizers/nesterov.md", "it is stable only for $\\mathrm{lr}\\,\\lambda < 2(1+\\mu)/(1+2\\mu)$")
+
+
+# --- functions with local minima -----------------------------------------------------------------------------------
+
+
+def stationary(fn_name, point, atol=0.05):
+    return np.linalg.norm(gradient(fn_name, point)) < atol
+
+
+def test_goldstein_price_scale_and_local_minimum():
+    claim("functions/goldstein_price.md", "to about a million within the box")
+    fn = functions.get("goldstein_price")
+    (x0, x1), (y0, y1) = fn.domain
+    xs, ys = np.meshgrid(np.linspace(x0, x1, 201), np.linspace(y0, y1, 201))
+    assert 3e5 < fn.values(np.stack([xs.ravel(), ys.ravel()], axis=1)).max() < 3e6
+    claim("functions/goldstein_price.md", "for instance at (−0.6, −0.4), where $f = 30$")
+    assert stationary("goldstein_price", (-0.6, -0.4), atol=1e-6) and value("goldstein_price", (-0.6, -0.4)) == \
+        pytest.approx(30)
+    claim("functions/goldstein_price.md", "At the default start the gradient is close to a million in size")
+    assert 3e5 < np.linalg.norm(gradient("goldstein_price", fn.start)) < 3e6
+
+
+def test_himmelblau_local_maximum():
+    claim("functions/himmelblau.md", "a local maximum near (−0.27, −0.92)")
+    assert stationary("himmelblau", (-0.2708, -0.9230), atol=1e-2)
+    assert np.all(np.linalg.eigvalsh(hessian("himmelblau", (-0.2708, -0.9230))) < 0)
+
+
+def test_mccormick_stationary_points():
+    claim("functions/mccormick.md", "minima wherever $x + y = -2\\pi/3 + 2\\pi k$ and saddles wherever "
+          "$x + y = 2\\pi/3 + 2\\pi k$")
+    for k in (-1, 0, 1):
+        for s, kind in ((-2 * math.pi / 3 + 2 * math.pi * k, "min"), (2 * math.pi / 3 + 2 * math.pi * k, "saddle")):
+            x = (s + 1) / 2  # on the line y = x − 1
+            point = (x, x - 1)
+            assert stationary("mccormick", point, atol=1e-12)
+            curvatures = np.linalg.eigvalsh(hessian("mccormick", point))
+            assert (curvatures > 0).all() if kind == "min" else curvatures[0] < 0 < curvatures[1]
+    claim("functions/mccormick.md", "Each minimum is $\\pi$ higher than the next one down the valley")
+    lows = [value("mccormick", (((s := -2 * math.pi / 3 + 2 * math.pi * k) + 1) / 2, (s - 1) / 2)) for k in (0, 1)]
+    assert lows[1] - lows[0] == pytest.approx(math.pi)
+    claim("functions/mccormick.md", "a local one near (2.59, 1.59), with a saddle near (1.55, 0.55)")
+    assert stationary("mccormick", (2.594, 1.594)) and stationary("mccormick", (1.547, 0.547))
+
+
+def test_rastrigin_curvature_in_a_well():
+    claim("functions/rastrigin.md", "the curvature at the bottom is about $2 + 40\\pi^2$, roughly 400")
+    np.testing.assert_allclose(np.diag(hessian("rastrigin", (0.0, 0.0))), 2 + 40 * math.pi**2)
+
+
+def test_styblinski_tang_one_dimensional_stationary_points():
+    claim("functions/styblinski_tang.md", "a deeper one near $t \\approx -2.90$ and a shallower one near "
+          "$t \\approx 2.75$, with a hump between them near $t \\approx 0.16$")
+    roots = np.sort(np.roots([2, 0, -16, 2.5]).real)  # h'(t) = 2t³ − 16t + 2.5
+    np.testing.assert_allclose(roots, [-2.90, 0.16, 2.75], atol=0.005)
+
+
+@pytest.mark.slow  # runs of thousands of steps near a stability limit
+def test_styblinski_tang_newton_and_sgd():
+    claim("functions/styblinski_tang.md", "[Newton's method](../optimizers/newton.md) moves $x$ uphill, to the top "
+          "of the hump")
+    x = run("newton", "styblinski_tang", 1.0).points[-1, 0]
+    assert x == pytest.approx(0.157, abs=1e-3)
+    claim("functions/styblinski_tang.md", "[SGD](../optimizers/sgd.md) at small learning rates ends in the "
+          "shallowest basin")
+    for lr in (1e-3, 3e-3, 1e-2):
+        end = run("sgd", "styblinski_tang", lr, steps=2000).points[-1]
+        np.testing.assert_allclose(end, [2.7468, 2.7468], atol=1e-2)
+
+
+def test_three_hump_camel_local_minima():
+    claim("functions/three_hump_camel.md", "two local minima at about ±(1.75, −0.87)")
+    for sign in (1, -1):
+        point = (sign * 1.7476, -sign * 0.8738)
+        assert stationary("three_hump_camel", point, atol=1e-2)
+        assert np.all(np.linalg.eigvalsh(hessian("three_hump_camel", point)) > 0)
+
+
+def test_six_hump_camel_global_minima():
+    claim("functions/six_hump_camel.md", "two global ones, mirror images at about ±(0.09, −0.71)")
+    for x, y in functions.get("six_hump_camel").minimizers:
+        assert round(abs(x), 2) == 0.09 and round(abs(y), 2) == 0.71 and np.sign(x) != np.sign(y)
+
+
+# --- optimizers: first steps and step sizes ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path, opt, sentence", [
+    ("optimizers/adam.md", "adam", "the very first step is exactly `lr` in each coordinate"),
+    ("optimizers/adagrad.md", "adagrad", "The first step is therefore exactly `lr` in each coordinate"),
+    ("optimizers/adamax.md", "adamax", "its first step is exactly `lr` in each coordinate"),
+])
+def test_first_step_is_lr_per_coordinate(path, opt, sentence):
+    claim(path, sentence)
+    for fn in ("rosenbrock", "goldstein_price", "himmelblau"):
+        np.testing.assert_allclose(np.abs(first_step(opt, fn, 0.01)), 0.01, rtol=1e-6)
+
+
+def test_rmsprop_first_step_is_ten_times_lr():
+    claim("optimizers/rmsprop.md", "the first step is $\\mathrm{lr}/\\sqrt{1-\\alpha}$, ten times `lr`, in each "
+          "coordinate")
+    np.testing.assert_allclose(np.abs(first_step("rmsprop", "rosenbrock", 0.01)), 0.1, rtol=1e-6)
+
+
+def test_adabelief_first_step_is_lr_over_beta1():
+    claim("optimizers/adabelief.md", "The first step is $\\mathrm{lr}/\\beta_1$ in each coordinate")
+    np.testing.assert_allclose(np.abs(first_step("adabelief", "rosenbrock", 0.01)), 0.01 / 0.9, rtol=1e-6)
+
+
+def test_adadelta_first_step_is_a_few_thousandths():
+    claim("optimizers/adadelta.md", "at `lr = 1` the first step is about $\\sqrt{\\epsilon/(1-\\rho)}$, a few "
+          "thousandths, in each coordinate")
+    eps, rho = (optimizers.get("adadelta").defaults[k] for k in ("eps", "rho"))
+    step = np.abs(first_step("adadelta", "rosenbrock", 1.0))
+    np.testing.assert_allclose(step, math.sqrt(eps / (1 - rho)), rtol=1e-3)
+    assert 1e-3 < step.min() and step.max() < 1e-2
+
+
+@pytest.mark.parametrize("path, opt, factor, sentence", [
+    ("optimizers/momentum.md", "momentum", 1.0, "so the first step is exactly SGD's"),
+    ("optimizers/radam.md", "radam", 1.0, "the very first is exactly [SGD](sgd.md)'s step"),
+    ("optimizers/nesterov.md", "nesterov", 1.9, "Its first step is $1+\\mu$ times SGD's"),
+])
+def test_first_step_against_sgd(path, opt, factor, sentence):
+    claim(path, sentence)
+    np.testing.assert_allclose(first_step(opt, "rosenbrock", 1e-4), factor * first_step("sgd", "rosenbrock", 1e-4),
+                               rtol=1e-12)
+
+
+def test_radam_first_five_steps_are_unnormalized():
+    claim("optimizers/radam.md", "With $\\beta_2 = 0.999$ that covers the first five steps")
+    # With a tiny lr the gradient stays what it is at the start, (−215.6, −88) on Rosenbrock: an un-normalized
+    # step keeps the gradient's proportions (2.45 : 1), a normalized one moves both coordinates about equally.
+    steps = np.abs(np.diff(run("radam", "rosenbrock", 1e-7, steps=6).points, axis=0))
+    ratio = steps[:, 0] / steps[:, 1]
+    np.testing.assert_allclose(ratio[:5], 215.6 / 88, rtol=1e-3)
+    assert ratio[5] == pytest.approx(1, abs=0.01)
+
+
+def test_lion_moves_each_coordinate_by_exactly_lr():
+    claim("optimizers/lion.md", "every step moves each coordinate by exactly `lr`")
+    steps = np.abs(np.diff(run("lion", "booth", 0.01, steps=100, weight_decay=0.0).points, axis=0))
+    np.testing.assert_allclose(steps, 0.01, rtol=1e-9)
+
+
+def test_amsgrad_step_grows_with_bias_correction():
+    claim("optimizers/amsgrad.md", "even with $v_{\\max}$ frozen from step 20 on, the step for the same $\\hat m$ "
+          "is 3.6 times larger by step 300")
+    beta2 = optimizers.get("amsgrad").defaults["beta2"]
+    assert math.sqrt((1 - beta2**300) / (1 - beta2**20)) == pytest.approx(3.6, abs=0.05)
+
+
+def test_nadam_momentum_schedule_stays_near_half_beta1():
+    claim("optimizers/nadam.md", "after a few hundred steps it is still close to $\\beta_1/2$")
+    beta1, psi = optimizers.get("nadam").defaults["beta1"], optimizers.get("nadam").defaults["momentum_decay"]
+    mu = [beta1 * (1 - 0.5 * 0.96 ** (t * psi)) for t in (1, 300)]
+    assert mu[0] == pytest.approx(beta1 / 2, rel=0.01) and mu[1] == pytest.approx(beta1 / 2, rel=0.1)
+
+
+def test_rmsprop_has_no_head_start_on_the_saddle():
+    claim("optimizers/rmsprop.md", "yet that buys no head start over SGD")
+    fast, sgd = run("rmsprop", "saddle", 0.1), run("sgd", "saddle", 0.1)
+    assert abs(fast.stop_step - sgd.stop_step) <= 1
+    assert run("rmsprop", "saddle", 0.0316).status != "escaped" and run("sgd", "saddle", 0.0316).status == "escaped"
+
+
+def test_nesterov_leaves_the_bowl_where_sgd_does_not():
+    claim("optimizers/nesterov.md", "at `lr = 0.015` Nesterov")
+    assert run("nesterov", "ill_conditioned", 0.015).status == "escaped"
+    assert run("sgd", "ill_conditioned", 0.015).status != "escaped"
+
+
+def test_beale_newton_ends_on_the_saddle_at_0_1():
+    claim("functions/beale.md", "On Newton's page, the run at `lr = 1` ends at (0, 1), at the height of the two "
+          "flat lines")
+    t = run("newton", "beale", 1.0)
+    np.testing.assert_allclose(t.points[-1], [0.0, 1.0], atol=1e-6)
+    assert value("beale", (0.0, 1.0)) == pytest.approx(value("beale", (0.0, -3.0)))  # the height of x = 0
+
+
+def test_himmelblau_newton_climbs_and_stays():
+    claim("functions/himmelblau.md", "at `lr = 1` it climbs onto it and stays")
+    points = run("newton", "himmelblau", 1.0).points
+    np.testing.assert_allclose(points[-20:], np.repeat(points[-1:], 20, axis=0), atol=1e-12)
+
+
+def test_adam_leaves_the_start_at_45_degrees():
+    claim("optimizers/adam.md", "The path leaves the start at 45°, not across the contour lines")
+    for fn in ("rosenbrock", "himmelblau", "beale"):
+        step, sgd = first_step("adam", fn, 0.01), first_step("sgd", fn, 1e-6)
+        assert abs(abs(step[0]) - abs(step[1])) < 1e-9
+        assert abs(abs(sgd[0]) - abs(sgd[1])) > 0.1 * np.abs(sgd).max()  # the gradient direction is not diagonal
+
+
+def test_radam_rectification_still_well_short_of_1():
+    claim("optimizers/radam.md", "is still well short of 1 after a few hundred steps")
+    beta2 = optimizers.get("radam").defaults["beta2"]
+    rho_inf = 2 / (1 - beta2) - 1
+
+    def r(t):
+        rho = rho_inf - 2 * t * beta2**t / (1 - beta2**t)
+        return math.sqrt((rho - 4) * (rho - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho))
+
+    assert r(6) < 0.1 and r(300) < 0.6

@@ -1,0 +1,141 @@
+"""The results stage and `gallery-builder results`, through the command line on a small sweep."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pytest
+
+from conftest import run_cli
+from gallery_builder import config, criteria, functions, results, sweep
+from gallery_builder.engine import STATUSES
+
+CONFIG = """
+[sweep]
+optimizers = ["sgd", "newton"]
+functions = ["himmelblau", "monkey_saddle", "rosenbrock"]
+steps = 80
+basin_grid = 3
+
+[sweep.learning_rates]
+per_decade = 1
+decades_below = 2
+decades_above = 3
+limit_below = 2
+limit_above = 3
+"""
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory):
+    path = tmp_path_factory.mktemp("results")
+    (path / "gallery.toml").write_text(CONFIG)
+    return path
+
+
+def cli(project, *args):
+    return run_cli("results", "--quiet", "--jobs", "1", *args, cwd=project, cache=project / ".cache")
+
+
+@pytest.fixture(scope="module")
+def entries(project):
+    result = cli(project, "--json")
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+@pytest.fixture(scope="module")
+def cells(project, entries):
+    """The cells the command read, loaded from the cache it filled (nothing is recomputed)."""
+    report = sweep.run_sweep(config.load(project / "gallery.toml"), jobs=1, cache_dir=project / ".cache",
+                             quiet=True)
+    assert report.computed == 0
+    return report.cells
+
+
+def test_one_entry_per_pair_with_every_field(entries):
+    settings = config.parse(__import__("tomllib").loads(CONFIG))
+    assert [(e["optimizer"], e["function"]) for e in entries] == [
+        (o, f) for o in settings.optimizers for f in settings.functions]
+    for e in entries:
+        fn = functions.get(e["function"])
+        assert {"optimizer", "function", "minimum", "lrs", "best_lr", "outcome", "final_gap", "steps_to_tolerance",
+                "criterion"} <= set(e)
+        assert e["minimum"] == fn.minimum
+        assert len(e["lrs"]) == 6 and e["lrs"] == sorted(e["lrs"])
+        assert e["best_lr"] is None or e["best_lr"] in e["lrs"]
+        assert e["outcome"] in STATUSES
+        assert (e["final_gap"] is None) == (fn.minimum is None)
+        assert e["criterion"] == criteria.CRITERION["bounded" if fn.minimum is not None else "unbounded"]
+
+
+def test_entries_match_the_cached_runs(entries, cells):
+    for e in entries:
+        cell = cells[(e["optimizer"], e["function"])]
+        i = cell.chosen
+        assert e["best_lr"] == (float(cell.lrs[cell.best]) if cell.best >= 0 else None)
+        assert e["outcome"] == STATUSES[int(cell.runs.status[i])]
+        if e["final_gap"] is not None:
+            assert e["final_gap"] == float(cell.runs.gap[i])
+        reached = int(cell.runs.steps_to_tolerance[i])
+        assert e["steps_to_tolerance"] == (reached if reached >= 0 else None)
+
+
+def test_newton_converges_on_rosenbrock(entries):
+    entry = next(e for e in entries if (e["optimizer"], e["function"]) == ("newton", "rosenbrock"))
+    assert entry["outcome"] == "converged" and entry["final_gap"] <= 1e-6 and entry["steps_to_tolerance"] > 0
+
+
+def test_plain_text_is_an_aligned_table(project, entries):
+    result = cli(project)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    table = lines[: len(entries) + 1]
+    assert table[0].split()[:2] == ["optimizer", "function"]
+    # Right-aligned numbers: every row of the table ends its "best lr" column at the same place.
+    end = table[0].index("best lr") + len("best lr")
+    for line, e in zip(table[1:], entries):
+        assert line.startswith(e["optimizer"]) and e["function"] in line
+        assert line[:end].rstrip().endswith(results.num(e["best_lr"]))
+        assert re.search(rf"\b{e['outcome']}\b", line)
+    assert any(line.startswith("best lr: ") for line in lines[len(entries) + 1:])
+
+
+def test_a_bad_config_is_one_line_and_status_2(tmp_path):
+    (tmp_path / "gallery.toml").write_text("[sweep]\nsteps = 0\n")
+    result = run_cli("results", cwd=tmp_path, cache=tmp_path / ".cache")
+    assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1
+    assert "steps" in result.stderr
+
+
+def test_newtons_climb_on_himmelblau_is_said_as_what_it_is(cells):
+    cell = cells[("newton", "himmelblau")]
+    facts = results.pair_facts(cell, functions.get("himmelblau"), 1e-6)
+    assert "stationary point that is not a minimum" in facts and "higher than where it started" in facts
+
+
+def test_saddle_leaderboard_ranks_by_the_escape_step(cells):
+    fn = functions.get("monkey_saddle")
+    board = results.leaderboard([cells[("sgd", "monkey_saddle")], cells[("newton", "monkey_saddle")]], fn)
+    steps = [row["left_at"] for row in board]
+    assert steps[0] is not None  # SGD slides down a valley; Newton never escapes downhill
+    assert board[0]["optimizer"].name == "sgd"
+
+
+def test_verdict_says_one_step_not_one_steps():
+    class Runs:  # the three arrays a verdict reads
+        status = np.array([0])
+        steps_to_tolerance = np.array([1])
+        gap = np.array([0.0])
+
+    class Cell:
+        best, runs = 0, Runs
+
+    assert results.verdict(Cell, functions.get("booth"))[0] == "✓ 1 step"
+
+
+def test_the_sweep_chooses_by_the_criterion(cells):
+    for (_, fn_name), cell in cells.items():
+        assert cell.best == criteria.choose_best(cell.runs, functions.get(fn_name), 1e-6)
