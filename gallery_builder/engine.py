@@ -57,15 +57,11 @@ def run_batch(opt, fn, starts, steps: int, hyper: dict, tolerance=TOLERANCE, esc
               keep_paths: bool = True) -> Runs:
     """Advance every start in ``starts`` (B, 2) for ``steps`` steps.
 
-    ``lr`` may be a (B,) array (one learning rate per run); the other hyperparameters are scalars, since some
-    update rules branch on them (RAdam's rectification switch, torch's lerp). Without ``keep_paths`` only the
+    Every hyperparameter may be a scalar or a (B,) array (one value per run). Without ``keep_paths`` only the
     summaries are kept, so memory does not grow with the number of steps (basin maps need no paths).
     """
     starts = np.array(starts, dtype=float).reshape(-1, 2)
     batch = len(starts)
-    arrays = [k for k, v in hyper.items() if np.ndim(v) and k != "lr"]
-    if arrays:
-        raise ValueError(f"only lr may vary across a batch, not {', '.join(arrays)}")
     hyper = {k: (np.asarray(v, float).reshape(batch, 1) if np.ndim(v) else v) for k, v in hyper.items()}
     transform = opt.transform(**hyper)
     escape_factor = fn.escape_factor if escape_factor is None else escape_factor
@@ -96,7 +92,7 @@ def run_batch(opt, fn, starts, steps: int, hyper: dict, tolerance=TOLERANCE, esc
         for step in range(1, steps + 1):
             if not active.any():
                 break
-            updates, state = transform.update(grads, state, position, hess)
+            updates, state = transform.update(grads, state, position, hessian=hess)
             candidate = position + updates
             new_value, new_grads, new_hess = _derivatives(fn, candidate, opt.uses_hessian)
             record = active & np.isfinite(new_value) & np.isfinite(candidate).all(axis=1)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import math
 import re
-import sys
 from html import escape
 from pathlib import PurePosixPath
 
@@ -22,7 +21,7 @@ from . import functions, optimizers
 from .embeds import PLOTLY_JS, relative
 from .engine import (CAPTURE_FRACTION, CONVERGED, DIVERGED, ESCAPED, STALL_GRADIENT, STATUSES, describe,
                      is_failure)
-from .sweep import CRITERION, Cell, library_versions, source_closure
+from .sweep import CRITERION, Cell, library_versions
 
 GALLERY = "gallery"  # the generated folder inside docs_dir
 EXPLANATIONS = "explanations"  # hand-written prose inside docs_dir, included by the generated pages
@@ -257,8 +256,7 @@ class Renderer:
             for fn in self.functions if opt.name in self.settings.optimizers else ():
                 cell = self.cells[(opt.name, fn.name)]
                 tabs.append({"fn": fn, "cell": cell, "facts": pair_facts(cell, fn, self.settings.tolerance)})
-            source = "\n\n".join(source_closure(opt.factory, sys.modules[opt.factory.__module__], set()))
-            out[page] = self._render("optimizer.md.j2", page, opt=opt, tabs=tabs, source=source,
+            out[page] = self._render("optimizer.md.j2", page, opt=opt, tabs=tabs,
                                      explanation=self.explanation("optimizers", opt.name))
         for fn in functions.CATALOGUE.values():
             page = self.site.function_page(fn.name)

@@ -460,11 +460,16 @@ def test_cell_key_covers_the_radius_gradient_rule():
 
 
 @pytest.mark.parametrize("opt_name, key", [("adam", "beta1"), ("adam", "beta2"), ("radam", "beta2"),
-                                           ("adamax", "beta1"), ("nadam", "beta1")])
-def test_only_lr_may_vary_across_a_batch(opt_name, key):
+                                           ("adamax", "beta1"), ("nadam", "beta1"), ("newton", "damping")])
+def test_any_hyperparameter_may_vary_across_a_batch(opt_name, key):
+    """One value per run gives each run exactly what it gives alone, statuses included."""
     opt, fn = optimizers.get(opt_name), functions.get("rosenbrock")
-    with pytest.raises(ValueError, match=key):
-        run_batch(opt, fn, np.repeat([fn.start], 3, axis=0), 10, {**opt.defaults, key: np.array([0.8, 0.9, 0.95])})
+    values = [0.3, 0.5, 0.9, 0.95]
+    batch = run_batch(opt, fn, np.repeat([fn.start], 4, axis=0), 30, {**opt.defaults, key: np.array(values)})
+    for i, value in enumerate(values):
+        alone = run_batch(opt, fn, [fn.start], 30, {**opt.defaults, key: value})
+        np.testing.assert_array_equal(batch.points[i], alone.points[0])
+        assert batch.status[i] == alone.status[0] and batch.stop_step[i] == alone.stop_step[0]
 
 
 def test_on_a_saddle_an_uphill_overshoot_is_not_an_escape():

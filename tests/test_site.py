@@ -338,7 +338,7 @@ def test_editing_one_optimizer_recomputes_only_its_cells(tmp_path, monkeypatch):
     filename = "<edited adam>"
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     namespace = {}
-    exec(compile(source, filename, "exec"), vars(optimizers), namespace)
+    exec(compile(source, filename, "exec"), vars(optimizers.adam), namespace)
     monkeypatch.setitem(optimizers.CATALOGUE, "adam",
                         dataclasses.replace(optimizers.CATALOGUE["adam"], factory=namespace["adam"]))
     second = sweep.run_sweep(settings, jobs=1, cache_dir=tmp_path, quiet=True)

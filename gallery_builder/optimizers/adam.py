@@ -2,11 +2,39 @@
 
 from __future__ import annotations
 
-import math
+from typing import NamedTuple
 
 import numpy as np
 
-from .base import MomentsState, Paper, Transform, _zeros_state, lerp, optimizer, square_average
+from .base import Paper, Transform, lerp, optimizer, power, square_average
+
+
+class AdamState(NamedTuple):
+    """torch's Adam, AdamW and RAdam state."""
+
+    step: int
+    exp_avg: np.ndarray
+    exp_avg_sq: np.ndarray
+
+
+class AMSGradState(NamedTuple):
+    step: int
+    exp_avg: np.ndarray
+    exp_avg_sq: np.ndarray
+    max_exp_avg_sq: np.ndarray
+
+
+class AdamaxState(NamedTuple):
+    step: int
+    exp_avg: np.ndarray
+    exp_inf: np.ndarray
+
+
+class NAdamState(NamedTuple):
+    step: int
+    mu_product: float | np.ndarray  # per run: the momentum schedule depends on beta1 and momentum_decay
+    exp_avg: np.ndarray
+    exp_avg_sq: np.ndarray
 
 ADAM_PAPER = Paper("Kingma, Ba", "Adam: a method for stochastic optimization", 2015, "https://arxiv.org/abs/1412.6980")
 _ADAM_EPS = (
@@ -20,23 +48,27 @@ _ADAM_LATEX = (
 )
 
 
-def _adam(lr, beta1, beta2, eps, weight_decay=0.0, amsgrad=False):
+def _adam(lr, beta1, beta2, eps, weight_decay=None, amsgrad=False):
     def init(params):
         zeros = np.zeros_like(params)
-        return MomentsState(0, zeros, zeros, zeros if amsgrad else None)
+        return AMSGradState(0, zeros, zeros, zeros) if amsgrad else AdamState(0, zeros, zeros)
 
-    def update(grads, state, params, hessian=None):
-        t = state.count + 1
-        mu = lerp(state.mu, grads, 1 - beta1)
-        nu = square_average(state.nu, grads, beta2)
-        nu_max = np.maximum(state.nu_max, nu) if amsgrad else None
+    def update(grads, state, params, **extra):
+        t = state.step + 1
+        exp_avg = lerp(state.exp_avg, grads, 1 - beta1)
+        exp_avg_sq = square_average(state.exp_avg_sq, grads, beta2)
+        if amsgrad:
+            second = np.maximum(state.max_exp_avg_sq, exp_avg_sq)
+            new_state = AMSGradState(t, exp_avg, exp_avg_sq, second)
+        else:
+            second, new_state = exp_avg_sq, AdamState(t, exp_avg, exp_avg_sq)
         # The corrections divide the step, never the stored moments.
-        step_size = lr / (1 - beta1**t)
-        denominator = np.sqrt(nu_max if amsgrad else nu) / math.sqrt(1 - beta2**t) + eps
-        updates = -step_size * (mu / denominator)
-        if weight_decay:
+        step_size = lr / (1 - power(beta1, t))
+        denominator = np.sqrt(second) / np.sqrt(1 - power(beta2, t)) + eps
+        updates = -step_size * (exp_avg / denominator)
+        if weight_decay is not None:
             updates = updates - lr * weight_decay * params  # decoupled: shrink θ itself, as torch's AdamW
-        return updates, MomentsState(t, mu, nu, nu_max)
+        return updates, new_state
 
     return Transform(init, update)
 
@@ -113,8 +145,8 @@ def adamw(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=1e-2):
     "adamax",
     title="Adamax",
     summary="Adam with the infinity norm: the denominator is an exponentially decaying maximum of |g| instead of "
-    "a root mean square, which makes the step bounded by lr/(1 − β1ᵗ) and less sensitive to a single large "
-    "gradient.",
+    "a root mean square. Each coordinate's step is bounded by about lr (Kingma and Ba: |Δ| ≤ α); since u keeps "
+    "the largest recent |g|, a single large gradient shrinks the steps that follow it for a while.",
     latex=r"\begin{aligned} m_t &= \beta_1 m_{t-1} + (1 - \beta_1)\, g_t\\ "
     r"u_t &= \max(\beta_2 u_{t-1},\ |g_t| + \epsilon)\\ "
     r"\theta_t &= \theta_{t-1} - \frac{\gamma}{1 - \beta_1^t}\, \frac{m_t}{u_t} \end{aligned}",
@@ -126,13 +158,16 @@ def adamw(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=1e-2):
     second_axis=("beta1", (0.0, 0.5, 0.8, 0.9, 0.95, 0.99)),
 )
 def adamax(lr=2e-3, beta1=0.9, beta2=0.999, eps=1e-8):
-    def update(grads, state, params, hessian=None):
-        t = state.count + 1
-        mu = lerp(state.mu, grads, 1 - beta1)
-        norm = np.maximum(state.nu * beta2, np.abs(grads) + eps)
-        return -(lr / (1 - beta1**t)) * (mu / norm), MomentsState(t, mu, norm)
+    def init(params):
+        return AdamaxState(0, np.zeros_like(params), np.zeros_like(params))
 
-    return Transform(_zeros_state(MomentsState, 2), update)
+    def update(grads, state, params, **extra):
+        t = state.step + 1
+        exp_avg = lerp(state.exp_avg, grads, 1 - beta1)
+        exp_inf = np.maximum(state.exp_inf * beta2, np.abs(grads) + eps)
+        return -(lr / (1 - power(beta1, t))) * (exp_avg / exp_inf), AdamaxState(t, exp_avg, exp_inf)
+
+    return Transform(init, update)
 
 
 @optimizer(
@@ -160,20 +195,23 @@ def adamax(lr=2e-3, beta1=0.9, beta2=0.999, eps=1e-8):
     second_axis=("beta1", (0.0, 0.5, 0.8, 0.9, 0.95, 0.99)),
 )
 def nadam(lr=2e-3, beta1=0.9, beta2=0.999, eps=1e-8, momentum_decay=4e-3):
-    def update(grads, state, params, hessian=None):
-        t = state.count + 1
-        mu_t = beta1 * (1.0 - 0.5 * 0.96 ** (t * momentum_decay))
-        mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * momentum_decay))
-        product = state.mu_product * mu_t
-        mu = lerp(state.mu, grads, 1 - beta1)
-        nu = square_average(state.nu, grads, beta2)
-        denominator = np.sqrt(nu / (1 - beta2**t)) + eps
-        updates = (-lr * (1.0 - mu_t) / (1.0 - product)) * (grads / denominator) + (
-            (-lr * mu_next) / (1.0 - product * mu_next)
-        ) * (mu / denominator)
-        return updates, MomentsState(t, mu, nu, None, product)
+    def init(params):
+        return NAdamState(0, 1.0, np.zeros_like(params), np.zeros_like(params))
 
-    return Transform(_zeros_state(MomentsState, 2), update)
+    def update(grads, state, params, **extra):
+        t = state.step + 1
+        mu_t = beta1 * (1.0 - 0.5 * power(0.96, t * momentum_decay))
+        mu_next = beta1 * (1.0 - 0.5 * power(0.96, (t + 1) * momentum_decay))
+        mu_product = state.mu_product * mu_t
+        exp_avg = lerp(state.exp_avg, grads, 1 - beta1)
+        exp_avg_sq = square_average(state.exp_avg_sq, grads, beta2)
+        denominator = np.sqrt(exp_avg_sq / (1 - power(beta2, t))) + eps
+        updates = (-lr * (1.0 - mu_t) / (1.0 - mu_product)) * (grads / denominator) + (
+            (-lr * mu_next) / (1.0 - mu_product * mu_next)
+        ) * (exp_avg / denominator)
+        return updates, NAdamState(t, mu_product, exp_avg, exp_avg_sq)
+
+    return Transform(init, update)
 
 
 @optimizer(
@@ -204,22 +242,27 @@ def nadam(lr=2e-3, beta1=0.9, beta2=0.999, eps=1e-8, momentum_decay=4e-3):
     second_axis=("beta1", (0.0, 0.5, 0.8, 0.9, 0.95, 0.99)),
 )
 def radam(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
-    rho_inf = 2 / (1 - beta2) - 1
+    rho_inf = np.asarray(2 / (1 - beta2) - 1)
 
-    def update(grads, state, params, hessian=None):
-        t = state.count + 1
-        mu = lerp(state.mu, grads, 1 - beta1)
-        nu = square_average(state.nu, grads, beta2)
-        correction2 = 1 - beta2**t
-        corrected = mu / (1 - beta1**t)
-        rho_t = rho_inf - 2 * t * beta2**t / correction2
-        if rho_t > 5.0:
-            rect = ((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
-            adaptive = correction2**0.5 / (np.sqrt(nu) + eps)
-            updates = -(corrected * lr * adaptive * rect)
-        else:
-            updates = -(corrected * lr)
-        return updates, MomentsState(t, mu, nu)
+    def init(params):
+        return AdamState(0, np.zeros_like(params), np.zeros_like(params))
 
-    return Transform(_zeros_state(MomentsState, 2), update)
+    def update(grads, state, params, **extra):
+        t = state.step + 1
+        exp_avg = lerp(state.exp_avg, grads, 1 - beta1)
+        exp_avg_sq = square_average(state.exp_avg_sq, grads, beta2)
+        correction2 = 1 - power(beta2, t)
+        corrected = exp_avg / (1 - power(beta1, t))
+        rho_t = rho_inf - 2 * t * power(beta2, t) / correction2
+        # Per run: ρ_t > 5 takes the rectified Adam step, the others a plain momentum step. The ratio of the
+        # others may divide by zero (ρ∞ = 4); it is discarded.
+        rectified = rho_t > 5.0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = (rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)
+        rect = power(np.where(rectified, ratio, 1.0), 0.5)
+        adaptive = power(correction2, 0.5) / (np.sqrt(exp_avg_sq) + eps)
+        updates = np.where(rectified, -(corrected * lr * adaptive * rect), -(corrected * lr))
+        return updates, AdamState(t, exp_avg, exp_avg_sq)
+
+    return Transform(init, update)
 

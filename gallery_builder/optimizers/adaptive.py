@@ -2,9 +2,29 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
-from .base import BufferState, MomentsState, Paper, Transform, _zeros_state, optimizer, square_average
+from .base import Paper, Transform, optimizer, square_average
+
+
+class AdagradState(NamedTuple):
+    step: int
+    sum: np.ndarray
+
+
+class RMSpropState(NamedTuple):
+    step: int
+    square_avg: np.ndarray
+    momentum_buffer: np.ndarray  # kept whatever the momentum, which may differ from run to run
+
+
+class AdadeltaState(NamedTuple):
+    step: int
+    square_avg: np.ndarray
+    acc_delta: np.ndarray
+
 
 @optimizer(
     "adagrad",
@@ -25,11 +45,11 @@ from .base import BufferState, MomentsState, Paper, Transform, _zeros_state, opt
 )
 def adagrad(lr=1e-2, eps=1e-10, initial_accumulator_value=0.0):
     def init(params):
-        return BufferState(0, np.full_like(params, initial_accumulator_value))
+        return AdagradState(0, np.zeros_like(params) + initial_accumulator_value)
 
-    def update(grads, state, params, hessian=None):
-        total = state.buffer + grads * grads
-        return -lr * (grads / (np.sqrt(total) + eps)), BufferState(state.count + 1, total)
+    def update(grads, state, params, **extra):
+        total = state.sum + grads * grads
+        return -lr * (grads / (np.sqrt(total) + eps)), AdagradState(state.step + 1, total)
 
     return Transform(init, update)
 
@@ -57,12 +77,15 @@ def adagrad(lr=1e-2, eps=1e-10, initial_accumulator_value=0.0):
     second_axis=("alpha", (0.5, 0.9, 0.99, 0.999)),
 )
 def rmsprop(lr=1e-2, alpha=0.99, eps=1e-8, momentum=0.0):
-    def update(grads, state, params, hessian=None):
-        average = square_average(state.mu, grads, alpha)
-        buffer = state.nu * momentum + grads / (np.sqrt(average) + eps)
-        return -lr * buffer, MomentsState(state.count + 1, average, buffer)
+    def init(params):
+        return RMSpropState(0, np.zeros_like(params), np.zeros_like(params))
 
-    return Transform(_zeros_state(MomentsState, 2), update)
+    def update(grads, state, params, **extra):
+        square_avg = square_average(state.square_avg, grads, alpha)
+        buffer = state.momentum_buffer * momentum + grads / (np.sqrt(square_avg) + eps)
+        return -lr * buffer, RMSpropState(state.step + 1, square_avg, buffer)
+
+    return Transform(init, update)
 
 
 @optimizer(
@@ -87,10 +110,14 @@ def rmsprop(lr=1e-2, alpha=0.99, eps=1e-8, momentum=0.0):
     second_axis=("rho", (0.5, 0.9, 0.95, 0.99)),
 )
 def adadelta(lr=1.0, rho=0.9, eps=1e-6):
-    def update(grads, state, params, hessian=None):
-        average = square_average(state.mu, grads, rho)
-        delta = np.sqrt(state.nu + eps) / np.sqrt(average + eps) * grads
-        return -lr * delta, MomentsState(state.count + 1, average, square_average(state.nu, delta, rho))
+    def init(params):
+        return AdadeltaState(0, np.zeros_like(params), np.zeros_like(params))
 
-    return Transform(_zeros_state(MomentsState, 2), update)
+    def update(grads, state, params, **extra):
+        square_avg = square_average(state.square_avg, grads, rho)
+        delta = np.sqrt(state.acc_delta + eps) / np.sqrt(square_avg + eps) * grads
+        acc_delta = square_average(state.acc_delta, delta, rho)
+        return -lr * delta, AdadeltaState(state.step + 1, square_avg, acc_delta)
+
+    return Transform(init, update)
 

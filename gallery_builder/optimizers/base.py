@@ -1,18 +1,28 @@
-"""The optimizer catalogue, in the style of optax: each optimizer is a pure ``init``/``update`` pair.
+"""The registry of optimizers and the numeric pieces their update rules share.
 
-``init(params)`` returns the state; ``update(grads, state, params, hessian)`` returns ``(updates, state)`` and the
-caller adds ``updates`` to ``params``. Arrays carry a leading batch axis, so one call advances a whole batch of runs
-(learning rates × start points); hyperparameters are scalars or arrays that broadcast against ``(batch, 1)``.
+An optimizer is a factory whose keyword arguments are its hyperparameters; it returns a ``Transform``, a pure
+``init``/``update`` pair in the style of optax. ``init(params)`` returns the state, a NamedTuple whose fields are
+named like torch's state keys (optax's for the optax-only optimizers); ``update(grads, state, params, **extra)``
+returns ``(updates, state)`` and the caller adds ``updates`` to ``params``. ``extra`` holds what only some rules
+read: ``hessian`` (B, 2, 2) for the optimizers with ``uses_hessian``.
+
+Arrays carry a leading batch axis, so one call advances a whole batch of runs. Every hyperparameter is a scalar or
+an array of shape (B, 1), one value per run, and every rule computes each run exactly as it would alone: branches on
+a hyperparameter are taken per element, and powers go through ``power``.
 
 Update rules and defaults follow ``torch.optim`` (its documented pseudo-code, and the order of operations of its
-single-tensor implementation, so trajectories agree with torch to rounding in float64). Lion and AdaBelief, which
-torch lacks, follow optax. Adding an optimizer means adding one decorated factory here.
+single-tensor implementation, so trajectories agree with torch to rounding in float64). Those torch lacks follow
+optax.
 """
 
 from __future__ import annotations
 
+import ast
+import functools
 import inspect
 import math
+import textwrap
+import types
 from dataclasses import dataclass, field
 from typing import Callable, NamedTuple
 
@@ -55,9 +65,31 @@ class Optimizer:
     def defaults(self) -> dict:
         return {p.name: p.default for p in inspect.signature(self.factory).parameters.values()}
 
+    @functools.cached_property
+    def code(self) -> str:
+        """The factory's source without its decorator: the code that computes the numbers, not the card."""
+        return _definition(self.factory)
+
+    @functools.cached_property
+    def helpers(self) -> dict:
+        """Name -> object for every module-level function, class or constant of this package that the code uses,
+        directly or through other helpers, in order of first use (state types, shared pieces such as ``lerp``)."""
+        found = {}
+        _collect_helpers(self.factory, found)
+        return found
+
+    @functools.cached_property
+    def implementation(self) -> str:
+        """The code followed by the source of each helper: everything that computes this optimizer's numbers."""
+        parts = [self.code]
+        for name, obj in self.helpers.items():
+            parts.append(_definition(obj) if callable(obj) else f"{name} = {obj!r}\n")
+        return "\n\n".join(parts)
+
     @property
-    def source(self) -> str:
-        return inspect.getsource(self.factory)
+    def module_path(self) -> str:
+        """Where the factory is defined, relative to the project root."""
+        return self.factory.__module__.replace(".", "/") + ".py"
 
     def hyperparameters(self, overrides: dict | None = None) -> dict:
         """Defaults merged with checked overrides; raises UserError for unknown names or bad values."""
@@ -72,6 +104,36 @@ class Optimizer:
 
     def transform(self, **hyper) -> Transform:
         return self.factory(**hyper)
+
+
+def _definition(obj) -> str:
+    """Source of a function or class from its ``def``/``class`` line on (decorators dropped, comments kept)."""
+    source = textwrap.dedent(inspect.getsource(obj))
+    node = ast.parse(source).body[0]
+    return "".join(source.splitlines(keepends=True)[node.lineno - 1:])
+
+
+def _names(code: types.CodeType) -> list:
+    """Global and attribute names used by ``code`` and the functions nested in it, in order of first use."""
+    names = list(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            names += _names(const)
+    return list(dict.fromkeys(names))
+
+
+def _collect_helpers(function, found: dict):
+    for name in _names(function.__code__):
+        obj = function.__globals__.get(name)
+        if name in found or obj is None or obj is Transform or isinstance(obj, types.ModuleType):
+            continue
+        if inspect.isfunction(obj) or inspect.isclass(obj):
+            if obj.__module__.startswith(__package__ + "."):
+                found[name] = obj
+                if inspect.isfunction(obj):
+                    _collect_helpers(obj, found)
+        elif isinstance(obj, (int, float, str, tuple)) and not isinstance(obj, bool):
+            found[name] = obj
 
 
 # Valid ranges by hyperparameter name: (low, high, low is inclusive).
@@ -120,14 +182,15 @@ def get(name: str) -> Optimizer:
         raise unknown_name("optimizer", name, CATALOGUE) from None
 
 
-# Shared pieces, written the way torch's kernels compute them.
+# Shared pieces, written the way torch's kernels compute them, per element of the batch.
 
 
 def lerp(start, end, weight):
-    """torch.lerp: the exponential moving average ``start + weight·(end − start)`` in torch's rounding."""
-    if weight < 0.5:
-        return start + weight * (end - start)
-    return end - (end - start) * (1 - weight)
+    """torch.lerp: the moving average ``start + weight·(end − start)``, in torch's rounding, which switches formula
+    at weight 0.5."""
+    small = start + weight * (end - start)
+    large = end - (end - start) * (1 - weight)
+    return np.where(np.abs(weight) < 0.5, small, large)
 
 
 def square_average(average, grads, decay):
@@ -135,23 +198,19 @@ def square_average(average, grads, decay):
     return average * decay + (1 - decay) * (grads * grads)
 
 
-class CountState(NamedTuple):
-    count: int
+def power(base, exponent):
+    """``base ** exponent`` by C's ``pow``, as torch's Python-float scalar code computes its bias corrections.
 
-
-class BufferState(NamedTuple):
-    count: int
-    buffer: np.ndarray
-
-
-class MomentsState(NamedTuple):
-    count: int
-    mu: np.ndarray
-    nu: np.ndarray
-    nu_max: np.ndarray | None = None
-    mu_product: float = 1.0
-
-
-def _zeros_state(state_type, n_moments):
-    return lambda params: state_type(0, *(np.zeros_like(params) for _ in range(n_moments)))
-
+    numpy's vectorized power may differ in the last bit, so arrays (one hyperparameter value per run, few distinct)
+    go through Python floats, once per distinct (base, exponent) pair. A negative base needs an integer exponent.
+    """
+    if np.ndim(base) == 0 and np.ndim(exponent) == 0:
+        return float(base) ** float(exponent)
+    base, exponent = np.asarray(base, float), np.asarray(exponent, float)
+    pairs = np.empty(np.broadcast_shapes(base.shape, exponent.shape), complex)  # (base, exponent) as one number
+    pairs.real, pairs.imag = base, exponent
+    flat = pairs.ravel()
+    if flat.size and (flat == flat[0]).all():  # the common case: one value for the whole batch
+        return np.full(pairs.shape, flat[0].real ** flat[0].imag)
+    distinct, inverse = np.unique(flat, return_inverse=True)
+    return np.array([p.real**p.imag for p in distinct.tolist()], float)[inverse].reshape(pairs.shape)

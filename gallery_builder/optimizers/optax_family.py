@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
-from .base import BufferState, MomentsState, Paper, Transform, _zeros_state, optimizer
+from .base import Paper, Transform, optimizer, power
+
+
+class LionState(NamedTuple):
+    count: int
+    mu: np.ndarray
+
+
+class AdaBeliefState(NamedTuple):
+    count: int
+    mu: np.ndarray
+    nu: np.ndarray
 
 @optimizer(
     "lion",
@@ -17,7 +30,7 @@ from .base import BufferState, MomentsState, Paper, Transform, _zeros_state, opt
     r"m_t &= \beta_2 m_{t-1} + (1 - \beta_2)\, g_t \end{aligned}",
     pseudocode="g = grad f(theta)\nc = beta1 * m + (1 - beta1) * g\n"
     "theta = theta - lr * (sign(c) + weight_decay * theta)\nm = beta2 * m + (1 - beta2) * g",
-    paper=Paper("Chen, Liang, Huang, Real, Wang, Pham, Dong, Luong, Hsieh, Lu, Le",
+    paper=Paper("Chen, Liang, Huang, Real, Wang, Liu, Pham, Dong, Luong, Hsieh, Lu, Le",
                 "Symbolic discovery of optimization algorithms", 2023, "https://arxiv.org/abs/2302.06675"),
     equivalent="optax.lion(learning_rate=1e-4, b1=0.9, b2=0.99, weight_decay=1e-3)",
     notes=(
@@ -29,12 +42,15 @@ from .base import BufferState, MomentsState, Paper, Transform, _zeros_state, opt
     second_axis=("beta1", (0.0, 0.5, 0.8, 0.9, 0.95, 0.99)),
 )
 def lion(lr=1e-4, beta1=0.9, beta2=0.99, weight_decay=1e-3):
-    def update(grads, state, params, hessian=None):
-        direction = np.sign((1.0 - beta1) * grads + beta1 * state.buffer)
-        momentum_ = (1.0 - beta2) * grads + beta2 * state.buffer
-        return -lr * (direction + weight_decay * params), BufferState(state.count + 1, momentum_)
+    def init(params):
+        return LionState(0, np.zeros_like(params))
 
-    return Transform(_zeros_state(BufferState, 1), update)
+    def update(grads, state, params, **extra):
+        direction = np.sign((1.0 - beta1) * grads + beta1 * state.mu)
+        mu = (1.0 - beta2) * grads + beta2 * state.mu
+        return -lr * (direction + weight_decay * params), LionState(state.count + 1, mu)
+
+    return Transform(init, update)
 
 
 @optimizer(
@@ -65,13 +81,16 @@ def lion(lr=1e-4, beta1=0.9, beta2=0.99, weight_decay=1e-3):
     second_axis=("beta1", (0.0, 0.5, 0.8, 0.9, 0.95, 0.99)),
 )
 def adabelief(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-16, eps_root=1e-16):
-    def update(grads, state, params, hessian=None):
+    def init(params):
+        return AdaBeliefState(0, np.zeros_like(params), np.zeros_like(params))
+
+    def update(grads, state, params, **extra):
         t = state.count + 1
         mu = (1.0 - beta1) * grads + beta1 * state.mu
         error = grads - mu
         nu = (1.0 - beta2) * (error * error) + beta2 * state.nu + eps_root
-        denominator = np.sqrt(nu / (1 - beta2**t)) + eps
-        return -lr * ((mu / (1 - beta1**t)) / denominator), MomentsState(t, mu, nu)
+        denominator = np.sqrt(nu / (1 - power(beta2, t))) + eps
+        return -lr * ((mu / (1 - power(beta1, t))) / denominator), AdaBeliefState(t, mu, nu)
 
-    return Transform(_zeros_state(MomentsState, 2), update)
+    return Transform(init, update)
 

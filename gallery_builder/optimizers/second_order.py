@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
-from .base import CountState, Paper, Transform, optimizer
+from .base import Paper, Transform, optimizer
+
+
+class NewtonState(NamedTuple):
+    step: int
 
 @optimizer(
     "newton",
@@ -30,14 +36,16 @@ from .base import CountState, Paper, Transform, optimizer
     uses_hessian=True,
 )
 def newton(lr=1.0, damping=0.0):
-    def update(grads, state, params, hessian=None):
-        a = hessian[:, 0, 0] + damping
-        b = hessian[:, 0, 1]
-        c = hessian[:, 1, 1] + damping
+    def update(grads, state, params, *, hessian, **extra):
+        # (B, 1) columns, so that lr and damping may hold one value per run.
+        a = hessian[:, 0, :1] + damping
+        b = hessian[:, 0, 1:]
+        c = hessian[:, 1, 1:] + damping
         det = a * c - b * b
+        x, y = grads[:, :1], grads[:, 1:]
         # Explicit 2×2 inverse, elementwise over the batch: a singular Hessian gives inf/NaN, which the sweep
         # records as divergence instead of raising.
-        step = np.stack([c * grads[:, 0] - b * grads[:, 1], a * grads[:, 1] - b * grads[:, 0]], axis=1)
-        return -lr * (step / det[:, None]), CountState(state.count + 1)
+        step = np.concatenate([c * x - b * y, a * y - b * x], axis=1)
+        return -lr * (step / det), NewtonState(state.step + 1)
 
-    return Transform(lambda params: CountState(0), update)
+    return Transform(lambda params: NewtonState(0), update)

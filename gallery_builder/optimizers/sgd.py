@@ -2,7 +2,21 @@
 
 from __future__ import annotations
 
-from .base import BufferState, CountState, Paper, Transform, _zeros_state, optimizer
+from typing import NamedTuple
+
+import numpy as np
+
+from .base import Paper, Transform, optimizer
+
+
+class SGDState(NamedTuple):
+    step: int
+
+
+class MomentumState(NamedTuple):
+    step: int
+    momentum_buffer: np.ndarray
+
 
 TORCH_SGD = Paper(
     "Sutskever, Martens, Dahl, Hinton",
@@ -22,23 +36,27 @@ TORCH_SGD = Paper(
     pseudocode="g = grad f(theta)\ntheta = theta - lr * g",
     paper=Paper("Robbins, Monro", "A stochastic approximation method", 1951, "https://doi.org/10.1214/aoms/1177729586"),
     equivalent="torch.optim.SGD(params, lr=1e-3)",
-    notes=("torch's default lr is 1e-3 (since torch 2.0).", "No gradient clipping and no weight decay."),
+    notes=("torch's default lr is 1e-3 since torch 2.2; in torch 2.0 and 2.1 lr had no default.",
+           "No gradient clipping and no weight decay."),
 )
 def sgd(lr=1e-3):
-    def update(grads, state, params, hessian=None):
-        return -lr * grads, state
+    def update(grads, state, params, **extra):
+        return -lr * grads, SGDState(state.step + 1)
 
-    return Transform(lambda params: CountState(0), update)
+    return Transform(lambda params: SGDState(0), update)
 
 
 def _heavy_ball(lr, momentum, nesterov):
-    def update(grads, state, params, hessian=None):
-        # torch starts the buffer at the first gradient rather than at zero.
-        buffer = grads if state.count == 0 else state.buffer * momentum + grads
-        step = grads + momentum * buffer if nesterov else buffer
-        return -lr * step, BufferState(state.count + 1, buffer)
+    def init(params):
+        return MomentumState(0, np.zeros_like(params))
 
-    return Transform(_zeros_state(BufferState, 1), update)
+    def update(grads, state, params, **extra):
+        # torch starts the buffer at the first gradient rather than at zero.
+        buffer = grads if state.step == 0 else state.momentum_buffer * momentum + grads
+        direction = grads + momentum * buffer if nesterov else buffer
+        return -lr * direction, MomentumState(state.step + 1, buffer)
+
+    return Transform(init, update)
 
 
 _MOMENTUM_FORM = (
@@ -80,8 +98,9 @@ def momentum(lr=1e-3, momentum=0.9):
     equivalent="torch.optim.SGD(params, lr=1e-3, momentum=0.9, nesterov=True)",
     notes=(
         "torch's Nesterov form evaluates the gradient at the current point and steps along g + μ·b. The "
-        "look-ahead form evaluates the gradient at θ − γμv instead; the two are a change of variables of each "
-        "other, so the trajectories differ by where the point is recorded.",
+        "look-ahead form evaluates the gradient at θ − γμb with torch's buffer b (or θ − μv with Sutskever's v, "
+        "which already contains the learning rate) instead; the two are a change of variables of each other, so "
+        "the trajectories differ by where the point is recorded.",
         _MOMENTUM_FORM,
     ),
     second_axis=("momentum", (0.0, 0.5, 0.8, 0.9, 0.95, 0.99)),
