@@ -261,7 +261,8 @@ def radam(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
             ratio = (rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)
         rect = power(np.where(rectified, ratio, 1.0), 0.5)
         adaptive = power(correction2, 0.5) / (np.sqrt(exp_avg_sq) + eps)
-        updates = np.where(rectified, -(corrected * lr * adaptive * rect), -(corrected * lr))
+        scaled = corrected * lr
+        updates = -np.where(rectified, scaled * adaptive * rect, scaled)
         return updates, AdamState(t, exp_avg, exp_avg_sq)
 
     return Transform(init, update)
