@@ -214,7 +214,9 @@ def run_many(fn, members: list, steps: int, tolerance=TOLERANCE, escape_factor=N
                 if schedules[k] is not None:  # a scheduler sets lr before each update; the state carries over
                     transform = members[k].opt.transform(
                         **{**hypers[k], "lr": hypers[k]["lr"] * schedules[k][:, step - 1:step]})
-                extra = {"hessian": hess[hessian_slices[k]]} if k in hessian_slices else {}
+                extra = {"value": value[sl]}
+                if k in hessian_slices:
+                    extra["hessian"] = hess[hessian_slices[k]]
                 updates[sl], states[k] = transform.update(seen[sl], states[k], position[sl], **extra)
             candidate = position + updates
             new_value, new_grads, new_hess = derivatives(candidate)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 from html import escape
 from pathlib import PurePosixPath
 
@@ -24,7 +23,7 @@ from .criteria import CRITERION
 from .engine import CAPTURE_FRACTION, STALL_GRADIENT, STATUSES
 from .errors import UserError
 from .results import leaderboard, measure, num, pair_facts, verdict
-from .sweep import library_versions, source_closure
+from .sweep import library_versions
 
 GALLERY = "gallery"  # the generated folder inside docs_dir
 EXPLANATIONS = "explanations"  # hand-written prose inside docs_dir, included by the generated pages
@@ -193,8 +192,7 @@ class Renderer:
             for fn in self.functions if opt.name in self.settings.optimizers else ():
                 cell = self.cells[(opt.name, fn.name)]
                 tabs.append({"fn": fn, "cell": cell, "facts": pair_facts(cell, fn, self.settings.tolerance)})
-            source = "\n\n".join(source_closure(opt.factory, sys.modules[opt.factory.__module__], set()))
-            out[page] = self._render("optimizer.md.j2", page, opt=opt, tabs=tabs, source=source,
+            out[page] = self._render("optimizer.md.j2", page, opt=opt, tabs=tabs,
                                      explanation=self.explanation("optimizers", opt.name))
         for fn in functions.CATALOGUE.values():
             page = self.site.function_page(fn.name)

@@ -57,7 +57,7 @@ def build_benchmarks() -> dict:
         print(f"mkdocs build --strict of the result: {site:.1f} s")
         unchanged, _ = timed_build(project)
         print(f"no-change rebuild: {unchanged:.2f} s = {100 * unchanged / full:.1f} % of the full build")
-        source = project / "gallery_builder" / "optimizers.py"
+        source = project / "gallery_builder" / "optimizers" / "adam.py"
         text = source.read_text()
         edited = text.replace("    return _adam(lr, beta1, beta2, eps)\n", "    return _adam(lr, beta1, beta2, eps=eps)\n", 1)
         assert edited != text

@@ -1,4 +1,5 @@
-"""Shared fixtures: a small gallery project built into a temporary folder, the way a user builds one."""
+"""Shared fixtures: a small gallery project built into a temporary folder, the way a user builds one; an optimizer
+driven through its own init/update without the engine."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -51,6 +53,31 @@ def cli_env(cache: Path | None = None) -> dict:
 def run_cli(*args, cwd: Path, cache: Path | None = None, timeout: float = 600) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "gallery_builder", *args], cwd=cwd, env=cli_env(cache),
                           capture_output=True, text=True, timeout=timeout)
+
+
+def drive(opt, fn, starts, steps: int, hyper: dict):
+    """Advance ``starts`` (B, 2) for ``steps`` steps by the optimizer's own ``init``/``update``, with nothing stopped:
+    the points (steps + 1, B, 2) and the final state."""
+    transform = opt.transform(**hyper)
+    position = np.array(starts, dtype=float).reshape(-1, 2)
+    state = transform.init(position)
+    points = [position]
+    with np.errstate(all="ignore"):  # runs that diverge carry NaN along, as they would alone
+        for _ in range(steps):
+            if opt.uses_hessian:
+                grads, hessian = fn.hessian(position)
+                extra = {"hessian": hessian}
+            else:
+                grads, extra = fn.gradient(position), {}
+            updates, state = transform.update(grads, state, position, **extra)
+            position = position + updates
+            points.append(position)
+    return np.stack(points), state
+
+
+@pytest.fixture(name="drive")
+def drive_fixture():
+    return drive
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,7 @@
 """The batched engine, run summaries, the trajectory() API and the cached sweep."""
 
 import dataclasses
+import sys
 
 import numpy as np
 import pytest
@@ -459,6 +460,19 @@ def test_cell_key_covers_the_radius_gradient_rule():
     assert "defvjp(radius" in parts  # ... and how the rule is bound to each argument
 
 
+@pytest.mark.parametrize("opt_name, key", [("adam", "beta1"), ("adam", "beta2"), ("radam", "beta2"),
+                                           ("adamax", "beta1"), ("nadam", "beta1"), ("newton", "damping")])
+def test_any_hyperparameter_may_vary_across_a_batch(opt_name, key):
+    """One value per run gives each run exactly what it gives alone, statuses included."""
+    opt, fn = optimizers.get(opt_name), functions.get("rosenbrock")
+    values = [0.3, 0.5, 0.9, 0.95]
+    batch = run_batch(opt, fn, np.repeat([fn.start], 4, axis=0), 30, {**opt.defaults, key: np.array(values)})
+    for i, value in enumerate(values):
+        alone = run_batch(opt, fn, [fn.start], 30, {**opt.defaults, key: value})
+        np.testing.assert_array_equal(batch.points[i], alone.points[0])
+        assert batch.status[i] == alone.status[0] and batch.stop_step[i] == alone.stop_step[0]
+
+
 def test_cards_are_not_hashed_but_code_is(monkeypatch):
     """A typo fix in a title or summary recomputes nothing; an edit to the update rule does."""
     import dataclasses as dc
@@ -469,6 +483,9 @@ def test_cards_are_not_hashed_but_code_is(monkeypatch):
     assert sweep.cell_key("adam", "booth", TINY) == base
     code = sweep.code_of(opt.factory)
     assert "summary" not in code and "def adam" in code
+    # the shared helpers of the optimizer package (another module) are hashed too
+    parts = "\n".join(sweep.source_closure(opt.factory, sys.modules[opt.factory.__module__], set()))
+    assert "def lerp" in parts and "def _adam" in parts
 
 
 def test_a_run_resting_at_the_minimizer_is_not_called_stalled():

@@ -1,4 +1,5 @@
-"""The optimizer catalogue: first steps against hand arithmetic, defaults, hyperparameter checks.
+"""The optimizer catalogue: first steps against hand arithmetic, per-run hyperparameters, states, code, defaults,
+hyperparameter checks.
 
 Every reference below is written out in plain Python floats from the documented pseudo-code (torch.optim's, or
 optax's for Lion and AdaBelief), coordinate by coordinate, without calling the optimizer code under test.
@@ -14,6 +15,7 @@ from gallery_builder import optimizers
 from gallery_builder.engine import CONVERGED, DIVERGED, STALLED, run_batch
 from gallery_builder.errors import UserError
 from gallery_builder.functions import CATALOGUE as FUNCTIONS
+from gallery_builder.optimizers import RANGES
 from gallery_builder.functions import TestFunction
 
 
@@ -27,8 +29,9 @@ QUADRATIC = TestFunction(
     bounded_below=True, hard="",
 )
 START = (1.5, -0.5)
-ALL = {"sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adadelta", "adam", "amsgrad", "adamw", "adamax",
-       "nadam", "radam", "lion", "adabelief", "newton"}
+ORDER = ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adadelta", "adam", "amsgrad", "adamw", "adamax",
+         "nadam", "radam", "lion", "adabelief", "newton"]
+ALL = set(ORDER)
 
 
 def grad(x, y):
@@ -201,10 +204,11 @@ def hand_adabelief(steps, lr, beta1, beta2, eps, eps_root):
 
 
 def test_catalogue_is_complete():
-    assert set(optimizers.CATALOGUE) == ALL
+    # these, in this order (families added later may add more)
+    assert [n for n in optimizers.CATALOGUE if n in ALL] == ORDER
     for name, opt in optimizers.CATALOGUE.items():
         assert opt.name == name and optimizers.get(name) is opt
-    assert [n for n, o in optimizers.CATALOGUE.items() if o.uses_hessian] == ["newton"]
+    assert [n for n in ORDER if optimizers.get(n).uses_hessian] == ["newton"]
 
 
 def test_sgd_by_hand():
@@ -542,3 +546,142 @@ def test_every_optimizer_decreases_the_quadratic(name):
     values = QUADRATIC.values(path)
     assert np.isfinite(values).all()
     assert values[-1] < 0.2 * values[0], (name, values[-1])
+
+
+# --- Every hyperparameter may vary per run ----------------------------------------------------------------------
+
+RUNS = 6
+
+
+def per_run_values(name: str, default: float) -> list:
+    """RUNS valid values of one hyperparameter. Those in [0, 1) (β1, β2, momentum, ...) include values on both
+    sides of torch's lerp switch, which happens at weight 1 − β = 0.5."""
+    if RANGES.get(name, (0.0, math.inf))[1] == 1.0:
+        return [0.3, 0.5, 0.9, 0.0, 0.6, 0.99]
+    if default:
+        return [default * f for f in (0.5, 1.0, 2.0, 0.25, 4.0, 1.5)]
+    return [0.0, 0.1, 1.0, 0.5, 2.0, 0.01]
+
+
+def per_run_hyperparameters(opt) -> list:
+    """One dict of scalar hyperparameters per run; every hyperparameter varies, each in its own rotation."""
+    columns = [(key, per_run_values(key, default)) for key, default in opt.defaults.items()]
+    return [{key: values[(run + j) % RUNS] for j, (key, values) in enumerate(columns)} for run in range(RUNS)]
+
+
+def assert_same_state(batch, alone, run):
+    assert type(batch) is type(alone)
+    for field in batch._fields:
+        ours_, theirs = getattr(batch, field), getattr(alone, field)
+        if np.ndim(ours_) == 0:
+            assert ours_ == theirs, field
+        else:
+            np.testing.assert_array_equal(ours_[run], np.reshape(theirs, ours_[run].shape), err_msg=field)
+
+
+@pytest.mark.parametrize("name", list(optimizers.CATALOGUE))
+def test_per_run_hyperparameters_equal_each_run_alone(name, drive):
+    """A batch where every hyperparameter varies per run is, bit for bit, each run done alone with scalars."""
+    opt, fn = optimizers.get(name), FUNCTIONS["rosenbrock"]
+    runs = per_run_hyperparameters(opt)
+    batch_hyper = {key: np.array([[run[key]] for run in runs]) for key in opt.defaults}
+    batch, batch_state = drive(opt, fn, [fn.start] * RUNS, 50, batch_hyper)
+    finite = 0
+    for i, hyper in enumerate(runs):
+        alone, alone_state = drive(opt, fn, [fn.start], 50, hyper)
+        np.testing.assert_array_equal(batch[:, i], alone[:, 0], err_msg=str(hyper))
+        assert_same_state(batch_state, alone_state, i)
+        finite += np.isfinite(alone[-1]).all()
+    assert finite >= RUNS // 2  # the comparison is not between NaNs
+    assert len({tuple(batch[-1, i]) for i in range(RUNS)}) == RUNS  # and the runs really differ
+
+
+def test_radam_rectifies_per_run(drive):
+    """Runs whose β2 puts ρ_t on both sides of 5 at the same step: each takes its own branch."""
+    betas = [0.6, 0.9, 0.99, 0.999]  # ρ∞ = 4 for 0.6: never rectified (and (ρ∞ − 4) is 0)
+    steps = 10
+    references = [hand_radam(steps, lr=0.01, beta1=0.9, beta2=b, eps=1e-8) for b in betas]
+    flags = np.array([rectified for _, rectified in references])  # (runs, steps)
+    assert (flags.any(axis=0) & ~flags.all(axis=0)).sum() >= 3  # steps where runs disagree
+    opt = optimizers.get("radam")
+    hyper = {**opt.defaults, "lr": 0.01, "beta2": np.array(betas)[:, None]}
+    batch, _ = drive(opt, QUADRATIC, [START] * len(betas), steps, hyper)
+    for i, (expected, _) in enumerate(references):
+        np.testing.assert_allclose(batch[1:, i], expected, rtol=1e-12, atol=1e-15)
+        alone, _ = drive(opt, QUADRATIC, [START], steps, {**hyper, "beta2": betas[i]})
+        np.testing.assert_array_equal(batch[:, i], alone[:, 0])
+
+
+def test_lerp_switches_formula_per_element():
+    # torch: weight < 0.5 → start + w·(end − start); otherwise end − (end − start)·(1 − w); the two round differently
+    start, end = np.full((3, 1), 0.1), np.full((3, 1), 0.7)
+    weight = np.array([[0.3], [0.5], [0.9]])
+    expected = [0.1 + 0.3 * (0.7 - 0.1), 0.7 - (0.7 - 0.1) * (1 - 0.5), 0.7 - (0.7 - 0.1) * (1 - 0.9)]
+    assert expected[0] != 0.7 - (0.7 - 0.1) * (1 - 0.3)  # the other formula would round differently here
+    np.testing.assert_array_equal(optimizers.lerp(start, end, weight)[:, 0], expected)
+    assert optimizers.lerp(0.1, 0.7, 0.3) == expected[0]
+
+
+def test_power_is_python_pow_per_element():
+    # numpy's vectorized power can differ from C's pow (which torch's scalar code uses) in the last bit
+    base = np.linspace(0.01, 0.99, 400)[:, None]
+    expected = np.array([[b ** 37.0] for b in base[:, 0].tolist()])
+    np.testing.assert_array_equal(optimizers.power(base, 37), expected)
+    exponents = np.linspace(0.0, 2.0, 400)[:, None]
+    np.testing.assert_array_equal(optimizers.power(0.96, exponents), [[0.96**e] for e in exponents[:, 0].tolist()])
+    assert optimizers.power(0.9, 3) == 0.9**3 and isinstance(optimizers.power(0.9, 3), float)
+
+
+def test_run_batch_takes_per_run_hyperparameters():
+    opt, fn = optimizers.get("nadam"), FUNCTIONS["rosenbrock"]
+    beta1 = np.array([0.3, 0.6, 0.9])
+    runs = run_batch(opt, fn, [fn.start] * 3, 40, {**opt.defaults, "lr": 0.01, "beta1": beta1})
+    for i, value in enumerate(beta1):
+        alone = run_batch(opt, fn, [fn.start], 40, {**opt.defaults, "lr": 0.01, "beta1": value})
+        np.testing.assert_array_equal(runs.points[i], alone.points[0])
+
+
+# --- State and code ---------------------------------------------------------------------------------------------
+
+
+def test_adam_state_holds_torch_moments(drive):
+    g = np.array(grad(*START))
+    _, state = drive(optimizers.get("adam"), QUADRATIC, [START], 1, {"lr": 0.01, "beta1": 0.9, "beta2": 0.999,
+                                                                       "eps": 1e-8})
+    assert type(state).__name__ == "AdamState" and state._fields == ("step", "exp_avg", "exp_avg_sq")
+    assert state.step == 1
+    np.testing.assert_array_equal(state.exp_avg[0], (1 - 0.9) * g)  # m = (1 − β1)·g, never the corrected m̂ = g
+    np.testing.assert_allclose(state.exp_avg_sq[0], (1 - 0.999) * g * g, rtol=1e-15)
+
+
+@pytest.mark.parametrize("name, fields", [
+    ("amsgrad", ("step", "exp_avg", "exp_avg_sq", "max_exp_avg_sq")),
+    ("adamax", ("step", "exp_avg", "exp_inf")),
+    ("nadam", ("step", "mu_product", "exp_avg", "exp_avg_sq")),
+    ("lion", ("count", "mu")),  # optax's ScaleByLionState
+    ("adabelief", ("count", "mu", "nu")),  # optax's ScaleByBeliefState
+])
+def test_state_fields_are_named_after_the_reference(name, fields):
+    assert optimizers.get(name).transform(**optimizers.get(name).defaults).init(np.zeros((1, 2)))._fields == fields
+
+
+@pytest.mark.parametrize("name", list(optimizers.CATALOGUE))
+def test_code_is_the_definition_without_the_card(name):
+    opt = optimizers.get(name)
+    assert opt.code.startswith(f"def {opt.factory.__name__}(")
+    assert "@optimizer" not in opt.implementation and opt.summary not in opt.implementation
+    assert all(note not in opt.implementation for note in opt.notes)
+    for helper_name, helper in opt.helpers.items():
+        assert f"{helper_name}" in opt.implementation
+        assert callable(helper) or isinstance(helper, (int, float, str, tuple))
+    state = opt.transform(**opt.defaults).init(np.zeros((1, 2)))
+    assert type(state).__name__ in opt.helpers  # the state type is shown with the code
+
+
+def test_implementation_lists_the_shared_helpers():
+    opt = optimizers.get("adam")
+    assert list(opt.helpers)[:1] == ["_adam"]
+    assert {"AdamState", "lerp", "square_average", "power"} <= set(opt.helpers)
+    assert "def lerp(start, end, weight):" in opt.implementation
+    assert "Transform" not in opt.helpers  # the registry's plumbing is not part of an optimizer
+    assert opt.module_path == "gallery_builder/optimizers/adam.py"

@@ -228,6 +228,9 @@ def test_pages_show_numbers_from_this_build(small_site):
     assert re.search(r"At the best learning rate, lr = [0-9.e-]+, Adam ", html)
     assert "$$" in text and r"\hat m_t" in text  # the update rule from the optimizer's own definition
     assert "def adam(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):" in text  # its implementation, from source
+    implementation = text.split("## Implementation", 1)[1]
+    assert "def lerp(start, end, weight):" in implementation  # with the shared helpers it uses
+    assert "@optimizer(" not in implementation and "summary=" not in implementation  # but not the card again
     assert 'class="arithmatex"' in html
     # The & of an aligned environment reaches MathJax as "&" (HTML-escaped once), never as "amp;".
     assert r"m_t &amp;= \beta_1" in raw and "amp;amp;" not in raw
@@ -340,7 +343,7 @@ def test_editing_one_optimizer_recomputes_only_its_cells(tmp_path, monkeypatch):
     filename = "<edited adam>"
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     namespace = {}
-    exec(compile(source, filename, "exec"), vars(sys.modules[optimizers.get("adam").factory.__module__]), namespace)
+    exec(compile(source, filename, "exec"), vars(optimizers.adam), namespace)
     monkeypatch.setitem(optimizers.CATALOGUE, "adam",
                         dataclasses.replace(optimizers.CATALOGUE["adam"], factory=namespace["adam"]))
     second = sweep.run_sweep(settings, jobs=1, cache_dir=tmp_path, quiet=True)

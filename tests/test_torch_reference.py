@@ -53,7 +53,8 @@ def torch_objective(name):
     }[name]
 
 
-def torch_path(name, fn_name, start, hyper):
+def torch_run(name, fn_name, start, hyper):
+    """The path (STEPS + 1, 2) and torch's final state for the parameter."""
     cls, kwargs = TORCH[name]
     param = torch.tensor(start, dtype=torch.float64, requires_grad=True)
     opt = cls(hyper)([param], foreach=False, **kwargs(hyper))
@@ -64,7 +65,7 @@ def torch_path(name, fn_name, start, hyper):
         f(param[0], param[1]).backward()
         opt.step()
         path.append(param.detach().clone().numpy())
-    return np.array(path)
+    return np.array(path), opt.state[param]
 
 
 @pytest.mark.parametrize("fn_name", ["rosenbrock", "himmelblau", "beale"])
@@ -78,7 +79,23 @@ def test_matches_torch_step_for_step(name, fn_name):
     if name == "radam":
         hyper["lr"] = opt.defaults["lr"]  # its first five steps are un-normalized: lr·m̂ is already large
     ours = run_batch(opt, fn, [fn.start], STEPS, hyper).points[0]
-    theirs = torch_path(name, fn_name, fn.start, hyper)
+    theirs, _ = torch_run(name, fn_name, fn.start, hyper)
     assert np.isfinite(ours).all()
     np.testing.assert_allclose(ours, theirs, rtol=1e-11, atol=1e-13)
     assert np.abs(ours[-1] - ours[0]).max() > 1e-3  # the runs really moved
+
+
+@pytest.mark.parametrize("name", sorted(TORCH))
+def test_state_is_torch_state(name, drive):
+    """Our state fields are torch's state keys (plus our step counter) and hold the same numbers."""
+    opt, fn = optimizers.get(name), functions.get("rosenbrock")
+    hyper = opt.defaults
+    if "momentum" in hyper:
+        hyper["momentum"] = 0.5  # torch keeps a momentum buffer only when momentum is non-zero
+    _, theirs = torch_run(name, "rosenbrock", fn.start, hyper)
+    _, ours = drive(opt, fn, [fn.start], STEPS, hyper)
+    assert set(theirs) <= set(ours._fields) and set(ours._fields) - set(theirs) <= {"step"}
+    for key, value in theirs.items():
+        expected = value.detach().numpy() if torch.is_tensor(value) else value
+        np.testing.assert_allclose(np.reshape(getattr(ours, key), np.shape(expected)), expected, rtol=1e-10,
+                                   atol=1e-300, err_msg=key)

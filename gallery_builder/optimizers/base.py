@@ -1,0 +1,219 @@
+"""The registry of optimizers and the numeric pieces their update rules share.
+
+An optimizer is a factory whose keyword arguments are its hyperparameters; it returns a ``Transform``, a pure
+``init``/``update`` pair in the style of optax. ``init(params)`` returns the state, a NamedTuple whose fields are
+named like torch's state keys (optax's for the optax-only optimizers); ``update(grads, state, params, **extra)``
+returns ``(updates, state)`` and the caller adds ``updates`` to ``params``. ``extra`` holds what only some rules
+read: ``hessian`` (B, 2, 2) for the optimizers with ``uses_hessian``.
+
+Arrays carry a leading batch axis, so one call advances a whole batch of runs. Every hyperparameter is a scalar or
+an array of shape (B, 1), one value per run, and every rule computes each run exactly as it would alone: branches on
+a hyperparameter are taken per element, and powers go through ``power``.
+
+Update rules and defaults follow ``torch.optim`` (its documented pseudo-code, and the order of operations of its
+single-tensor implementation, so trajectories agree with torch to rounding in float64). Those torch lacks follow
+optax.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import inspect
+import math
+import textwrap
+import types
+from dataclasses import dataclass, field
+from typing import Callable, NamedTuple
+
+import numpy as np
+
+from ..errors import UserError, unknown_name
+
+
+class Transform(NamedTuple):
+    init: Callable
+    update: Callable
+    # For an optimizer whose reported point is not where it evaluates the gradient (schedule-free's x and y):
+    # shown(state, params) -> the point to report. The engine then records f there.
+    shown: Callable | None = None
+
+
+@dataclass(frozen=True)
+class Paper:
+    authors: str
+    title: str
+    year: int
+    url: str
+
+
+@dataclass(frozen=True)
+class Optimizer:
+    """An optimizer factory and everything the site says about it."""
+
+    name: str
+    title: str
+    factory: Callable = field(repr=False)
+    summary: str
+    latex: str
+    pseudocode: str
+    paper: Paper
+    equivalent: str  # the torch.optim (or optax) call this reproduces
+    notes: tuple = ()
+    uses_hessian: bool = False
+    # A second hyperparameter to sweep against the learning rate, with its values: the momentum-like one.
+    second_axis: tuple | None = None
+
+    @property
+    def defaults(self) -> dict:
+        return {p.name: p.default for p in inspect.signature(self.factory).parameters.values()}
+
+    @functools.cached_property
+    def code(self) -> str:
+        """The factory's source without its decorator: the code that computes the numbers, not the card."""
+        return _definition(self.factory)
+
+    @functools.cached_property
+    def helpers(self) -> dict:
+        """Name -> object for every module-level function, class or constant of this package that the code uses,
+        directly or through other helpers, in order of first use (state types, shared pieces such as ``lerp``)."""
+        found = {}
+        _collect_helpers(self.factory, found)
+        return found
+
+    @functools.cached_property
+    def implementation(self) -> str:
+        """The code followed by the source of each helper: everything that computes this optimizer's numbers."""
+        parts = [self.code]
+        for name, obj in self.helpers.items():
+            parts.append(_definition(obj) if callable(obj) else f"{name} = {obj!r}\n")
+        return "\n\n".join(parts)
+
+    @property
+    def module_path(self) -> str:
+        """Where the factory is defined, relative to the project root."""
+        return self.factory.__module__.replace(".", "/") + ".py"
+
+    def hyperparameters(self, overrides: dict | None = None) -> dict:
+        """Defaults merged with checked overrides; raises UserError for unknown names or bad values."""
+        values = self.defaults
+        for key, value in (overrides or {}).items():
+            if key not in values:
+                raise UserError(
+                    f"optimizer {self.name!r} has no hyperparameter {key!r}; it has {', '.join(values)}"
+                )
+            values[key] = check_hyperparameter(key, value)
+        return values
+
+    def transform(self, **hyper) -> Transform:
+        return self.factory(**hyper)
+
+
+def _definition(obj) -> str:
+    """Source of a function or class from its ``def``/``class`` line on (decorators dropped, comments kept)."""
+    source = textwrap.dedent(inspect.getsource(obj))
+    node = ast.parse(source).body[0]
+    return "".join(source.splitlines(keepends=True)[node.lineno - 1:])
+
+
+def _names(code: types.CodeType) -> list:
+    """Global and attribute names used by ``code`` and the functions nested in it, in order of first use."""
+    names = list(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            names += _names(const)
+    return list(dict.fromkeys(names))
+
+
+def _collect_helpers(function, found: dict):
+    for name in _names(function.__code__):
+        obj = function.__globals__.get(name)
+        if name in found or obj is None or obj is Transform or isinstance(obj, types.ModuleType):
+            continue
+        if inspect.isfunction(obj) or inspect.isclass(obj):
+            if obj.__module__.startswith(__package__ + "."):
+                found[name] = obj
+                if inspect.isfunction(obj):
+                    _collect_helpers(obj, found)
+        elif isinstance(obj, (int, float, str, tuple)) and not isinstance(obj, bool):
+            found[name] = obj
+
+
+# Valid ranges by hyperparameter name: (low, high, low is inclusive).
+RANGES = {
+    "lr": (0.0, math.inf, False),
+    "momentum": (0.0, 1.0, True),
+    "alpha": (0.0, 1.0, True),
+    "rho": (0.0, 1.0, True),
+    "beta1": (0.0, 1.0, True),
+    "beta2": (0.0, 1.0, True),
+}
+
+
+def check_hyperparameter(key: str, value) -> float:
+    if isinstance(value, bool):
+        raise UserError(f"hyperparameter {key} must be a number, got {value!r}")
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise UserError(f"hyperparameter {key} must be a number, got {value!r}") from None
+    low, high, inclusive = RANGES.get(key, (0.0, math.inf, True))
+    ok = math.isfinite(value) and (value >= low if inclusive else value > low) and value < high
+    if not ok:
+        bracket = "[" if inclusive else "("
+        raise UserError(f"hyperparameter {key} must be finite and in {bracket}{low:g}, {high:g}), got {value!r}")
+    return value
+
+
+CATALOGUE: dict[str, Optimizer] = {}
+
+
+def optimizer(name: str, **meta):
+    """Register the decorated factory (hyperparameters as keyword defaults) under ``name``."""
+
+    def register(factory):
+        CATALOGUE[name] = Optimizer(name=name, factory=factory, **meta)
+        return factory
+
+    return register
+
+
+def get(name: str) -> Optimizer:
+    try:
+        return CATALOGUE[name]
+    except KeyError:
+        raise unknown_name("optimizer", name, CATALOGUE) from None
+
+
+# Shared pieces, written the way torch's kernels compute them, per element of the batch.
+
+
+def lerp(start, end, weight):
+    """torch.lerp: the moving average ``start + weight·(end − start)``, in torch's rounding, which switches formula
+    at weight 0.5."""
+    small = start + weight * (end - start)
+    large = end - (end - start) * (1 - weight)
+    return np.where(np.abs(weight) < 0.5, small, large)
+
+
+def square_average(average, grads, decay):
+    """``decay·average + (1 − decay)·g²``, as torch's ``mul_(decay).addcmul_(g, g, 1 − decay)``."""
+    return average * decay + (1 - decay) * (grads * grads)
+
+
+def power(base, exponent):
+    """``base ** exponent`` by C's ``pow``, as torch's Python-float scalar code computes its bias corrections.
+
+    numpy's vectorized power may differ in the last bit, so arrays (one hyperparameter value per run, few distinct)
+    go through Python floats, once per distinct (base, exponent) pair. A negative base needs an integer exponent.
+    """
+    if np.ndim(base) == 0 and np.ndim(exponent) == 0:
+        return float(base) ** float(exponent)
+    base, exponent = np.asarray(base, float), np.asarray(exponent, float)
+    pairs = np.empty(np.broadcast_shapes(base.shape, exponent.shape), complex)  # (base, exponent) as one number
+    pairs.real, pairs.imag = base, exponent
+    flat = pairs.ravel()
+    if flat.size and (flat == flat[0]).all():  # the common case: one value for the whole batch
+        return np.full(pairs.shape, flat[0].real ** flat[0].imag)
+    distinct, inverse = np.unique(flat, return_inverse=True)
+    return np.array([p.real**p.imag for p in distinct.tolist()], float)[inverse].reshape(pairs.shape)

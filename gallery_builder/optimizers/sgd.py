@@ -1,0 +1,110 @@
+"""Plain, momentum and Nesterov SGD (torch.optim.SGD)."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from .base import Paper, Transform, optimizer
+
+
+class SGDState(NamedTuple):
+    step: int
+
+
+class MomentumState(NamedTuple):
+    step: int
+    momentum_buffer: np.ndarray
+
+
+TORCH_SGD = Paper(
+    "Sutskever, Martens, Dahl, Hinton",
+    "On the importance of initialization and momentum in deep learning",
+    2013,
+    "https://proceedings.mlr.press/v28/sutskever13.html",
+)
+
+
+@optimizer(
+    "sgd",
+    title="SGD",
+    summary="Gradient descent: step downhill along the negative gradient, scaled by the learning rate. "
+    "The step is large where the slope is steep and tiny on plateaus, and a single learning rate must suit "
+    "every direction at once.",
+    latex=r"\theta_t = \theta_{t-1} - \gamma\, g_t",
+    pseudocode="g = grad f(theta)\ntheta = theta - lr * g",
+    paper=Paper("Robbins, Monro", "A stochastic approximation method", 1951, "https://doi.org/10.1214/aoms/1177729586"),
+    equivalent="torch.optim.SGD(params, lr=1e-3)",
+    notes=("torch's default lr is 1e-3 since torch 2.2; in torch 2.0 and 2.1 lr had no default.",
+           "No gradient clipping and no weight decay."),
+)
+def sgd(lr=1e-3):
+    def update(grads, state, params, **extra):
+        return -lr * grads, SGDState(state.step + 1)
+
+    return Transform(lambda params: SGDState(0), update)
+
+
+def _heavy_ball(lr, momentum, nesterov):
+    def init(params):
+        return MomentumState(0, np.zeros_like(params))
+
+    def update(grads, state, params, **extra):
+        # torch starts the buffer at the first gradient rather than at zero.
+        buffer = grads if state.step == 0 else state.momentum_buffer * momentum + grads
+        direction = grads + momentum * buffer if nesterov else buffer
+        return -lr * direction, MomentumState(state.step + 1, buffer)
+
+    return Transform(init, update)
+
+
+_MOMENTUM_FORM = (
+    "This is torch's form: the buffer accumulates raw gradients and the learning rate multiplies the whole "
+    "buffer. Sutskever et al. (and the Deep Learning book) put the learning rate inside the buffer "
+    "(v ← μv + γg, θ ← θ − v). The two agree for a constant learning rate but not once the learning rate "
+    "changes during a run."
+)
+
+
+@optimizer(
+    "momentum",
+    title="Momentum",
+    summary="Heavy-ball momentum: keep a running sum of past gradients and step along it. Consistent directions "
+    "build up speed, oscillating ones cancel, so it crosses flat regions faster than SGD but can overshoot.",
+    latex=r"\begin{aligned} b_t &= \mu\, b_{t-1} + g_t \quad (b_1 = g_1)\\ "
+    r"\theta_t &= \theta_{t-1} - \gamma\, b_t \end{aligned}",
+    pseudocode="g = grad f(theta)\nb = g if t == 1 else momentum * b + g\ntheta = theta - lr * b",
+    paper=Paper("Polyak", "Some methods of speeding up the convergence of iteration methods", 1964,
+                "https://doi.org/10.1016/0041-5553(64)90137-5"),
+    equivalent="torch.optim.SGD(params, lr=1e-3, momentum=0.9)",
+    notes=(_MOMENTUM_FORM, "Dampening is 0, as torch's default."),
+    second_axis=("momentum", (0.0, 0.5, 0.8, 0.9, 0.95, 0.99)),
+)
+def momentum(lr=1e-3, momentum=0.9):
+    return _heavy_ball(lr, momentum, nesterov=False)
+
+
+@optimizer(
+    "nesterov",
+    title="Nesterov momentum",
+    summary="Momentum with a correction: the step adds the current gradient to the momentum buffer once more, "
+    "which approximates looking ahead to where momentum is about to carry the parameters. It brakes earlier "
+    "than plain momentum when the slope turns.",
+    latex=r"\begin{aligned} b_t &= \mu\, b_{t-1} + g_t \quad (b_1 = g_1)\\ "
+    r"\theta_t &= \theta_{t-1} - \gamma\,(g_t + \mu\, b_t) \end{aligned}",
+    pseudocode="g = grad f(theta)\nb = g if t == 1 else momentum * b + g\ntheta = theta - lr * (g + momentum * b)",
+    paper=TORCH_SGD,
+    equivalent="torch.optim.SGD(params, lr=1e-3, momentum=0.9, nesterov=True)",
+    notes=(
+        "torch's Nesterov form evaluates the gradient at the current point and steps along g + μ·b. The "
+        "look-ahead form evaluates the gradient at θ − γμb with torch's buffer b (or θ − μv with Sutskever's v, "
+        "which already contains the learning rate) instead; the two are a change of variables of each other, so "
+        "the trajectories differ by where the point is recorded.",
+        _MOMENTUM_FORM,
+    ),
+    second_axis=("momentum", (0.0, 0.5, 0.8, 0.9, 0.95, 0.99)),
+)
+def nesterov(lr=1e-3, momentum=0.9):
+    return _heavy_ball(lr, momentum, nesterov=True)
+
