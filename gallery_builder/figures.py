@@ -269,7 +269,11 @@ def pair(cell: Cell) -> dict:
         ],
         "updatemenus": [_play_buttons()],
     }
-    return {"data": data, "layout": layout, "animate": {"traces": animated, "slider": "step"}}
+    narrow = {"blocks": [{"axes": ["xaxis", "yaxis"], "height": "square", "below": 48},
+                         {"axes": ["xaxis2", "yaxis2"], "height": 120, "below": 4, "nticks": 4},
+                         {"axes": ["xaxis3", "yaxis3"], "height": 120, "below": 48, "nticks": 4},
+                         {"slider": 0, "height": 64}, {"slider": 1, "buttons": 0, "height": 64}]}
+    return {"data": data, "layout": layout, "animate": {"traces": animated, "slider": "step"}, "narrow": narrow}
 
 
 def race(cells: list, fn) -> dict:
@@ -298,7 +302,9 @@ def race(cells: list, fn) -> dict:
               "sliders": [_steps_slider(cells[0].runs.points.shape[1] - 1, y=-0.12)],
               "updatemenus": [_play_buttons(y=-0.12)]}
     layout["xaxis"]["domain"] = [0, 0.6]
-    return {"data": data, "layout": layout, "animate": {"traces": animated, "slider": "step"}}
+    narrow = {"blocks": [{"axes": ["xaxis", "yaxis"], "height": "square", "below": 48}, {"legend": True},
+                         {"slider": 0, "buttons": 0, "height": 64}]}
+    return {"data": data, "layout": layout, "animate": {"traces": animated, "slider": "step"}, "narrow": narrow}
 
 
 def outcome_categories(fn) -> list:
@@ -344,7 +350,11 @@ def basins(cell: Cell) -> dict:
               "margin": {"l": 50, "r": 10, "t": 40, "b": 80}, "showlegend": False,
               "annotations": [{"text": summary, "showarrow": False, "xref": "paper", "yref": "paper", "x": 0,
                                "y": -0.16, "xanchor": "left", "yanchor": "top", "font": {"size": 10}}]}
-    return {"data": [heatmap, contour, *_markers(fn, cell.start)[1:]], "layout": layout}
+    narrow = {"blocks": [{"axes": ["xaxis", "yaxis"], "height": "square", "below": 48},
+                         {"colorbar": 0, "height": 18 * n, "bar": {"lenmode": "pixels", "len": 18 * n,
+                                                                    "thickness": 14}},
+                         {"annotation": 0}]}
+    return {"data": [heatmap, contour, *_markers(fn, cell.start)[1:]], "layout": layout, "narrow": narrow}
 
 
 def sensitivity(cells: list, fn) -> dict:
@@ -390,7 +400,11 @@ def sensitivity(cells: list, fn) -> dict:
               "annotations": [{"text": "✗ row: diverged or left the domain" if bounded else "✗ row: diverged",
                                "showarrow": False, "xref": "paper", "yref": "paper", "x": 1, "y": 1.0,
                                "xanchor": "right", "yanchor": "bottom", "font": {"size": 10}}]}
-    return {"data": data, "layout": layout}
+    narrow = {"blocks": [{"annotation": 0},
+                         {"axes": ["xaxis", "yaxis", "yaxis2", "yaxis3"], "height": 300, "below": 40,
+                          "parts": {name: layout[name]["domain"] for name in ("yaxis", "yaxis2", "yaxis3")}},
+                         {"legend": True}]}
+    return {"data": data, "layout": layout, "narrow": narrow}
 
 
 def surface(fn, cell: Cell | None = None) -> dict:
@@ -423,7 +437,7 @@ def surface(fn, cell: Cell | None = None) -> dict:
                         "zaxis": {"title": {"text": label}}, "aspectmode": "manual",
                         "aspectratio": {"x": 1, "y": 1, "z": 0.6}},
               "showlegend": False}
-    return {"data": data, "layout": layout}
+    return {"data": data, "layout": layout, "narrow": {"blocks": [{"scene": "scene", "height": "square"}]}}
 
 
 def lr_map(cell: Cell) -> dict:
@@ -470,4 +484,7 @@ def lr_map(cell: Cell) -> dict:
               "xaxis": {"title": {"text": "learning rate"}, "type": "category", "tickangle": -45},
               "yaxis": {"title": {"text": axis.name}, "type": "category"},
               "margin": {"l": 60, "r": 10, "t": 40, "b": 80}, "showlegend": False}
-    return {"data": data, "layout": layout}
+    narrow = {"blocks": [{"axes": ["xaxis", "yaxis"], "height": 26 * len(ys), "below": 64, "tickangle": -90},
+                         {"colorbar": 0, "height": 44, "bar": {"orientation": "h", "x": 0, "len": 1, "thickness": 10,
+                                                               "title": {"side": "top"}}}]}
+    return {"data": data, "layout": layout, "narrow": narrow}
