@@ -21,7 +21,7 @@ import time
 from importlib import resources
 from pathlib import Path
 
-from . import embeds, figures, functions, optimizers, pages, thumbnails
+from . import embeds, figures, pages, thumbnails
 from .errors import UserError
 from .sweep import Progress, make_executor, run_sweep
 
@@ -177,8 +177,10 @@ def _write_everything(staging: Staging, settings, cells: dict, keys: dict, docs_
 
     code = _code_hash(figures, embeds, thumbnails)
     site = pages.Site(use_directory_urls(docs_dir))
-    names_o, names_f = settings.optimizers, settings.functions
-    progress = Progress(len(cells) + len(names_f), "figures", quiet)
+    made = [(kind, names, subject) for kind in embeds.KINDS.values()
+            for names, subject in embeds.subjects(kind, settings, cells)]
+    progress = Progress(len(made), "figures", quiet)
+    assets = embeds.relative(f"{g}/assets", f"{g}/embeds")
 
     def rel(path: str) -> str:  # Site paths start with the gallery folder; staging is rooted at it
         return path[len(g) + 1:]
@@ -187,41 +189,16 @@ def _write_everything(staging: Staging, settings, cells: dict, keys: dict, docs_
         if not staging.unchanged(rel(path), key):
             staging.write(rel(path), make())
 
-    def embed(path: str, key: str, figure, title: str) -> None:
-        assets = embeds.relative(f"{g}/assets", f"{g}/embeds")
-        produce(path, key, lambda: embeds.html(figure(), title, assets))
-
-    def data(path: str, key: str, record) -> None:
-        produce(path, key, lambda: embeds.data_json(record()))
-
-    for (o, f), cell in cells.items():
-        fn = functions.get(f)
-        key = f"{keys[(o, f)]}-{code}"
-        opt_title = optimizers.get(o).title
-        embed(site.embed("pair", o, f), key, lambda: figures.pair(cell), f"{opt_title} on {fn.title}")
-        embed(site.embed("pair3d", o, f), key, lambda: figures.surface(fn, cell), f"{opt_title} on {fn.title} (3-D)")
-        embed(site.embed("basins", o, f), key, lambda: figures.basins(cell), f"{opt_title} basins on {fn.title}")
-        data(site.data("pair", o, f), key, lambda: embeds.pair_data(cell, settings))
-        data(site.data("basins", o, f), key, lambda: embeds.basins_data(cell, settings))
-        if cell.second is not None:
-            embed(site.embed("lrmap", o, f), key, lambda: figures.lr_map(cell),
-                  f"{opt_title} on {fn.title}: learning rate × {cell.second.name}")
-            data(site.data("lrmap", o, f), key, lambda: embeds.lr_map_data(cell, settings))
-        shown = cell.runs.points[cell.chosen, : int(cell.runs.last[cell.chosen]) + 1]
-        produce(site.thumbnail("pair", o, f), key, lambda: thumbnails.thumbnail(fn, shown, figures.style(o)["color"]))
-        progress.advance()
-
-    for f in names_f:
-        fn = functions.get(f)
-        row = [cells[(o, f)] for o in names_o]
-        key = hashlib.sha256("".join(keys[(o, f)] for o in names_o).encode()).hexdigest()[:24] + f"-{code}"
-        embed(site.embed("race", f), key, lambda: figures.race(row, fn), f"Every optimizer on {fn.title}")
-        embed(site.embed("sensitivity", f), key, lambda: figures.sensitivity(row, fn),
-              f"Learning-rate sensitivity on {fn.title}")
-        embed(site.embed("surface", f), key, lambda: figures.surface(fn), f"{fn.title} surface")
-        data(site.data("race", f), key, lambda: embeds.race_data(row, settings))
-        data(site.data("sensitivity", f), key, lambda: embeds.sensitivity_data(row, settings))
-        produce(site.thumbnail("function", f), key, lambda: thumbnails.thumbnail(fn))
+    for kind, names, subject in made:
+        # The key covers what the figure draws: its cells' results and each optimizer's look, and the code.
+        drawn = [(keys[(c.optimizer, c.function)], figures.style(c.optimizer)) for c in kind.cells(subject)]
+        key = hashlib.sha256(json.dumps(drawn, sort_keys=True).encode()).hexdigest()[:24] + f"-{code}"
+        produce(site.embed(kind.name, *names), key,
+                lambda: embeds.html(kind.figure(subject), kind.title(subject), assets))
+        if kind.data is not None:
+            produce(site.data(kind.name, *names), key, lambda: embeds.data_json(kind.data(subject, settings)))
+        if kind.thumbnail is not None:
+            produce(site.thumbnail(kind.name, *names), key, lambda: kind.thumbnail(subject))
         progress.advance()
 
     for path, text in pages.Renderer(settings, cells, site, docs_dir).pages().items():

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import dataclass
 from html import escape
 from importlib import resources
 from pathlib import Path
@@ -14,11 +15,10 @@ from pathlib import Path
 import plotly
 from plotly.offline import get_plotlyjs_version
 
-from . import optimizers
+from . import figures, functions, optimizers, thumbnails
 from .engine import STATUSES, describe
 
 PLOTLY_JS = f"plotly-{get_plotlyjs_version()}.min.js"
-ASSET_FILES = (PLOTLY_JS, "embed.js")
 
 _PAGE = """<!DOCTYPE html>
 <html lang="en">
@@ -149,3 +149,75 @@ def race_data(cells: list, settings) -> dict:
 
 def data_json(record: dict) -> str:
     return json.dumps(record, separators=(",", ":"), allow_nan=False) + "\n"
+
+
+# The figure-kind registry. A kind of figure is drawn either from one cell (scope CELL: one optimizer on one
+# function) or from one function's row of cells (scope FUNCTION: a Row, every optimizer of the build on it). The
+# build writes, for every subject a kind applies to, embeds/<kind>--<names>.html (and .json when it has data, and
+# thumbs/<kind>--<names>.png when it has a thumbnail); pages place it with its title. A new kind is one entry here,
+# its builder in figures.py and, to show it on a page, one line in a template.
+CELL, FUNCTION = "cell", "function"
+
+
+@dataclass(frozen=True)
+class Row:
+    """The subject of a function-scope figure: a function and its cells, in the build's optimizer order."""
+
+    fn: object
+    cells: list
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str  # file name prefix, and the name templates use
+    scope: str  # CELL or FUNCTION
+    figure: object  # subject -> Plotly figure dict
+    title: object  # subject -> the embed's title (its <title>, and the iframe's title on pages)
+    data: object = None  # (subject, settings) -> JSON record of what it shows, for download
+    thumbnail: object = None  # subject -> PNG bytes
+    applies: object = None  # subject -> bool; None: every subject of its scope
+    ratio: str = "4 / 3"  # width / height of the iframe where the figure is laid out side by side
+
+    def names(self, subject) -> tuple:
+        """The names in the figure's file names: (optimizer, function) or (function,)."""
+        return (subject.optimizer, subject.function) if self.scope == CELL else (subject.fn.name,)
+
+    def cells(self, subject) -> list:
+        """The cells the figure is drawn from (what its cache key must cover)."""
+        return [subject] if self.scope == CELL else subject.cells
+
+
+def _opt_fn(cell) -> str:
+    return f"{optimizers.get(cell.optimizer).title} on {functions.get(cell.function).title}"
+
+
+def _thumbnail(cell) -> bytes:
+    shown = cell.runs.points[cell.chosen, : int(cell.runs.last[cell.chosen]) + 1]
+    return thumbnails.thumbnail(functions.get(cell.function), shown, figures.style(cell.optimizer)["color"])
+
+
+KINDS = {kind.name: kind for kind in (
+    Kind("pair", CELL, figures.pair, _opt_fn, data=pair_data, thumbnail=_thumbnail),
+    Kind("pair3d", CELL, lambda c: figures.surface(functions.get(c.function), c), lambda c: f"{_opt_fn(c)} (3-D)"),
+    Kind("basins", CELL, figures.basins, lambda c: f"{optimizers.get(c.optimizer).title} basins on "
+                                                  f"{functions.get(c.function).title}", data=basins_data),
+    Kind("lrmap", CELL, figures.lr_map, lambda c: f"{_opt_fn(c)}: learning rate × {c.second.name}",
+         data=lr_map_data, applies=lambda c: c.second is not None, ratio="16 / 11"),
+    Kind("race", FUNCTION, lambda r: figures.race(r.cells, r.fn), lambda r: f"Every optimizer on {r.fn.title}",
+         data=lambda r, settings: race_data(r.cells, settings)),
+    Kind("sensitivity", FUNCTION, lambda r: figures.sensitivity(r.cells, r.fn),
+         lambda r: f"Learning-rate sensitivity on {r.fn.title}",
+         data=lambda r, settings: sensitivity_data(r.cells, settings), ratio="16 / 10"),
+    Kind("surface", FUNCTION, lambda r: figures.surface(r.fn), lambda r: f"{r.fn.title} surface",
+         thumbnail=lambda r: thumbnails.thumbnail(r.fn)),
+)}
+
+
+def subjects(kind: Kind, settings, cells: dict):
+    """(names, subject) for every figure of ``kind`` in a build, in build order."""
+    if kind.scope == CELL:
+        found = ((names, cell) for names, cell in cells.items())
+    else:
+        found = (((f,), Row(functions.get(f), [cells[(o, f)] for o in settings.optimizers]))
+                 for f in settings.functions)
+    return [(names, subject) for names, subject in found if kind.applies is None or kind.applies(subject)]

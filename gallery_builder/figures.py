@@ -9,6 +9,7 @@ arrays, so the trail keeps every step while the slider has only tens of position
 from __future__ import annotations
 
 import base64
+import hashlib
 import math
 
 import numpy as np
@@ -18,10 +19,32 @@ from .criteria import left_downhill
 from .engine import DIVERGED, ESCAPED, STALLED, describe, is_failure
 from .sweep import Cell
 
-# Colour-blind-safe colours (Okabe-Ito, then Paul Tol's muted set), one per optimizer in catalogue order.
-PALETTE = ("#E69F00", "#56B4E9", "#009E73", "#D55E00", "#0072B2", "#CC79A7", "#F0E442", "#332288", "#44AA99",
-           "#117733", "#999933", "#CC6677", "#882255", "#AA4499", "#999999")
-DASHES = ("solid", "dash", "dot")
+# Line colours: every one reaches a WCAG contrast of at least 3:1 against both the light page (#ffffff) and
+# Material's slate page (#1e2129), so they all sit in one band of lightness; hue alone cannot then keep 28 lines
+# apart for every colour vision, so each optimizer also has its own pair of dash pattern and marker symbol.
+PALETTE = ("#8E8E8E", "#C24643", "#D27730", "#AB8B26", "#467E1C", "#38A071", "#018E8F", "#1A98D0", "#436BCE",
+           "#A379E6", "#B14994", "#93664C", "#AD7EB8", "#737425")
+SYMBOLS = ("circle", "square", "diamond", "triangle-up", "triangle-down", "pentagon", "hexagon", "star", "cross",
+           "x", "hourglass", "bowtie", "triangle-left", "triangle-right")
+# By name, so that a colour never depends on a position in the catalogue or in a config. Names planned for the
+# catalogue are listed too, so that adding them changes no other optimizer's look.
+STYLES = {
+    "sgd": ("#8E8E8E", "solid", "circle"), "momentum": ("#C24643", "solid", "square"),
+    "nesterov": ("#D27730", "solid", "diamond"), "adagrad": ("#AB8B26", "solid", "triangle-up"),
+    "rmsprop": ("#467E1C", "solid", "triangle-down"), "adadelta": ("#38A071", "solid", "pentagon"),
+    "adam": ("#436BCE", "solid", "hexagon"), "amsgrad": ("#A379E6", "solid", "star"),
+    "adamw": ("#1A98D0", "solid", "cross"), "adamax": ("#018E8F", "solid", "x"),
+    "nadam": ("#B14994", "solid", "hourglass"), "radam": ("#93664C", "solid", "bowtie"),
+    "lion": ("#AD7EB8", "solid", "triangle-left"), "adabelief": ("#737425", "solid", "triangle-right"),
+    "newton": ("#C24643", "dash", "circle"), "rprop": ("#D27730", "dash", "square"),
+    "asgd": ("#8E8E8E", "dash", "diamond"), "adafactor": ("#467E1C", "dash", "triangle-up"),
+    "lbfgs": ("#AB8B26", "dash", "triangle-down"), "yogi": ("#018E8F", "dash", "pentagon"),
+    "adan": ("#A379E6", "dash", "hexagon"), "novograd": ("#38A071", "dash", "star"),
+    "lamb": ("#436BCE", "dash", "cross"), "signum": ("#B14994", "dash", "x"),
+    "polyak_sgd": ("#1A98D0", "dash", "hourglass"), "ademamix": ("#AD7EB8", "dash", "bowtie"),
+    "prodigy": ("#737425", "dash", "triangle-left"), "schedule_free_adamw": ("#93664C", "dash", "triangle-right"),
+}
+FALLBACK_DASHES = ("dot", "dashdot")  # never used by STYLES, so a name missing from it cannot look like one in it
 CATEGORY_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#F0E442")
 OUTCOME_COLOURS = {"elsewhere": "#BBBBBB", "stalled": "#777777", "diverged": "#D55E00", "escaped": "#332288"}
 FRAMES = 21  # positions of the step slider; playback moves through every step in between
@@ -50,8 +73,16 @@ def typed(values, dtype: str = "f4") -> dict:
 
 
 def style(name: str) -> dict:
-    index = list(optimizers.CATALOGUE).index(name) if name in optimizers.CATALOGUE else 0
-    return {"color": PALETTE[index % len(PALETTE)], "dash": DASHES[(index // len(PALETTE)) % len(DASHES)]}
+    """An optimizer's colour, dash pattern and marker symbol: from STYLES, or for another name a choice fixed by
+    a hash of the name alone."""
+    if name in STYLES:
+        colour, dash, symbol = STYLES[name]
+    else:
+        n = int.from_bytes(hashlib.sha256(name.encode("utf-8")).digest()[:8], "little")
+        colour, n = PALETTE[n % len(PALETTE)], n // len(PALETTE)
+        dash, n = FALLBACK_DASHES[n % len(FALLBACK_DASHES)], n // len(FALLBACK_DASHES)
+        symbol = SYMBOLS[n % len(SYMBOLS)]
+    return {"color": colour, "dash": dash, "symbol": symbol}
 
 
 def fmt(value: float) -> str:
@@ -239,7 +270,11 @@ def pair(cell: Cell) -> dict:
         ],
         "updatemenus": [_play_buttons()],
     }
-    return {"data": data, "layout": layout, "animate": {"traces": animated, "slider": "step"}}
+    narrow = {"blocks": [{"axes": ["xaxis", "yaxis"], "height": "square", "below": 48},
+                         {"axes": ["xaxis2", "yaxis2"], "height": 120, "below": 4, "nticks": 4},
+                         {"axes": ["xaxis3", "yaxis3"], "height": 120, "below": 48, "nticks": 4},
+                         {"slider": 0, "height": 64}, {"slider": 1, "buttons": 0, "height": 64}]}
+    return {"data": data, "layout": layout, "animate": {"traces": animated, "slider": "step"}, "narrow": narrow}
 
 
 def race(cells: list, fn) -> dict:
@@ -256,7 +291,7 @@ def race(cells: list, fn) -> dict:
         data.append({"type": "scatter", "x": typed(points[:, 0]), "y": typed(points[:, 1]), "mode": "lines+markers",
                      "name": label, "legendgroup": opt.name, "line": {"color": look["color"], "dash": look["dash"],
                                                                      "width": 2},
-                     "marker": {"size": 3, "color": look["color"]},
+                     "marker": {"size": 4, "color": look["color"], "symbol": look["symbol"]},
                      "hovertemplate": "step %{pointNumber}<br>(%{x:.4g}, %{y:.4g})<extra>" + opt.title + "</extra>"})
         end = _end_marker(cell, i, look["color"])
         end["legendgroup"] = opt.name
@@ -264,11 +299,13 @@ def race(cells: list, fn) -> dict:
     layout = {"title": {"text": f"{fn.title}: every optimizer at its best learning rate", "x": 0.01,
                         "font": {"size": 14}},
               **_axes(fn), "margin": {"l": 50, "r": 10, "t": 40, "b": 90},
-              "legend": {"x": 0.63, "y": 1.0, "font": {"size": 11}},
+              "legend": {"x": 0.63, "y": 1.0, "font": {"size": 11}, "itemsizing": "constant"},
               "sliders": [_steps_slider(cells[0].runs.points.shape[1] - 1, y=-0.12)],
               "updatemenus": [_play_buttons(y=-0.12)]}
     layout["xaxis"]["domain"] = [0, 0.6]
-    return {"data": data, "layout": layout, "animate": {"traces": animated, "slider": "step"}}
+    narrow = {"blocks": [{"axes": ["xaxis", "yaxis"], "height": "square", "below": 48}, {"legend": True},
+                         {"slider": 0, "buttons": 0, "height": 64}]}
+    return {"data": data, "layout": layout, "animate": {"traces": animated, "slider": "step"}, "narrow": narrow}
 
 
 def outcome_categories(fn) -> list:
@@ -314,7 +351,11 @@ def basins(cell: Cell) -> dict:
               "margin": {"l": 50, "r": 10, "t": 40, "b": 80}, "showlegend": False,
               "annotations": [{"text": summary, "showarrow": False, "xref": "paper", "yref": "paper", "x": 0,
                                "y": -0.16, "xanchor": "left", "yanchor": "top", "font": {"size": 10}}]}
-    return {"data": [heatmap, contour, *_markers(fn, cell.start)[1:]], "layout": layout}
+    narrow = {"blocks": [{"axes": ["xaxis", "yaxis"], "height": "square", "below": 48},
+                         {"colorbar": 0, "height": 18 * n, "bar": {"lenmode": "pixels", "len": 18 * n,
+                                                                    "thickness": 14}},
+                         {"annotation": 0}]}
+    return {"data": [heatmap, contour, *_markers(fn, cell.start)[1:]], "layout": layout, "narrow": narrow}
 
 
 def sensitivity(cells: list, fn) -> dict:
@@ -334,7 +375,8 @@ def sensitivity(cells: list, fn) -> dict:
             ok = status == ESCAPED
         data.append({"type": "scatter", "x": typed(cell.lrs[ok]), "y": typed(y[ok]), "mode": "lines+markers",
                      "name": opt.title, "legendgroup": opt.name,
-                     "line": {"color": look["color"], "dash": look["dash"]}, "marker": {"color": look["color"]},
+                     "line": {"color": look["color"], "dash": look["dash"]},
+                     "marker": {"color": look["color"], "symbol": look["symbol"], "size": 7},
                      "hovertemplate": "lr %{x:.3g}<br>" + ("gap %{y:.3g}" if bounded else "left at step %{y}")
                      + "<extra>" + opt.title + "</extra>"})
         bands = [(bad, "y2", "x", "diverged or left the domain")]
@@ -359,7 +401,11 @@ def sensitivity(cells: list, fn) -> dict:
               "annotations": [{"text": "✗ row: diverged or left the domain" if bounded else "✗ row: diverged",
                                "showarrow": False, "xref": "paper", "yref": "paper", "x": 1, "y": 1.0,
                                "xanchor": "right", "yanchor": "bottom", "font": {"size": 10}}]}
-    return {"data": data, "layout": layout}
+    narrow = {"blocks": [{"annotation": 0},
+                         {"axes": ["xaxis", "yaxis", "yaxis2", "yaxis3"], "height": 300, "below": 40,
+                          "parts": {name: layout[name]["domain"] for name in ("yaxis", "yaxis2", "yaxis3")}},
+                         {"legend": True}]}
+    return {"data": data, "layout": layout, "narrow": narrow}
 
 
 def surface(fn, cell: Cell | None = None) -> dict:
@@ -392,7 +438,7 @@ def surface(fn, cell: Cell | None = None) -> dict:
                         "zaxis": {"title": {"text": label}}, "aspectmode": "manual",
                         "aspectratio": {"x": 1, "y": 1, "z": 0.6}},
               "showlegend": False}
-    return {"data": data, "layout": layout}
+    return {"data": data, "layout": layout, "narrow": {"blocks": [{"scene": "scene", "height": "square"}]}}
 
 
 def lr_map(cell: Cell) -> dict:
@@ -441,4 +487,7 @@ def lr_map(cell: Cell) -> dict:
               "xaxis": {"title": {"text": "learning rate"}, "type": "category", "tickangle": -45},
               "yaxis": {"title": {"text": axis.name}, "type": "category"},
               "margin": {"l": 60, "r": 10, "t": 40, "b": 80}, "showlegend": False}
-    return {"data": data, "layout": layout}
+    narrow = {"blocks": [{"axes": ["xaxis", "yaxis"], "height": 26 * len(ys), "below": 64, "tickangle": -90},
+                         {"colorbar": 0, "height": 44, "bar": {"orientation": "h", "x": 0, "len": 1, "thickness": 10,
+                                                               "title": {"side": "top"}}}]}
+    return {"data": data, "layout": layout, "narrow": narrow}

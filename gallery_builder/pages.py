@@ -18,8 +18,8 @@ import markupsafe
 import plotly
 
 from . import functions, optimizers
-from .embeds import PLOTLY_JS, relative
 from .criteria import CRITERION
+from .embeds import CELL, KINDS, PLOTLY_JS, Row, relative
 from .engine import CAPTURE_FRACTION, STALL_GRADIENT, STATUSES
 from .errors import UserError
 from .results import leaderboard, measure, num, pair_facts, verdict
@@ -176,10 +176,19 @@ class Renderer:
         except (jinja2.TemplateError, TypeError, UserError) as error:  # a bad name or call in the author's text
             raise UserError(f"{path}: {error}") from None
 
+    def figure(self, kind: str, *names: str) -> dict:
+        """What a page needs to place one embed: its path, its title and its shape, from the figure registry."""
+        kind = KINDS[kind]
+        if kind.scope == CELL:
+            subject = self.cells[names]
+        else:
+            subject = Row(functions.get(names[0]), [self.cells[(o.name, names[0])] for o in self.optimizers])
+        return {"path": self.site.embed(kind.name, *names), "title": kind.title(subject), "ratio": kind.ratio}
+
     def _render(self, template: str, page: str, **context) -> str:
         return self.env.get_template(template).render(page=page, site=self.site, settings=self.settings,
                                                       optimizers=self.optimizers, functions=self.functions,
-                                                      **context)
+                                                      figure=self.figure, **context)
 
     def pages(self) -> dict:
         """Relative path under docs_dir -> Markdown text, for every generated page and snippet."""

@@ -95,7 +95,7 @@ engine could not be more than about {sweep['ceiling']:,.0f}× faster at this bat
 
 | measure | value |
 | --- | --- |
-| embeds in the default gallery | {embed['embeds']} |
+| embeds in the default gallery | {embed['embeds']}: {', '.join(f'{n} {kind}' for kind, n in embed['per_kind'].items())} |
 | median size | {embed['median_kb']:.0f} KB |
 | largest | {embed['largest_kb']:.0f} KB (`{embed['largest']}`) |
 | all embeds | {embed['total_mb']:.1f} MB, plus plotly.js once |

@@ -11,28 +11,16 @@ import time
 
 import plotly.graph_objects as go
 
-from gallery_builder import config, embeds, figures, functions
+from gallery_builder import config, embeds, figures, functions, pages
 from gallery_builder.sweep import run_sweep
 
 PAIR = ("adam", "rosenbrock")
 
 
 def all_figures(cells: dict, settings) -> list:
-    """(name, figure) for every embed of the gallery, in build order."""
-    out = []
-    for (o, f), cell in cells.items():
-        fn = functions.get(f)
-        out += [(f"pair--{o}--{f}", lambda c=cell: figures.pair(c)),
-                (f"pair3d--{o}--{f}", lambda c=cell, g=fn: figures.surface(g, c)),
-                (f"basins--{o}--{f}", lambda c=cell: figures.basins(c))]
-        if cell.second is not None:
-            out.append((f"lrmap--{o}--{f}", lambda c=cell: figures.lr_map(c)))
-    for f in settings.functions:
-        fn, row = functions.get(f), [cells[(o, f)] for o in settings.optimizers]
-        out += [(f"race--{f}", lambda r=row, g=fn: figures.race(r, g)),
-                (f"sensitivity--{f}", lambda r=row, g=fn: figures.sensitivity(r, g)),
-                (f"surface--{f}", lambda g=fn: figures.surface(g))]
-    return out
+    """(kind, file name, figure maker) for every embed of the gallery, in build order."""
+    return [(kind.name, pages.slug(kind.name, *names), lambda k=kind, s=subject: k.figure(s))
+            for kind in embeds.KINDS.values() for names, subject in embeds.subjects(kind, settings, cells)]
 
 
 def seed_style_html(cell) -> str:
@@ -54,17 +42,16 @@ def main() -> dict:
     cells = run_sweep(settings, quiet=True).cells
     made = all_figures(cells, settings)
     started = time.perf_counter()
-    sizes = {}
-    for name, make in made:
+    sizes, per_kind = {}, {}
+    for kind, name, make in made:
         title = name.replace("--", " ")
         sizes[name] = len(embeds.html(make(), title, "../assets").encode("utf-8"))
+        per_kind[kind] = per_kind.get(kind, 0) + 1
     seconds = time.perf_counter() - started
     values = sorted(sizes.values())
     largest = max(sizes, key=sizes.get)
     plotly_js = len(embeds.asset_sources()[embeds.PLOTLY_JS])
-    maps = sum(c.second is not None for c in cells.values())
-    print(f"embeds: {len(sizes)} ({len(cells)} pairs × 3 kinds, {maps} learning-rate maps, "
-          f"{len(settings.functions)} functions × 3 kinds)")
+    print(f"embeds: {len(sizes)} ({', '.join(f'{n} {kind}' for kind, n in per_kind.items())})")
     print(f"median embed: {statistics.median(values) / 1024:.0f} KB (budget 150 KB); largest: "
           f"{sizes[largest] / 1024:.0f} KB, {largest} (budget 600 KB)")
     print(f"total: {sum(values) / 2**20:.1f} MB of embeds + {plotly_js / 2**20:.1f} MB plotly.js, present once")
@@ -80,7 +67,7 @@ def main() -> dict:
           f"{len(seed) / 2**20:.1f} MB in {seed_seconds:.1f} s; ours: {ours / 1024:.0f} KB with all "
           f"{len(cell.lrs)} learning rates → {len(seed) / ours:,.0f}× smaller, "
           f"{len(seed.encode()) / (ours + plotly_js / len(sizes)):,.0f}× counting a share of plotly.js")
-    return {"embeds": len(sizes), "median_kb": statistics.median(values) / 1024, "largest_kb": sizes[largest] / 1024,
+    return {"embeds": len(sizes), "per_kind": per_kind, "median_kb": statistics.median(values) / 1024, "largest_kb": sizes[largest] / 1024,
             "largest": largest, "total_mb": sum(values) / 2**20, "ms_per_figure": seconds / len(sizes) * 1000,
             "seed_mb": len(seed) / 2**20, "seed_seconds": seed_seconds, "ratio": len(seed) / ours}
 

@@ -221,3 +221,116 @@ def test_keyboard_controls(visit):
     assert frame.evaluate(VISIBLE_PATH)["points"] == step + 1  # the trail now ends at that step
     frame.press("#figure", " ")
     frame.wait_for_function("document.getElementById('figure').dataset.playing === 'true'")
+
+
+# Every text box of an embed (SVG text: titles, ticks, axis titles, legend, slider labels, annotations, colour
+# bar labels; plus the modebar, which must not cover the title), and the vertical extent of everything drawn.
+EMBED_BOXES = """() => {
+    const gd = document.getElementById('figure');
+    const shown = el => {
+        for (let e = el; e && e !== document; e = e.parentElement) {
+            const s = getComputedStyle(e);
+            if (s.display === 'none' || s.visibility === 'hidden') return false;
+        }
+        return true;
+    };
+    const box = (el, what) => {
+        const r = el.getBoundingClientRect();
+        return {what, x: r.x, y: r.y, w: r.width, h: r.height};
+    };
+    const texts = [...gd.querySelectorAll('svg text')]
+        .filter(t => t.textContent.trim() && shown(t) && t.getBoundingClientRect().width > 0)
+        .map(t => box(t, t.textContent));
+    const modebar = gd.querySelector('.modebar');
+    const drawn = [...gd.querySelectorAll('.bglayer rect, .nsewdrag, .slider-group, .updatemenu-button, ' +
+                                          '.legend .bg, .colorbar .cbfill, .gl-container > div')]
+        .filter(shown).map(el => box(el, el.getAttribute('class') || el.tagName));
+    // A figure alone in a window may scroll; in an iframe, whatever is below the frame's height is cut.
+    const height = window.parent === window ? Math.max(window.innerHeight, gd.offsetHeight) : window.innerHeight;
+    return {texts, modebar: modebar ? box(modebar, 'modebar') : null, drawn: drawn.concat(texts),
+            width: window.innerWidth, height};
+}"""
+
+
+def layout_problems(found: dict) -> list:
+    """Overlapping text boxes, text cut at the embed's edge, and empty horizontal bands."""
+    problems = []
+    boxes = found["texts"] + ([found["modebar"]] if found["modebar"] else [])
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:]:
+            if min(a["x"] + a["w"], b["x"] + b["w"]) - max(a["x"], b["x"]) > 1 and \
+                    min(a["y"] + a["h"], b["y"] + b["h"]) - max(a["y"], b["y"]) > 1:
+                problems.append(f"overlap: {a['what']!r} and {b['what']!r}")
+    for t in found["texts"]:
+        if t["x"] < -0.5 or t["y"] < -0.5 or t["x"] + t["w"] > found["width"] + 0.5 or \
+                t["y"] + t["h"] > found["height"] + 0.5:
+            problems.append(f"cut at the edge: {t['what']!r}")
+    covered = sorted((d["y"], d["y"] + d["h"]) for d in found["drawn"] if d["h"] > 0)
+    reached = 0.0
+    for top, bottom in covered + [(found["height"], found["height"])]:
+        if top - reached > EMPTY_BAND:
+            problems.append(f"empty band from {reached:.0f} to {top:.0f} px of {found['height']} px")
+        reached = max(reached, bottom)
+    return problems
+
+
+SHOTS = Path(os.environ.get("EMBED_SHOTS", "/tmp/embed-shots"))  # screenshots to look at when this fails
+EMPTY_BAND = 64  # px: taller than any gap the layouts leave on purpose (the modebar's row, axis titles)
+
+
+def embed_layout(frame) -> dict:
+    """The boxes of a drawn embed, once its frame has the height the embed asked for."""
+    frame.wait_for_function("""() => {
+        const gd = document.getElementById('figure');
+        return gd._fullLayout && Math.abs(window.innerHeight - gd._fullLayout.height) <= 1;
+    }""", timeout=10_000)
+    frame.wait_for_timeout(200)  # label thinning runs after Plotly's afterplot
+    return frame.evaluate(EMBED_BOXES)
+
+
+def placed_in(site: Path, file_name: str) -> str | None:
+    """A page of the site with an iframe showing ``file_name``, if any."""
+    for path in site_pages(site):
+        if re.search(r'<iframe[^>]*src="[^"]*/' + re.escape(file_name) + '"', (site / path).read_text()):
+            return path
+    return None
+
+
+@pytest.mark.parametrize("width", [390, 1400])
+def test_every_kind_of_figure_fits_its_frame_without_colliding_text(browser, server, small_site, width):
+    """At a phone's and a desktop's width, on every kind of figure: no two text boxes overlap, none is cut at the
+    embed's edge, and no empty band is left. Figures placed on pages are checked in their page's iframe."""
+    from gallery_builder import config, embeds, sweep
+
+    origin, site = server
+    settings = config.load(small_site / "gallery.toml")
+    cells = sweep.run_sweep(settings, jobs=1, cache_dir=small_site / ".cache", quiet=True).cells
+    problems, checked = [], []
+    for kind in embeds.KINDS.values():
+        for names, _ in embeds.subjects(kind, settings, cells)[:1]:
+            file_name = f"{'--'.join((kind.name, *names))}.html"
+            context = browser.new_context(viewport={"width": width, "height": 844})
+            page = context.new_page()
+            where = placed_in(site, file_name)
+            if where is None:  # linked, not placed: it fills the reader's window
+                page.goto(f"{origin}/{SUB_PATH}/gallery/embeds/{file_name}")
+                page.wait_for_selector("#figure[data-ready=true]", timeout=20_000)
+                frame = page.main_frame
+                found = page.evaluate(EMBED_BOXES)
+            else:
+                page.goto(f"{origin}/{SUB_PATH}/{where}")
+                iframe = page.locator(f"iframe.og-embed[src$='/{file_name}']")
+                for label in page.locator(".tabbed-labels > label").all():
+                    if iframe.is_visible():
+                        break
+                    label.click()
+                frame = figure_frame(page, iframe.element_handle())
+                found = embed_layout(frame)
+            checked.append(file_name)
+            problems += [f"{file_name} at {width} px: {p}" for p in layout_problems(found)]
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            shot = SHOTS / f"{width}-{file_name}.png"
+            page.screenshot(path=str(shot), full_page=True) if where is None else iframe.screenshot(path=str(shot))
+            context.close()
+    assert {name.split("--")[0] for name in checked} == set(embeds.KINDS)
+    assert problems == [], "\n".join(problems)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gallery_builder import config, criteria, engine, functions, optimizers, sweep
+from gallery_builder import config, criteria, functions, optimizers, sweep
 from gallery_builder.engine import CONVERGED, DIVERGED, ESCAPED, MOVING, STALLED, Runs
 
 SETTINGS = config.Settings()

@@ -446,7 +446,6 @@ def test_sweep_does_not_choose_a_run_that_left_mccormicks_box_below_f_star():
 
 def test_cell_key_covers_the_code_that_computes_a_cell():
     """Editing lr_grid (or anything compute_cell calls) changes the source that the cache key hashes."""
-    import inspect
 
     parts = "\n".join(sweep.source_closure(sweep.compute_cells, sweep, set()))
     for helper in (sweep.lr_grid, sweep.search_learning_rates, sweep.compute_cells):

@@ -360,14 +360,15 @@ def test_default_gallery_builds_within_the_size_budget(tmp_path):
     assert result.returncode == 0, result.stderr
     gallery = project / "docs" / "gallery"
     sizes = sorted(p.stat().st_size for p in (gallery / "embeds").glob("*.html"))
-    with_axis = sum(o.second_axis is not None for o in optimizers.CATALOGUE.values())
-    n_opt, n_fn = len(optimizers.CATALOGUE), len(functions.CATALOGUE)
-    assert len(sizes) == n_opt * n_fn * 3 + n_fn * 3 + with_axis * n_fn  # pair, 3-D, basins; race, lr, surface; maps
+    settings = config.Settings()
+    cells = sweep.run_sweep(settings, jobs=1, cache_dir=project / ".cache", quiet=True).cells
+    made = {kind: embeds.subjects(kind, settings, cells) for kind in embeds.KINDS.values()}
+    assert len(sizes) == sum(len(found) for found in made.values())
     assert sizes[len(sizes) // 2] <= 150 * 1024
     assert sizes[-1] <= 600 * 1024
     assert len(list(project.joinpath("site").rglob("plotly*.js"))) == 1
     thumbs = list((gallery / "thumbs").glob("*.png"))
-    assert len(thumbs) == n_opt * n_fn + n_fn and max(p.stat().st_size for p in thumbs) <= 40 * 1024
+    assert len(thumbs) == sum(len(found) for kind, found in made.items() if kind.thumbnail) and max(p.stat().st_size for p in thumbs) <= 40 * 1024
     for path in thumbs:
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 

@@ -63,15 +63,221 @@
     Plotly.relayout(gd, themeUpdate(name));
   }
 
+  // Narrow embeds (a phone) stack what sits side by side on wide ones, as the figure's "narrow" entry lists it:
+  // blocks from top to bottom (plot panels, a 3-D scene, the legend, a colour bar, a note, a slider). The embed
+  // then needs a height of its own, which it tells the page (palette.js sizes the iframe).
+  var NARROW = 560;
+  var MODEBAR = 42; // room for the modebar above the title (Plotly sets the title about 12 px above this)
+  var MARGIN = { l: 58, r: 14 };
+  var measure = document.createElement("canvas").getContext("2d");
+
+  function textWidth(text, size) {
+    measure.font = size + 'px "Open Sans", verdana, arial, sans-serif';
+    return measure.measureText(text).width;
+  }
+
+  function wrap(text, size, width) {
+    var lines = [], line = "";
+    String(text).split(/<br>| /).forEach(function (word) {
+      var next = line ? line + " " + word : word;
+      if (line && textWidth(next, size) > width) {
+        lines.push(line);
+        line = word;
+      } else {
+        line = next;
+      }
+    });
+    lines.push(line);
+    return lines;
+  }
+
+  function copy(value) { return JSON.parse(JSON.stringify(value)); }
+
+  function narrowLayout(width, measured) {
+    var layout = copy(spec.layout), narrow = spec.narrow;
+    var plotWidth = width - MARGIN.l - MARGIN.r;
+    var titleSize = 13, lineHeight = 17;
+    // Every title the lr slider can show is wrapped, and the tallest one sets the room kept for the title.
+    var lines = 1;
+    function wrapTitle(text) {
+      var wrapped = wrap(text, titleSize, width - 16);
+      lines = Math.max(lines, wrapped.length);
+      return wrapped.join("<br>");
+    }
+    layout.title.text = wrapTitle(layout.title.text);
+    (layout.sliders || []).forEach(function (slider) {
+      slider.steps.forEach(function (step) {
+        if (step.args && step.args[1] && step.args[1]["title.text"]) {
+          step.args[1]["title.text"] = wrapTitle(step.args[1]["title.text"]);
+        }
+      });
+    });
+    var top = MODEBAR + lines * lineHeight + 12;
+    var y = top, placed = [], bars = {}, stretched = false;
+    narrow.blocks.forEach(function (block) {
+      var height = block.height === "square" ? Math.min(plotWidth, 480) : block.height;
+      if (block.height === "square" && !stretched && measured.spare) {
+        height += measured.spare;
+        stretched = true;
+      }
+      if (block.legend) height = measured.legend || 40;
+      if (block.annotation !== undefined) {
+        var note = layout.annotations[block.annotation];
+        var size = (note.font && note.font.size) || 12;
+        var noteLines = wrap(note.text, size, width - 16);
+        note.text = noteLines.join("<br>");
+        height = noteLines.length * (size + 4) + 4;
+      }
+      placed.push({ block: block, top: y, height: height });
+      y += height + (block.below || 0) + 8;
+    });
+    var total = Math.ceil(y);
+    function paper(px) { return 1 - px / total; } // margins t and b are 0: paper spans the whole height
+    layout.margin = { l: MARGIN.l, r: MARGIN.r, t: 0, b: 0, pad: 0 };
+    layout.title.x = 8 / width;
+    layout.title.xanchor = "left";
+    layout.title.y = 1 - MODEBAR / total;
+    layout.title.yanchor = "top";
+    layout.title.yref = "container";
+    layout.title.font = Object.assign({}, layout.title.font, { size: titleSize });
+    var left = -MARGIN.l / plotWidth; // the container's left edge, in paper units
+    placed.forEach(function (p) {
+      var block = p.block, low = paper(p.top + p.height), high = paper(p.top);
+      (block.axes || []).forEach(function (name) {
+        var axis = layout[name] = layout[name] || {};
+        var part = (block.parts || {})[name] || [0, 1];
+        if (name[0] === "x") {
+          axis.domain = [0, 1];
+        } else {
+          axis.domain = [low + part[0] * (high - low), low + part[1] * (high - low)];
+        }
+        if (block.nticks && name[0] === "y") axis.nticks = block.nticks;
+        if (block.tickangle !== undefined && name[0] === "x") axis.tickangle = block.tickangle;
+      });
+      if (block.scene) layout[block.scene].domain = { x: [left, 1 + MARGIN.r / plotWidth], y: [low, high] };
+      if (block.legend) {
+        Object.assign(layout.legend = layout.legend || {}, { orientation: "h", x: left + 4 / plotWidth, y: high,
+          xanchor: "left", yanchor: "top", tracegroupgap: 0 });
+      }
+      if (block.colorbar !== undefined) {
+        bars[block.colorbar] = Object.assign(copy(wideBars[block.colorbar]), { y: high, yanchor: "top", yref: "paper",
+          x: left + 8 / plotWidth, xanchor: "left" }, block.bar);
+      }
+      if (block.annotation !== undefined) {
+        Object.assign(layout.annotations[block.annotation], { x: left + 8 / plotWidth, xanchor: "left", y: high,
+          yanchor: "top", xref: "paper", yref: "paper" });
+      }
+      if (block.slider !== undefined) {
+        var slider = layout.sliders[block.slider];
+        var start = block.buttons !== undefined ? 70 : 8;
+        Object.assign(slider, { x: left + start / plotWidth, len: (plotWidth + MARGIN.l - start) / plotWidth, y: high,
+          yanchor: "top", pad: { t: 0, b: 0, l: 0, r: 0 } });
+        if (block.buttons !== undefined) {
+          Object.assign(layout.updatemenus[block.buttons], { x: left + 4 / plotWidth, xanchor: "left",
+            y: paper(p.top + 14), yanchor: "top", pad: { t: 0, r: 0 } });
+        }
+      }
+    });
+    return { layout: layout, height: total, bars: bars };
+  }
+
+  // Sets "a.b" and "a[0].b" keys (relayout's syntax) inside a layout object, for Plotly.react.
+  function assign(layout, update) {
+    Object.keys(update).forEach(function (key) {
+      var parts = key.replace(/\[(\d+)\]/g, ".$1").split("."), target = layout;
+      parts.slice(0, -1).forEach(function (part) { target = target[part] = target[part] || {}; });
+      target[parts[parts.length - 1]] = update[key];
+    });
+    return layout;
+  }
+
+  function tellHeight(height) {
+    if (window.parent !== window) window.parent.postMessage({ type: "og-embed-height", height: height }, "*");
+  }
+
+  var mode = null; // "wide", or the width of the narrow layout drawn
+  var wideBars = spec.data.map(function (trace) { return trace.colorbar && copy(trace.colorbar); });
+  function draw(layout, height, bars) {
+    var data = gd.data || spec.data;
+    wideBars.forEach(function (bar, i) { if (bar) data[i].colorbar = (bars && bars[i]) || copy(bar); });
+    gd.style.height = height ? height + "px" : "100%";
+    document.documentElement.style.overflowY = height && window.parent === window ? "auto" : "";
+    tellHeight(height);
+    layout.height = height || undefined; // narrow: the stack's height; wide: the frame's
+    return Plotly.react(gd, data, assign(layout, themeUpdate(theme)), config).then(function () {
+      if (!height) return Plotly.Plots.resize(gd);
+    });
+  }
+
+  function fit() {
+    var width = gd.clientWidth || window.innerWidth;
+    var narrow = Boolean(spec.narrow) && width < NARROW;
+    var wanted = narrow ? width : "wide";
+    if (wanted === mode) return Promise.resolve();
+    mode = wanted;
+    if (!narrow) return draw(copy(spec.layout), null).then(fitLabels);
+    var measured = {};
+    function stack() {
+      measured.spare = 0;
+      var built = narrowLayout(width, measured);
+      if (window.parent !== window || built.height >= window.innerHeight) return built;
+      measured.spare = window.innerHeight - built.height; // alone in a taller window: the main panel takes the rest
+      return narrowLayout(width, measured);
+    }
+    var built = stack();
+    return draw(built.layout, built.height, built.bars).then(function () {
+      if (!spec.narrow.blocks.some(function (b) { return b.legend; })) return;
+      // The legend's height is known once it is drawn: lay out again around it.
+      measured.legend = Math.ceil(gd._fullLayout.legend._height);
+      var again = stack();
+      return draw(again.layout, again.height, again.bars);
+    }).then(fitLabels);
+  }
+
+  // Labels that would touch their neighbours are hidden: slider ticks (the current value stays written above the
+  // slider) and heatmap cell labels (smaller first, then none) when the cells are narrower than their text.
+  function fitLabels() {
+    gd.querySelectorAll(".slider-labels").forEach(function (group) {
+      var kept = null;
+      var labels = Array.prototype.slice.call(group.querySelectorAll(".slider-label-group"));
+      labels.forEach(function (label) { label.style.display = ""; });
+      labels.forEach(function (label, i) {
+        var box = label.getBoundingClientRect();
+        var last = labels[labels.length - 1].getBoundingClientRect();
+        var clash = kept && box.left < kept.right + 4;
+        var crowdsLast = i < labels.length - 1 && box.right + 4 > last.left;
+        if (clash || crowdsLast) label.style.display = "none"; else kept = box;
+      });
+    });
+    var changes = null;
+    spec.data.forEach(function (trace, i) {
+      if (trace.type !== "heatmap" || !trace.texttemplate || !Array.isArray(trace.x)) return;
+      var size = gd._fullLayout._size;
+      var cell = Math.min(size.w / trace.x.length, size.h / trace.y.length);
+      var longest = 0;
+      trace.text.forEach(function (row) { row.forEach(function (t) { longest = Math.max(longest, textWidth(t, 9)); }); });
+      var fitted = longest + 4 <= cell ? 9 : longest * 7 / 9 + 4 <= cell && cell >= 11 ? 7 : 0;
+      var current = gd.data[i].texttemplate ? gd.data[i].textfont.size : 0;
+      if (fitted === current) return;
+      changes = changes || { indices: [], template: [], size: [] };
+      changes.indices.push(i);
+      changes.template.push(fitted ? trace.texttemplate : "");
+      changes.size.push(fitted || 9);
+    });
+    if (changes) {
+      return Plotly.restyle(gd, { texttemplate: changes.template, "textfont.size": changes.size }, changes.indices);
+    }
+  }
+
   // Plotly's nested-key syntax only works through relayout, so the first theme is applied the same way.
   var config = { responsive: true, displaylogo: false, showSendToCloud: false, showEditInChartStudio: false,
                  modeBarButtonsToRemove: ["sendDataToCloud", "lasso2d", "select2d"] };
   document.documentElement.dataset.theme = theme;
-  Plotly.newPlot(gd, spec.data, spec.layout, config).then(function () {
-    return Plotly.relayout(gd, themeUpdate(theme));
-  }).then(function () {
+  fit().then(function () {
     gd.dataset.ready = "true";
   });
+  window.addEventListener("resize", function () { fit(); });
+  gd.on("plotly_afterplot", fitLabels);
 
   // The page's palette.js posts the scheme when the reader toggles it (no observer on the parent: it would keep
   // every embed ever shown alive across Material's instant navigation).
@@ -168,7 +374,7 @@
     } else if (event.key === " ") {
       if (timer === null) play(); else stop();
     } else if ((event.key === "ArrowUp" || event.key === "ArrowDown") && lrIndex >= 0) {
-      var steps = spec.layout.sliders[lrIndex].steps;
+      var steps = gd.layout.sliders[lrIndex].steps; // as drawn: narrow embeds wrap the titles
       lrActive = Math.max(0, Math.min(steps.length - 1, lrActive + (event.key === "ArrowUp" ? 1 : -1)));
       var args = steps[lrActive].args;
       Plotly.update(gd, args[0], args[1]).then(function () { return setSlider(lrIndex, lrActive); });

@@ -1,0 +1,148 @@
+"""Figures and embeds without a site: the figure-kind registry, the optimizers' looks and the keys that cover them."""
+
+from __future__ import annotations
+
+import colorsys
+import itertools
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from gallery_builder import build, config, embeds, figures, optimizers, sweep
+
+ROOT = Path(__file__).resolve().parents[1]
+# Optimizers planned for the catalogue: their looks are fixed now so that adding them changes no other one's.
+PLANNED = ("rprop", "asgd", "adafactor", "lbfgs", "yogi", "adan", "novograd", "lamb", "signum", "polyak_sgd",
+           "ademamix", "prodigy", "schedule_free_adamw")
+TINY = {"sweep": {"optimizers": ["sgd", "momentum"], "functions": ["booth", "saddle"], "steps": 12,
+                  "basin_grid": 3, "learning_rates": {"points": 3}}}
+
+
+def rgb(hex_colour: str) -> np.ndarray:
+    return np.array([int(hex_colour[i:i + 2], 16) for i in (1, 3, 5)]) / 255
+
+
+def luminance(colour: np.ndarray) -> float:
+    """WCAG 2 relative luminance of an sRGB colour."""
+    linear = np.where(colour <= 0.04045, colour / 12.92, ((colour + 0.055) / 1.055) ** 2.4)
+    return float(linear @ [0.2126, 0.7152, 0.0722])
+
+
+def contrast(a: np.ndarray, b: np.ndarray) -> float:
+    light, dark = sorted((luminance(a), luminance(b)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def material_slate_background() -> np.ndarray:
+    """Material's dark page colour, computed from its installed stylesheets (hsla(var(--md-hue), S, L, 1))."""
+    import material
+
+    css = "".join(p.read_text() for p in (Path(material.__file__).parent / "templates" / "assets" / "stylesheets")
+                  .glob("*.css"))
+    hue = float(re.search(r"--md-hue:\s*(\d+(?:\.\d+)?)deg", css).group(1))
+    s, l = map(float, re.search(r"--md-default-bg-color:\s*hsla\(var\(--md-hue\),\s*(\d+)%,\s*(\d+)%,\s*1\)",
+                                css).groups())
+    return np.array(colorsys.hls_to_rgb(hue / 360, l / 100, s / 100))
+
+
+def looks() -> dict:
+    names = [*optimizers.CATALOGUE, *PLANNED, "an_optimizer_nobody_planned", "x", "sgd2"]
+    return {name: figures.style(name) for name in names}
+
+
+def test_every_optimizer_colour_reads_on_the_light_and_the_dark_page():
+    slate = material_slate_background()
+    # The embeds paint the same dark background themselves.
+    hex_slate = "#" + "".join(f"{round(c * 255):02x}" for c in slate)
+    assert hex_slate in (ROOT / "gallery_builder" / "assets" / "embed.js").read_text()
+    assert hex_slate in embeds._PAGE
+    colours = {look["color"] for look in looks().values()} | set(figures.PALETTE)
+    for colour in colours:
+        assert contrast(rgb(colour), np.ones(3)) >= 3, colour
+        assert contrast(rgb(colour), slate) >= 3, colour
+
+
+def test_every_optimizer_has_a_look_of_its_own_besides_its_colour():
+    """Colour-blind readers tell lines apart by dash pattern and marker even where two colours look alike."""
+    named = {name: figures.style(name) for name in [*optimizers.CATALOGUE, *PLANNED]}
+    assert set(named) <= set(figures.STYLES)
+    second_channel = [(look["dash"], look["symbol"]) for look in named.values()]
+    assert len(set(second_channel)) == len(second_channel)
+    for a, b in itertools.combinations(named.values(), 2):  # same pattern: different colours
+        assert (a["dash"], a["color"]) != (b["dash"], b["color"])
+    for name, look in looks().items():
+        assert look["symbol"] in figures.SYMBOLS and look["color"] in figures.PALETTE
+        assert (look["dash"] in figures.FALLBACK_DASHES) == (name not in figures.STYLES)
+        assert figures.style(name) == look  # a name always gets the same look
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    settings = config.parse(TINY)
+    report = sweep.run_sweep(settings, jobs=1, cache_dir=tmp_path_factory.mktemp("cache"), quiet=True)
+    return settings, report
+
+
+def test_a_colour_does_not_depend_on_the_order_of_the_optimizers(tiny):
+    settings, report = tiny
+    row = [report.cells[(o, "booth")] for o in settings.optimizers]
+    fn = figures.functions.get("booth")
+
+    def colours(figure):
+        return {t["legendgroup"]: t["line"]["color"] for t in figure["data"] if t.get("mode") == "lines+markers"}
+
+    assert colours(figures.race(row, fn)) == colours(figures.race(row[::-1], fn))
+    assert colours(figures.race(row, fn)) == {o: figures.style(o)["color"] for o in settings.optimizers}
+
+
+def test_the_registry_makes_every_kind_for_every_subject_it_applies_to(tiny):
+    settings, report = tiny
+    assert {kind.scope for kind in embeds.KINDS.values()} == {embeds.CELL, embeds.FUNCTION}
+    for kind in embeds.KINDS.values():
+        found = embeds.subjects(kind, settings, report.cells)
+        if kind.scope == embeds.CELL:
+            expected = [pair for pair, cell in report.cells.items() if kind.applies is None or kind.applies(cell)]
+        else:
+            expected = [(f,) for f in settings.functions]
+        assert [names for names, _ in found] == expected
+        for names, subject in found:
+            assert kind.names(subject) == names
+            figure = kind.figure(subject)
+            assert figure["data"] and figure["layout"]["title"]["text"]
+            page = embeds.html(figure, kind.title(subject), "../assets")
+            assert f"<title>{kind.title(subject)}</title>" in page.replace("&#x27;", "'")
+            if kind.data is not None:
+                json.loads(embeds.data_json(kind.data(subject, settings)))
+            if kind.thumbnail is not None:
+                assert kind.thumbnail(subject)[:8] == b"\x89PNG\r\n\x1a\n"
+    # The learning-rate map only for optimizers with a second axis: momentum has one, plain SGD none.
+    assert [names for names, _ in embeds.subjects(embeds.KINDS["lrmap"], settings, report.cells)] == [
+        ("momentum", "booth"), ("momentum", "saddle")]
+
+
+def test_changing_an_optimizers_colour_rewrites_exactly_the_files_that_draw_it(tiny, tmp_path, monkeypatch):
+    settings, report = tiny
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    cache = tmp_path / "cache"
+    build.build_gallery(settings, docs, jobs=1, quiet=True, cache_dir=cache)
+    gallery = docs / "gallery"
+    before = {p.relative_to(gallery): p.stat().st_ino for p in gallery.rglob("*") if p.is_file()}
+    monkeypatch.setitem(figures.STYLES, "sgd", ("#018E8F", "dash", "star"))
+    build.build_gallery(settings, docs, jobs=1, quiet=True, cache_dir=cache)
+    after = {p.relative_to(gallery): p.stat().st_ino for p in gallery.rglob("*") if p.is_file()}
+    assert set(after) == set(before)
+    rewritten = {str(p) for p in after if after[p] != before[p] and p.suffix != ".md" and p.name != "manifest.json"}
+    expected = {f"{folder}/{kind}--{names}{suffix}"
+                for kind, folder, suffix, names in
+                [("pair", "embeds", ".html", "sgd--booth"), ("pair", "embeds", ".html", "sgd--saddle"),
+                 ("pair3d", "embeds", ".html", "sgd--booth"), ("pair3d", "embeds", ".html", "sgd--saddle"),
+                 ("pair", "thumbs", ".png", "sgd--booth"), ("pair", "thumbs", ".png", "sgd--saddle"),
+                 ("race", "embeds", ".html", "booth"), ("race", "embeds", ".html", "saddle"),
+                 ("sensitivity", "embeds", ".html", "booth"), ("sensitivity", "embeds", ".html", "saddle")]}
+    # Data, basin maps and surfaces do not show the colour: rebuilt or not, their bytes are the same.
+    assert rewritten == expected
+    assert "#018E8F" in (gallery / "embeds" / "pair--sgd--booth.html").read_text()
