@@ -331,6 +331,9 @@ def test_six_hump_camel_global_minima():
 @pytest.mark.parametrize("path, opt, sentence", [
     ("optimizers/adam.md", "adam", "the very first step is exactly `lr` in each coordinate"),
     ("optimizers/adagrad.md", "adagrad", "The first step is therefore exactly `lr` in each coordinate"),
+    ("optimizers/adagrad.md", "adagrad", "yet Adagrad leaves it with a full-sized first step"),
+    ("functions/himmelblau.md", "adagrad", "take a first step of exactly `lr` in each coordinate, whatever the size of "
+     "the gradient"),
     ("optimizers/adamax.md", "adamax", "its first step is exactly `lr` in each coordinate"),
 ])
 def test_first_step_is_lr_per_coordinate(path, opt, sentence):
@@ -342,6 +345,7 @@ def test_first_step_is_lr_per_coordinate(path, opt, sentence):
 def test_rmsprop_first_step_is_ten_times_lr():
     claim("optimizers/rmsprop.md", "the first step is $\\mathrm{lr}/\\sqrt{1-\\alpha}$, ten times `lr`, in each "
           "coordinate")
+    claim("optimizers/rmsprop.md", "With the step slider, the first jump is ten times `lr`, along a diagonal.")
     np.testing.assert_allclose(np.abs(first_step("rmsprop", "rosenbrock", 0.01)), 0.1, rtol=1e-6)
 
 
@@ -445,3 +449,108 @@ def test_radam_rectification_still_well_short_of_1():
         return math.sqrt((rho - 4) * (rho - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho))
 
     assert r(6) < 0.1 and r(300) < 0.6
+
+
+# --- behaviour over a run ------------------------------------------------------------------------------------------
+
+
+def test_booth_sgd_converges_linearly_at_the_slow_directions_rate():
+    claim("optimizers/sgd.md", "the log scale of the gap panel turns steady convergence into a straight line, whose "
+          "slope is set by the slower of the two directions")
+    claim("functions/booth.md", "the gap panel of SGD ends in a straight line on the log scale: linear convergence; "
+          "momentum's falls along a straight envelope")
+    lr = 0.05
+    gaps = run("sgd", "booth", lr, steps=200).values[100:]
+    # The error along the curvature-2 direction shrinks by (1 − 2 lr) per step; the gap is its square.
+    np.testing.assert_allclose(gaps[1:] / gaps[:-1], (1 - 2 * lr) ** 2, rtol=1e-6)
+    # Momentum swings around the minimum: the peaks of its gap, one per swing, fall by a steady factor.
+    gaps = run("momentum", "booth", 0.01, steps=600).values[200:]
+    peaks = gaps[1:-1][(gaps[1:-1] > gaps[:-2]) & (gaps[1:-1] > gaps[2:])]
+    ratios = peaks[1:] / peaks[:-1]
+    assert len(peaks) >= 5 and (ratios < 1).all() and np.ptp(np.log(ratios)) < 0.2 * abs(np.log(ratios).mean())
+
+
+def test_newton_on_booth_reaches_a_gap_of_exactly_zero():
+    claim("optimizers/newton.md", "On [Booth](../functions/booth.md), the gap panel stops after one step: a gap of "
+          "exactly zero")
+    values = run("newton", "booth", 1.0, steps=3).values
+    assert values[0] > 0 and np.all(values[1:] == 0)
+
+
+def test_three_hump_camel_sgd_small_steps_stay_large_steps_cross():
+    claim("functions/three_hump_camel.md", "small values end in the side minimum, while larger ones can overshoot "
+          "into the central basin")
+    np.testing.assert_allclose(run("sgd", "three_hump_camel", 0.01, steps=1000).points[-1], [-1.7476, 0.8738],
+                               atol=1e-3)
+    assert np.linalg.norm(run("sgd", "three_hump_camel", 0.1).points[-1]) < 1e-3
+
+
+def test_levi13_momentum_coasts_where_sgd_stops():
+    claim("functions/levi13.md", "[momentum](../optimizers/momentum.md) can coast through them, while "
+          "[SGD](../optimizers/sgd.md) at small learning rates stops in the first one deep enough to hold it")
+    start = np.array(functions.get("levi13").start)
+    for lr in (3e-4, 1e-3):
+        sgd, momentum = run("sgd", "levi13", lr, steps=1000), run("momentum", "levi13", lr, steps=1000)
+        held = np.linalg.norm(sgd.points[-200:] - sgd.points[-1], axis=1).max()
+        assert np.linalg.norm(sgd.points[-1] - start) < 1 and held < 0.1  # held in a ripple near the start
+        assert np.linalg.norm(momentum.points[-1] - start) > 3
+
+
+def test_styblinski_tang_momentum_carries_y_over_its_hump():
+    claim("functions/styblinski_tang.md", "$x$, which starts just past its hump, is the one that stays")
+    claim("optimizers/momentum.md", "momentum can carry a run over a hump that plain descent cannot cross")
+    for lr in (3.16e-3, 1e-2, 3.16e-2):
+        np.testing.assert_allclose(run("momentum", "styblinski_tang", lr).points[-1], [2.7468, -2.9035], atol=1e-2)
+    for lr in grid("sgd"):
+        t = run("sgd", "styblinski_tang", lr)
+        assert t.status == "escaped" or (t.points[-1] > 0.157).all(), lr  # neither coordinate crosses
+
+
+def test_goldstein_price_gradient_scaled_methods_fail_over_their_range():
+    claim("functions/goldstein_price.md", "the gradient-scaled methods sit in the ✗ row (left the domain) over much "
+          "or all of their range of learning rates")
+    for opt in ("sgd", "momentum", "nesterov"):
+        failed = [run(opt, "goldstein_price", lr).status == "escaped" for lr in grid(opt)]
+        assert sum(failed) >= len(failed) / 2, opt
+
+
+def test_goldstein_price_radam_is_thrown_out_where_adam_is_not():
+    claim("optimizers/radam.md", "the un-normalized first steps throw the run out at learning rates Adam handles "
+          "easily")
+    for lr in (1e-3, 1e-2, 0.1):
+        assert run("radam", "goldstein_price", lr).status == "escaped"
+        assert run("adam", "goldstein_price", lr).status != "escaped"
+
+
+def test_saddle_sgd_lingers_longer_at_smaller_learning_rates():
+    claim("functions/saddle.md", "so the smaller the learning rate, the longer it lingers near the saddle")
+    steps = [run("sgd", "saddle", lr).stop_step for lr in (0.0316, 0.1, 0.316, 1.0)]
+    assert steps == sorted(steps, reverse=True) and len(set(steps)) == 4
+
+
+def test_amsgrad_follows_adam_exactly_at_first():
+    claim("optimizers/amsgrad.md", "AMSGrad's path lies exactly on Adam's at first and separates later")
+    adam, ams = run("adam", "rosenbrock", 0.01), run("amsgrad", "rosenbrock", 0.01)
+    same = np.all(adam.points == ams.points, axis=1)
+    assert same[:5].all() and not same.all()
+
+
+def test_adadelta_starts_slowly_and_accelerates_on_booth():
+    claim("optimizers/adadelta.md", "Even [Booth](../functions/booth.md), the easy baseline, shows the slow ramp.")
+    lengths = np.linalg.norm(np.diff(run("adadelta", "booth", 1.0).points, axis=0), axis=1)
+    assert lengths[0] < 0.01 and np.all(np.diff(lengths[:100]) > 0) and lengths[-1] > 1.5 * lengths[0]
+
+
+def test_momentum_f_does_not_decrease_at_every_step_on_matyas():
+    claim("optimizers/momentum.md", "$f$ no longer decreases at every step")
+    claim("optimizers/momentum.md", "but with bumps where the run coasts uphill")
+    assert (np.diff(run("momentum", "matyas", 1.0).values) > 0).any()
+    assert not (np.diff(run("sgd", "matyas", 1.0).values) > 0).any()
+
+
+def test_matyas_momentum_moves_much_faster_along_the_floor():
+    claim("functions/matyas.md", "[Momentum](../optimizers/momentum.md) accumulates the small but consistent slope "
+          "along the floor and moves much faster")
+    for lr, factor in ((0.1, 10), (0.3, 3)):
+        sgd, momentum = run("sgd", "matyas", lr, steps=3000), run("momentum", "matyas", lr, steps=3000)
+        assert 0 < factor * momentum.steps_to_tolerance < sgd.steps_to_tolerance, lr
