@@ -554,3 +554,58 @@ def test_matyas_momentum_moves_much_faster_along_the_floor():
     for lr, factor, steps in ((0.1, 10, 1400), (0.3, 3, 500)):
         sgd, momentum = run("sgd", "matyas", lr, steps=steps), run("momentum", "matyas", lr, steps=steps)
         assert 0 < factor * momentum.steps_to_tolerance < sgd.steps_to_tolerance, lr
+
+
+def closest_to_the_centre(opt, fn):
+    """Over the sweep's learning rates, how near the origin a run of ``opt`` ends (a run that left counts as far)."""
+    ends = [run(opt, fn, lr) for lr in grid(opt)]
+    return min(np.linalg.norm(t.points[-1]) if t.status != "escaped" else np.inf for t in ends)
+
+
+@pytest.mark.slow  # every learning rate of four optimizers
+@pytest.mark.parametrize("fn", ["rastrigin", "ackley"])
+def test_adagrad_gets_nearer_the_centre_than_fixed_step_methods(fn):
+    claim("optimizers/adagrad.md", "its shrinking steps bring it nearer the centre than SGD, momentum or Nesterov get "
+          "at any of their learning rates")
+    adagrad = closest_to_the_centre("adagrad", fn)
+    assert all(adagrad < closest_to_the_centre(opt, fn) for opt in ("sgd", "momentum", "nesterov"))
+
+
+def test_adabelief_steps_grow_far_beyond_adams_on_the_saddle():
+    claim("optimizers/adabelief.md", "the steps grow to many times `lr`, much larger than Adam's at the same learning "
+          "rate")
+    for lr in (0.01, 0.1):
+        longest = {opt: np.nanmax(np.linalg.norm(np.diff(run(opt, "saddle", lr).points, axis=0), axis=1)) / lr
+                   for opt in ("adabelief", "adam")}
+        assert longest["adabelief"] > 5 and longest["adabelief"] > 3 * longest["adam"], lr
+
+
+def test_rmsprop_spikes_after_reaching_the_minimum_on_booth():
+    claim("optimizers/rmsprop.md", "at large `lr` it can show sudden spikes long after the run reached the minimum")
+    t = run("rmsprop", "booth", 1.0)
+    reached = t.steps_to_tolerance
+    assert reached > 0 and np.nanmax(t.values[reached + 20:]) > 1.0
+
+
+def test_adamw_is_not_held_back_where_the_minimizer_is_the_origin():
+    claim("optimizers/adamw.md", "both minimized at the origin, nothing holds AdamW back")
+    for fn in ("matyas", "ill_conditioned"):
+        adam, adamw = run("adam", fn, 1.0), run("adamw", fn, 1.0)
+        assert adam.status == adamw.status == "converged", fn
+        assert adamw.steps_to_tolerance <= adam.steps_to_tolerance * 1.1, fn
+
+
+def test_six_hump_camel_small_steps_settle_in_a_side_minimum():
+    claim("functions/six_hump_camel.md", "With small steps, plain gradient descent settles in a side minimum")
+    for lr in (1e-3, 1e-2):
+        t = run("sgd", "six_hump_camel", lr, steps=2000)
+        assert t.status == "stalled" and t.values[-1] > functions.get("six_hump_camel").minimum + 0.5
+        assert t.points[-1, 0] < -1.5  # on the left, where it started
+
+
+def test_rastrigin_small_steps_stop_in_the_starting_well():
+    claim("functions/rastrigin.md", "A gradient method with small steps therefore stops in the well it starts in")
+    start = np.array(functions.get("rastrigin").start)
+    for lr in (1e-4, 1e-3):
+        end = run("sgd", "rastrigin", lr, steps=2000).points[-1]
+        assert np.array_equal(np.round(end), np.round(start)), lr  # the well about the nearest integer point
