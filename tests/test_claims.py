@@ -61,6 +61,7 @@ def stable(opt, fn, lr, steps=3000, **hyper):
 # --- functions/saddle.md -----------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # every learning rate of the sweep, or runs of a thousand steps
 def test_saddle_sgd_leaves_before_adam_at_every_learning_rate_both_sweep():
     claim("functions/saddle.md", "At every learning rate both sweep, SGD leaves first")
     both = 0
@@ -125,6 +126,7 @@ def test_monkey_saddle_newton_escapes_only_for_lr_above_4_by_overshooting():
 
 
 def test_newton_on_the_saddle_leaves_only_for_lr_above_2():
+    claim("optimizers/newton.md", "land on it at `lr = 1`, then overshoot it to and fro, climbing as it goes")
     claim("optimizers/newton.md", "it leaves only for `lr > 2`, by overshooting")
     assert run("newton", "saddle", 1.9, steps=1000).status != "escaped"
     t = run("newton", "saddle", 2.1)
@@ -157,6 +159,7 @@ def test_ackley_sgd_reaches_the_funnel_and_keeps_bouncing():
     assert tail.min() > 0.01 and np.ptp(tail) > 0.01  # never settles on the tip
 
 
+@pytest.mark.slow  # every learning rate of the sweep, or runs of a thousand steps
 def test_ackley_lion_never_reaches_the_funnel():
     claim("functions/ackley.md", "at every learning rate of its sweep it ends in the outer ripples, no nearer the "
           "origin than (−2.97, 1.98), with a gap of at least 7.96")
@@ -205,6 +208,7 @@ def test_booth_curvatures_and_sgd_limit():
 
 @pytest.mark.slow  # runs of thousands of steps near a stability limit
 def test_booth_adamw_is_held_off_the_minimizer():
+    claim("optimizers/adamw.md", "the run is held slightly off the minimizer")
     claim("functions/booth.md", "AdamW, whose weight decay pulls towards the origin, is held slightly off it")
     adam, adamw = run("adam", "booth", 0.1, steps=3000), run("adamw", "booth", 0.1, steps=3000)
     assert adam.status == "converged" and adamw.status != "converged"
@@ -417,7 +421,9 @@ def test_nesterov_leaves_the_bowl_where_sgd_does_not():
     assert run("sgd", "ill_conditioned", 0.015).status != "escaped"
 
 
+@pytest.mark.slow  # long runs, or Newton (a Hessian per step)
 def test_beale_newton_ends_on_the_saddle_at_0_1():
+    claim("functions/beale.md", "from the default start the nearest is the saddle at (0, 1)")
     claim("functions/beale.md", "On Newton's page, the run at `lr = 1` ends at (0, 1), at the height of the two "
           "flat lines")
     t = run("newton", "beale", 1.0)
@@ -478,6 +484,8 @@ def test_newton_on_booth_reaches_a_gap_of_exactly_zero():
 
 
 def test_three_hump_camel_sgd_small_steps_stay_large_steps_cross():
+    claim("functions/three_hump_camel.md", "With small steps, gradient descent simply follows the slope into the side "
+          "basin and stops there.")
     claim("functions/three_hump_camel.md", "small values end in the side minimum, while larger ones can overshoot "
           "into the central basin")
     np.testing.assert_allclose(run("sgd", "three_hump_camel", 0.01, steps=1000).points[-1], [-1.7476, 0.8738],
@@ -485,6 +493,7 @@ def test_three_hump_camel_sgd_small_steps_stay_large_steps_cross():
     assert np.linalg.norm(run("sgd", "three_hump_camel", 0.1).points[-1]) < 1e-3
 
 
+@pytest.mark.slow  # every learning rate of the sweep, or runs of a thousand steps
 def test_levi13_momentum_coasts_where_sgd_stops():
     claim("functions/levi13.md", "[momentum](../optimizers/momentum.md) can coast through them, while "
           "[SGD](../optimizers/sgd.md) at small learning rates stops in the first one deep enough to hold it")
@@ -496,6 +505,7 @@ def test_levi13_momentum_coasts_where_sgd_stops():
         assert np.linalg.norm(momentum.points[-1] - start) > 3
 
 
+@pytest.mark.slow  # every learning rate of the sweep, or runs of a thousand steps
 def test_styblinski_tang_momentum_carries_y_over_its_hump():
     claim("functions/styblinski_tang.md", "$x$, which starts just past its hump, is the one that stays")
     claim("optimizers/momentum.md", "momentum can carry a run over a hump that plain descent cannot cross")
@@ -506,7 +516,10 @@ def test_styblinski_tang_momentum_carries_y_over_its_hump():
         assert t.status == "escaped" or (t.points[-1] > 0.157).all(), lr  # neither coordinate crosses
 
 
+@pytest.mark.slow  # every learning rate of the sweep, or runs of a thousand steps
 def test_goldstein_price_gradient_scaled_methods_fail_over_their_range():
+    claim("functions/goldstein_price.md", "[SGD](../optimizers/sgd.md), momentum and Nesterov have exactly this "
+          "problem.")
     claim("functions/goldstein_price.md", "the gradient-scaled methods sit in the ✗ row (left the domain) over much "
           "or all of their range of learning rates")
     for opt in ("sgd", "momentum", "nesterov"):
@@ -514,7 +527,10 @@ def test_goldstein_price_gradient_scaled_methods_fail_over_their_range():
         assert sum(failed) >= len(failed) / 2, opt
 
 
+@pytest.mark.slow  # long runs, or Newton (a Hessian per step)
 def test_goldstein_price_radam_is_thrown_out_where_adam_is_not():
+    claim("functions/goldstein_price.md", "So does [RAdam](../optimizers/radam.md), whose first five steps are "
+          "un-normalized momentum steps.")
     claim("optimizers/radam.md", "the un-normalized first steps throw the run out at learning rates Adam handles "
           "easily")
     for lr in (1e-3, 1e-2, 0.1):
@@ -529,6 +545,7 @@ def test_saddle_sgd_lingers_longer_at_smaller_learning_rates():
 
 
 def test_amsgrad_follows_adam_exactly_at_first():
+    claim("optimizers/amsgrad.md", "Early in a run the two are identical.")
     claim("optimizers/amsgrad.md", "AMSGrad's path lies exactly on Adam's at first and separates later")
     adam, ams = run("adam", "rosenbrock", 0.01), run("amsgrad", "rosenbrock", 0.01)
     same = np.all(adam.points == ams.points, axis=1)
@@ -536,6 +553,7 @@ def test_amsgrad_follows_adam_exactly_at_first():
 
 
 def test_adadelta_starts_slowly_and_accelerates_on_booth():
+    claim("optimizers/adadelta.md", "Adadelta starts slowly and accelerates")
     claim("optimizers/adadelta.md", "Even [Booth](../functions/booth.md), the easy baseline, shows the slow ramp.")
     lengths = np.linalg.norm(np.diff(run("adadelta", "booth", 1.0).points, axis=0), axis=1)
     assert lengths[0] < 0.01 and np.all(np.diff(lengths[:100]) > 0) and lengths[-1] > 1.5 * lengths[0]
@@ -548,6 +566,7 @@ def test_momentum_f_does_not_decrease_at_every_step_on_matyas():
     assert not (np.diff(run("sgd", "matyas", 1.0).values) > 0).any()
 
 
+@pytest.mark.slow  # long runs, or Newton (a Hessian per step)
 def test_matyas_momentum_moves_much_faster_along_the_floor():
     claim("functions/matyas.md", "[Momentum](../optimizers/momentum.md) accumulates the small but consistent slope "
           "along the floor and moves much faster")
@@ -595,6 +614,7 @@ def test_adamw_is_not_held_back_where_the_minimizer_is_the_origin():
         assert adamw.steps_to_tolerance <= adam.steps_to_tolerance * 1.1, fn
 
 
+@pytest.mark.slow  # long runs, or Newton (a Hessian per step)
 def test_six_hump_camel_small_steps_settle_in_a_side_minimum():
     claim("functions/six_hump_camel.md", "With small steps, plain gradient descent settles in a side minimum")
     for lr in (1e-3, 1e-2):
@@ -603,9 +623,88 @@ def test_six_hump_camel_small_steps_settle_in_a_side_minimum():
         assert t.points[-1, 0] < -1.5  # on the left, where it started
 
 
+@pytest.mark.slow  # long runs, or Newton (a Hessian per step)
 def test_rastrigin_small_steps_stop_in_the_starting_well():
     claim("functions/rastrigin.md", "A gradient method with small steps therefore stops in the well it starts in")
     start = np.array(functions.get("rastrigin").start)
     for lr in (1e-4, 1e-3):
         end = run("sgd", "rastrigin", lr, steps=2000).points[-1]
         assert np.array_equal(np.round(end), np.round(start)), lr  # the well about the nearest integer point
+
+
+def step_lengths(t):
+    points = t.points[np.isfinite(t.points[:, 0])]
+    return np.linalg.norm(np.diff(points, axis=0), axis=1)
+
+
+def final_gaps(opt, fn):
+    """The final gap at every learning rate of the sweep, NaN where the run left the domain."""
+    runs = [run(opt, fn, lr) for lr in grid(opt)]
+    return np.array([t.values[-1] - functions.get(fn).minimum if t.status != "escaped" else np.nan for t in runs])
+
+
+def test_rosenbrock_adam_travels_the_floor_at_a_tenth_of_lr():
+    claim("functions/rosenbrock.md", "so it travels at only about a tenth of `lr` per step")
+    for lr in (0.003, 0.01, 0.03):
+        assert 0.03 < np.median(step_lengths(run("adam", "rosenbrock", lr))[100:]) / lr < 0.2, lr
+
+
+@pytest.mark.slow  # every learning rate of the sweep
+@pytest.mark.parametrize("path, fn, sentence", [
+    ("functions/booth.md", "booth", "the fixed-step methods improve as the learning rate grows, up to a sharp edge "
+     "beyond which they leave the domain"),
+    ("functions/matyas.md", "matyas", "the fixed-step methods keep improving with the learning rate until the "
+     "stability edge"),
+    ("functions/rosenbrock.md", "rosenbrock", "The sensitivity plot has a sharp edge on the right for the fixed-step "
+     "methods"),
+])
+def test_sgd_improves_with_the_learning_rate_up_to_an_edge(path, fn, sentence):
+    claim(path, sentence)
+    gaps = final_gaps("sgd", fn)
+    kept = gaps[~np.isnan(gaps)]
+    assert np.isnan(gaps[len(kept):]).all()  # once runs leave, every larger rate leaves too: an edge
+    assert (np.diff(kept) < 0).all()  # and below it, each larger rate ends nearer the minimum
+
+
+def test_himmelblau_sgd_creeps_then_gathers_speed():
+    claim("functions/himmelblau.md", "[SGD](../optimizers/sgd.md) multiplies the tiny gradient by `lr` and creeps at "
+          "first, gathering speed as the slope steepens")
+    lengths = step_lengths(run("sgd", "himmelblau", 0.01, steps=12))
+    assert lengths[0] < 0.01 and (np.diff(lengths) > 0).all() and lengths[-1] > 10 * lengths[0]
+
+
+def test_booth_adam_distance_grows_with_lr_and_small_lr_falls_short():
+    claim("optimizers/adam.md", "the distance covered grows with `lr`: too small a value is still far away when the "
+          "steps run out")
+    claim("functions/booth.md", "a small learning rate cannot cover it within the step budget")
+    start = np.array(functions.get("booth").start)
+    covered = [np.linalg.norm(run("adam", "booth", lr).points[-1] - start) for lr in (1e-4, 1e-3, 1e-2)]
+    assert covered == sorted(covered) and covered[0] < 0.1
+    assert run("adam", "booth", 1e-3).values[-1] > 100
+
+
+def test_lion_oscillates_within_about_lr_of_the_minimizer():
+    claim("optimizers/lion.md", "keeps oscillating within about `lr` of it")
+    offsets = np.abs(run("lion", "booth", 0.1, steps=1000).points[-200:] - [1.0, 3.0])
+    assert offsets.max() < 2 * 0.1 and offsets.max() > 0.5 * 0.1
+
+
+def test_lion_moves_in_a_staircase_of_diagonal_steps():
+    claim("optimizers/lion.md", "In the contour panel the path is a staircase of 45° moves")
+    steps = np.abs(np.diff(run("lion", "rosenbrock", 0.01).points, axis=0))
+    np.testing.assert_allclose(steps, 0.01, rtol=0.01)  # both coordinates by lr (the decay adds under 1 %)
+
+
+def test_goldstein_price_tiny_lr_huge_first_step():
+    claim("optimizers/sgd.md", "so even a tiny learning rate makes a huge first step")
+    fn = functions.get("goldstein_price")
+    width = fn.domain[0][1] - fn.domain[0][0]
+    assert step_lengths(run("sgd", "goldstein_price", 1e-5, steps=1))[0] > width
+
+
+def test_monkey_saddle_adagrad_full_speed_sgd_gathers_speed():
+    claim("functions/monkey_saddle.md", "normalized methods such as [Adagrad](../optimizers/adagrad.md) move at full "
+          "speed even where the slope is gentle; [SGD](../optimizers/sgd.md) gathers speed only as the slope steepens")
+    assert step_lengths(run("adagrad", "monkey_saddle", 0.1, steps=1))[0] == pytest.approx(0.1 * math.sqrt(2))
+    sgd = step_lengths(run("sgd", "monkey_saddle", 0.01, steps=40))
+    assert sgd[0] < 0.1 * math.sqrt(2) and sgd[-1] > 5 * sgd[0]
