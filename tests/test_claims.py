@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gallery_builder import config, criteria, functions, optimizers, sweep, trajectory
+from gallery_builder import config, criteria, engine, functions, optimizers, sweep, trajectory
 
 EXPLANATIONS = Path(__file__).resolve().parents[1] / "docs" / "explanations"
 SETTINGS = config.Settings()
@@ -708,3 +708,130 @@ def test_monkey_saddle_adagrad_full_speed_sgd_gathers_speed():
     assert step_lengths(run("adagrad", "monkey_saddle", 0.1, steps=1))[0] == pytest.approx(0.1 * math.sqrt(2))
     sgd = step_lengths(run("sgd", "monkey_saddle", 0.01, steps=40))
     assert sgd[0] < 0.1 * math.sqrt(2) and sgd[-1] > 5 * sgd[0]
+
+
+def best_lrs(opt, fn_names):
+    """The criterion's choice for ``opt`` on each function, over the sweep's learning rates."""
+    opt_def, lrs = optimizers.get(opt), grid(opt)
+    chosen = []
+    for name in fn_names:
+        fn = functions.get(name)
+        runs = engine.run_batch(opt_def, fn, np.repeat([SETTINGS.start(name)], len(lrs), axis=0), SETTINGS.steps,
+                                {**SETTINGS.hyper(opt), "lr": lrs})
+        best = criteria.choose_best(runs, fn, SETTINGS.tolerance)
+        chosen.append(float(lrs[best]) if best >= 0 else None)
+    return chosen
+
+
+EASY = ["booth", "matyas", "rosenbrock", "himmelblau", "ill_conditioned", "beale"]
+
+
+@pytest.mark.slow  # every optimizer of the catalogue, twice
+@pytest.mark.parametrize("path, fn", [("functions/rastrigin.md", "rastrigin"),
+                                      ("functions/styblinski_tang.md", "styblinski_tang")])
+def test_separable_functions_move_each_coordinate_on_its_own(path, fn):
+    claim(path, "Every optimizer here updates each coordinate from its own gradient and history, and Newton's "
+          "Hessian is diagonal, so $x$ and $y$ evolve independently.")
+    claim(path, "with straight horizontal and vertical boundaries")
+    # Changing the start's y leaves the path of x untouched, bit for bit, for every optimizer of the catalogue.
+    (x0, y0) = functions.get(fn).start
+    for opt in optimizers.CATALOGUE:
+        lr = SETTINGS.hyper(opt)["lr"]
+        a = trajectory(opt, fn, start=(x0, y0), steps=60, lr=lr).points
+        b = trajectory(opt, fn, start=(x0, y0 - 0.7), steps=60, lr=lr).points
+        rows = min(np.isfinite(a[:, 0]).sum(), np.isfinite(b[:, 0]).sum())
+        assert np.array_equal(a[:rows, 0], b[:rows, 0]), opt
+
+
+@pytest.mark.slow  # a thousand steps, and Newton
+def test_mccormick_gradient_methods_slide_down_newton_stops_on_the_saddle():
+    claim("functions/mccormick.md", "gradient methods slide into the valley and down to it, while "
+          "[Newton's method](../optimizers/newton.md), drawn to any stationary point, can stop on the saddle instead")
+    assert run("sgd", "mccormick", 0.01, steps=1000).status == "converged"
+    t = run("newton", "mccormick", 1.0)
+    assert t.status == "stalled"
+    np.testing.assert_allclose(t.points[-1], [(2 * math.pi / 3 + 1) / 2, (2 * math.pi / 3 - 1) / 2], atol=1e-9)
+
+
+@pytest.mark.slow  # every learning rate of the sweep
+def test_mccormick_largest_rates_leave_the_box_none_diverges():
+    claim("functions/mccormick.md", "the largest rates leave the box (✗) rather than diverge")
+    for opt in ("sgd", "momentum"):
+        statuses = [run(opt, "mccormick", lr).status for lr in grid(opt)]
+        assert statuses[-1] == "escaped" and "diverged" not in statuses, opt
+
+
+def test_three_hump_camel_newton_stops_at_a_nearby_stationary_point():
+    claim("functions/three_hump_camel.md", "[Newton's method](../optimizers/newton.md) is drawn to a nearby "
+          "stationary point, minimum or saddle alike")
+    t = run("newton", "three_hump_camel", 1.0)
+    assert t.status == "stalled" and np.linalg.norm(gradient("three_hump_camel", t.points[-1])) < 1e-9
+
+
+def test_three_hump_camel_momentum_crosses_into_the_middle():
+    claim("functions/three_hump_camel.md", "for instance with [momentum](../optimizers/momentum.md), that cross into "
+          "the middle")
+    assert np.linalg.norm(run("momentum", "three_hump_camel", 0.1).points[-1]) < 1e-3
+    np.testing.assert_allclose(run("momentum", "three_hump_camel", 0.01).points[-1], [-1.7476, 0.8738], atol=1e-3)
+
+
+def test_six_hump_camel_learning_rate_changes_the_minimum():
+    claim("functions/six_hump_camel.md", "the learning-rate slider can change which minimum the run reaches")
+    ends = {tuple(np.round(run("adam", "six_hump_camel", lr).points[-1], 1)) for lr in (0.01, 0.1, 1.0)}
+    assert len(ends) >= 2
+
+
+def test_himmelblau_optimizers_end_in_different_corners():
+    claim("functions/himmelblau.md", "small differences in how the first step is formed can send two optimizers to "
+          "different corners")
+    sgd, momentum = run("sgd", "himmelblau", 0.01).points[-1], run("momentum", "himmelblau", 0.01).points[-1]
+    np.testing.assert_allclose(momentum, [3.0, 2.0], atol=1e-3)
+    assert np.linalg.norm(sgd - momentum) > 3  # another minimum altogether
+
+
+@pytest.mark.slow  # the whole sweep grid on six functions
+def test_adagrad_and_adadelta_want_much_larger_learning_rates():
+    claim("optimizers/adagrad.md", "useful learning rates are much larger than SGD's")
+    claim("optimizers/adadelta.md", "so the best learning rate of the sweep may lie well above the nominal 1")
+    sgd, adagrad, adadelta = (best_lrs(opt, EASY) for opt in ("sgd", "adagrad", "adadelta"))
+    assert all(a >= 10 * s for a, s in zip(adagrad, sgd))
+    assert all(lr > 1 for lr in adadelta)
+
+
+def test_radam_booth_changes_gait_after_five_steps():
+    claim("optimizers/radam.md", "a few gradient-sized jumps, then a change of gait to small, even steps")
+    lengths = step_lengths(run("radam", "booth", 0.01, steps=40))
+    assert lengths[:5].min() > 1 and lengths[5:].max() < 0.02
+
+
+def test_sgd_zig_zags_across_the_bowl_near_its_limit():
+    claim("optimizers/sgd.md", "the path zig-zags across the narrow valley while creeping along it")
+    claim("functions/ill_conditioned.md", "the path zig-zags across the valley")
+    _, vectors = np.linalg.eigh(hessian("ill_conditioned", (0.0, 0.0)))
+    points = run("sgd", "ill_conditioned", 0.019).points
+    across, along = points @ vectors[:, 1], points @ vectors[:, 0]
+    assert (np.sign(across[1:60]) != np.sign(across[:59])).all()  # across the valley: a sign change every step
+    assert (np.diff(np.abs(along[:60])) < 0).all()  # along it: a steady creep towards the minimum
+
+
+def test_beale_gradients_span_orders_of_magnitude():
+    claim("functions/beale.md", "Gradients therefore range over many orders of magnitude")
+    fn = functions.get("beale")
+    (x0, x1), (y0, y1) = fn.domain
+    xs, ys = np.meshgrid(np.linspace(x0, x1, 101), np.linspace(y0, y1, 101))
+    _, grads = fn.value_and_grad(np.stack([xs.ravel(), ys.ravel()], axis=1))
+    norms = np.linalg.norm(grads, axis=1)
+    assert np.percentile(norms, 99) / np.percentile(norms, 1) > 1e4
+
+
+def test_matyas_two_phases_a_quick_drop_then_a_crawl():
+    claim("functions/matyas.md", "a method whose steps follow the gradient first drops quickly to the floor and "
+          "then has to travel along it")
+    claim("functions/matyas.md", "a quick drop as the run reaches the floor, then a straight but shallow decline")
+    for opt, lr in (("sgd", 1.0), ("sgd", 0.3), ("momentum", 0.1)):
+        values = run(opt, "matyas", lr).values
+        dropped = values[:11].min()  # momentum swings back up after reaching the floor
+        assert dropped < 0.2 * values[0] and values[100] > 1e-4 * dropped, opt
+    # With steps of about lr, Adam covers (−8, 6) → floor at its own pace: after 10 steps it has barely dropped.
+    values = run("adam", "matyas", 0.1).values
+    assert values[10] > 0.5 * values[0]
