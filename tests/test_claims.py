@@ -769,6 +769,8 @@ def test_three_hump_camel_newton_stops_at_a_nearby_stationary_point():
 
 
 def test_three_hump_camel_momentum_crosses_into_the_middle():
+    claim("functions/three_hump_camel.md", "Reaching the global minimum needs something extra: momentum, or steps "
+          "large enough to carry the run past the saddle into the central basin")
     claim("functions/three_hump_camel.md", "for instance with [momentum](../optimizers/momentum.md), that cross into "
           "the middle")
     assert np.linalg.norm(run("momentum", "three_hump_camel", 0.1).points[-1]) < 1e-3
@@ -835,3 +837,100 @@ def test_matyas_two_phases_a_quick_drop_then_a_crawl():
     # With steps of about lr, Adam covers (−8, 6) → floor at its own pace: after 10 steps it has barely dropped.
     values = run("adam", "matyas", 0.1).values
     assert values[10] > 0.5 * values[0]
+
+
+@pytest.mark.slow  # ten runs
+def test_goldstein_price_normalized_methods_stay_in_the_box():
+    claim("functions/goldstein_price.md", "their first step is about `lr` long whatever the gradient, so they stay in "
+          "the box and can at least make the journey")
+    claim("optimizers/adam.md", "On [Goldstein-Price](../functions/goldstein_price.md) the enormous gradients do not "
+          "throw it")
+    for opt in ("adam", "amsgrad", "adamax", "nadam", "lion"):
+        for lr in (0.01, 0.1):
+            assert step_lengths(run(opt, "goldstein_price", lr, steps=1))[0] < 2 * math.sqrt(2) * lr, (opt, lr)
+            assert run(opt, "goldstein_price", lr).status != "escaped", (opt, lr)
+
+
+def test_levi13_adam_steps_shrink_in_the_ripples():
+    claim("functions/levi13.md", "as its momentum average cancels across the ripples they shrink to a small fraction "
+          "of `lr`")
+    lengths = step_lengths(run("adam", "levi13", 0.01))
+    assert lengths[0] == pytest.approx(0.01 * math.sqrt(2)) and np.median(lengths) < 0.1 * 0.01
+
+
+@pytest.mark.slow  # runs of up to 1000 steps
+def test_bowl_momentum_helps_and_nesterov_damps_the_bouncing():
+    claim("functions/ill_conditioned.md", "Momentum methods help: their buffer cancels the bouncing and accumulates "
+          "the consistent slope along the valley, and [Nesterov momentum](../optimizers/nesterov.md) damps the "
+          "bouncing especially well")
+    claim("optimizers/nesterov.md", "compare with heavy-ball momentum at similar learning rates: fewer and smaller "
+          "swings around the minimum")
+    reached = {opt: run(opt, "ill_conditioned", 0.01, steps=1000).steps_to_tolerance
+               for opt in ("sgd", "momentum", "nesterov")}
+    assert 0 < reached["nesterov"] < reached["momentum"] < reached["sgd"]
+    for fn, lr in (("ill_conditioned", 0.005), ("booth", 0.01)):
+        swings = {}
+        for opt in ("momentum", "nesterov"):
+            gap = run(opt, fn, lr, steps=600).values
+            swings[opt] = ((gap[1:-1] > gap[:-2]) & (gap[1:-1] > gap[2:])).sum()  # each swing is a bump in f
+        assert swings["nesterov"] < swings["momentum"] / 2, fn
+
+
+@pytest.mark.slow  # Newton from 1681 starts
+def test_rastrigin_newton_stops_at_maxima_and_saddles_as_readily_as_at_minima():
+    claim("functions/rastrigin.md", "it stops at maxima and saddles as readily as at minima")
+    fn = functions.get("rastrigin")
+    xs = np.linspace(-5, 5, 41)
+    starts = np.stack(np.meshgrid(xs, xs), axis=-1).reshape(-1, 2)
+    runs = engine.run_batch(optimizers.get("newton"), fn, starts, 100, SETTINGS.hyper("newton"), keep_paths=False)
+    stopped = runs.final_point[(runs.status == engine.STALLED) | (runs.status == engine.CONVERGED)]
+    _, hessians = fn.hessian(stopped)
+    curvatures = np.linalg.eigvalsh(hessians)
+    minima, maxima = (curvatures > 0).all(axis=1).sum(), (curvatures < 0).all(axis=1).sum()
+    saddles = len(stopped) - minima - maxima
+    assert min(maxima, saddles) > 0.3 * minima
+
+
+def test_rosenbrock_valley_quickly_then_a_long_slow_decline():
+    claim("functions/rosenbrock.md", "reaching the valley takes a few steps; following it round the bend takes most "
+          "of the run")
+    claim("functions/rosenbrock.md", "the gap panel shows the two phases: a steep early drop, then a long, slow "
+          "decline")
+    values = run("sgd", "rosenbrock", 1e-3).values
+    assert values[5] < 0.2 * values[0]  # the drop into the valley
+    assert 0.5 * values[5] < values[-1] < values[5]  # then most of the run for a small part of the rest
+    assert run("sgd", "rosenbrock", 1e-3).points[-1, 0] < 0  # still short of the bend
+
+
+def test_adadelta_gap_is_flat_at_first_then_falls():
+    claim("optimizers/adadelta.md", "the gap panel is flat at first, then falls")
+    values = run("adadelta", "booth", 1.0).values
+    assert values[10] > 0.99 * values[0] and values[-1] < 0.8 * values[0]
+
+
+def test_adagrad_small_lr_crawls_before_reaching_the_minimum():
+    claim("optimizers/adagrad.md", "Slide the learning rate down: the path slows to a crawl before reaching the "
+          "minimum")
+    for lr in (0.01, 0.1):
+        t = run("adagrad", "booth", lr)
+        lengths = step_lengths(t)
+        assert t.values[-1] > 100 and lengths[-1] < 0.1 * lengths[0], lr
+
+
+@pytest.mark.slow  # runs of 3000 steps
+def test_adamw_bias_vanishes_at_the_origin():
+    claim("optimizers/adamw.md", "the difference is the decay's bias, which vanishes where the minimizer is the "
+          "origin")
+    for fn in ("booth", "himmelblau"):  # minimizers away from the origin: AdamW ends measurably worse
+        assert run("adamw", fn, 0.1, steps=3000).values[-1] > 1e-6 > run("adam", fn, 0.1, steps=3000).values[-1]
+    for fn in ("matyas", "ill_conditioned"):
+        assert run("adamw", fn, 0.1, steps=3000).values[-1] < 1e-20
+
+
+@pytest.mark.slow  # runs of 1500 steps
+def test_lion_floor_moves_with_lr_on_booth():
+    claim("optimizers/lion.md", "the gap panel drops and then flattens into a jagged floor; the learning-rate slider "
+          "moves that floor up and down")
+    floors = [run("lion", "booth", lr, steps=1500).values[-200:] for lr in (0.03, 0.1)]
+    assert all(np.ptp(f) > 0.1 * f.max() for f in floors)  # jagged
+    assert floors[1].max() > 3 * floors[0].max()
