@@ -934,3 +934,20 @@ def test_lion_floor_moves_with_lr_on_booth():
     floors = [run("lion", "booth", lr, steps=1500).values[-200:] for lr in (0.03, 0.1)]
     assert all(np.ptp(f) > 0.1 * f.max() for f in floors)  # jagged
     assert floors[1].max() > 3 * floors[0].max()
+
+
+def test_rosenbrock_most_runs_reach_the_floor_quickly():
+    claim("functions/rosenbrock.md", "In the race, most runs reach the valley floor quickly")
+    runs = [("sgd", 1e-3), ("momentum", 1e-3), ("nesterov", 1e-3), ("adam", 0.01), ("rmsprop", 0.01),
+            ("adagrad", 0.1), ("lion", 0.01), ("newton", 1.0), ("adadelta", 1.0), ("adabelief", 0.01)]
+    quick = [run(opt, "rosenbrock", lr, steps=20).values for opt, lr in runs]
+    assert sum(v[20] < 0.35 * v[0] for v in quick) >= 8
+
+
+def test_beale_adam_steps_about_lr_where_sgd_must_choose():
+    claim("functions/beale.md", "[Adam](../optimizers/adam.md) takes steps of about `lr` on the plateau and on the "
+          "walls alike, whereas [SGD](../optimizers/sgd.md) needs a learning rate small enough for the walls and then "
+          "crawls on the plateau")
+    assert 0.5 < np.median(step_lengths(run("adam", "beale", 0.01))[:50]) / 0.01 < 1.5
+    assert run("sgd", "beale", 0.1).status == "escaped"  # too large for the walls
+    assert run("sgd", "beale", 0.01).status == "moving" and run("adam", "beale", 1.0).status == "converged"
