@@ -95,7 +95,10 @@ def pair_facts(cell, fn, tolerance: float) -> str:
             if status == ESCAPED:
                 outcome_text = f"leaves the domain downhill at step {stop}, the soonest of any learning rate"
             else:
-                outcome_text = f"never escapes downhill: at its lowest final value it is {describe(status, stop, steps)}"
+                where = ("stops on a stationary point that is not a minimum" if status == STALLED else
+                         f"is {describe(status, stop, steps)}")
+                outcome_text = (f"never escapes downhill; this is the smallest rate at which it ends lowest "
+                                f"(f = {num(runs.final_value[b])}): it {where}")
         elif status == CONVERGED:
             outcome_text = f"reaches the minimum within {num(tolerance)} in {plural(runs.steps_to_tolerance[b], 'step')}"
         else:

@@ -8,13 +8,15 @@ limit are marked slow.
 
 from __future__ import annotations
 
+import dataclasses
+
 import math
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from gallery_builder import config, criteria, functions, optimizers, sweep, trajectory
+from gallery_builder import config, criteria, engine, functions, optimizers, sweep, trajectory
 
 EXPLANATIONS = Path(__file__).resolve().parents[1] / "docs" / "explanations"
 SETTINGS = config.Settings()
@@ -65,6 +67,7 @@ def stable(opt, fn, lr, steps=3000, **hyper):
 # --- functions/saddle.md -----------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # every learning rate of the sweep, or runs of a thousand steps
 def test_saddle_sgd_leaves_before_adam_at_every_learning_rate_both_sweep():
     claim("functions/saddle.md", "At every learning rate both sweep, SGD leaves first")
     both = 0
@@ -129,6 +132,7 @@ def test_monkey_saddle_newton_escapes_only_for_lr_above_4_by_overshooting():
 
 
 def test_newton_on_the_saddle_leaves_only_for_lr_above_2():
+    claim("optimizers/newton.md", "land on it at `lr = 1`, then overshoot it to and fro, climbing as it goes")
     claim("optimizers/newton.md", "it leaves only for `lr > 2`, by overshooting")
     assert run("newton", "saddle", 1.9, steps=1000).status != "escaped"
     t = run("newton", "saddle", 2.1)
@@ -161,6 +165,7 @@ def test_ackley_sgd_reaches_the_funnel_and_keeps_bouncing():
     assert tail.min() > 0.01 and np.ptp(tail) > 0.01  # never settles on the tip
 
 
+@pytest.mark.slow  # every learning rate of the sweep, or runs of a thousand steps
 def test_ackley_lion_never_reaches_the_funnel():
     claim("functions/ackley.md", "at every learning rate of its sweep it ends in the outer ripples, at least 3.5 from "
           "the origin, with a gap of at least 7.96")
@@ -209,6 +214,7 @@ def test_booth_curvatures_and_sgd_limit():
 
 @pytest.mark.slow  # runs of thousands of steps near a stability limit
 def test_booth_adamw_is_held_off_the_minimizer():
+    claim("optimizers/adamw.md", "the run is held slightly off the minimizer")
     claim("functions/booth.md", "AdamW, whose weight decay pulls towards the origin, is held slightly off it")
     adam, adamw = run("adam", "booth", 0.1, steps=3000), run("adamw", "booth", 0.1, steps=3000)
     assert adam.status == "converged" and adamw.status != "converged"
@@ -335,6 +341,9 @@ def test_six_hump_camel_global_minima():
 @pytest.mark.parametrize("path, opt, sentence", [
     ("optimizers/adam.md", "adam", "the very first step is exactly `lr` in each coordinate"),
     ("optimizers/adagrad.md", "adagrad", "The first step is therefore exactly `lr` in each coordinate"),
+    ("optimizers/adagrad.md", "adagrad", "yet Adagrad leaves it with a full-sized first step"),
+    ("functions/himmelblau.md", "adagrad", "take a first step of exactly `lr` in each coordinate, whatever the size of "
+     "the gradient"),
     ("optimizers/adamax.md", "adamax", "its first step is exactly `lr` in each coordinate"),
 ])
 def test_first_step_is_lr_per_coordinate(path, opt, sentence):
@@ -346,6 +355,7 @@ def test_first_step_is_lr_per_coordinate(path, opt, sentence):
 def test_rmsprop_first_step_is_ten_times_lr():
     claim("optimizers/rmsprop.md", "the first step is $\\mathrm{lr}/\\sqrt{1-\\alpha}$, ten times `lr`, in each "
           "coordinate")
+    claim("optimizers/rmsprop.md", "With the step slider, the first jump is ten times `lr`, along a diagonal.")
     np.testing.assert_allclose(np.abs(first_step("rmsprop", "rosenbrock", 0.01)), 0.1, rtol=1e-6)
 
 
@@ -417,7 +427,9 @@ def test_nesterov_leaves_the_bowl_where_sgd_does_not():
     assert run("sgd", "ill_conditioned", 0.015).status != "escaped"
 
 
+@pytest.mark.slow  # long runs, or Newton (a Hessian per step)
 def test_beale_newton_ends_on_the_saddle_at_0_1():
+    claim("functions/beale.md", "from the default start the nearest is the saddle at (0, 1)")
     claim("functions/beale.md", "On Newton's page, the run at `lr = 1` ends at (0, 1), at the height of the two "
           "flat lines")
     t = run("newton", "beale", 1.0)
@@ -449,3 +461,495 @@ def test_radam_rectification_still_well_short_of_1():
         return math.sqrt((rho - 4) * (rho - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho))
 
     assert r(6) < 0.1 and r(300) < 0.6
+
+
+# --- behaviour over a run ------------------------------------------------------------------------------------------
+
+
+def test_booth_sgd_converges_linearly_at_the_slow_directions_rate():
+    claim("optimizers/sgd.md", "the log scale of the gap panel turns steady convergence into a straight line, whose "
+          "slope is set by the slower of the two directions")
+    claim("functions/booth.md", "the gap panel of SGD ends in a straight line on the log scale: linear convergence; "
+          "momentum's falls along a straight envelope")
+    lr = 0.05
+    gaps = run("sgd", "booth", lr, steps=200).values[100:]
+    # The error along the curvature-2 direction shrinks by (1 − 2 lr) per step; the gap is its square.
+    np.testing.assert_allclose(gaps[1:] / gaps[:-1], (1 - 2 * lr) ** 2, rtol=1e-6)
+    # Momentum swings around the minimum: the peaks of its gap, one per swing, fall by a steady factor.
+    gaps = run("momentum", "booth", 0.01, steps=600).values[200:]
+    peaks = gaps[1:-1][(gaps[1:-1] > gaps[:-2]) & (gaps[1:-1] > gaps[2:])]
+    ratios = peaks[1:] / peaks[:-1]
+    assert len(peaks) >= 5 and (ratios < 1).all() and np.ptp(np.log(ratios)) < 0.2 * abs(np.log(ratios).mean())
+
+
+def test_newton_on_booth_reaches_a_gap_of_exactly_zero():
+    claim("optimizers/newton.md", "On [Booth](../functions/booth.md), the gap panel stops after one step: a gap of "
+          "exactly zero")
+    values = run("newton", "booth", 1.0, steps=3).values
+    assert values[0] > 0 and np.all(values[1:] == 0)
+
+
+def test_three_hump_camel_sgd_small_steps_stay_large_steps_cross():
+    claim("functions/three_hump_camel.md", "With small steps, gradient descent simply follows the slope into the side "
+          "basin and stops there.")
+    claim("functions/three_hump_camel.md", "small values end in the side minimum, while larger ones can overshoot "
+          "into the central basin")
+    np.testing.assert_allclose(run("sgd", "three_hump_camel", 0.01, steps=1000).points[-1], [-1.7476, 0.8738],
+                               atol=1e-3)
+    assert np.linalg.norm(run("sgd", "three_hump_camel", 0.1).points[-1]) < 1e-3
+
+
+@pytest.mark.slow  # every learning rate of the sweep, or runs of a thousand steps
+def test_levi13_momentum_coasts_where_sgd_stops():
+    claim("functions/levi13.md", "[momentum](../optimizers/momentum.md) can coast through them, while "
+          "[SGD](../optimizers/sgd.md) at small learning rates stops in the first one deep enough to hold it")
+    start = np.array(functions.get("levi13").start)
+    for lr in (3e-4, 1e-3):
+        sgd, momentum = run("sgd", "levi13", lr, steps=1000), run("momentum", "levi13", lr, steps=1000)
+        held = np.linalg.norm(sgd.points[-200:] - sgd.points[-1], axis=1).max()
+        assert np.linalg.norm(sgd.points[-1] - start) < 1 and held < 0.1  # held in a ripple near the start
+        assert np.linalg.norm(momentum.points[-1] - start) > 3
+
+
+@pytest.mark.slow  # every learning rate of the sweep, or runs of a thousand steps
+def test_styblinski_tang_momentum_carries_y_over_its_hump():
+    claim("functions/styblinski_tang.md", "$x$, which starts just past its hump, is the one that stays")
+    claim("optimizers/momentum.md", "momentum can carry a run over a hump that plain descent cannot cross")
+    for lr in (3.16e-3, 1e-2, 3.16e-2):
+        np.testing.assert_allclose(run("momentum", "styblinski_tang", lr).points[-1], [2.7468, -2.9035], atol=1e-2)
+    for lr in grid("sgd", "styblinski_tang"):
+        t = run("sgd", "styblinski_tang", lr)
+        assert t.status == "escaped" or (t.points[-1] > 0.157).all(), lr  # neither coordinate crosses
+
+
+@pytest.mark.slow  # every learning rate of the sweep, or runs of a thousand steps
+def test_goldstein_price_gradient_scaled_methods_fail_over_their_range():
+    claim("functions/goldstein_price.md", "[SGD](../optimizers/sgd.md), momentum and Nesterov have exactly this "
+          "problem.")
+    claim("functions/goldstein_price.md", "the gradient-scaled methods sit in the ✗ row (left the domain) over much "
+          "or all of their range of learning rates")
+    for opt in ("sgd", "momentum", "nesterov"):
+        failed = [run(opt, "goldstein_price", lr).status == "escaped" for lr in grid(opt, "goldstein_price")]
+        assert sum(failed) >= len(failed) / 2, opt
+
+
+@pytest.mark.slow  # long runs, or Newton (a Hessian per step)
+def test_goldstein_price_radam_is_thrown_out_where_adam_is_not():
+    claim("functions/goldstein_price.md", "So does [RAdam](../optimizers/radam.md), whose first five steps are "
+          "un-normalized momentum steps.")
+    claim("optimizers/radam.md", "the un-normalized first steps throw the run out at learning rates Adam handles "
+          "easily")
+    for lr in (1e-3, 1e-2, 0.1):
+        assert run("radam", "goldstein_price", lr).status == "escaped"
+        assert run("adam", "goldstein_price", lr).status != "escaped"
+
+
+def test_saddle_sgd_lingers_longer_at_smaller_learning_rates():
+    claim("functions/saddle.md", "so the smaller the learning rate, the longer it lingers near the saddle")
+    steps = [run("sgd", "saddle", lr).stop_step for lr in (0.0316, 0.1, 0.316, 1.0)]
+    assert steps == sorted(steps, reverse=True) and len(set(steps)) == 4
+
+
+def test_amsgrad_follows_adam_exactly_at_first():
+    claim("optimizers/amsgrad.md", "Early in a run the two are identical.")
+    claim("optimizers/amsgrad.md", "AMSGrad's path lies exactly on Adam's at first and separates later")
+    adam, ams = run("adam", "rosenbrock", 0.01), run("amsgrad", "rosenbrock", 0.01)
+    same = np.all(adam.points == ams.points, axis=1)
+    assert same[:5].all() and not same.all()
+
+
+def test_adadelta_starts_slowly_and_accelerates_on_booth():
+    claim("optimizers/adadelta.md", "Adadelta starts slowly and accelerates")
+    claim("optimizers/adadelta.md", "Even [Booth](../functions/booth.md), the easy baseline, shows the slow ramp.")
+    lengths = np.linalg.norm(np.diff(run("adadelta", "booth", 1.0).points, axis=0), axis=1)
+    assert lengths[0] < 0.01 and np.all(np.diff(lengths[:100]) > 0) and lengths[-1] > 1.5 * lengths[0]
+
+
+def test_momentum_f_does_not_decrease_at_every_step_on_matyas():
+    claim("optimizers/momentum.md", "$f$ no longer decreases at every step")
+    claim("optimizers/momentum.md", "but with bumps where the run coasts uphill")
+    assert (np.diff(run("momentum", "matyas", 1.0).values) > 0).any()
+    assert not (np.diff(run("sgd", "matyas", 1.0).values) > 0).any()
+
+
+@pytest.mark.slow  # long runs, or Newton (a Hessian per step)
+def test_matyas_momentum_moves_much_faster_along_the_floor():
+    claim("functions/matyas.md", "[Momentum](../optimizers/momentum.md) accumulates the small but consistent slope "
+          "along the floor and moves much faster")
+    for lr, factor, steps in ((0.1, 10, 1400), (0.3, 3, 500)):
+        sgd, momentum = run("sgd", "matyas", lr, steps=steps), run("momentum", "matyas", lr, steps=steps)
+        assert 0 < factor * momentum.steps_to_tolerance < sgd.steps_to_tolerance, lr
+
+
+def closest_to_the_centre(opt, fn):
+    """Over the sweep's learning rates, how near the origin a run of ``opt`` ends (a run that left counts as far)."""
+    ends = [run(opt, fn, lr) for lr in grid(opt, fn)]
+    return min(np.linalg.norm(t.points[-1]) if t.status != "escaped" else np.inf for t in ends)
+
+
+@pytest.mark.slow  # every learning rate of four optimizers
+@pytest.mark.parametrize("fn", ["rastrigin", "ackley"])
+def test_adagrad_gets_nearer_the_centre_than_fixed_step_methods(fn):
+    claim("optimizers/adagrad.md", "its shrinking steps bring it nearer the centre than SGD, momentum or Nesterov get "
+          "at any of their learning rates")
+    adagrad = closest_to_the_centre("adagrad", fn)
+    assert all(adagrad < closest_to_the_centre(opt, fn) for opt in ("sgd", "momentum", "nesterov"))
+
+
+def test_adabelief_steps_grow_far_beyond_adams_on_the_saddle():
+    claim("optimizers/adabelief.md", "the steps grow to many times `lr`, much larger than Adam's at the same learning "
+          "rate")
+    for lr in (0.01, 0.1):
+        longest = {opt: np.nanmax(np.linalg.norm(np.diff(run(opt, "saddle", lr).points, axis=0), axis=1)) / lr
+                   for opt in ("adabelief", "adam")}
+        assert longest["adabelief"] > 5 and longest["adabelief"] > 3 * longest["adam"], lr
+
+
+def test_rmsprop_spikes_after_reaching_the_minimum_on_booth():
+    claim("optimizers/rmsprop.md", "at large `lr` it can show sudden spikes long after the run reached the minimum")
+    t = run("rmsprop", "booth", 1.0)
+    reached = t.steps_to_tolerance
+    assert reached > 0 and np.nanmax(t.values[reached + 20:]) > 1.0
+
+
+def test_adamw_is_not_held_back_where_the_minimizer_is_the_origin():
+    claim("optimizers/adamw.md", "both minimized at the origin, nothing holds AdamW back")
+    for fn in ("matyas", "ill_conditioned"):
+        adam, adamw = run("adam", fn, 1.0), run("adamw", fn, 1.0)
+        assert adam.status == adamw.status == "converged", fn
+        assert adamw.steps_to_tolerance <= adam.steps_to_tolerance * 1.1, fn
+
+
+@pytest.mark.slow  # long runs, or Newton (a Hessian per step)
+def test_six_hump_camel_small_steps_settle_in_a_side_minimum():
+    claim("functions/six_hump_camel.md", "With small steps, plain gradient descent settles in a side minimum")
+    for lr in (1e-3, 1e-2):
+        t = run("sgd", "six_hump_camel", lr, steps=2000)
+        assert t.status == "stalled" and t.values[-1] > functions.get("six_hump_camel").minimum + 0.5
+        assert t.points[-1, 0] < -1.5  # on the left, where it started
+
+
+@pytest.mark.slow  # long runs, or Newton (a Hessian per step)
+def test_rastrigin_small_steps_stop_in_the_starting_well():
+    claim("functions/rastrigin.md", "A gradient method with small steps therefore stops in the well it starts in")
+    start = np.array(functions.get("rastrigin").start)
+    for lr in (1e-4, 1e-3):
+        end = run("sgd", "rastrigin", lr, steps=2000).points[-1]
+        assert np.array_equal(np.round(end), np.round(start)), lr  # the well about the nearest integer point
+
+
+def step_lengths(t):
+    points = t.points[np.isfinite(t.points[:, 0])]
+    return np.linalg.norm(np.diff(points, axis=0), axis=1)
+
+
+def final_gaps(opt, fn):
+    """The final gap at every learning rate of the sweep, NaN where the run left the domain."""
+    runs = [run(opt, fn, lr) for lr in grid(opt, fn)]
+    return np.array([t.values[-1] - functions.get(fn).minimum if t.status != "escaped" else np.nan for t in runs])
+
+
+def test_rosenbrock_adam_travels_the_floor_at_a_tenth_of_lr():
+    claim("functions/rosenbrock.md", "so it travels at only about a tenth of `lr` per step")
+    for lr in (0.003, 0.01, 0.03):
+        assert 0.03 < np.median(step_lengths(run("adam", "rosenbrock", lr))[100:]) / lr < 0.2, lr
+
+
+@pytest.mark.slow  # every learning rate of the sweep
+@pytest.mark.parametrize("path, fn, sentence", [
+    ("functions/booth.md", "booth", "the fixed-step methods improve as the learning rate grows, up to a sharp edge "
+     "beyond which they leave the domain"),
+    ("functions/matyas.md", "matyas", "the fixed-step methods keep improving with the learning rate until the "
+     "stability edge"),
+    ("functions/rosenbrock.md", "rosenbrock", "The sensitivity plot has a sharp edge on the right for the fixed-step "
+     "methods"),
+])
+def test_sgd_improves_with_the_learning_rate_up_to_an_edge(path, fn, sentence):
+    claim(path, sentence)
+    gaps = final_gaps("sgd", fn)
+    kept = gaps[~np.isnan(gaps)]
+    assert np.isnan(gaps[len(kept):]).all()  # once runs leave, every larger rate leaves too: an edge
+    assert (np.diff(kept) < 0).all()  # and below it, each larger rate ends nearer the minimum
+
+
+def test_himmelblau_sgd_creeps_then_gathers_speed():
+    claim("functions/himmelblau.md", "[SGD](../optimizers/sgd.md) multiplies the tiny gradient by `lr` and creeps at "
+          "first, gathering speed as the slope steepens")
+    lengths = step_lengths(run("sgd", "himmelblau", 0.01, steps=12))
+    assert lengths[0] < 0.01 and (np.diff(lengths) > 0).all() and lengths[-1] > 10 * lengths[0]
+
+
+def test_booth_adam_distance_grows_with_lr_and_small_lr_falls_short():
+    claim("optimizers/adam.md", "the distance covered grows with `lr`: too small a value is still far away when the "
+          "steps run out")
+    claim("functions/booth.md", "a small learning rate cannot cover it within the step budget")
+    start = np.array(functions.get("booth").start)
+    covered = [np.linalg.norm(run("adam", "booth", lr).points[-1] - start) for lr in (1e-4, 1e-3, 1e-2)]
+    assert covered == sorted(covered) and covered[0] < 0.1
+    assert run("adam", "booth", 1e-3).values[-1] > 100
+
+
+def test_lion_oscillates_within_about_lr_of_the_minimizer():
+    claim("optimizers/lion.md", "keeps oscillating within about `lr` of it")
+    offsets = np.abs(run("lion", "booth", 0.1, steps=1000).points[-200:] - [1.0, 3.0])
+    assert offsets.max() < 2 * 0.1 and offsets.max() > 0.5 * 0.1
+
+
+def test_lion_moves_in_a_staircase_of_diagonal_steps():
+    claim("optimizers/lion.md", "In the contour panel the path is a staircase of 45° moves")
+    steps = np.abs(np.diff(run("lion", "rosenbrock", 0.01).points, axis=0))
+    np.testing.assert_allclose(steps, 0.01, rtol=0.01)  # both coordinates by lr (the decay adds under 1 %)
+
+
+def test_goldstein_price_tiny_lr_huge_first_step():
+    claim("optimizers/sgd.md", "so even a tiny learning rate makes a huge first step")
+    fn = functions.get("goldstein_price")
+    width = fn.domain[0][1] - fn.domain[0][0]
+    assert step_lengths(run("sgd", "goldstein_price", 1e-5, steps=1))[0] > width
+
+
+def test_monkey_saddle_adagrad_full_speed_sgd_gathers_speed():
+    claim("functions/monkey_saddle.md", "normalized methods such as [Adagrad](../optimizers/adagrad.md) move at full "
+          "speed even where the slope is gentle; [SGD](../optimizers/sgd.md) gathers speed only as the slope steepens")
+    assert step_lengths(run("adagrad", "monkey_saddle", 0.1, steps=1))[0] == pytest.approx(0.1 * math.sqrt(2))
+    sgd = step_lengths(run("sgd", "monkey_saddle", 0.01, steps=40))
+    assert sgd[0] < 0.1 * math.sqrt(2) and sgd[-1] > 5 * sgd[0]
+
+
+def best_lrs(opt, fn_names):
+    """The criterion's choice for ``opt`` on each function, over the sweep's learning rates."""
+    chosen = []
+    for name in fn_names:
+        cell = sweep.compute_cell(opt, name, dataclasses.replace(SETTINGS, basin_grid=2))
+        chosen.append(float(cell.lrs[cell.best]) if cell.best >= 0 else None)
+    return chosen
+
+
+EASY = ["booth", "matyas", "rosenbrock", "himmelblau", "ill_conditioned", "beale"]
+
+
+@pytest.mark.slow  # every optimizer of the catalogue, twice
+@pytest.mark.parametrize("path, fn", [("functions/rastrigin.md", "rastrigin"),
+                                      ("functions/styblinski_tang.md", "styblinski_tang")])
+def test_separable_functions_move_each_coordinate_on_its_own(path, fn):
+    claim(path, "Every optimizer here updates each coordinate from its own gradient and history, and Newton's "
+          "Hessian is diagonal, so $x$ and $y$ evolve independently.")
+    claim(path, "with straight horizontal and vertical boundaries")
+    # Changing the start's y leaves the path of x untouched, bit for bit, for every optimizer of the catalogue.
+    (x0, y0) = functions.get(fn).start
+    for opt in optimizers.CATALOGUE:
+        lr = SETTINGS.hyper(opt)["lr"]
+        a = trajectory(opt, fn, start=(x0, y0), steps=60, lr=lr).points
+        b = trajectory(opt, fn, start=(x0, y0 - 0.7), steps=60, lr=lr).points
+        rows = min(np.isfinite(a[:, 0]).sum(), np.isfinite(b[:, 0]).sum())
+        assert np.array_equal(a[:rows, 0], b[:rows, 0]), opt
+
+
+@pytest.mark.slow  # a thousand steps, and Newton
+def test_mccormick_gradient_methods_slide_down_newton_stops_on_the_saddle():
+    claim("functions/mccormick.md", "gradient methods slide into the valley and down to it, while "
+          "[Newton's method](../optimizers/newton.md), drawn to any stationary point, can stop on the saddle instead")
+    assert run("sgd", "mccormick", 0.01, steps=1000).status == "converged"
+    t = run("newton", "mccormick", 1.0)
+    assert t.status == "stalled"
+    np.testing.assert_allclose(t.points[-1], [(2 * math.pi / 3 + 1) / 2, (2 * math.pi / 3 - 1) / 2], atol=1e-9)
+
+
+@pytest.mark.slow  # every learning rate of the sweep
+def test_mccormick_largest_rates_leave_the_box_none_diverges():
+    claim("functions/mccormick.md", "the largest rates leave the box (✗) rather than diverge")
+    for opt in ("sgd", "momentum"):
+        statuses = [run(opt, "mccormick", lr).status for lr in grid(opt, "mccormick")]
+        assert statuses[-1] == "escaped" and "diverged" not in statuses, opt
+
+
+def test_three_hump_camel_newton_stops_at_a_nearby_stationary_point():
+    claim("functions/three_hump_camel.md", "[Newton's method](../optimizers/newton.md) is drawn to a nearby "
+          "stationary point, minimum or saddle alike")
+    t = run("newton", "three_hump_camel", 1.0)
+    assert t.status == "stalled" and np.linalg.norm(gradient("three_hump_camel", t.points[-1])) < 1e-9
+
+
+def test_three_hump_camel_momentum_crosses_into_the_middle():
+    claim("functions/three_hump_camel.md", "Reaching the global minimum needs something extra: momentum, or steps "
+          "large enough to carry the run past the saddle into the central basin")
+    claim("functions/three_hump_camel.md", "for instance with [momentum](../optimizers/momentum.md), that cross into "
+          "the middle")
+    assert np.linalg.norm(run("momentum", "three_hump_camel", 0.1).points[-1]) < 1e-3
+    np.testing.assert_allclose(run("momentum", "three_hump_camel", 0.01).points[-1], [-1.7476, 0.8738], atol=1e-3)
+
+
+def test_six_hump_camel_learning_rate_changes_the_minimum():
+    claim("functions/six_hump_camel.md", "the learning-rate slider can change which minimum the run reaches")
+    ends = {tuple(np.round(run("adam", "six_hump_camel", lr).points[-1], 1)) for lr in (0.01, 0.1, 1.0)}
+    assert len(ends) >= 2
+
+
+def test_himmelblau_optimizers_end_in_different_corners():
+    claim("functions/himmelblau.md", "small differences in how the first step is formed can send two optimizers to "
+          "different corners")
+    sgd, momentum = run("sgd", "himmelblau", 0.01).points[-1], run("momentum", "himmelblau", 0.01).points[-1]
+    np.testing.assert_allclose(momentum, [3.0, 2.0], atol=1e-3)
+    assert np.linalg.norm(sgd - momentum) > 3  # another minimum altogether
+
+
+@pytest.mark.slow  # the whole sweep grid on six functions
+def test_adagrad_and_adadelta_want_much_larger_learning_rates():
+    claim("optimizers/adagrad.md", "useful learning rates are much larger than SGD's")
+    claim("optimizers/adadelta.md", "so the best learning rate of the sweep may lie well above the nominal 1")
+    sgd, adagrad, adadelta = (best_lrs(opt, EASY) for opt in ("sgd", "adagrad", "adadelta"))
+    assert all(a >= 10 * s for a, s in zip(adagrad, sgd))
+    assert all(lr > 1 for lr in adadelta)
+
+
+def test_radam_booth_changes_gait_after_five_steps():
+    claim("optimizers/radam.md", "a few gradient-sized jumps, then a change of gait to small, even steps")
+    lengths = step_lengths(run("radam", "booth", 0.01, steps=40))
+    assert lengths[:5].min() > 1 and lengths[5:].max() < 0.02
+
+
+def test_sgd_zig_zags_across_the_bowl_near_its_limit():
+    claim("optimizers/sgd.md", "the path zig-zags across the narrow valley while creeping along it")
+    claim("functions/ill_conditioned.md", "the path zig-zags across the valley")
+    _, vectors = np.linalg.eigh(hessian("ill_conditioned", (0.0, 0.0)))
+    points = run("sgd", "ill_conditioned", 0.019).points
+    across, along = points @ vectors[:, 1], points @ vectors[:, 0]
+    assert (np.sign(across[1:60]) != np.sign(across[:59])).all()  # across the valley: a sign change every step
+    assert (np.diff(np.abs(along[:60])) < 0).all()  # along it: a steady creep towards the minimum
+
+
+def test_beale_gradients_span_orders_of_magnitude():
+    claim("functions/beale.md", "Gradients therefore range over many orders of magnitude")
+    fn = functions.get("beale")
+    (x0, x1), (y0, y1) = fn.domain
+    xs, ys = np.meshgrid(np.linspace(x0, x1, 101), np.linspace(y0, y1, 101))
+    _, grads = fn.value_and_grad(np.stack([xs.ravel(), ys.ravel()], axis=1))
+    norms = np.linalg.norm(grads, axis=1)
+    assert np.percentile(norms, 99) / np.percentile(norms, 1) > 1e4
+
+
+def test_matyas_two_phases_a_quick_drop_then_a_crawl():
+    claim("functions/matyas.md", "a method whose steps follow the gradient first drops quickly to the floor and "
+          "then has to travel along it")
+    claim("functions/matyas.md", "a quick drop as the run reaches the floor, then a straight but shallow decline")
+    for opt, lr in (("sgd", 1.0), ("sgd", 0.3), ("momentum", 0.1)):
+        values = run(opt, "matyas", lr).values
+        dropped = values[:11].min()  # momentum swings back up after reaching the floor
+        assert dropped < 0.2 * values[0] and values[100] > 1e-4 * dropped, opt
+    # With steps of about lr, Adam covers (−8, 6) → floor at its own pace: after 10 steps it has barely dropped.
+    values = run("adam", "matyas", 0.1).values
+    assert values[10] > 0.5 * values[0]
+
+
+@pytest.mark.slow  # ten runs
+def test_goldstein_price_normalized_methods_stay_in_the_box():
+    claim("functions/goldstein_price.md", "their first step is about `lr` long whatever the gradient, so they stay in "
+          "the box and can at least make the journey")
+    claim("optimizers/adam.md", "On [Goldstein-Price](../functions/goldstein_price.md) the enormous gradients do not "
+          "throw it")
+    for opt in ("adam", "amsgrad", "adamax", "nadam", "lion"):
+        for lr in (0.01, 0.1):
+            assert step_lengths(run(opt, "goldstein_price", lr, steps=1))[0] < 2 * math.sqrt(2) * lr, (opt, lr)
+            assert run(opt, "goldstein_price", lr).status != "escaped", (opt, lr)
+
+
+def test_levi13_adam_steps_shrink_in_the_ripples():
+    claim("functions/levi13.md", "as its momentum average cancels across the ripples they shrink to a small fraction "
+          "of `lr`")
+    lengths = step_lengths(run("adam", "levi13", 0.01))
+    assert lengths[0] == pytest.approx(0.01 * math.sqrt(2)) and np.median(lengths) < 0.1 * 0.01
+
+
+@pytest.mark.slow  # runs of up to 1000 steps
+def test_bowl_momentum_helps_and_nesterov_damps_the_bouncing():
+    claim("functions/ill_conditioned.md", "Momentum methods help: their buffer cancels the bouncing and accumulates "
+          "the consistent slope along the valley, and [Nesterov momentum](../optimizers/nesterov.md) damps the "
+          "bouncing especially well")
+    claim("optimizers/nesterov.md", "compare with heavy-ball momentum at similar learning rates: fewer and smaller "
+          "swings around the minimum")
+    reached = {opt: run(opt, "ill_conditioned", 0.01, steps=1000).steps_to_tolerance
+               for opt in ("sgd", "momentum", "nesterov")}
+    assert 0 < reached["nesterov"] < reached["momentum"] < reached["sgd"]
+    for fn, lr in (("ill_conditioned", 0.005), ("booth", 0.01)):
+        swings = {}
+        for opt in ("momentum", "nesterov"):
+            gap = run(opt, fn, lr, steps=600).values
+            swings[opt] = ((gap[1:-1] > gap[:-2]) & (gap[1:-1] > gap[2:])).sum()  # each swing is a bump in f
+        assert swings["nesterov"] < swings["momentum"] / 2, fn
+
+
+@pytest.mark.slow  # Newton from 1681 starts
+def test_rastrigin_newton_stops_at_maxima_and_saddles_as_readily_as_at_minima():
+    claim("functions/rastrigin.md", "it stops at maxima and saddles as readily as at minima")
+    fn = functions.get("rastrigin")
+    xs = np.linspace(-5, 5, 41)
+    starts = np.stack(np.meshgrid(xs, xs), axis=-1).reshape(-1, 2)
+    runs = engine.run_batch(optimizers.get("newton"), fn, starts, 100, SETTINGS.hyper("newton"), keep_paths=False)
+    stopped = runs.final_point[(runs.status == engine.STALLED) | (runs.status == engine.CONVERGED)]
+    _, hessians = fn.hessian(stopped)
+    curvatures = np.linalg.eigvalsh(hessians)
+    minima, maxima = (curvatures > 0).all(axis=1).sum(), (curvatures < 0).all(axis=1).sum()
+    saddles = len(stopped) - minima - maxima
+    assert min(maxima, saddles) > 0.3 * minima
+
+
+def test_rosenbrock_valley_quickly_then_a_long_slow_decline():
+    claim("functions/rosenbrock.md", "reaching the valley takes a few steps; following it round the bend takes most "
+          "of the run")
+    claim("functions/rosenbrock.md", "the gap panel shows the two phases: a steep early drop, then a long, slow "
+          "decline")
+    values = run("sgd", "rosenbrock", 1e-3).values
+    assert values[5] < 0.2 * values[0]  # the drop into the valley
+    assert 0.5 * values[5] < values[-1] < values[5]  # then most of the run for a small part of the rest
+    assert run("sgd", "rosenbrock", 1e-3).points[-1, 0] < 0  # still short of the bend
+
+
+def test_adadelta_gap_is_flat_at_first_then_falls():
+    claim("optimizers/adadelta.md", "the gap panel is flat at first, then falls")
+    values = run("adadelta", "booth", 1.0).values
+    assert values[10] > 0.99 * values[0] and values[-1] < 0.8 * values[0]
+
+
+def test_adagrad_small_lr_crawls_before_reaching_the_minimum():
+    claim("optimizers/adagrad.md", "Slide the learning rate down: the path slows to a crawl before reaching the "
+          "minimum")
+    for lr in (0.01, 0.1):
+        t = run("adagrad", "booth", lr)
+        lengths = step_lengths(t)
+        assert t.values[-1] > 100 and lengths[-1] < 0.1 * lengths[0], lr
+
+
+@pytest.mark.slow  # runs of 3000 steps
+def test_adamw_bias_vanishes_at_the_origin():
+    claim("optimizers/adamw.md", "the difference is the decay's bias, which vanishes where the minimizer is the "
+          "origin")
+    for fn in ("booth", "himmelblau"):  # minimizers away from the origin: AdamW ends measurably worse
+        assert run("adamw", fn, 0.1, steps=3000).values[-1] > 1e-6 > run("adam", fn, 0.1, steps=3000).values[-1]
+    for fn in ("matyas", "ill_conditioned"):
+        assert run("adamw", fn, 0.1, steps=3000).values[-1] < 1e-20
+
+
+@pytest.mark.slow  # runs of 1500 steps
+def test_lion_floor_moves_with_lr_on_booth():
+    claim("optimizers/lion.md", "the gap panel drops and then flattens into a jagged floor; the learning-rate slider "
+          "moves that floor up and down")
+    floors = [run("lion", "booth", lr, steps=1500).values[-200:] for lr in (0.03, 0.1)]
+    assert all(np.ptp(f) > 0.1 * f.max() for f in floors)  # jagged
+    assert floors[1].max() > 3 * floors[0].max()
+
+
+def test_rosenbrock_most_runs_reach_the_floor_quickly():
+    claim("functions/rosenbrock.md", "In the race, most runs reach the valley floor quickly")
+    runs = [("sgd", 1e-3), ("momentum", 1e-3), ("nesterov", 1e-3), ("adam", 0.01), ("rmsprop", 0.01),
+            ("adagrad", 0.1), ("lion", 0.01), ("newton", 1.0), ("adadelta", 1.0), ("adabelief", 0.01)]
+    quick = [run(opt, "rosenbrock", lr, steps=20).values for opt, lr in runs]
+    assert sum(v[20] < 0.35 * v[0] for v in quick) >= 8
+
+
+def test_beale_adam_steps_about_lr_where_sgd_must_choose():
+    claim("functions/beale.md", "[Adam](../optimizers/adam.md) takes steps of about `lr` on the plateau and on the "
+          "walls alike, whereas [SGD](../optimizers/sgd.md) needs a learning rate small enough for the walls and then "
+          "crawls on the plateau")
+    assert 0.5 < np.median(step_lengths(run("adam", "beale", 0.01))[:50]) / 0.01 < 1.5
+    assert run("sgd", "beale", 0.1).status == "escaped"  # too large for the walls
+    assert run("sgd", "beale", 0.01).status == "moving" and run("adam", "beale", 1.0).status == "converged"
