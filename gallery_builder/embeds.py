@@ -35,6 +35,7 @@ _PAGE = """<!DOCTYPE html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title}</title>
+<link rel="icon" href="data:,">
 <style>html,body{{margin:0;height:100%;overflow:hidden;background:#fff}}html[data-theme=dark],html[data-theme=dark] body{{background:#1e2129}}#figure{{width:100%;height:100%}}</style>
 </head>
 <body>
