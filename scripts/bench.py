@@ -103,7 +103,7 @@ engine could not be more than about {sweep['ceiling']:,.0f}× faster at this bat
 | embeds in the default gallery | {embed['embeds']} |
 | median size | {embed['median_kb']:.0f} KB |
 | largest | {embed['largest_kb']:.0f} KB (`{embed['largest']}`) |
-| all embeds | {embed['total_mb']:.1f} MB, plus plotly.js once |
+| all embeds | {embed['total_mb']:.1f} MB, plus each plotly.js bundle once |
 | time per figure, dict to HTML | {embed['ms_per_figure']:.1f} ms |
 | seed-style export of one pair (a frame per step, plotly.js inlined) | {embed['seed_mb']:.1f} MB, {embed['ratio']:,.0f}× our embed of the same pair with every learning rate |
 
