@@ -220,8 +220,10 @@ def test_gallery_page_has_a_card_per_pair(small_site):
     settings = config.load(small_site / "gallery.toml")
     page = site / "gallery" / "index.html"
     text = page.read_text()
-    cards = re.findall(r'<div class="card og-card" data-optimizer="([^"]+)" data-function="([^"]+)">(.*?)</div>',
-                       text, re.S)
+    cards = []
+    for attributes, body in re.findall(r'<div class="card og-card" ([^>]*)>(.*?)</div>', text, re.S):
+        data = dict(re.findall(r'data-(\w+)="([^"]*)"', attributes))
+        cards.append((data["optimizer"], data["function"], body))
     assert sorted((o, f) for o, f, _ in cards) == sorted(
         (o, f) for o in settings.optimizers for f in settings.functions)
     for o, f, body in cards:
