@@ -1,8 +1,8 @@
 """Page weight and first plot: what a first visit (empty cache) of a sample of pages fetches, and when its first
 figure is drawn, in Chromium through Playwright, from the built site served on 127.0.0.1.
 
-Bytes are the bodies the browser received, uncompressed (the local server sends files as they are), and the sum
-of each body gzipped at level 6, which is what a server that compresses would send. "First plot" is the time from
+Bytes are the files the browser received (the local server sends them as they are, so they are read from disk),
+uncompressed, and the sum of each file gzipped at level 6, which is what a server that compresses would send. "First plot" is the time from
 the start of navigation to the first embed with its Plotly graph drawn (none: the page has no embed in view).
 
 Run: .venv/bin/python scripts/bench_pages.py [--site site] [--site before=/path/to/site ...] [--phone]
@@ -18,6 +18,7 @@ import statistics
 import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
@@ -67,25 +68,29 @@ def serve(site: Path):
         httpd.shutdown()
 
 
-def measure(browser, url: str, viewport: dict = DESKTOP) -> dict:
-    """One first visit of ``url`` in a fresh context (empty cache): bytes, gzip bytes, files, first plot (s)."""
+def measure(browser, base: str, path: str, site: Path, viewport: dict = DESKTOP) -> dict:
+    """One first visit of ``base + path`` in a fresh context (empty cache), where ``base`` serves the folder
+    ``site``: bytes, gzip bytes, files fetched, first plot (s) and console errors."""
     context = browser.new_context(viewport=viewport)
-    responses, problems = [], []
-    context.on("response", lambda response: responses.append(response))
+    urls, problems = [], []
+    context.on("response", lambda response: response.status == 200 and urls.append(response.url))
     page = context.new_page()
     page.on("console", lambda m: m.type == "error" and problems.append(m.text))
     page.on("pageerror", lambda e: problems.append(str(e)))
     try:
-        page.goto(url, wait_until="load")
+        page.goto(base + path, wait_until="load")
         first = page.evaluate(FIRST_PLOT)
         page.wait_for_load_state("networkidle")
-        files = {}
-        for response in responses:
-            if response.status == 200:
-                body = response.body()
-                files[response.url] = (len(body), len(gzip.compress(body, 6, mtime=0)))
     finally:
         context.close()
+    files = {}
+    for url in urls:
+        if not url.startswith(base):
+            if not url.startswith("data:"):
+                problems.append(f"fetched from outside the site: {url}")
+            continue
+        body = (site / unquote(urlsplit(url).path[len(urlsplit(base).path):])).read_bytes()
+        files[url] = (len(body), len(gzip.compress(body, 6, mtime=0)))
     return {"bytes": sum(b for b, _ in files.values()), "gzip": sum(g for _, g in files.values()), "files": files,
             "first_plot": None if first is None else first / 1000, "problems": problems}
 
@@ -99,7 +104,7 @@ def measure_site(site: Path, pages: dict = SAMPLE, viewport: dict = DESKTOP, rep
         browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         try:
             for name, path in pages.items():
-                runs = [measure(browser, base + path, viewport) for _ in range(repeat)]
+                runs = [measure(browser, base, path, site, viewport) for _ in range(repeat)]
                 times = [r["first_plot"] for r in runs if r["first_plot"] is not None]
                 out[name] = {**runs[0], "path": path, "first_plot": statistics.median(times) if times else None}
         finally:
