@@ -121,7 +121,7 @@ engine could not be more than about {sweep['ceiling']:,.0f}× faster at this bat
 A first visit with an empty cache in Chromium ({bench_pages.DESKTOP['width']} × {bench_pages.DESKTOP['height']}), the
 site served by a plain local server: the bytes fetched as served and gzipped (budget
 {bench_pages.BUDGET['bytes'] / 1e6:.0f} MB and {bench_pages.BUDGET['gzip'] / 1e6:.0f} MB), and the time from navigation
-to the first figure drawn (median of three visits).
+to the first figure drawn, with the main thread's CPU time until then (medians of three visits).
 
 {bench_pages.table(build['pages'])}
 """

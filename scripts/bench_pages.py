@@ -3,7 +3,9 @@ figure is drawn, in Chromium through Playwright, from the built site served on 1
 
 Bytes are the files the browser received (the local server sends them as they are, so they are read from disk),
 uncompressed, and the sum of each file gzipped at level 6, which is what a server that compresses would send. "First plot" is the time from
-the start of navigation to the first embed with its Plotly graph drawn (none: the page has no embed in view).
+the start of navigation to the first embed with its Plotly graph drawn (none: the page has no embed in view), and
+the CPU time the page's main thread (which same-origin embeds share) spent until then: wall times depend on what
+else the machine runs, the CPU time much less.
 
 Run: .venv/bin/python scripts/bench_pages.py [--site site] [--site before=/path/to/site ...] [--phone]
 """
@@ -77,9 +79,12 @@ def measure(browser, base: str, path: str, site: Path, viewport: dict = DESKTOP)
     page = context.new_page()
     page.on("console", lambda m: m.type == "error" and problems.append(m.text))
     page.on("pageerror", lambda e: problems.append(str(e)))
+    cdp = context.new_cdp_session(page)
+    cdp.send("Performance.enable", {"timeDomain": "threadTicks"})  # task durations in thread CPU time
     try:
         page.goto(base + path, wait_until="load")
         first = page.evaluate(FIRST_PLOT)
+        metrics = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
         page.wait_for_load_state("networkidle")
     finally:
         context.close()
@@ -92,7 +97,8 @@ def measure(browser, base: str, path: str, site: Path, viewport: dict = DESKTOP)
         body = (site / unquote(urlsplit(url).path[len(urlsplit(base).path):])).read_bytes()
         files[url] = (len(body), len(gzip.compress(body, 6, mtime=0)))
     return {"bytes": sum(b for b, _ in files.values()), "gzip": sum(g for _, g in files.values()), "files": files,
-            "first_plot": None if first is None else first / 1000, "problems": problems}
+            "first_plot": None if first is None else first / 1000,
+            "cpu": None if first is None else metrics["TaskDuration"], "problems": problems}
 
 
 def measure_site(site: Path, pages: dict = SAMPLE, viewport: dict = DESKTOP, repeat: int = 3) -> dict:
@@ -106,7 +112,9 @@ def measure_site(site: Path, pages: dict = SAMPLE, viewport: dict = DESKTOP, rep
             for name, path in pages.items():
                 runs = [measure(browser, base, path, site, viewport) for _ in range(repeat)]
                 times = [r["first_plot"] for r in runs if r["first_plot"] is not None]
-                out[name] = {**runs[0], "path": path, "first_plot": statistics.median(times) if times else None}
+                cpu = [r["cpu"] for r in runs if r["cpu"] is not None]
+                out[name] = {**runs[0], "path": path, "first_plot": statistics.median(times) if times else None,
+                             "cpu": statistics.median(cpu) if cpu else None}
         finally:
             browser.close()
     return out
@@ -119,13 +127,14 @@ def heaviest(files: dict, n: int = 2) -> str:
 
 def table(results: dict) -> str:
     """A Markdown table: one row per (site label, page)."""
-    rows = ["| site | page | fetched (MB) | gzip (MB) | files | first plot (s) | heaviest files |",
-            "| --- | --- | --- | --- | --- | --- | --- |"]
+    rows = ["| site | page | fetched (MB) | gzip (MB) | files | first plot (s) | main-thread CPU until then (s) "
+            "| heaviest files |", "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     for label, pages in results.items():
         for name, r in pages.items():
             plot = "no plot" if r["first_plot"] is None else f"{r['first_plot']:.2f}"
+            cpu = "–" if r["cpu"] is None else f"{r['cpu']:.2f}"
             rows.append(f"| {label} | {name} | {r['bytes'] / 1e6:.2f} | {r['gzip'] / 1e6:.2f} | {len(r['files'])} "
-                        f"| {plot} | {heaviest(r['files'])} |")
+                        f"| {plot} | {cpu} | {heaviest(r['files'])} |")
     return "\n".join(rows)
 
 
