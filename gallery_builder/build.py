@@ -18,7 +18,6 @@ import shutil
 import subprocess
 import sys
 import time
-from importlib import resources
 from pathlib import Path
 
 from . import embeds, figures, pages, thumbnails
@@ -32,7 +31,6 @@ NO_BENCHMARKS = """# Benchmarks
 No benchmark has been recorded in this checkout yet. `make bench` (or `python scripts/bench.py`) measures the sweep,
 the embeds and the build and writes its figures here.
 """
-MATHJAX = "tex-svg-full.js"
 
 
 def use_directory_urls(docs_dir: Path) -> bool:
@@ -64,12 +62,15 @@ def use_directory_urls(docs_dir: Path) -> bool:
 
 def _code_hash(*objects) -> str:
     """A hash of the code that turns cells into files, and of the plotly.js those files name."""
-    text = "".join(inspect.getsource(o) for o in objects) + embeds.PLOTLY_JS
+    text = "".join(inspect.getsource(o) for o in objects) + "".join(embeds.BUNDLES)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def _mathjax_bytes() -> bytes:
-    return resources.files("mathjax").joinpath(f"static/mathjax/es5/{MATHJAX}").read_bytes()
+def _katex_files() -> dict:
+    """KaTeX (script, style sheet, woff2 fonts, licence) by path under its folder, as vendored; the pages' math.js
+    loads it only on pages that have math."""
+    root = Path(str(embeds.VENDOR.joinpath("katex")))
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 class Staging:
@@ -171,7 +172,8 @@ def _write_everything(staging: Staging, settings, cells: dict, keys: dict, docs_
     g = pages.GALLERY
     for name, data in embeds.asset_sources().items():
         staging.write(f"assets/{name}", data)
-    staging.write(f"assets/mathjax/{MATHJAX}", _mathjax_bytes())
+    for name, data in _katex_files().items():
+        staging.write(f"assets/katex/{name}", data)
     previous_bench = staging.previous / BENCHMARKS
     staging.write(BENCHMARKS, previous_bench.read_bytes() if previous_bench.is_file() else NO_BENCHMARKS)
 

@@ -41,6 +41,10 @@ class Settings:
     def start(self, name: str) -> tuple:
         return self.starts.get(name, functions.get(name).start)
 
+    def default_steps(self) -> int:
+        """The horizon of functions that have none of their own."""
+        return self.steps or DEFAULT_STEPS
+
     def steps_for(self, name: str) -> int:
         """The horizon of every run on function ``name``: the same for choosing a learning rate and showing it."""
         return self.horizons.get(name) or self.steps or functions.get(name).steps or DEFAULT_STEPS

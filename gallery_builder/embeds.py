@@ -12,13 +12,23 @@ from html import escape
 from importlib import resources
 from pathlib import Path
 
-import plotly
-from plotly.offline import get_plotlyjs_version
-
 from . import figures, functions, optimizers, thumbnails
 from .engine import STATUSES, describe
 
-PLOTLY_JS = f"plotly-{get_plotlyjs_version()}.min.js"
+# Partial plotly.js bundles, vendored from npm by scripts/vendor_assets.py (see assets/vendor/manifest.json), and
+# the trace types each one draws (its package's list, checked in the browser by the tests). An embed loads the
+# first bundle that draws all its traces: 2-D figures the cartesian one (1.5 MB), 3-D views the gl3d one (1.75 MB),
+# instead of the full 4.8 MB plotly.min.js.
+VENDOR = resources.files("gallery_builder").joinpath("assets/vendor")
+PLOTLY_VERSION = json.loads(VENDOR.joinpath("manifest.json").read_text())["plotly.js"]
+PLOTLY_LICENCE = "plotly.js-LICENSE.txt"
+BUNDLES = {
+    f"plotly-cartesian-{PLOTLY_VERSION}.min.js": frozenset(
+        {"bar", "box", "contour", "heatmap", "histogram", "histogram2d", "histogram2dcontour", "image", "pie",
+         "scatter", "scatterternary", "violin"}),
+    f"plotly-gl3d-{PLOTLY_VERSION}.min.js": frozenset(
+        {"cone", "isosurface", "mesh3d", "scatter", "scatter3d", "streamtube", "surface", "volume"}),
+}
 
 _PAGE = """<!DOCTYPE html>
 <html lang="en">
@@ -26,6 +36,7 @@ _PAGE = """<!DOCTYPE html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title}</title>
+<link rel="icon" href="data:,">
 <style>html,body{{margin:0;height:100%;overflow:hidden;background:#fff}}html[data-theme=dark],html[data-theme=dark] body{{background:#1e2129}}#figure{{width:100%;height:100%}}</style>
 </head>
 <body>
@@ -39,10 +50,19 @@ _PAGE = """<!DOCTYPE html>
 
 
 def asset_sources() -> dict:
-    """The shared assets' bytes by file name: plotly.js from the installed plotly package, and our embed.js."""
-    plotly_js = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
-    embed_js = resources.files("gallery_builder").joinpath("assets/embed.js")
-    return {PLOTLY_JS: plotly_js.read_bytes(), "embed.js": embed_js.read_bytes()}
+    """The shared assets' bytes by file name: the plotly.js bundles with their licence, and our embed.js."""
+    names = [*BUNDLES, PLOTLY_LICENCE]
+    return {**{name: VENDOR.joinpath(name).read_bytes() for name in names},
+            "embed.js": resources.files("gallery_builder").joinpath("assets/embed.js").read_bytes()}
+
+
+def bundle(figure: dict) -> str:
+    """The smallest plotly.js bundle that draws every trace of ``figure``."""
+    types = {trace.get("type", "scatter") for trace in figure["data"]}
+    for name, drawn in BUNDLES.items():
+        if types <= drawn:
+            return name
+    raise ValueError(f"no vendored plotly.js bundle draws all of {sorted(types)}")
 
 
 def figure_json(figure: dict) -> str:
@@ -57,7 +77,7 @@ def html(figure: dict, title: str, assets: str) -> str:
         label += ". Keys: left and right arrows step through the run, space plays or pauses"
         if any(s.get("name") == "lr" for s in figure["layout"].get("sliders", [])):
             label += ", up and down change the learning rate"
-    return _PAGE.format(title=escape(title), label=escape(label), assets=assets, plotly=PLOTLY_JS,
+    return _PAGE.format(title=escape(title), label=escape(label), assets=assets, plotly=bundle(figure),
                         data=figure_json(figure))
 
 

@@ -19,7 +19,7 @@ import plotly
 
 from . import functions, optimizers
 from .criteria import CRITERION
-from .embeds import CELL, KINDS, PLOTLY_JS, Row, relative
+from .embeds import CELL, KINDS, Row, relative
 from .engine import CAPTURE_FRACTION, STALL_GRADIENT, STATUSES
 from .errors import UserError
 from .results import leaderboard, measure, num, pair_facts, verdict
@@ -213,13 +213,13 @@ class Renderer:
                    for fn in self.functions] for o in self.optimizers]
         page = f"{GALLERY}/comparison.md"
         out[page] = self._render("comparison.md.j2", page, matrix=matrix)
-        page = f"{GALLERY}/index.md"
-        out[page] = self._render("gallery_index.md.j2", page)
-        # Snippets are included by hand-written pages at the docs root, so their links are relative to it.
         verdicts = {pair: verdict(cell, functions.get(pair[1]))[0] for pair, cell in self.cells.items()}
+        page = f"{GALLERY}/index.md"
+        out[page] = self._render("gallery_index.md.j2", page, cells=self.cells, verdicts=verdicts)
+        # Snippets are included by hand-written pages at the docs root, so their links are relative to it.
         out[f"{GALLERY}/snippets/grid.md"] = self._render("grid.md.j2", "index.md", cells=self.cells,
                                                           verdicts=verdicts)
         out[f"{GALLERY}/snippets/settings.md"] = self._render(
-            "settings.md.j2", "methodology.md", criterion=CRITERION, versions=versions(), plotly_js=PLOTLY_JS,
+            "settings.md.j2", "methodology.md", criterion=CRITERION, versions=versions(),
             constants={"escape": functions.ESCAPE_FACTOR, "capture": CAPTURE_FRACTION, "stall": STALL_GRADIENT})
         return out

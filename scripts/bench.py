@@ -1,4 +1,5 @@
-"""All benchmarks: the sweep engine, the embeds and the build (full, no change, one optimizer edited).
+"""All benchmarks: the sweep engine, the embeds, the build (full, no change, one optimizer edited) and the weight and
+first plot of a sample of the built site's pages.
 
 Prints the figures and writes them to docs/gallery/benchmarks.md (carried over by later builds), which the
 Methodology page links. Takes a few minutes: the full build recomputes the whole default sweep in a fresh cache.
@@ -19,6 +20,7 @@ import time
 from pathlib import Path
 
 import bench_embeds
+import bench_pages
 import bench_sweep
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -55,6 +57,8 @@ def build_benchmarks() -> dict:
         print(f"full build (empty cache): {full:.1f} s, {full_cells} cells computed")
         site = timed_mkdocs(project)
         print(f"mkdocs build --strict of the result: {site:.1f} s")
+        print("first visits of a sample of pages:")
+        weights = bench_pages.main({"default gallery": project / "site"})
         unchanged, _ = timed_build(project)
         print(f"no-change rebuild: {unchanged:.2f} s = {100 * unchanged / full:.1f} % of the full build")
         source = project / "gallery_builder" / "optimizers" / "adam.py"
@@ -66,7 +70,7 @@ def build_benchmarks() -> dict:
         print(f"rebuild after editing adam: {one:.1f} s, {one_cells} cells recomputed "
               f"= {100 * one / full:.1f} % of the full build")
         return {"full": full, "full_cells": full_cells, "mkdocs": site, "unchanged": unchanged, "one": one,
-                "one_cells": one_cells}
+                "one_cells": one_cells, "pages": weights}
 
 
 def report(sweep: dict, embed: dict, build: dict) -> str:
@@ -98,7 +102,7 @@ engine could not be more than about {sweep['ceiling']:,.0f}× faster at this bat
 | embeds in the default gallery | {embed['embeds']}: {', '.join(f'{n} {kind}' for kind, n in embed['per_kind'].items())} |
 | median size | {embed['median_kb']:.0f} KB |
 | largest | {embed['largest_kb']:.0f} KB (`{embed['largest']}`) |
-| all embeds | {embed['total_mb']:.1f} MB, plus plotly.js once |
+| all embeds | {embed['total_mb']:.1f} MB, plus each plotly.js bundle once |
 | time per figure, dict to HTML | {embed['ms_per_figure']:.1f} ms |
 | seed-style export of one pair (a frame per step, plotly.js inlined) | {embed['seed_mb']:.1f} MB, {embed['ratio']:,.0f}× our embed of the same pair with every learning rate |
 
@@ -110,6 +114,15 @@ engine could not be more than about {sweep['ceiling']:,.0f}× faster at this bat
 | no-change rebuild | {build['unchanged']:.2f} | {100 * build['unchanged'] / build['full']:.1f} % |
 | rebuild after editing one optimizer ({build['one_cells']} cells recomputed) | {build['one']:.1f} | {100 * build['one'] / build['full']:.1f} % |
 | `mkdocs build --strict` of the generated docs | {build['mkdocs']:.1f} | |
+
+## Pages
+
+A first visit with an empty cache in Chromium ({bench_pages.DESKTOP['width']} × {bench_pages.DESKTOP['height']}), the
+site served by a plain local server: the bytes fetched as served and gzipped (budget
+{bench_pages.BUDGET['bytes'] / 1e6:.0f} MB and {bench_pages.BUDGET['gzip'] / 1e6:.0f} MB), and the time from navigation
+to the first figure drawn, with the main thread's CPU time until then (medians of three visits).
+
+{bench_pages.table(build['pages'])}
 """
 
 

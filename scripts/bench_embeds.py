@@ -50,11 +50,13 @@ def main() -> dict:
     seconds = time.perf_counter() - started
     values = sorted(sizes.values())
     largest = max(sizes, key=sizes.get)
-    plotly_js = len(embeds.asset_sources()[embeds.PLOTLY_JS])
+    bundles = {name: len(data) for name, data in embeds.asset_sources().items() if name in embeds.BUNDLES}
+    plotly_js = bundles[embeds.bundle(figures.pair(cells[PAIR]))]  # what a pair embed loads
     print(f"embeds: {len(sizes)} ({', '.join(f'{n} {kind}' for kind, n in per_kind.items())})")
     print(f"median embed: {statistics.median(values) / 1024:.0f} KB (budget 150 KB); largest: "
           f"{sizes[largest] / 1024:.0f} KB, {largest} (budget 600 KB)")
-    print(f"total: {sum(values) / 2**20:.1f} MB of embeds + {plotly_js / 2**20:.1f} MB plotly.js, present once")
+    print(f"total: {sum(values) / 2**20:.1f} MB of embeds + plotly.js bundles, each present once: "
+          + ", ".join(f"{name} {size / 2**20:.1f} MB" for name, size in bundles.items()))
     print(f"time: {seconds / len(sizes) * 1000:.1f} ms per figure ({seconds:.1f} s for all, dicts to HTML)")
 
     cell = cells[PAIR]

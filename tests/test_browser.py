@@ -9,11 +9,15 @@ import functools
 import os
 import re
 import shutil
+import sys
 import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+
+from conftest import ROOT
+from test_site import figure_of
 
 CHROMIUM = Path("/usr/bin/chromium")
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -145,8 +149,8 @@ def test_every_page_renders_every_embed(visit, server):
 
 def test_math_is_typeset(visit):
     page = visit().goto("gallery/optimizers/adam.html")
-    page.wait_for_selector("mjx-container svg", timeout=20_000)
-    assert page.locator("mjx-container").count() >= 3
+    page.wait_for_selector(".arithmatex .katex", timeout=20_000)
+    assert page.locator(".arithmatex .katex").count() >= 3
 
 
 def test_instant_navigation_renders_the_next_pages_plots(visit):
@@ -157,7 +161,7 @@ def test_instant_navigation_renders_the_next_pages_plots(visit):
     page.wait_for_selector("h1:has-text('Adam')")
     assert page.evaluate("window.__notReloaded === true")  # navigation.instant swapped the page in place
     figure_frame(page, visible_embeds(page)[0])
-    page.wait_for_selector("mjx-container svg", timeout=20_000)  # math typeset after the swap too
+    page.wait_for_selector(".arithmatex .katex", timeout=20_000)  # math typeset after the swap too
 
 
 def test_palette_toggle_restyles_embeds(visit):
@@ -334,3 +338,106 @@ def test_every_kind_of_figure_fits_its_frame_without_colliding_text(browser, ser
             context.close()
     assert {name.split("--")[0] for name in checked} == set(embeds.KINDS)
     assert problems == [], "\n".join(problems)
+
+
+def test_every_embed_draws_with_its_plotly_bundle(visit, server):
+    """Every embed file, opened alone: drawn with no console error, by a bundle that has each of its trace types
+    (and each bundle registers exactly the trace types embeds.BUNDLES says it draws)."""
+    from gallery_builder import embeds
+
+    origin, site = server
+    v = visit()
+    registered = {}
+    paths = sorted((site / "gallery" / "embeds").glob("*.html"))
+    for path in paths:
+        page = v.goto(f"gallery/embeds/{path.name}")
+        page.wait_for_selector("#figure[data-ready=true]", timeout=20_000)
+        bundle = embeds.bundle(figure_of(path))
+        if bundle not in registered:
+            registered[bundle] = set(page.evaluate("Object.keys(Plotly.PlotSchema.get().traces)"))
+            assert registered[bundle] == embeds.BUNDLES[bundle], bundle
+        types = page.evaluate("[...new Set(document.getElementById('figure')._fullData.map(t => t.type))]")
+        assert types and set(types) <= registered[bundle], (path.name, types)
+    assert len(registered) == len(embeds.BUNDLES) and len(paths) >= 40
+
+
+def test_first_visit_of_every_page_fits_the_budget_and_typesets_its_math(browser, server):
+    """An empty cache, every page: at most 3 MB fetched (1 MB gzipped), as scripts/bench_pages.py measures it."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from bench_pages import BUDGET, measure
+
+    origin, site = server
+    for path in site_pages(site):
+        weight = measure(browser, f"{origin}/{SUB_PATH}/", path, site)
+        assert weight["bytes"] <= BUDGET["bytes"] and weight["gzip"] <= BUDGET["gzip"], (path, weight["bytes"])
+        assert weight["problems"] == [], path
+        assert not any("plotly-gl3d" in url for url in weight["files"]), path  # 3-D views load on request
+    v = Visit(browser, origin)
+    for path in site_pages(site):
+        page = v.goto(path)
+        math = page.locator(".arithmatex").count()
+        if math:
+            page.wait_for_function(f"document.querySelectorAll('.arithmatex .katex').length === {math}")
+            assert page.locator(".katex-error").count() == 0, path
+    v.close()
+
+
+def test_a_3d_view_loads_on_request(visit):
+    v = visit()
+    page = v.goto("gallery/functions/himmelblau.html")
+    link = page.locator("a.og-deferred")
+    assert link.count() == 1 and "surface--himmelblau.html" in link.get_attribute("href")
+    link.focus()
+    page.keyboard.press("Enter")  # keyboard, like a click
+    frame = page.locator("iframe.og-embed[src*='surface--himmelblau']")
+    assert frame.count() == 1
+    assert page.evaluate("document.activeElement.tagName") == "IFRAME"
+    inner = figure_frame(page, frame.element_handle())
+    assert inner.evaluate("document.getElementById('figure')._fullData[0].type") == "surface"
+
+
+def shown_cards(page):
+    return page.evaluate("""[...document.querySelectorAll('.og-card')].filter(c => !c.hidden && c.offsetParent)
+                            .map(c => c.dataset.optimizer + '/' + c.dataset.function)""")
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_gallery_filters(visit, small_site, width):
+    from gallery_builder import config
+
+    settings = config.load(small_site / "gallery.toml")
+    every = {f"{o}/{f}" for o in settings.optimizers for f in settings.functions}
+    v = visit()
+    v.page.set_viewport_size({"width": width, "height": 844})
+    page = v.goto("gallery/comparison.html")
+    page.evaluate("window.__notReloaded = true")
+    # Reached by instant navigation, so the filters must be set up on a page swapped in, not only on a first load.
+    page.locator("article a[href$='gallery/index.html']:visible").first.click()
+    page.wait_for_url("**/gallery/index.html")
+    page.wait_for_selector(".og-filters:not([hidden])")
+    assert page.evaluate("window.__notReloaded === true")
+    assert set(shown_cards(page)) == every
+    assert page.locator(".og-count").inner_text() == f"{len(every)} of {len(every)} shown"
+
+    page.select_option("select[data-filter=optimizer]", "adam")
+    assert set(shown_cards(page)) == {f"adam/{f}" for f in settings.functions}
+    # The keyboard works as on any select: focus the function filter, step to the first function.
+    page.focus("select[data-filter=function]")
+    page.keyboard.press("ArrowDown")
+    first = settings.functions[0]
+    assert page.eval_on_selector("select[data-filter=function]", "s => s.value") == first
+    assert shown_cards(page) == [f"adam/{first}"]
+    assert page.locator(".og-count").inner_text() == f"1 of {len(every)} shown"
+    assert f"optimizer=adam&function={first}" in page.url
+    card = page.locator(".og-card:visible").first
+    box = card.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= width  # inside the screen, also at 390 px
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+
+    # The filters are in the URL: a reload (or a shared link) shows the same cards.
+    page.reload()
+    page.wait_for_selector(".og-filters:not([hidden])")
+    assert shown_cards(page) == [f"adam/{first}"]
+    page.select_option("select[data-filter=optimizer]", "")
+    page.select_option("select[data-filter=function]", "")
+    assert set(shown_cards(page)) == every and "?" not in page.url

@@ -90,9 +90,9 @@ def test_strict_build_has_every_page(small_site):
             assert not url.startswith("/"), (path, url)
 
 
-def test_every_internal_link_resolves(small_site):
-    """A link check over the whole built site: hrefs, srcs, iframe sources, data downloads, embed scripts."""
-    site = small_site / "site"
+def broken_links(site: Path) -> tuple:
+    """A link check over a built site: hrefs, srcs, iframe sources, data downloads, embed scripts. Returns the
+    broken links and how many links were checked."""
     checked, broken = 0, []
     for path in html_files(site):
         if path.name == "404.html":
@@ -104,6 +104,11 @@ def test_every_internal_link_resolves(small_site):
             checked += 1
             if not target.is_file():
                 broken.append(f"{path.relative_to(site)} -> {url}")
+    return broken, checked
+
+
+def test_every_internal_link_resolves(small_site):
+    broken, checked = broken_links(small_site / "site")
     assert not broken, broken[:20]
     assert checked > 500
 
@@ -155,17 +160,23 @@ def decode(spec) -> np.ndarray:
     return np.frombuffer(base64.b64decode(spec["bdata"]), dtype=dtype)
 
 
-def test_embeds_are_standalone_and_share_one_plotly(small_site):
+def test_embeds_are_standalone_and_share_the_plotly_bundles(small_site):
+    """2-D figures load the cartesian bundle, 3-D views the gl3d one; each bundle is written once."""
     gallery = small_site / "docs" / "gallery"
-    plotly_js = gallery / "assets" / embeds.PLOTLY_JS
-    assert plotly_js.stat().st_size > 1_000_000
-    assert len(list(gallery.rglob("plotly*.js"))) == 1
+    cartesian, gl3d = embeds.BUNDLES
+    for name in embeds.BUNDLES:
+        assert 1_000_000 < (gallery / "assets" / name).stat().st_size < 2_000_000
+    assert sorted(p.name for p in gallery.rglob("plotly*.js")) == sorted(embeds.BUNDLES)
+    assert (small_site / "site" / "gallery" / "assets" / embeds.PLOTLY_LICENCE).is_file()
     pages = sorted((gallery / "embeds").glob("*.html"))
     assert pages
+    used = set()
     for path in pages:
         links = parse(path)
         scripts = [a["src"] for a, _ in links.scripts if a.get("src")]
-        assert scripts == [f"../assets/{embeds.PLOTLY_JS}", "../assets/embed.js"]
+        three_d = path.name.startswith(("pair3d--", "surface--"))
+        assert scripts == [f"../assets/{gl3d if three_d else cartesian}", "../assets/embed.js"], path.name
+        used.add(scripts[0])
         assert path.stat().st_size < 600_000  # far below plotly.js: nothing of it is inlined
         assert "cdn.plot.ly" not in path.read_text()
         figure = figure_of(path)
@@ -174,6 +185,59 @@ def test_embeds_are_standalone_and_share_one_plotly(small_site):
             for axis in ("x", "y", "z"):
                 if isinstance(trace.get(axis), dict):
                     assert np.isfinite(decode(trace[axis]).astype(float)).all()
+    assert len(used) == 2
+
+
+def test_the_bundle_is_the_smallest_that_draws_every_trace():
+    cartesian, gl3d = embeds.BUNDLES
+    assert embeds.bundle({"data": [{"type": "contour"}, {"x": [1]}]}) == cartesian  # no type: a scatter
+    assert embeds.bundle({"data": [{"type": "heatmap"}, {"type": "scatter"}]}) == cartesian
+    assert embeds.bundle({"data": [{"type": "surface"}, {"type": "scatter3d"}]}) == gl3d
+    with pytest.raises(ValueError, match="contour.*surface"):
+        embeds.bundle({"data": [{"type": "contour"}, {"type": "surface"}]})
+
+
+def test_vendored_files_match_their_manifest():
+    """What scripts/vendor_assets.py wrote: the plotly.js that plotly ships, files as recorded, each under 2 MB."""
+    from plotly.offline import get_plotlyjs_version
+
+    vendor = Path(str(embeds.VENDOR))
+    manifest = json.loads((vendor / "manifest.json").read_text())
+    assert manifest["plotly.js"] == embeds.PLOTLY_VERSION == get_plotlyjs_version()
+    files = sorted(str(p.relative_to(vendor)) for p in vendor.rglob("*") if p.is_file() and p.name != "manifest.json")
+    assert files == sorted(manifest["sha256"])
+    for name, digest in manifest["sha256"].items():
+        data = (vendor / name).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == digest, name
+        assert len(data) < 2_000_000, name
+    assert {"plotly.js-LICENSE.txt", "katex/LICENSE.txt"} <= set(files)
+    assert all(spec.split("@")[0] in {"plotly.js-cartesian-dist-min", "plotly.js-gl3d-dist-min", "katex"}
+               and manifest["packages"][spec].startswith("sha512-") for spec in manifest["packages"])
+
+
+def test_gallery_page_has_a_card_per_pair(small_site):
+    site = small_site / "site"
+    settings = config.load(small_site / "gallery.toml")
+    page = site / "gallery" / "index.html"
+    text = page.read_text()
+    cards = []
+    for attributes, body in re.findall(r'<div class="card og-card" ([^>]*)>(.*?)</div>', text, re.S):
+        data = dict(re.findall(r'data-(\w+)="([^"]*)"', attributes))
+        cards.append((data["optimizer"], data["function"], body))
+    assert sorted((o, f) for o, f, _ in cards) == sorted(
+        (o, f) for o in settings.optimizers for f in settings.functions)
+    for o, f, body in cards:
+        links = Links()
+        links.feed(body)
+        assert any(u.endswith(f"thumbs/pair--{o}--{f}.png") for u in links.urls)
+        assert any(u.endswith(f"embeds/pair--{o}--{f}.html") for u in links.urls)
+        assert any(u.endswith(f"optimizers/{o}.html") for u in links.urls)
+        assert all(local_target(page, u).is_file() for u in links.urls)
+    for select in ("optimizer", "function"):
+        assert f'<select data-filter="{select}">' in text
+    # The table stays, on the comparison page.
+    comparison = (site / "gallery" / "comparison.html").read_text()
+    assert "og-matrix" in comparison and comparison.count("thumbs/function--") == len(settings.functions)
 
 
 def test_pair_embed_shows_the_sweep_trajectories(small_site):
@@ -353,6 +417,7 @@ def test_editing_one_optimizer_recomputes_only_its_cells(tmp_path, monkeypatch):
         np.testing.assert_array_equal(cell.runs.points, first.cells[pair].runs.points)
 
 
+@pytest.mark.slow  # the whole default gallery, built once
 def test_default_gallery_builds_within_the_size_budget(tmp_path):
     """The whole default gallery: strict MkDocs build, plotly.js once, median embed <= 150 KB, largest <= 600 KB."""
     project = make_project(tmp_path / "default", config="")
@@ -366,7 +431,7 @@ def test_default_gallery_builds_within_the_size_budget(tmp_path):
     assert len(sizes) == sum(len(found) for found in made.values())
     assert sizes[len(sizes) // 2] <= 150 * 1024
     assert sizes[-1] <= 600 * 1024
-    assert len(list(project.joinpath("site").rglob("plotly*.js"))) == 1
+    assert len(list(project.joinpath("site").rglob("plotly*.js"))) == len(embeds.BUNDLES)
     thumbs = list((gallery / "thumbs").glob("*.png"))
     assert len(thumbs) == sum(len(found) for kind, found in made.items() if kind.thumbnail) and max(p.stat().st_size for p in thumbs) <= 40 * 1024
     for path in thumbs:

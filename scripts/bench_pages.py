@@ -1,0 +1,160 @@
+"""Page weight and first plot: what a first visit (empty cache) of a sample of pages fetches, and when its first
+figure is drawn, in Chromium through Playwright, from the built site served on 127.0.0.1.
+
+Bytes are the files the browser received (the local server sends them as they are, so they are read from disk),
+uncompressed, and the sum of each file gzipped at level 6, which is what a server that compresses would send. "First plot" is the time from
+the start of navigation to the first embed with its Plotly graph drawn (none: the page has no embed in view), and
+the CPU time the page's main thread (which same-origin embeds share) spent until then: wall times depend on what
+else the machine runs, the CPU time much less.
+
+Run: .venv/bin/python scripts/bench_pages.py [--site site] [--site before=/path/to/site ...] [--phone]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import functools
+import gzip
+import statistics
+import threading
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+         "--disable-sync", "--no-first-run"]
+SAMPLE = {"home": "index.html", "optimizer": "gallery/optimizers/adam.html",
+          "function": "gallery/functions/rosenbrock.html", "gallery": "gallery/index.html",
+          "comparison": "gallery/comparison.html"}
+DESKTOP, PHONE = {"width": 1280, "height": 900}, {"width": 390, "height": 844}
+BUDGET = {"bytes": 3_000_000, "gzip": 1_000_000}  # bytes; first plot within 1.5 s (measured here, not tested)
+
+# Resolves with performance.now() (ms since navigation started) once any embed has drawn its graph; null at once
+# when the page has no embed, or after 30 s.
+FIRST_PLOT = """() => new Promise(resolve => {
+    if (!document.querySelector('iframe.og-embed')) return resolve(null);
+    const deadline = performance.now() + 30000;
+    (function poll() {
+        for (const frame of document.querySelectorAll('iframe.og-embed')) {
+            const doc = frame.contentDocument;
+            if (doc && doc.querySelector('#figure[data-ready=true]')) return resolve(performance.now());
+        }
+        if (performance.now() > deadline) return resolve(null);
+        requestAnimationFrame(poll);
+    })();
+})"""
+
+
+class _Quiet(SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request, client_address):  # the browser closing a connection early is no news
+        pass
+
+
+@contextlib.contextmanager
+def serve(site: Path):
+    """A plain static server for ``site`` on a free port of 127.0.0.1; yields its base URL."""
+    httpd = _Server(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(site)))
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+    finally:
+        httpd.shutdown()
+
+
+def measure(browser, base: str, path: str, site: Path, viewport: dict = DESKTOP) -> dict:
+    """One first visit of ``base + path`` in a fresh context (empty cache), where ``base`` serves the folder
+    ``site``: bytes, gzip bytes, files fetched, first plot (s) and console errors."""
+    context = browser.new_context(viewport=viewport)
+    urls, problems = [], []
+    context.on("response", lambda response: response.status == 200 and urls.append(response.url))
+    page = context.new_page()
+    page.on("console", lambda m: m.type == "error" and problems.append(m.text))
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    cdp = context.new_cdp_session(page)
+    cdp.send("Performance.enable", {"timeDomain": "threadTicks"})  # task durations in thread CPU time
+    try:
+        page.goto(base + path, wait_until="load")
+        first = page.evaluate(FIRST_PLOT)
+        metrics = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
+        page.wait_for_load_state("networkidle")
+    finally:
+        context.close()
+    files = {}
+    for url in urls:
+        if not url.startswith(base):
+            if not url.startswith("data:"):
+                problems.append(f"fetched from outside the site: {url}")
+            continue
+        body = (site / unquote(urlsplit(url).path[len(urlsplit(base).path):])).read_bytes()
+        files[url] = (len(body), len(gzip.compress(body, 6, mtime=0)))
+    return {"bytes": sum(b for b, _ in files.values()), "gzip": sum(g for _, g in files.values()), "files": files,
+            "first_plot": None if first is None else first / 1000,
+            "cpu": None if first is None else metrics["TaskDuration"], "problems": problems}
+
+
+def measure_site(site: Path, pages: dict = SAMPLE, viewport: dict = DESKTOP, repeat: int = 3) -> dict:
+    """Each page of the sample visited ``repeat`` times: the bytes of the first visit, the median first plot."""
+    from playwright.sync_api import sync_playwright
+
+    out = {}
+    with serve(site) as base, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        try:
+            for name, path in pages.items():
+                runs = [measure(browser, base, path, site, viewport) for _ in range(repeat)]
+                times = [r["first_plot"] for r in runs if r["first_plot"] is not None]
+                cpu = [r["cpu"] for r in runs if r["cpu"] is not None]
+                out[name] = {**runs[0], "path": path, "first_plot": statistics.median(times) if times else None,
+                             "cpu": statistics.median(cpu) if cpu else None}
+        finally:
+            browser.close()
+    return out
+
+
+def heaviest(files: dict, n: int = 2) -> str:
+    top = sorted(files.items(), key=lambda item: -item[1][0])[:n]
+    return ", ".join(f"{url.rsplit('/', 1)[-1]} {size / 1e6:.2f} MB" for url, (size, _) in top)
+
+
+def table(results: dict) -> str:
+    """A Markdown table: one row per (site label, page)."""
+    rows = ["| site | page | fetched (MB) | gzip (MB) | files | first plot (s) | main-thread CPU until then (s) "
+            "| heaviest files |", "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for label, pages in results.items():
+        for name, r in pages.items():
+            plot = "no plot" if r["first_plot"] is None else f"{r['first_plot']:.2f}"
+            cpu = "–" if r["cpu"] is None else f"{r['cpu']:.2f}"
+            rows.append(f"| {label} | {name} | {r['bytes'] / 1e6:.2f} | {r['gzip'] / 1e6:.2f} | {len(r['files'])} "
+                        f"| {plot} | {cpu} | {heaviest(r['files'])} |")
+    return "\n".join(rows)
+
+
+def main(sites: dict | None = None, viewport: dict = DESKTOP, repeat: int = 3) -> dict:
+    sites = sites or {"this build": ROOT / "site"}
+    results = {label: measure_site(Path(path), viewport=viewport, repeat=repeat) for label, path in sites.items()}
+    print(table(results))
+    for label, pages in results.items():
+        for name, r in pages.items():
+            if r["problems"]:
+                print(f"{label} {name}: {len(r['problems'])} console errors, first: {r['problems'][0]}")
+    return results
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--site", action="append", default=[], metavar="[LABEL=]DIR",
+                        help="a built site (default: site/); repeat to compare, e.g. before=/tmp/old/site")
+    parser.add_argument("--phone", action="store_true", help="a 390 × 844 viewport instead of 1280 × 900")
+    parser.add_argument("--repeat", type=int, default=3, help="visits per page; the median first plot is shown")
+    args = parser.parse_args()
+    chosen = dict(s.split("=", 1) if "=" in s else (s, s) for s in args.site) or None
+    main(chosen, PHONE if args.phone else DESKTOP, args.repeat)
