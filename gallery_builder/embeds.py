@@ -12,10 +12,11 @@ from html import escape
 from importlib import resources
 from pathlib import Path
 
+import numpy as np
 import plotly
 from plotly.offline import get_plotlyjs_version
 
-from . import figures, functions, optimizers, thumbnails
+from . import carried, figures, functions, optimizers, thumbnails
 from .engine import STATUSES, describe
 
 PLOTLY_JS = f"plotly-{get_plotlyjs_version()}.min.js"
@@ -147,6 +148,25 @@ def race_data(cells: list, settings) -> dict:
                       **_run_record(c, c.chosen)} for c in cells]}
 
 
+def _rows(values) -> list:
+    return [[None if v != v else float(f"{v:.10g}") for v in row] for row in np.asarray(values, float).tolist()]
+
+
+def state_data(cell, settings) -> dict:
+    """The run the state figure shows, with its recorded state fields and every drawn quantity derived from them."""
+    i = cell.chosen
+    views = carried.carried(cell, i)
+    return {"optimizer": cell.optimizer, "function": cell.function,
+            "hyperparameters": {**cell.hyperparameters, "lr": float(cell.lrs[i])}, "start": list(cell.start),
+            "settings": _settings_record(settings),
+            "index": "row t is the state after t updates (its step count is t); the path's row t is where it "
+                     "stood then",
+            "path": _run_record(cell, i),
+            "state": {name: _rows(values[i, : int(cell.runs.last[i]) + 1]) for name, values in cell.runs.state.items()},
+            "drawn": [{"name": view.name, "as": type(view).__name__.lower(), "meaning": view.meaning,
+                       "reads": list(view.fields), "rows": _rows(values)} for view, values in views]}
+
+
 def data_json(record: dict) -> str:
     return json.dumps(record, separators=(",", ":"), allow_nan=False) + "\n"
 
@@ -203,6 +223,8 @@ KINDS = {kind.name: kind for kind in (
                                                   f"{functions.get(c.function).title}", data=basins_data),
     Kind("lrmap", CELL, figures.lr_map, lambda c: f"{_opt_fn(c)}: learning rate × {c.second.name}",
          data=lr_map_data, applies=lambda c: c.second is not None, ratio="16 / 11"),
+    Kind("state", CELL, figures.state, lambda c: f"What {_opt_fn(c)} carries", data=state_data,
+         applies=carried.applies, ratio="4 / 3"),
     Kind("race", FUNCTION, lambda r: figures.race(r.cells, r.fn), lambda r: f"Every optimizer on {r.fn.title}",
          data=lambda r, settings: race_data(r.cells, settings)),
     Kind("sensitivity", FUNCTION, lambda r: figures.sensitivity(r.cells, r.fn),
