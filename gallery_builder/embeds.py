@@ -6,6 +6,7 @@ The output is deterministic: a fixed element id, no timestamps, compact JSON wit
 from __future__ import annotations
 
 import json
+import math
 import os
 from dataclasses import dataclass
 from html import escape
@@ -149,7 +150,10 @@ def race_data(cells: list, settings) -> dict:
 
 
 def _rows(values) -> list:
-    return [[None if v != v else float(f"{v:.10g}") for v in row] for row in np.asarray(values, float).tolist()]
+    """Rows at 10 significant digits; a value that is not finite (undefined before the first step, or NaN after
+    a stop) is null."""
+    return [[float(f"{v:.10g}") if math.isfinite(v) else None for v in row]
+            for row in np.asarray(values, float).tolist()]
 
 
 def state_data(cell, settings) -> dict:

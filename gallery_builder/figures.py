@@ -493,6 +493,9 @@ def lr_map(cell: Cell) -> dict:
     return {"data": data, "layout": layout, "narrow": narrow}
 
 
+ARROW_COLOURS = ("#1A98D0", "#D27730")  # a panel's two columns, and the directions they belong to
+
+
 def state(cell: Cell) -> dict:
     """What the optimizer carries along its run at the chosen learning rate, from its recorded state: arrows from
     the current point, extra point sequences on the contour and per-coordinate panels, all on the step slider and
@@ -525,20 +528,22 @@ def state(cell: Cell) -> dict:
             index = len(data)
             animated.append(index)
             window[index], full[index] = 2, {"x": typed(segments[:, 0]), "y": typed(segments[:, 1])}
+            # A direction (a segment through the point) has no head; each takes the colour of its panel column.
+            look = ARROW_COLOURS[len(window) - 1] if view.through else "#D55E00"
             data.append({"type": "scatter", "x": typed(segments[-2:, 0]), "y": typed(segments[-2:, 1]),
-                         "mode": "lines+markers", "name": view.name,
-                         "line": {"color": "#FFFFFF" if view.through else "#000000", "width": 3},
-                         "marker": {"symbol": ["circle", "arrow"], "size": [0, 12], "angleref": "previous",
-                                    "color": "#FFFFFF" if view.through else "#000000"},
+                         "mode": "lines" if view.through else "lines+markers", "name": view.name,
+                         "line": {"color": look, "width": 3},
+                         **({} if view.through else {"marker": {"symbol": ["circle", "arrow"], "size": [0, 13],
+                                                                "angleref": "previous", "color": look}}),
                          "hovertemplate": "(%{x:.5g}, %{y:.5g})<extra>" + view.name + "</extra>"})
     gap = 0.06
     height = (1 - gap * (len(panels) - 1)) / max(len(panels), 1)
     layout = {"title": {"text": f"{opt.title} on {fn.title}: what it carries at {label}", "x": 0.01,
                         "font": {"size": 14}},
-              **_axes(fn), "margin": {"l": 50, "r": 20, "t": 40, "b": 150},
-              "legend": {"orientation": "h", "x": 0, "y": -0.1, "yanchor": "top", "font": {"size": 11}},
-              "sliders": [_steps_slider(cell.runs.points.shape[1] - 1, y=-0.28)],
-              "updatemenus": [_play_buttons(y=-0.28)]}
+              **_axes(fn), "margin": {"l": 50, "r": 20, "t": 40, "b": 170},
+              "legend": {"orientation": "h", "x": 0, "y": -0.15, "yanchor": "top", "font": {"size": 11}},
+              "sliders": [_steps_slider(cell.runs.points.shape[1] - 1, y=-0.33)],
+              "updatemenus": [_play_buttons(y=-0.33)]}
     blocks = [{"axes": ["xaxis", "yaxis"], "height": "square", "below": 48}]
     steps = np.arange(len(points))
     for n, (view, values) in enumerate(panels, start=2):
@@ -547,9 +552,10 @@ def state(cell: Cell) -> dict:
         layout[f"xaxis{n}"] = {"domain": [0.7, 1.0], "anchor": f"y{n}", "showticklabels": last,
                                **({"matches": "x2"} if n > 2 else {}), **({"title": {"text": "step"}} if last else {})}
         layout[f"yaxis{n}"] = {"type": "log" if view.log else "linear", "anchor": f"x{n}", "exponentformat": "power",
-                               "domain": [max(top - height, 0), top], "title": {"text": view.name, "font": {"size": 11}}}
+                               "domain": [max(top - height, 0), top], "title": {"text": view.name, "font": {"size": 11}},
+                               "nticks": 4}
         blocks.append({"axes": [f"xaxis{n}", f"yaxis{n}"], "height": 110, "below": 48 if last else 4, "nticks": 4})
-        looks = zip(view.coordinates, ("#1A98D0", "#D27730"), ("solid", "dot")) if values.shape[1] == 2 else \
+        looks = zip(view.coordinates, ARROW_COLOURS, ("solid", "dot")) if values.shape[1] == 2 else \
             [(f"[{k}]" if values.shape[1] > 1 else "", colour, "solid") for k in range(values.shape[1])]
         for k, (coordinate, line, dash) in enumerate(looks):
             series = values[:, k]
