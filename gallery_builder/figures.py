@@ -529,7 +529,7 @@ def state(cell: Cell) -> dict:
             animated.append(index)
             window[index], full[index] = 2, {"x": typed(segments[:, 0]), "y": typed(segments[:, 1])}
             # A direction (a segment through the point) has no head; each takes the colour of its panel column.
-            look = ARROW_COLOURS[len(window) - 1] if view.through else "#D55E00"
+            look = ARROW_COLOURS[len(window) - 1] if view.through else "#CC79A7"
             data.append({"type": "scatter", "x": typed(segments[-2:, 0]), "y": typed(segments[-2:, 1]),
                          "mode": "lines" if view.through else "lines+markers", "name": view.name,
                          "line": {"color": look, "width": 3},
