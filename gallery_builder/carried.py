@@ -39,6 +39,7 @@ class Panel:
     log: bool = False  # a positive quantity, drawn on a log axis
     fields: tuple = ()  # the state fields it reads
     coordinates: tuple = (" x", " y")  # the legend's suffixes for its two columns
+    first: int = 0  # the first step with a meaning: 1 for the scale an update applies (no update made step 0)
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,7 @@ def _adam_views(second="exp_avg_sq", note=""):
                            _root_corrected(second, "beta2"), log=True, fields=(second,)))
     step = "√v̂ max" if second != "exp_avg_sq" else "√v̂"
     views.append(Panel("lr/(√v̂+ε)", f"lr / ({step} + ε): the step per unit of m̂ in each coordinate{note}",
-                       _adam_step(second, "beta2"), log=True, fields=(second,)))
+                       _adam_step(second, "beta2"), log=True, fields=(second,), first=1))
     return views
 
 
@@ -131,14 +132,14 @@ VIEWS = {
         Panel("s", "sum: every past squared gradient, per coordinate; it only grows", lambda c: c.state["sum"],
               log=True, fields=("sum",)),
         Panel("lr/(√s+ε)", "lr / (√sum + ε): the step per unit of gradient in each coordinate",
-              lambda c: c.hyper["lr"] / (np.sqrt(c.state["sum"]) + c.hyper["eps"]), log=True, fields=("sum",)),
+              lambda c: c.hyper["lr"] / (np.sqrt(c.state["sum"]) + c.hyper["eps"]), log=True, fields=("sum",), first=1),
     ],
     "rmsprop": [
         Panel("v", "square_avg: the moving average of squared gradients", lambda c: c.state["square_avg"], log=True,
               fields=("square_avg",)),
         Panel("lr/(√v+ε)", "lr / (√square_avg + ε): the step per unit of gradient in each coordinate",
               lambda c: c.hyper["lr"] / (np.sqrt(c.state["square_avg"]) + c.hyper["eps"]), log=True,
-              fields=("square_avg",)),
+              fields=("square_avg",), first=1),
         _momentum_arrow("the step it just took (with momentum 0 the buffer is the scaled gradient)"),
     ],
     "adadelta": [
@@ -149,7 +150,7 @@ VIEWS = {
         Panel("lr·√(u+ε)/√(v+ε)", "lr·√(acc_delta + ε) / √(square_avg + ε) from the state at step t: the step per "
               "unit of gradient (the next update uses the next square_avg)",
               lambda c: c.hyper["lr"] * np.sqrt(c.state["acc_delta"] + c.hyper["eps"])
-              / np.sqrt(c.state["square_avg"] + c.hyper["eps"]), log=True, fields=("square_avg", "acc_delta")),
+              / np.sqrt(c.state["square_avg"] + c.hyper["eps"]), log=True, fields=("square_avg", "acc_delta"), first=1),
     ],
     "adam": _adam_views(),
     "adamw": _adam_views(),
@@ -166,7 +167,7 @@ VIEWS = {
         Panel("u", "exp_inf: the decayed maximum of |g| (+ ε), the per-coordinate divisor",
               lambda c: c.state["exp_inf"], log=True, fields=("exp_inf",)),
         Panel("lr/u", "lr / exp_inf: the step per unit of m̂ in each coordinate",
-              lambda c: c.hyper["lr"] / c.state["exp_inf"], log=True, fields=("exp_inf",)),
+              lambda c: c.hyper["lr"] / c.state["exp_inf"], log=True, fields=("exp_inf",), first=1),
     ],
     "lion": [Panel("m", "mu: the momentum, an average of gradients with β₂; the step is lr times the sign of a "
                         "mix of it and the gradient", lambda c: c.state["mu"], fields=("mu",))],
@@ -176,7 +177,7 @@ VIEWS = {
         Panel("√ŝ", "√(nu / (1 − β₂ᵗ)): the bias-corrected root mean square of the gradient's deviation from m",
               _root_corrected("nu", "beta2"), log=True, fields=("nu",)),
         Panel("lr/(√ŝ+ε)", "lr / (√ŝ + ε): the step per unit of m̂ in each coordinate",
-              _adam_step("nu", "beta2"), log=True, fields=("nu",)),
+              _adam_step("nu", "beta2"), log=True, fields=("nu",), first=1),
     ],
     "asgd": [Path("average", "ax: the running average of the iterates, which ASGD reports as its answer",
                   lambda c: c.state["ax"], fields=("ax",))],
@@ -217,8 +218,13 @@ def context(cell, i: int) -> Context:
 def carried(cell, i: int) -> list:
     """(view, values (S+1, k)) for every view of run ``i``."""
     c = context(cell, i)
+    out = []
     with np.errstate(all="ignore"):
-        return [(v, np.asarray(v.values(c), float)) for v in views(cell.optimizer, c.state)]
+        for view in views(cell.optimizer, c.state):
+            values = np.array(view.values(c), float)
+            values[: getattr(view, "first", 0)] = np.nan
+            out.append((view, values))
+    return out
 
 
 def applies(cell) -> bool:
