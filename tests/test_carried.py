@@ -110,3 +110,15 @@ def test_optimizers_without_state_get_no_state_figure_and_the_download_holds_the
     assert drawn["m̂"]["rows"][0] == [None, None] and drawn["m̂"]["reads"] == ["exp_avg"]
     assert embeds.html(kind.figure(cells["adam"]), kind.title(cells["adam"]), "a") == \
         embeds.html(kind.figure(cells["adam"]), kind.title(cells["adam"]), "a")
+
+
+def test_a_gradient_point_is_drawn_as_its_own_path(cells):
+    """Schedule-free's y (recorded by the engine as gradient_point) is a trace of its own on the contour."""
+    cell = cells["momentum"]
+    y = cell.runs.points + 0.25
+    runs = dataclasses.replace(cell.runs, state={**cell.runs.state, "gradient_point": y})
+    figure = figures.state(dataclasses.replace(cell, runs=runs))
+    (index, trace), = traces(figure, "gradient point y")
+    last = int(cell.runs.last[cell.chosen])
+    assert "xaxis" not in trace and index in figure["animate"]["traces"]
+    np.testing.assert_allclose(decoded(trace["x"]), y[cell.chosen, : last + 1, 0], rtol=1e-6)
