@@ -6,13 +6,16 @@ The output is deterministic: a fixed element id, no timestamps, compact JSON wit
 from __future__ import annotations
 
 import json
+import math
 import os
 from dataclasses import dataclass
 from html import escape
 from importlib import resources
 from pathlib import Path
 
-from . import figures, functions, optimizers, thumbnails
+import numpy as np
+
+from . import carried, figures, functions, optimizers, thumbnails
 from .engine import STATUSES, describe
 
 # Partial plotly.js bundles, vendored from npm by scripts/vendor_assets.py (see assets/vendor/manifest.json), and
@@ -167,6 +170,28 @@ def race_data(cells: list, settings) -> dict:
                       **_run_record(c, c.chosen)} for c in cells]}
 
 
+def _rows(values) -> list:
+    """Rows at 10 significant digits; a value that is not finite (undefined before the first step, or NaN after
+    a stop) is null."""
+    return [[float(f"{v:.10g}") if math.isfinite(v) else None for v in row]
+            for row in np.asarray(values, float).tolist()]
+
+
+def state_data(cell, settings) -> dict:
+    """The run the state figure shows, with its recorded state fields and every drawn quantity derived from them."""
+    i = cell.chosen
+    views = carried.carried(cell, i)
+    return {"optimizer": cell.optimizer, "function": cell.function,
+            "hyperparameters": {**cell.hyperparameters, "lr": float(cell.lrs[i])}, "start": list(cell.start),
+            "settings": _settings_record(settings),
+            "index": "row t is the state after t updates (its step count is t); the path's row t is where it "
+                     "stood then",
+            "path": _run_record(cell, i),
+            "state": {name: _rows(values[i, : int(cell.runs.last[i]) + 1]) for name, values in cell.runs.state.items()},
+            "drawn": [{"name": view.name, "as": type(view).__name__.lower(), "meaning": view.meaning,
+                       "reads": list(view.fields), "rows": _rows(values)} for view, values in views]}
+
+
 def data_json(record: dict) -> str:
     return json.dumps(record, separators=(",", ":"), allow_nan=False) + "\n"
 
@@ -223,6 +248,8 @@ KINDS = {kind.name: kind for kind in (
                                                   f"{functions.get(c.function).title}", data=basins_data),
     Kind("lrmap", CELL, figures.lr_map, lambda c: f"{_opt_fn(c)}: learning rate × {c.second.name}",
          data=lr_map_data, applies=lambda c: c.second is not None, ratio="16 / 11"),
+    Kind("state", CELL, figures.state, lambda c: f"What {_opt_fn(c)} carries", data=state_data,
+         applies=carried.applies, ratio="4 / 3"),
     Kind("race", FUNCTION, lambda r: figures.race(r.cells, r.fn), lambda r: f"Every optimizer on {r.fn.title}",
          data=lambda r, settings: race_data(r.cells, settings)),
     Kind("sensitivity", FUNCTION, lambda r: figures.sensitivity(r.cells, r.fn),

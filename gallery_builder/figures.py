@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from . import functions, optimizers
+from . import carried, functions, optimizers
 from .criteria import left_downhill
 from .engine import DIVERGED, ESCAPED, STALLED, describe, is_failure
 from .sweep import Cell
@@ -491,3 +491,81 @@ def lr_map(cell: Cell) -> dict:
                          {"colorbar": 0, "height": 44, "bar": {"orientation": "h", "x": 0, "len": 1, "thickness": 10,
                                                                "title": {"side": "top"}}}]}
     return {"data": data, "layout": layout, "narrow": narrow}
+
+
+ARROW_COLOURS = ("#1A98D0", "#D27730")  # a panel's two columns, and the directions they belong to
+
+
+def state(cell: Cell) -> dict:
+    """What the optimizer carries along its run at the chosen learning rate, from its recorded state: arrows from
+    the current point, extra point sequences on the contour and per-coordinate panels, all on the step slider and
+    each toggled by its legend entry."""
+    fn, opt = functions.get(cell.function), optimizers.get(cell.optimizer)
+    colour = style(opt.name)["color"]
+    i = cell.chosen
+    points, _ = _path(cell, i)
+    label = f"lr = {fmt(cell.lrs[i])}"
+    data = [_contour(fn), *_markers(fn, cell.start)]
+    for marker in data[1:]:
+        marker["showlegend"] = False
+    animated, window, full = [len(data)], {}, {}
+    data.append({"type": "scatter", "x": typed(points[:, 0]), "y": typed(points[:, 1]), "mode": "lines+markers",
+                 "name": "path", "line": {"color": colour, "width": 2}, "marker": {"size": 3, "color": colour},
+                 "hovertemplate": "step %{pointNumber}<br>(%{x:.5g}, %{y:.5g})<extra>" + label + "</extra>"})
+    views = carried.carried(cell, i)
+    panels = [(view, values) for view, values in views if isinstance(view, carried.Panel)]
+    for view, values in views:
+        if isinstance(view, carried.Path):
+            keep = np.isfinite(values).all(axis=1)
+            animated.append(len(data))
+            data.append({"type": "scatter", "x": typed(values[keep, 0]), "y": typed(values[keep, 1]),
+                         "mode": "lines", "name": view.name, "line": {"color": "#FFFFFF", "width": 2, "dash": "dot"},
+                         "hovertemplate": "(%{x:.5g}, %{y:.5g})<extra>" + view.name + "</extra>"})
+        elif isinstance(view, carried.Arrow):
+            d = np.where(np.isfinite(values), values, 0.0)  # undefined (before the first step): no arrow
+            tail = points - d if view.through else points
+            segments = np.stack([tail, points + d], axis=1).reshape(-1, 2)
+            index = len(data)
+            animated.append(index)
+            window[index], full[index] = 2, {"x": typed(segments[:, 0]), "y": typed(segments[:, 1])}
+            # A direction (a segment through the point) has no head; each takes the colour of its panel column.
+            look = ARROW_COLOURS[len(window) - 1] if view.through else "#CC79A7"
+            data.append({"type": "scatter", "x": typed(segments[-2:, 0]), "y": typed(segments[-2:, 1]),
+                         "mode": "lines" if view.through else "lines+markers", "name": view.name,
+                         "line": {"color": look, "width": 3},
+                         **({} if view.through else {"marker": {"symbol": ["circle", "arrow"], "size": [0, 13],
+                                                                "angleref": "previous", "color": look}}),
+                         "hovertemplate": "(%{x:.5g}, %{y:.5g})<extra>" + view.name + "</extra>"})
+    gap = 0.06
+    height = (1 - gap * (len(panels) - 1)) / max(len(panels), 1)
+    layout = {"title": {"text": f"{opt.title} on {fn.title}: what it carries at {label}", "x": 0.01,
+                        "font": {"size": 14}},
+              **_axes(fn), "margin": {"l": 50, "r": 20, "t": 40, "b": 170},
+              "legend": {"orientation": "h", "x": 0, "y": -0.15, "yanchor": "top", "font": {"size": 11}},
+              "sliders": [_steps_slider(cell.runs.points.shape[1] - 1, y=-0.33)],
+              "updatemenus": [_play_buttons(y=-0.33)]}
+    blocks = [{"axes": ["xaxis", "yaxis"], "height": "square", "below": 48}]
+    steps = np.arange(len(points))
+    for n, (view, values) in enumerate(panels, start=2):
+        top = 1 - (n - 2) * (height + gap)
+        last = n == len(panels) + 1
+        layout[f"xaxis{n}"] = {"domain": [0.7, 1.0], "anchor": f"y{n}", "showticklabels": last,
+                               **({"matches": "x2"} if n > 2 else {}), **({"title": {"text": "step"}} if last else {})}
+        layout[f"yaxis{n}"] = {"type": "log" if view.log else "linear", "anchor": f"x{n}", "exponentformat": "power",
+                               "domain": [max(top - height, 0), top], "title": {"text": view.name, "font": {"size": 11}},
+                               "nticks": 4}
+        blocks.append({"axes": [f"xaxis{n}", f"yaxis{n}"], "height": 110, "below": 48 if last else 4, "nticks": 4})
+        looks = zip(view.coordinates, ARROW_COLOURS, ("solid", "dot")) if values.shape[1] == 2 else \
+            [(f"[{k}]" if values.shape[1] > 1 else "", colour, "solid") for k in range(values.shape[1])]
+        for k, (coordinate, line, dash) in enumerate(looks):
+            series = values[:, k]
+            keep = np.isfinite(series) & ((series > 0) if view.log else True)
+            name = view.name + coordinate
+            animated.append(len(data))
+            data.append({"type": "scatter", "x": typed(steps[keep], "i2"), "y": typed(series[keep]), "mode": "lines",
+                         "name": name, "legendgroup": view.name, "xaxis": f"x{n}", "yaxis": f"y{n}",
+                         "line": {"color": line, "width": 1.5, "dash": dash},
+                         "hovertemplate": "step %{x}<br>" + name + " = %{y:.3g}<extra></extra>"})
+    blocks += [{"legend": True}, {"slider": 0, "buttons": 0, "height": 64}]
+    return {"data": data, "layout": layout, "narrow": {"blocks": blocks},
+            "animate": {"traces": animated, "slider": "step", "window": window, "full": full}}

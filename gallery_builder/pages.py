@@ -200,7 +200,8 @@ class Renderer:
             tabs = []
             for fn in self.functions if opt.name in self.settings.optimizers else ():
                 cell = self.cells[(opt.name, fn.name)]
-                tabs.append({"fn": fn, "cell": cell, "facts": pair_facts(cell, fn, self.settings.tolerance)})
+                tabs.append({"fn": fn, "cell": cell, "facts": pair_facts(cell, fn, self.settings.tolerance),
+                             "carries": KINDS["state"].applies(cell)})
             out[page] = self._render("optimizer.md.j2", page, opt=opt, tabs=tabs,
                                      explanation=self.explanation("optimizers", opt.name))
         for fn in functions.CATALOGUE.values():

@@ -79,12 +79,13 @@ class Cell:
 
 
 def _concat_runs(parts: list) -> Runs:
-    return Runs(**{name: np.concatenate([getattr(p, name) for p in parts]) for name in engine.ARRAYS})
+    state = {name: np.concatenate([p.state[name] for p in parts]) for name in parts[0].state}
+    return Runs(**{name: np.concatenate([getattr(p, name) for p in parts]) for name in engine.ARRAYS}, state=state)
 
 
 def _lr_members(opt, hyper, start, lrs):
     starts = np.repeat(np.array([start], float), len(lrs), axis=0)
-    return engine.Member(opt, starts, {**hyper, "lr": lrs})
+    return engine.Member(opt, starts, {**hyper, "lr": lrs}, record_state=True)  # for the state figure
 
 
 def search_learning_rates(fn, opts: dict, hypers: dict, start, settings: Settings) -> dict:

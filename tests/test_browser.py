@@ -441,3 +441,37 @@ def test_gallery_filters(visit, small_site, width):
     page.select_option("select[data-filter=optimizer]", "")
     page.select_option("select[data-filter=function]", "")
     assert set(shown_cards(page)) == every and "?" not in page.url
+
+
+STATE_SHOWN = """() => {
+    const gd = document.getElementById('figure');
+    const arrow = gd.data.find(t => t.name === '−lr·b'), path = gd.data.find(t => t.name === 'path');
+    const panels = gd.data.filter(t => t.xaxis && t.xaxis !== 'x');
+    const n = path.x.length;
+    return {visible: arrow.visible === undefined ? true : arrow.visible, tail: [arrow.x[0], arrow.y[0]],
+            at: [path.x[n - 1], path.y[n - 1]], points: n, arrow: arrow.x.length,
+            panel_last: Math.max(...panels.map(t => t.x[t.x.length - 1]))};
+}"""
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_state_overlays_follow_the_step_slider_and_toggle_from_the_legend(visit, width):
+    page = visit().goto("gallery/optimizers/momentum.html")
+    page.set_viewport_size({"width": width, "height": 844})
+    iframe = next(f for f in visible_embeds(page) if "/state--momentum--" in f.get_attribute("src"))
+    frame = figure_frame(page, iframe)
+    labels = frame.evaluate("""() => [...document.querySelectorAll('.slider-group .slider-label-group')]
+        .filter(g => g.style.display !== 'none').map(g => g.textContent)""")
+    target = labels[len(labels) // 2]  # a step in the middle of the run
+    click_slider_step(frame, 0, target)
+    frame.wait_for_function(f"document.getElementById('figure').dataset.step === '{target}'")
+    shown = frame.evaluate(STATE_SHOWN)
+    # The arrow starts at the path's current end, and the panels stop at the same step.
+    assert shown["points"] == int(target) + 1 and shown["panel_last"] == int(target) and shown["arrow"] == 2
+    assert shown["tail"] == pytest.approx(shown["at"], rel=1e-6)
+
+    frame.locator("g.legend g.traces", has_text="−lr·b").click()
+    frame.wait_for_function(f"({STATE_SHOWN})().visible === 'legendonly'")
+    assert frame.evaluate("[...document.querySelectorAll('.scatterlayer .trace')].length") > 0
+    frame.locator("g.legend g.traces", has_text="−lr·b").click()
+    frame.wait_for_function(f"({STATE_SHOWN})().visible === true")

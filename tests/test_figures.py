@@ -18,7 +18,8 @@ ROOT = Path(__file__).resolve().parents[1]
 PLANNED = ("rprop", "asgd", "adafactor", "lbfgs", "yogi", "adan", "novograd", "lamb", "signum", "polyak_sgd",
            "ademamix", "prodigy", "schedule_free_adamw")
 TINY = {"sweep": {"optimizers": ["sgd", "momentum"], "functions": ["booth", "saddle"], "steps": 12,
-                  "basin_grid": 3, "learning_rates": {"points": 3}}}
+                  "basin_grid": 3, "learning_rates": {"per_decade": 1, "decades_below": 1, "decades_above": 1,
+                                                            "limit_below": 1, "limit_above": 1}}}
 
 
 def rgb(hex_colour: str) -> np.ndarray:

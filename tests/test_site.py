@@ -279,7 +279,7 @@ def test_a_diverged_run_is_marked(small_site):
 def test_data_downloads_hold_the_runs(small_site):
     path = small_site / "docs" / "gallery" / "embeds" / "pair--adam--rosenbrock.json"
     record = json.loads(path.read_text())
-    assert record["optimizer"] == "adam" and record["settings"]["steps"] == 80
+    assert record["optimizer"] == "adam" and record["settings"]["steps"]["rosenbrock"] == 80
     assert len(record["runs"]) == 5
     first = record["runs"][0]["rows"][0]
     assert first[0] == 0 and first[1:3] == [-1.2, 1.0]

@@ -289,7 +289,13 @@
 
   var animated = spec.animate.traces;
   var full = {};
-  animated.forEach(function (i) { full[i] = { x: decode(spec.data[i].x), y: decode(spec.data[i].y) }; });
+  // A trace listed in animate.window shows only its k points of the current step (an arrow at the current
+  // point): its full arrays are in animate.full, and the figure draws the last step's k points to begin with.
+  var windows = spec.animate.window || {}, stored = spec.animate.full || {};
+  animated.forEach(function (i) {
+    var source = stored[i] || spec.data[i];
+    full[i] = { x: decode(source.x), y: decode(source.y) };
+  });
   var sliderIndex = (spec.layout.sliders || []).findIndex(function (s) { return s.name === spec.animate.slider; });
   var marks = spec.layout.sliders[sliderIndex].steps.map(function (s) { return +s.value; });
   var last = marks[marks.length - 1];
@@ -312,6 +318,13 @@
     current = step;
     var xs = [], ys = [];
     animated.forEach(function (i) {
+      var k = windows[i];
+      if (k) {
+        var at = Math.min(step, full[i].x.length / k - 1) * k;
+        xs.push(full[i].x.subarray(at, at + k));
+        ys.push(full[i].y.subarray(at, at + k));
+        return;
+      }
       var n = count(i, step);
       xs.push(full[i].x.subarray(0, n));
       ys.push(full[i].y.subarray(0, n));
