@@ -147,6 +147,10 @@ RANGES = {
     "rho": (0.0, 1.0, True),
     "beta1": (0.0, 1.0, True),
     "beta2": (0.0, 1.0, True),
+    "etaminus": (0.0, 1.0, False),  # Rprop: 0 < etaminus < 1 < etaplus, as torch checks
+    "etaplus": (1.0, math.inf, False),
+    "beta2_decay": (-math.inf, 0.0, True),  # Adafactor: the exponent c of t^c, negative
+    "d": (1.0, math.inf, True),  # Adafactor's clipping threshold
 }
 
 
