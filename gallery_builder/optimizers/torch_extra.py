@@ -176,10 +176,11 @@ def asgd(lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0.0):
     notes=(
         "On a vector Adafactor keeps a full second moment, like Adam's v: the factored row and column averages "
         "that save memory apply only to matrices, so on the 2-D functions here there is nothing to factor.",
-        "Relative step: the step is max(ε₂, RMS(θ))·ρ_t with ρ_t = min(lr, 1/√t), computed from θ before the "
-        "update and before weight decay, as in torch. It scales with the size of θ, so a run near the origin "
-        "moves by about ε₂·lr = 1e-5 per step, and a run far from it takes large steps. lr only caps ρ_t: with "
-        "lr = 1e-2 the cap holds for the first 10,000 steps.",
+        "Relative step: the step's RMS is at most α_t = max(ε₂, RMS(θ))·ρ_t with ρ_t = min(lr, 1/√t) (exactly "
+        "α_t when the clipping is active), computed from θ before the update and before weight decay, as in "
+        "torch. It scales with the size of θ, so a run near the origin moves by at most ε₂·lr = 1e-5 per step "
+        "in RMS, and a run far from it may take large steps. lr only caps ρ_t: with lr = 1e-2 the cap holds for "
+        "the first 10,000 steps.",
         "The decay 1 − t^c (c = beta2_decay = −0.8) is a schedule, not momentum: the weight of the new g² is 1 "
         "at t = 1 (v starts at g² with no bias correction), then shrinks like t^−0.8. Adafactor has no first "
         "moment at all. Following RMSProp's α and Adadelta's ρ, the learning-rate maps sweep it as the second "
@@ -277,8 +278,8 @@ def _two_loop(grads, old_dirs, old_stps, ro, al, num_old, H_diag, active):
     notes=(
         "One iteration per step: max_iter = 1, so each step() evaluates the closure once, at the current point, "
         "and that evaluation is the step's one gradient here. torch's default max_iter = 20 runs up to 20 "
-        "iterations, and evaluates the closure up to 25 times (max_eval = 5/4·max_iter), per step() call: "
-        "one of its steps is up to 20 of these.",
+        "iterations per step() call and, without a line search, evaluates the closure up to 20 times: one of its "
+        "steps is up to 20 of these.",
         "No line search (line_search_fn = None): the step length is lr, except the very first, which is "
         "min(1, 1/‖g‖₁)·lr. Nothing stops a step from going uphill, so large learning rates diverge.",
         "The memory keeps a pair only if yᵀs > 1e-10, which is how torch keeps the estimate positive definite; "
@@ -310,7 +311,8 @@ def lbfgs(lr=1.0, tolerance_grad=1e-7, tolerance_change=1e-9):
         ys = _dot(y, s)
         push = later & (ys > 1e-10)
         old_dirs, old_stps, ro, num_old = _remember(state, y, s, ys, push)
-        H_diag = np.where(push, ys / _dot(y, y), state.H_diag)
+        with np.errstate(invalid="ignore", divide="ignore"):  # rows that push nothing may divide 0 by 0
+            H_diag = np.where(push, ys / _dot(y, y), state.H_diag)
         direction, al = _two_loop(grads, old_dirs, old_stps, ro, state.al, num_old, H_diag, later)
         d = np.where(later, direction, np.where(first, -grads, state.d))
         prev_flat_grad = np.where(moving, grads, state.prev_flat_grad)
