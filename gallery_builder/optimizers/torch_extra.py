@@ -256,14 +256,14 @@ def _two_loop(grads, old_dirs, old_stps, ro, al, num_old, H_diag, active):
     summary="A quasi-Newton method: estimate the inverse Hessian from the last (up to 100) pairs of steps and "
     "gradient changes, and step along −H·g with a fixed step length, without a line search. One iteration per "
     "step() here; torch's default runs 20 per call.",
-    latex=r"\begin{aligned} s_{k} &= t_{k-1}\, d_{k-1},\quad y_{k} = g_k - g_{k-1}\quad "
-    r"\text{(stored if } y_k^{\top} s_k > 10^{-10}\text{, at most } m = 100 \text{ pairs)}\\ "
-    r"d_k &= -H_k\, g_k\ \text{ by the two-loop recursion},\quad H_k^{0} = "
+    latex=r"\begin{aligned} s_t &= \alpha_{t-1}\, d_{t-1},\quad y_t = g_t - g_{t-1}\quad "
+    r"\text{(stored if } y_t^{\top} s_t > 10^{-10}\text{, at most } m = 100 \text{ pairs)}\\ "
+    r"d_t &= -H_t\, g_t\ \text{ by the two-loop recursion},\quad H_t^{0} = "
     r"\frac{y^{\top}s}{y^{\top}y}\, I \ \text{(last stored pair)},\quad d_1 = -g_1\\ "
-    r"t_k &= \begin{cases} \min\!\left(1,\ 1/\lVert g_1\rVert_1\right)\gamma & k = 1\\ \gamma & k > 1 "
+    r"\alpha_t &= \begin{cases} \min\!\left(1,\ 1/\lVert g_1\rVert_1\right)\gamma & t = 1\\ \gamma & t > 1 "
     r"\end{cases}\\ "
-    r"\theta_k &= \theta_{k-1} + t_k\, d_k \quad \text{unless } \max_i |g_{k,i}| \le \tau_g \text{ or } "
-    r"g_k^{\top} d_k > -\tau_c \end{aligned}",
+    r"\theta_t &= \theta_{t-1} + \alpha_t\, d_t \quad \text{unless } \max_i |g_{t,i}| \le \tau_g \text{ or } "
+    r"g_t^{\top} d_t > -\tau_c \end{aligned}",
     pseudocode="g = grad f(theta)                  # the step's one evaluation\n"
     "if max(abs(g)) <= tolerance_grad: return  # nothing changes\nn_iter = n_iter + 1\n"
     "if n_iter == 1:\n    d = -g; H_diag = 1\nelse:\n    y = g - prev_g; s = t * d\n"
@@ -281,7 +281,7 @@ def _two_loop(grads, old_dirs, old_stps, ro, al, num_old, H_diag, active):
         "iterations per step() call and, without a line search, evaluates the closure up to 20 times: one of its "
         "steps is up to 20 of these.",
         "No line search (line_search_fn = None): the step length is lr, except the very first, which is "
-        "min(1, 1/‖g‖₁)·lr. Nothing stops a step from going uphill, so large learning rates diverge.",
+        "min(1, 1/‖g‖₁)·lr. Nothing stops a step from going uphill, so a large learning rate can diverge.",
         "The memory keeps a pair only if yᵀs > 1e-10, which is how torch keeps the estimate positive definite; "
         "on a saddle or near a maximum, where the curvature along the step is negative, pairs are skipped and "
         "the last scale H_diag stays.",
