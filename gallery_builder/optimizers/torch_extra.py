@@ -216,16 +216,16 @@ def adafactor(lr=1e-2, beta2_decay=-0.8, eps1=float(np.finfo(float).eps), eps2=1
 def _remember(state, y, s, ys, push):
     """Append the pair (y, s) to each run's memory where ``push``; a full memory first drops its oldest pair."""
     full = push & (state.num_old == HISTORY_SIZE)
-    old_dirs, old_stps, ro = state.old_dirs, state.old_stps, state.ro
     if full.any():
         shifted = full[:, :, None]
-        old_dirs = np.where(shifted, np.roll(old_dirs, -1, axis=1), old_dirs)
-        old_stps = np.where(shifted, np.roll(old_stps, -1, axis=1), old_stps)
-        ro = np.where(full, np.roll(ro, -1, axis=1), ro)
+        old_dirs = np.where(shifted, np.roll(state.old_dirs, -1, axis=1), state.old_dirs)
+        old_stps = np.where(shifted, np.roll(state.old_stps, -1, axis=1), state.old_stps)
+        ro = np.where(full, np.roll(state.ro, -1, axis=1), state.ro)
+    else:
+        old_dirs, old_stps, ro = state.old_dirs.copy(), state.old_stps.copy(), state.ro.copy()
     num_old = np.where(push & ~full, state.num_old + 1, state.num_old)
     rows = np.flatnonzero(push[:, 0])
     slots = num_old[rows, 0].astype(int) - 1
-    old_dirs, old_stps, ro = old_dirs.copy(), old_stps.copy(), ro.copy()
     old_dirs[rows, slots], old_stps[rows, slots] = y[rows], s[rows]
     ro[rows, slots] = 1.0 / ys[rows, 0]
     return old_dirs, old_stps, ro, num_old
@@ -233,21 +233,29 @@ def _remember(state, y, s, ys, push):
 
 def _two_loop(grads, old_dirs, old_stps, ro, al, num_old, H_diag, active):
     """The L-BFGS direction −H·g by the two-loop recursion over each run's stored pairs, newest first, then
-    oldest first, in torch's order of operations. Rows not ``active`` keep q = −g and their al."""
-    used = np.where(active, num_old, 0).astype(int)
+    oldest first, in torch's order of operations. Rows not ``active`` get garbage and keep their al.
+
+    Works on (pairs, B) columns, so each operation is on contiguous rows. A pair a run does not use gets the
+    coefficient 0, which leaves q and r exactly as they are: its slot is zero, and x + (−0)·0 = x."""
+    used = np.where(active, num_old, 0)[:, 0]
+    n = int(used.max(initial=0))
+    in_use = np.arange(n)[:, None] < used[None, :]  # (n, B)
+    y0, y1 = np.ascontiguousarray(old_dirs[:, :n].transpose(2, 1, 0))
+    s0, s1 = np.ascontiguousarray(old_stps[:, :n].transpose(2, 1, 0))
+    rho = np.ascontiguousarray(ro[:, :n].T)
+    coefficients = np.zeros((n, len(grads)))
+    q0, q1 = -grads[:, 0], -grads[:, 1]
+    for i in range(n - 1, -1, -1):
+        coefficient = np.where(in_use[i], (s0[i] * q0 + s1[i] * q1) * rho[i], 0.0)
+        coefficients[i] = coefficient
+        q0, q1 = q0 + -coefficient * y0[i], q1 + -coefficient * y1[i]
+    r0, r1 = q0 * H_diag[:, 0], q1 * H_diag[:, 0]
+    for i in range(n):
+        factor = np.where(in_use[i], coefficients[i] - (y0[i] * r0 + y1[i] * r1) * rho[i], 0.0)
+        r0, r1 = r0 + factor * s0[i], r1 + factor * s1[i]
     al = al.copy()
-    q = -grads
-    for i in range(int(used.max(initial=0)) - 1, -1, -1):
-        here = used > i  # (B, 1)
-        coefficient = _dot(old_stps[:, i], q) * ro[:, i:i + 1]
-        al[:, i:i + 1] = np.where(here, coefficient, al[:, i:i + 1])
-        q = np.where(here, q + -coefficient * old_dirs[:, i], q)
-    r = q * H_diag
-    for i in range(int(used.max(initial=0))):
-        here = used > i
-        be = _dot(old_dirs[:, i], r) * ro[:, i:i + 1]
-        r = np.where(here, r + (al[:, i:i + 1] - be) * old_stps[:, i], r)
-    return r, al
+    al[:, :n] = np.where(in_use.T, coefficients.T, al[:, :n])
+    return np.stack([r0, r1], axis=1), al
 
 
 @optimizer(
