@@ -7,6 +7,7 @@ written with torch ops; every position (and, for schedule-free, the gradient poi
 
 import math
 import os
+import sys
 
 import numpy as np
 import pytest
@@ -41,7 +42,8 @@ def prodigy_kwargs(h):
     return dict(lr=h["lr"], betas=(h["beta1"], h["beta2"]), beta3=h["beta3"], eps=h["eps"],
                 weight_decay=h["weight_decay"], decouple=bool(h["decouple"]),
                 use_bias_correction=bool(h["use_bias_correction"]), safeguard_warmup=bool(h["safeguard_warmup"]),
-                d0=h["d0"], d_coef=h["d_coef"], growth_rate=h["growth_rate"])
+                d0=h["d0"], d_coef=h["d_coef"],
+                growth_rate=math.inf if h["growth_rate"] == sys.float_info.max else h["growth_rate"])
 
 
 def schedule_free_kwargs(h):
@@ -151,11 +153,29 @@ def test_defaults_are_the_packages():
     ours_ = optimizers.get("prodigy").defaults
     assert tuple(prodigy["betas"].default) == (ours_["beta1"], ours_["beta2"])
     assert prodigy["beta3"].default is None and ours_["beta3"] == math.sqrt(ours_["beta2"])
-    for key in ("lr", "eps", "weight_decay", "decouple", "use_bias_correction", "safeguard_warmup", "d0", "d_coef",
-                "growth_rate"):
+    assert prodigy["growth_rate"].default == math.inf and ours_["growth_rate"] == sys.float_info.max
+    for key in ("lr", "eps", "weight_decay", "decouple", "use_bias_correction", "safeguard_warmup", "d0", "d_coef"):
         assert prodigy[key].default == ours_[key], key
     free = inspect.signature(schedulefree.AdamWScheduleFree).parameters
     ours_ = optimizers.get("schedule_free_adamw").defaults
     assert tuple(free["betas"].default) == (ours_["beta1"], ours_["beta2"])
     for key in ("lr", "eps", "weight_decay", "warmup_steps", "r", "weight_lr_power"):
         assert free[key].default == ours_[key], key
+
+
+def test_prodigy_at_a_stationary_start_waits_as_prodigyopt_does():
+    """At Himmelblau's minimizer (3, 2) the gradient is exactly 0: prodigyopt returns before every step, leaving
+    θ, d and k alone. A run beside it in the same batch is not held back."""
+    opt, fn = optimizers.get("prodigy"), functions.get("himmelblau")
+    runs = run_many(fn, [Member(opt, np.array([(3.0, 2.0), fn.start]), opt.defaults, record_state=True)], 5)[0]
+    param = torch.tensor((3.0, 2.0), requires_grad=True)
+    theirs = prodigyopt.Prodigy([param])
+    for _ in range(5):
+        theirs.zero_grad()
+        torch_objective("himmelblau")(param[0], param[1]).backward()
+        theirs.step()
+    group = theirs.param_groups[0]
+    assert group["k"] == 0 and group["d"] == opt.defaults["d0"]
+    np.testing.assert_array_equal(runs.points[0, -1], param.detach().numpy())
+    assert runs.state["k"][0, -1, 0] == group["k"] and runs.state["d"][0, -1, 0] == group["d"]
+    assert runs.state["k"][1, -1, 0] == 5 and runs.state["d"][1, -1, 0] > group["d"]

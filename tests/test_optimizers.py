@@ -509,6 +509,9 @@ def test_hyperparameters_merges_and_converts():
     ("adam", {"eps": float("inf")}, "eps"),
     ("adamw", {"weight_decay": -0.1}, "weight_decay"),
     ("newton", {"damping": float("nan")}, "damping"),
+    ("schedule_free_adamw", {"beta1": 0.0}, "beta1"),  # eval() divides by β1
+    ("prodigy", {"eps": 0.0}, "eps"),  # prodigyopt refuses eps ≤ 0 and d0 ≤ 0
+    ("prodigy", {"d0": 0.0}, "d0"),
 ])
 def test_hyperparameters_rejects_bad_input(name, overrides, match):
     with pytest.raises(UserError, match=match):

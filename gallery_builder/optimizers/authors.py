@@ -7,11 +7,15 @@ run is its own group holding the 2-vector, so those scalars are (B, 1) arrays, o
 from __future__ import annotations
 
 import math
+import sys
 from typing import NamedTuple
 
 import numpy as np
 
 from .base import Paper, Transform, lerp, optimizer, power
+
+
+UNLIMITED = sys.float_info.max  # growth_rate: no limit, as prodigyopt's float('inf'), but finite
 
 
 class ProdigyState(NamedTuple):
@@ -90,8 +94,10 @@ def smaller(a, b):
         "The estimate uses d before this step (in m, v, s and the numerator, and as the step's factor), and the "
         "new d only in d·ε; m and v carry d and d², so m/√v is scale-free and the step is about lr·d.",
         "beta3 = None in prodigyopt means √β2; here beta3 is a number of its own with that value (0.9995), "
-        "so changing beta2 alone does not move it. growth_rate = ∞ cannot be given back once changed: "
-        "overrides must be finite.",
+        "so changing beta2 alone does not move it.",
+        "prodigyopt's growth_rate = ∞ (no limit on the growth of d) is the largest float here, 1.8e308: d·1.8e308 "
+        "is above any d_max a finite run reaches, so it limits nothing, and every hyperparameter stays a finite "
+        "number that data files and --set can carry.",
         "decouple, use_bias_correction and safeguard_warmup are flags: 0 is off, any other value on.",
         "While the accumulated ‖s‖₁ is 0 (a run whose gradients are exactly zero) prodigyopt returns before "
         "the step, leaving θ, d and the step counter as they were; so does each run here.",
@@ -100,7 +106,7 @@ def smaller(a, b):
     ranges={"eps": (0.0, math.inf, False), "d0": (0.0, math.inf, False)},
 )
 def prodigy(lr=1.0, beta1=0.9, beta2=0.999, beta3=math.sqrt(0.999), eps=1e-8, weight_decay=0.0, decouple=True,
-            use_bias_correction=False, safeguard_warmup=False, d0=1e-6, d_coef=1.0, growth_rate=math.inf):
+            use_bias_correction=False, safeguard_warmup=False, d0=1e-6, d_coef=1.0, growth_rate=UNLIMITED):
     def init(params):
         n, zeros = len(params), np.zeros_like(params)
         start_d, nothing = column(d0, n), column(0.0, n)
@@ -125,7 +131,7 @@ def prodigy(lr=1.0, beta1=0.9, beta2=0.999, beta3=math.sqrt(0.999), eps=1e-8, we
         s = state.s * beta3 + weight * grads
         d_denom = np.abs(s[:, :1]) + np.abs(s[:, 1:])
 
-        # The new estimate: it never falls below its running maximum's cap nor grows faster than growth_rate.
+        # The new estimate: the running maximum of d_hat, growing by at most growth_rate per step.
         skip = d_denom == 0  # no gradient yet: prodigyopt returns before the step
         d_hat = d_coef * d_numerator / np.where(skip, 1.0, d_denom)
         new_d = np.where(d == d0, larger(d, d_hat), d)
