@@ -176,8 +176,8 @@ def prodigy(lr=1.0, beta1=0.9, beta2=0.999, beta3=math.sqrt(0.999), eps=1e-8, we
     "warmup_steps=0, r=0.0, weight_lr_power=2.0)",
     notes=(
         "The path shown is x, the point optimizer.eval() puts in the parameters; the gradient is taken at y, the "
-        "parameters in train mode, drawn as a second trace. Evaluating or plotting y instead, as one would by "
-        "forgetting eval(), shows a point that is partly the last raw z step.",
+        "parameters in train mode, which the engine records as the run's gradient point. Evaluating or plotting y "
+        "instead, as one does by forgetting eval(), shows a point pulled a fraction 1 − β1 of the way to z.",
         "The package stores y (the parameters), z and the squared-gradient average, not x: eval() recovers "
         "x = y + (1 − 1/β1)(z − y), which is why β1 must be above 0 here.",
         "With warmup_steps = 0 and r = 0 every weight is lr², so c_t = 1/t and x is the plain average of "
