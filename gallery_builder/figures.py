@@ -72,6 +72,15 @@ def typed(values, dtype: str = "f4") -> dict:
     return spec
 
 
+def step_axis(steps) -> dict:
+    """The x of a series over steps: x0 and dx when the steps are consecutive (a third of the bytes saved), else the
+    step numbers."""
+    steps = np.asarray(steps)
+    if len(steps) and np.array_equal(steps, np.arange(steps[0], steps[0] + len(steps))):
+        return {"x0": int(steps[0]), "dx": 1}
+    return {"x": typed(steps, "i2")}
+
+
 def style(name: str) -> dict:
     """An optimizer's colour, dash pattern and marker symbol: from STYLES, or for another name a choice fixed by
     a hash of the name alone."""
@@ -226,14 +235,14 @@ def pair(cell: Cell) -> dict:
             series_x, series_y, what = steps[keep], gap[keep], "f − f*"
         else:
             series_x, series_y, what = steps, values, "f"
-        data.append({"type": "scatter", "x": typed(series_x, "i2"), "y": typed(series_y), "mode": "lines",
+        data.append({"type": "scatter", **step_axis(series_x), "y": typed(series_y), "mode": "lines",
                      "name": what, "visible": visible, "showlegend": False, "xaxis": "x2", "yaxis": "y2",
                      "line": {"color": colour, "width": 2},
                      "hovertemplate": "step %{x}<br>" + what + " = %{y:.3g}<extra>" + label + "</extra>"})
         # How far each step moved: the optimizer's effective step size, which no single formula shows as plainly.
         lengths = np.hypot(*np.diff(points, axis=0).T)
         moved = lengths > 0
-        data.append({"type": "scatter", "x": typed(steps[1:][moved], "i2"), "y": typed(lengths[moved]),
+        data.append({"type": "scatter", **step_axis(steps[1:][moved]), "y": typed(lengths[moved]),
                      "mode": "lines", "name": "step length", "visible": visible, "showlegend": False,
                      "xaxis": "x3", "yaxis": "y3", "line": {"color": colour, "width": 1.5},
                      "hovertemplate": "step %{x}<br>|θₜ − θₜ₋₁| = %{y:.3g}<extra>" + label + "</extra>"})

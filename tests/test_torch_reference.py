@@ -50,7 +50,26 @@ def torch_objective(name):
         "rosenbrock": lambda x, y: (1 - x) ** 2 + 100 * (y - x**2) ** 2,
         "himmelblau": lambda x, y: (x**2 + y - 11) ** 2 + (x + y**2 - 7) ** 2,
         "beale": lambda x, y: (1.5 - x + x * y) ** 2 + (2.25 - x + x * y**2) ** 2 + (2.625 - x + x * y**3) ** 2,
+        "saddle": lambda x, y: x**2 - y**2,
     }[name]
+
+
+def torch_path(opt, param, fn_name, steps=STEPS):
+    """``steps`` calls of ``opt.step(closure)`` on the test function: the path (steps + 1, 2). The closure is
+    evaluated once per call by every optimizer but L-BFGS with max_iter > 1."""
+    f = torch_objective(fn_name)
+
+    def closure():
+        opt.zero_grad()
+        loss = f(param[0], param[1])
+        loss.backward()
+        return loss
+
+    path = [param.detach().clone().numpy()]
+    for _ in range(steps):
+        opt.step(closure)
+        path.append(param.detach().clone().numpy())
+    return np.array(path)
 
 
 def torch_run(name, fn_name, start, hyper):
@@ -58,14 +77,7 @@ def torch_run(name, fn_name, start, hyper):
     cls, kwargs = TORCH[name]
     param = torch.tensor(start, dtype=torch.float64, requires_grad=True)
     opt = cls(hyper)([param], foreach=False, **kwargs(hyper))
-    f = torch_objective(fn_name)
-    path = [param.detach().clone().numpy()]
-    for _ in range(STEPS):
-        opt.zero_grad()
-        f(param[0], param[1]).backward()
-        opt.step()
-        path.append(param.detach().clone().numpy())
-    return np.array(path), opt.state[param]
+    return torch_path(opt, param, fn_name), opt.state[param]
 
 
 @pytest.mark.parametrize("fn_name", ["rosenbrock", "himmelblau", "beale"])

@@ -10,6 +10,13 @@
   };
   var TYPES = { f4: Float32Array, f8: Float64Array, i2: Int16Array, u1: Uint8Array };
 
+  // A series over consecutive steps is stored as x0 and dx, not as an array of step numbers.
+  function steps(x0, dx, n) {
+    var out = new Float64Array(n);
+    for (var k = 0; k < n; k++) out[k] = x0 + k * dx;
+    return out;
+  }
+
   function decode(value) {
     if (!value || typeof value.bdata !== "string") return value;
     var raw = atob(value.bdata);
@@ -294,7 +301,8 @@
   var windows = spec.animate.window || {}, stored = spec.animate.full || {};
   animated.forEach(function (i) {
     var source = stored[i] || spec.data[i];
-    full[i] = { x: decode(source.x), y: decode(source.y) };
+    var y = decode(source.y);
+    full[i] = { x: source.x ? decode(source.x) : steps(source.x0 || 0, source.dx || 1, y.length), y: y };
   });
   var sliderIndex = (spec.layout.sliders || []).findIndex(function (s) { return s.name === spec.animate.slider; });
   var marks = spec.layout.sliders[sliderIndex].steps.map(function (s) { return +s.value; });

@@ -63,6 +63,8 @@ class Optimizer:
     uses_hessian: bool = False
     # A second hyperparameter to sweep against the learning rate, with its values: the momentum-like one.
     second_axis: tuple | None = None
+    # Valid ranges of this optimizer's own, by hyperparameter name, where they differ from RANGES.
+    ranges: dict = field(default_factory=dict)
 
     @property
     def defaults(self) -> dict:
@@ -102,7 +104,7 @@ class Optimizer:
                 raise UserError(
                     f"optimizer {self.name!r} has no hyperparameter {key!r}; it has {', '.join(values)}"
                 )
-            values[key] = check_hyperparameter(key, value)
+            values[key] = check_hyperparameter(key, value, self.ranges.get(key))
         return values
 
     def transform(self, **hyper) -> Transform:
@@ -147,17 +149,22 @@ RANGES = {
     "rho": (0.0, 1.0, True),
     "beta1": (0.0, 1.0, True),
     "beta2": (0.0, 1.0, True),
+    "etaminus": (0.0, 1.0, False),  # Rprop: 0 < etaminus < 1 < etaplus, as torch checks
+    "etaplus": (1.0, math.inf, False),
+    "beta2_decay": (-math.inf, 0.0, True),  # Adafactor: the exponent c of t^c, negative
+    "d": (1.0, math.inf, True),  # Adafactor's clipping threshold
+    "beta3": (0.0, 1.0, True),
 }
 
 
-def check_hyperparameter(key: str, value) -> float:
+def check_hyperparameter(key: str, value, bounds: tuple | None = None) -> float:
     if isinstance(value, bool):
         raise UserError(f"hyperparameter {key} must be a number, got {value!r}")
     try:
         value = float(value)
     except (TypeError, ValueError):
         raise UserError(f"hyperparameter {key} must be a number, got {value!r}") from None
-    low, high, inclusive = RANGES.get(key, (0.0, math.inf, True))
+    low, high, inclusive = bounds or RANGES.get(key, (0.0, math.inf, True))
     ok = math.isfinite(value) and (value >= low if inclusive else value > low) and value < high
     if not ok:
         bracket = "[" if inclusive else "("
