@@ -8,3 +8,4 @@ one import line here.
 from .base import (CATALOGUE, RANGES, Optimizer, Paper, Transform, check_hyperparameter, get, lerp, optimizer,
                    power, square_average)
 from . import sgd, adaptive, adam, optax_family, second_order  # noqa: F401  (registers, in catalogue order)
+from . import optax_extra  # noqa: F401

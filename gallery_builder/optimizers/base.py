@@ -4,7 +4,7 @@ An optimizer is a factory whose keyword arguments are its hyperparameters; it re
 ``init``/``update`` pair in the style of optax. ``init(params)`` returns the state, a NamedTuple whose fields are
 named like torch's state keys (optax's for the optax-only optimizers); ``update(grads, state, params, **extra)``
 returns ``(updates, state)`` and the caller adds ``updates`` to ``params``. ``extra`` holds what only some rules
-read: ``hessian`` (B, 2, 2) for the optimizers with ``uses_hessian``.
+read: ``hessian`` (B, 2, 2) for the optimizers with ``uses_hessian``, and ``value`` (B,), f at ``params``.
 
 Arrays carry a leading batch axis, so one call advances a whole batch of runs. Every hyperparameter is a scalar or
 an array of shape (B, 1), one value per run, and every rule computes each run exactly as it would alone: branches on
@@ -63,6 +63,8 @@ class Optimizer:
     uses_hessian: bool = False
     # A second hyperparameter to sweep against the learning rate, with its values: the momentum-like one.
     second_axis: tuple | None = None
+    # Reads f* (its ``f_min`` hyperparameter comes from the function): no cell on a function without a minimum.
+    needs_minimum: bool = False
 
     @property
     def defaults(self) -> dict:
@@ -104,6 +106,18 @@ class Optimizer:
                 )
             values[key] = check_hyperparameter(key, value)
         return values
+
+    def applies_to(self, fn) -> bool:
+        """Whether this optimizer can run on the test function ``fn`` at all."""
+        return not self.needs_minimum or fn.minimum is not None
+
+    def for_function(self, fn) -> dict:
+        """The hyperparameters that come from the function rather than the settings: ``f_min`` = f*."""
+        if not self.needs_minimum:
+            return {}
+        if fn.minimum is None:
+            raise UserError(f"optimizer {self.name!r} needs the function's minimum f*, and {fn.name!r} has none")
+        return {"f_min": fn.minimum}
 
     def transform(self, **hyper) -> Transform:
         return self.factory(**hyper)
@@ -147,6 +161,8 @@ RANGES = {
     "rho": (0.0, 1.0, True),
     "beta1": (0.0, 1.0, True),
     "beta2": (0.0, 1.0, True),
+    "beta3": (0.0, 1.0, True),
+    "f_min": (-math.inf, math.inf, True),
 }
 
 
