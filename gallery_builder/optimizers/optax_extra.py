@@ -1,6 +1,9 @@
 """More optimizers from optax 0.2.8: Yogi, Adan, NovoGrad, Signum, LAMB, SGD with Polyak's step, AdEMAMix.
 
-Each follows optax's chain of transforms in its order of operations, so trajectories agree with optax in float64.
+Each follows optax's chain of transforms in its order of operations, and rounds as optax does where XLA rewrites
+an operation (an array divided by a scalar is multiplied by the reciprocal), so trajectories agree with optax in
+float64. One rounding is left: XLA may fuse the sum of squares in a norm into a fused multiply-add, depending on the
+CPU, which moves NovoGrad's and LAMB's norms by an ulp.
 Hyperparameters keep this catalogue's names (beta1 for optax's b1, ...); states keep optax's field names.
 """
 
@@ -64,9 +67,14 @@ def update_moment(grads, moment, decay):
     return (1 - decay) * grads + decay * moment
 
 
+def scale_by_inverse(x, scalar):
+    """``x / scalar`` as optax gets it for an array divided by a scalar: XLA multiplies by the reciprocal."""
+    return x * (1 / scalar)
+
+
 def bias_correction(moment, decay, count):
-    """optax.tree.bias_correction: ``moment / (1 − decay^count)``."""
-    return moment / (1 - power(decay, count))
+    """optax.tree.bias_correction: ``moment / (1 − decay^count)``, rounded as optax rounds it."""
+    return scale_by_inverse(moment, 1 - power(decay, count))
 
 
 def norm(x):
@@ -204,7 +212,7 @@ def novograd(lr=1e-2, beta1=0.9, beta2=0.25, eps=1e-6, eps_root=0.0, weight_deca
         count = state.count + 1
         squared_norm = norm(grads) ** 2  # optax squares jnp.linalg.norm, rounding included
         nu = squared_norm if count == 1 else update_moment(squared_norm, state.nu, beta2)
-        normalized = grads / (np.sqrt(nu + eps_root) + eps) + weight_decay * params
+        normalized = scale_by_inverse(grads, np.sqrt(nu + eps_root) + eps) + weight_decay * params
         mu = normalized if count == 1 else beta1 * state.mu + normalized
         return -lr * mu, NovogradState(count, mu, nu)
 
