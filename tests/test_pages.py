@@ -14,7 +14,8 @@ from gallery_builder.errors import UserError
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 TINY = config.Settings(optimizers=("sgd", "newton"), functions=("saddle", "himmelblau", "booth"), steps=60,
-                       lr_points=4, lr_decades_below=1, lr_decades_above=2, basin_grid=2)
+                       lr_per_decade=1, lr_decades_below=1, lr_decades_above=2, lr_limit_below=1,
+                       lr_limit_above=2, basin_grid=2)
 
 
 @pytest.fixture(scope="module")
