@@ -88,4 +88,4 @@ decades_above = 1
     gallery, site = project / "docs" / "gallery", project / "site"
     assert (gallery / "embeds" / "pair--polyak_sgd--booth.html").is_file()
     assert not (gallery / "embeds" / "pair--polyak_sgd--saddle.html").exists()
-    assert "no cell: SGD with Polyak" in (site / "gallery" / "functions" / "saddle" / "index.html").read_text()
+    assert "no cell: SGD with Polyak" in (site / "gallery" / "functions" / "saddle.html").read_text()
