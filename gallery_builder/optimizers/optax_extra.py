@@ -256,7 +256,7 @@ def signum(lr=1e-4, momentum=0.9):
     summary="Adam with a per-layer trust ratio: the Adam update (plus weight decay) is rescaled so that its length "
     "is |θ|, so lr sets the step relative to the size of the weights. Here the one layer is the 2-vector, so "
     "each step moves lr·|θ|.",
-    latex=r"\begin{aligned} " + r"m_t &= \beta_1 m_{t-1} + (1 - \beta_1)\, g_t\\ "
+    latex=r"\begin{aligned} m_t &= \beta_1 m_{t-1} + (1 - \beta_1)\, g_t\\ "
     r"v_t &= \beta_2 v_{t-1} + (1 - \beta_2)\, g_t^2\\ "
     r"u_t &= \frac{m_t / (1 - \beta_1^t)}{\sqrt{v_t / (1 - \beta_2^t) + \epsilon_{\text{root}}} + \epsilon} "
     r"+ \lambda\,\theta_{t-1}\\ "
