@@ -69,6 +69,14 @@ def test_run_fills_f_min_and_refuses_a_function_without_a_minimum(tmp_path):
     assert len(result.stderr.strip().splitlines()) == 1 and "has none" in result.stderr
 
 
+def test_settings_cannot_set_f_min(tmp_path):
+    (tmp_path / "gallery.toml").write_text("[optimizers.polyak_sgd]\nf_min = 1.0\n")
+    with pytest.raises(UserError, match="f_min"):
+        config.load(tmp_path / "gallery.toml")
+    (tmp_path / "gallery.toml").write_text("[optimizers.polyak_sgd]\nscaling = 0.5\n")
+    assert config.load(tmp_path / "gallery.toml").hyper("polyak_sgd")["scaling"] == 0.5
+
+
 @pytest.mark.slow
 def test_a_gallery_with_polyak_and_the_saddle_builds(tmp_path):
     project = make_project(tmp_path / "project", """
