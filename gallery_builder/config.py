@@ -145,6 +145,8 @@ def parse(data: dict, path="config") -> Settings:
         if name not in optimizers.CATALOGUE:
             raise UserError(f"{path}: optimizers.{name}: {_unknown('optimizer', name, optimizers.CATALOGUE)}")
         overrides = tables.table_of(name).table
+        if optimizers.get(name).needs_minimum and "f_min" in overrides:  # the sweep takes f* from each function
+            raise UserError(f"{path}: optimizers.{name}.f_min: set from each function's minimum, not in the settings")
         try:
             optimizers.get(name).hyperparameters(overrides)
         except UserError as error:

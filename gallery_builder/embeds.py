@@ -206,10 +206,15 @@ CELL, FUNCTION = "cell", "function"
 
 @dataclass(frozen=True)
 class Row:
-    """The subject of a function-scope figure: a function and its cells, in the build's optimizer order."""
+    """The subject of a function-scope figure: a function and its cells, in the build's optimizer order (an
+    optimizer without a cell on the function, Polyak's step on a function without a minimum, is left out)."""
 
     fn: object
     cells: list
+
+
+def row(fn_name: str, optimizer_names, cells: dict) -> Row:
+    return Row(functions.get(fn_name), [cells[(o, fn_name)] for o in optimizer_names if (o, fn_name) in cells])
 
 
 @dataclass(frozen=True)
@@ -251,10 +256,11 @@ KINDS = {kind.name: kind for kind in (
     Kind("state", CELL, figures.state, lambda c: f"What {_opt_fn(c)} carries", data=state_data,
          applies=carried.applies, ratio="4 / 3"),
     Kind("race", FUNCTION, lambda r: figures.race(r.cells, r.fn), lambda r: f"Every optimizer on {r.fn.title}",
-         data=lambda r, settings: race_data(r.cells, settings)),
+         data=lambda r, settings: race_data(r.cells, settings), applies=lambda r: bool(r.cells)),
     Kind("sensitivity", FUNCTION, lambda r: figures.sensitivity(r.cells, r.fn),
          lambda r: f"Learning-rate sensitivity on {r.fn.title}",
-         data=lambda r, settings: sensitivity_data(r.cells, settings), ratio="16 / 10"),
+         data=lambda r, settings: sensitivity_data(r.cells, settings), applies=lambda r: bool(r.cells),
+         ratio="16 / 10"),
     Kind("surface", FUNCTION, lambda r: figures.surface(r.fn), lambda r: f"{r.fn.title} surface",
          thumbnail=lambda r: thumbnails.thumbnail(r.fn)),
 )}
@@ -265,6 +271,5 @@ def subjects(kind: Kind, settings, cells: dict):
     if kind.scope == CELL:
         found = ((names, cell) for names, cell in cells.items())
     else:
-        found = (((f,), Row(functions.get(f), [cells[(o, f)] for o in settings.optimizers]))
-                 for f in settings.functions)
+        found = (((f,), row(f, settings.optimizers, cells)) for f in settings.functions)
     return [(names, subject) for names, subject in found if kind.applies is None or kind.applies(subject)]

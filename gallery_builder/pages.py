@@ -19,10 +19,10 @@ import plotly
 
 from . import functions, optimizers
 from .criteria import CRITERION
-from .embeds import CELL, KINDS, Row, relative
+from .embeds import CELL, KINDS, relative, row
 from .engine import CAPTURE_FRACTION, STALL_GRADIENT, STATUSES
 from .errors import UserError
-from .results import leaderboard, measure, num, pair_facts, verdict
+from .results import leaderboard, measure, no_cell, num, pair_facts, verdict
 from .sweep import library_versions
 
 GALLERY = "gallery"  # the generated folder inside docs_dir
@@ -182,7 +182,7 @@ class Renderer:
         if kind.scope == CELL:
             subject = self.cells[names]
         else:
-            subject = Row(functions.get(names[0]), [self.cells[(o.name, names[0])] for o in self.optimizers])
+            subject = row(names[0], self.settings.optimizers, self.cells)
         return {"path": self.site.embed(kind.name, *names), "title": kind.title(subject), "ratio": kind.ratio}
 
     def _render(self, template: str, page: str, **context) -> str:
@@ -199,18 +199,23 @@ class Renderer:
             page = self.site.optimizer_page(opt.name)
             tabs = []
             for fn in self.functions if opt.name in self.settings.optimizers else ():
-                cell = self.cells[(opt.name, fn.name)]
-                tabs.append({"fn": fn, "cell": cell, "facts": pair_facts(cell, fn, self.settings.tolerance),
-                             "carries": KINDS["state"].applies(cell)})
+                cell = self.cells.get((opt.name, fn.name))
+                facts = no_cell(opt) if cell is None else pair_facts(cell, fn, self.settings.tolerance)
+                tabs.append({"fn": fn, "cell": cell, "facts": facts,
+                             "carries": cell is not None and KINDS["state"].applies(cell)})
             out[page] = self._render("optimizer.md.j2", page, opt=opt, tabs=tabs,
                                      explanation=self.explanation("optimizers", opt.name))
         for fn in functions.CATALOGUE.values():
             page = self.site.function_page(fn.name)
             swept = fn.name in self.settings.functions
-            cells = [self.cells[(o.name, fn.name)] for o in self.optimizers] if swept else []
-            out[page] = self._render("function.md.j2", page, fn=fn, cells=cells, board=leaderboard(cells, fn),
+            # (optimizer, its cell or None where it has none), in the build's order
+            pairs = [(o, self.cells.get((o.name, fn.name))) for o in self.optimizers] if swept else []
+            cells = [cell for _, cell in pairs if cell is not None]
+            out[page] = self._render("function.md.j2", page, fn=fn, pairs=pairs, cells=cells,
+                                     board=leaderboard(cells, fn), no_cell=no_cell,
                                      explanation=self.explanation("functions", fn.name))
         matrix = [[(fn, self.cells[(o.name, fn.name)], *verdict(self.cells[(o.name, fn.name)], fn))
+                   if (o.name, fn.name) in self.cells else (fn, None, no_cell(o), "")
                    for fn in self.functions] for o in self.optimizers]
         page = f"{GALLERY}/comparison.md"
         out[page] = self._render("comparison.md.j2", page, matrix=matrix)

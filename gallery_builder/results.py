@@ -125,6 +125,11 @@ def pair_facts(cell, fn, tolerance: float) -> str:
     return " ".join(sentences)
 
 
+def no_cell(opt) -> str:
+    """Why an optimizer has no cell on a function: it needs f*, and the function has no minimum."""
+    return f"no cell: {opt.title} needs f*, and this function has no minimum"
+
+
 def leaderboard(cells: list, fn) -> list:
     """Rows for a function's leaderboard, best first, in the criterion's order."""
     rows = []
@@ -240,5 +245,6 @@ def _measure(optimizer, function, steps, hyper):
 
 def measure(optimizer: str, function: str, lr: float, steps: int = 300, **hyperparameters) -> Measured:
     """The outcome of ``optimizer`` on ``function`` from its start at ``lr`` (other hyperparameters at their
-    defaults unless given)."""
-    return _measure(optimizer, function, steps, tuple(sorted({**hyperparameters, "lr": lr}.items())))
+    defaults unless given; f* from the function for an optimizer that needs it)."""
+    filled = optimizers.get(optimizer).for_function(functions.get(function))
+    return _measure(optimizer, function, steps, tuple(sorted({**filled, **hyperparameters, "lr": lr}.items())))

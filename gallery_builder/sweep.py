@@ -143,7 +143,7 @@ def compute_cells(fn_name: str, opt_names, settings: Settings) -> dict:
     hyperparameter maps over the searched grid. Each cell equals the cell computed alone, bit for bit."""
     fn = functions.get(fn_name)
     opts = {name: optimizers.get(name) for name in opt_names}
-    hypers = {name: settings.hyper(name) for name in opt_names}
+    hypers = {name: {**settings.hyper(name), **opts[name].for_function(fn)} for name in opt_names}
     start = settings.start(fn_name)
     found = search_learning_rates(fn, opts, hypers, start, settings)
 
@@ -376,12 +376,19 @@ def make_executor(jobs: int, address: str | None = None) -> Executor:
     return client.get_executor()
 
 
+def cell_pairs(settings: Settings) -> list:
+    """Every (optimizer, function) pair of the settings that has a cell: not those of an optimizer that needs f*
+    on a function without a minimum."""
+    return [(o, f) for o in settings.optimizers for f in settings.functions
+            if optimizers.get(o).applies_to(functions.get(f))]
+
+
 def run_sweep(settings: Settings, jobs: int | None = None, cache_dir: Path | None = None,
               quiet: bool = False, executor: Executor | None = None) -> SweepReport:
     """Every cell of ``settings``, from the cache where its key is unchanged. The stale cells of each function are
     computed together, one task per function, on ``executor`` (default: ``jobs`` processes; inline for one)."""
     cache_dir = Path(cache_dir or default_cache_dir())
-    pairs = [(o, f) for o in settings.optimizers for f in settings.functions]
+    pairs = cell_pairs(settings)
     keys = {pair: cell_key(*pair, settings) for pair in pairs}
     paths = {pair: cache_dir / f"{pair[0]}--{pair[1]}--{keys[pair]}.npz" for pair in pairs}
     stale = {}

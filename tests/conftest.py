@@ -64,11 +64,11 @@ def drive(opt, fn, starts, steps: int, hyper: dict):
     points = [position]
     with np.errstate(all="ignore"):  # runs that diverge carry NaN along, as they would alone
         for _ in range(steps):
+            extra = {"value": fn.values(position)}  # as the engine passes it (Polyak's step reads it)
             if opt.uses_hessian:
-                grads, hessian = fn.hessian(position)
-                extra = {"hessian": hessian}
+                grads, extra["hessian"] = fn.hessian(position)
             else:
-                grads, extra = fn.gradient(position), {}
+                grads = fn.gradient(position)
             updates, state = transform.update(grads, state, position, **extra)
             position = position + updates
             points.append(position)

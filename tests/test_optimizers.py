@@ -668,6 +668,13 @@ def test_adam_state_holds_torch_moments(drive):
     ("nadam", ("step", "mu_product", "exp_avg", "exp_avg_sq")),
     ("lion", ("count", "mu")),  # optax's ScaleByLionState
     ("adabelief", ("count", "mu", "nu")),  # optax's ScaleByBeliefState
+    ("yogi", ("count", "mu", "nu")),  # optax's ScaleByAdamState, as scale_by_yogi returns it
+    ("adan", ("m", "v", "n", "g", "t")),  # ScaleByAdanState
+    ("novograd", ("count", "mu", "nu")),  # ScaleByNovogradState
+    ("signum", ("count", "ema")),  # EmaState
+    ("lamb", ("count", "mu", "nu")),  # ScaleByAdamState; the trust ratio keeps none
+    ("polyak_sgd", ()),  # EmptyState
+    ("ademamix", ("count", "count_m2", "m1", "m2", "nu")),  # optax.contrib's ScaleByAdemamixState
 ])
 def test_state_fields_are_named_after_the_reference(name, fields):
     assert optimizers.get(name).transform(**optimizers.get(name).defaults).init(np.zeros((1, 2)))._fields == fields

@@ -4,7 +4,7 @@ An optimizer is a factory whose keyword arguments are its hyperparameters; it re
 ``init``/``update`` pair in the style of optax. ``init(params)`` returns the state, a NamedTuple whose fields are
 named like torch's state keys (optax's for the optax-only optimizers); ``update(grads, state, params, **extra)``
 returns ``(updates, state)`` and the caller adds ``updates`` to ``params``. ``extra`` holds what only some rules
-read: ``hessian`` (B, 2, 2) for the optimizers with ``uses_hessian``.
+read: ``hessian`` (B, 2, 2) for the optimizers with ``uses_hessian``, and ``value`` (B,), f at ``params``.
 
 Arrays carry a leading batch axis, so one call advances a whole batch of runs. Every hyperparameter is a scalar or
 an array of shape (B, 1), one value per run, and every rule computes each run exactly as it would alone: branches on
@@ -65,6 +65,8 @@ class Optimizer:
     second_axis: tuple | None = None
     # Valid ranges of this optimizer's own, by hyperparameter name, where they differ from RANGES.
     ranges: dict = field(default_factory=dict)
+    # Reads f* (its ``f_min`` hyperparameter comes from the function): no cell on a function without a minimum.
+    needs_minimum: bool = False
 
     @property
     def defaults(self) -> dict:
@@ -106,6 +108,18 @@ class Optimizer:
                 )
             values[key] = check_hyperparameter(key, value, self.ranges.get(key))
         return values
+
+    def applies_to(self, fn) -> bool:
+        """Whether this optimizer can run on the test function ``fn`` at all."""
+        return not self.needs_minimum or fn.minimum is not None
+
+    def for_function(self, fn) -> dict:
+        """The hyperparameters that come from the function rather than the settings: ``f_min`` = f*."""
+        if not self.needs_minimum:
+            return {}
+        if fn.minimum is None:
+            raise UserError(f"optimizer {self.name!r} needs the function's minimum f*, and {fn.name!r} has none")
+        return {"f_min": fn.minimum}
 
     def transform(self, **hyper) -> Transform:
         return self.factory(**hyper)
@@ -154,6 +168,7 @@ RANGES = {
     "beta2_decay": (-math.inf, 0.0, True),  # Adafactor: the exponent c of t^c, negative
     "d": (1.0, math.inf, True),  # Adafactor's clipping threshold
     "beta3": (0.0, 1.0, True),
+    "f_min": (-math.inf, math.inf, True),
 }
 
 
