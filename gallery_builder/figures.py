@@ -270,7 +270,7 @@ def pair(cell: Cell) -> dict:
         "updatemenus": [_play_buttons()],
     }
     narrow = {"blocks": [{"axes": ["xaxis", "yaxis"], "height": "square", "below": 48},
-                         {"axes": ["xaxis2", "yaxis2"], "height": 120, "below": 4, "nticks": 4},
+                         {"axes": ["xaxis2", "yaxis2"], "height": 120, "below": 16, "nticks": 4},
                          {"axes": ["xaxis3", "yaxis3"], "height": 120, "below": 48, "nticks": 4},
                          {"slider": 0, "height": 64}, {"slider": 1, "buttons": 0, "height": 64}]}
     return {"data": data, "layout": layout, "animate": {"traces": animated, "slider": "step"}, "narrow": narrow}

@@ -68,7 +68,7 @@
   // then needs a height of its own, which it tells the page (palette.js sizes the iframe).
   var NARROW = 560;
   var MODEBAR = 42; // room for the modebar above the title (Plotly sets the title about 12 px above this)
-  var MARGIN = { l: 58, r: 14 };
+  var MARGIN = { l: 72, r: 14 };
   var measure = document.createElement("canvas").getContext("2d");
 
   function textWidth(text, size) {
@@ -151,7 +151,11 @@
         } else {
           axis.domain = [low + part[0] * (high - low), low + part[1] * (high - low)];
         }
-        if (block.nticks && name[0] === "y") axis.nticks = block.nticks;
+        axis.automargin = true; // long tick labels push the axis title out instead of running into it
+        if (block.nticks && name[0] === "y") {
+          axis.nticks = block.nticks;
+          axis.tickfont = Object.assign({}, axis.tickfont, { size: 10 });
+        }
         if (block.tickangle !== undefined && name[0] === "x") axis.tickangle = block.tickangle;
       });
       if (block.scene) layout[block.scene].domain = { x: [left, 1 + MARGIN.r / plotWidth], y: [low, high] };
@@ -234,20 +238,46 @@
     }).then(fitLabels);
   }
 
-  // Labels that would touch their neighbours are hidden: slider ticks (the current value stays written above the
-  // slider) and heatmap cell labels (smaller first, then none) when the cells are narrower than their text.
+  // Labels that would touch their neighbours are hidden: slider and axis ticks (the slider's current value stays
+  // written above it; an axis keeps its first and last labels), and heatmap cell labels (smaller first, then none)
+  // when the cells are narrower than their text.
+  function overlap(a, b) {
+    return a.left < b.right + 3 && b.left < a.right + 3 && a.top < b.bottom + 1 && b.top < a.bottom + 1;
+  }
+
+  function thin(labels) {
+    labels.forEach(function (label) { label.style.display = ""; });
+    var boxes = labels.map(function (label) { return label.getBoundingClientRect(); });
+    var kept = [];
+    boxes.forEach(function (box, i) {
+      var last = boxes[boxes.length - 1];
+      if (kept.some(function (k) { return overlap(box, boxes[k]); }) ||
+          (i < boxes.length - 1 && overlap(box, last))) {
+        labels[i].style.display = "none";
+      } else {
+        kept.push(i);
+      }
+    });
+  }
+
   function fitLabels() {
     gd.querySelectorAll(".slider-labels").forEach(function (group) {
-      var kept = null;
-      var labels = Array.prototype.slice.call(group.querySelectorAll(".slider-label-group"));
-      labels.forEach(function (label) { label.style.display = ""; });
-      labels.forEach(function (label, i) {
-        var box = label.getBoundingClientRect();
-        var last = labels[labels.length - 1].getBoundingClientRect();
-        var clash = kept && box.left < kept.right + 4;
-        var crowdsLast = i < labels.length - 1 && box.right + 4 > last.left;
-        if (clash || crowdsLast) label.style.display = "none"; else kept = box;
+      thin(Array.prototype.slice.call(group.querySelectorAll(".slider-label-group")));
+    });
+    var axes = {};
+    gd.querySelectorAll("g[class$='tick'] > text").forEach(function (text) {
+      var name = text.parentNode.getAttribute("class");
+      (axes[name] = axes[name] || []).push(text.parentNode);
+    });
+    Object.keys(axes).forEach(function (name) {
+      var ticks = axes[name];
+      var vertical = name[0] === "y";
+      ticks.forEach(function (tick) { tick.style.display = ""; });
+      ticks.sort(function (a, b) {
+        var ra = a.getBoundingClientRect(), rb = b.getBoundingClientRect();
+        return vertical ? rb.top - ra.top : ra.left - rb.left;
       });
+      thin(ticks);
     });
     var changes = null;
     spec.data.forEach(function (trace, i) {
