@@ -93,8 +93,21 @@
 
   function copy(value) { return JSON.parse(JSON.stringify(value)); }
 
+  // The figure's own layout with the reader's slider positions and the title that goes with them, so that
+  // switching between the wide and the narrow layout (a phone turned) keeps what the reader chose.
+  function base() {
+    var layout = copy(spec.layout);
+    ((gd.layout && gd.layout.sliders) || []).forEach(function (drawn, i) {
+      var slider = layout.sliders[i];
+      slider.active = drawn.active;
+      var args = slider.steps[drawn.active].args;
+      if (args && args[1] && args[1]["title.text"]) layout.title.text = args[1]["title.text"];
+    });
+    return layout;
+  }
+
   function narrowLayout(width, measured) {
-    var layout = copy(spec.layout), narrow = spec.narrow;
+    var layout = base(), narrow = spec.narrow;
     var plotWidth = width - MARGIN.l - MARGIN.r;
     var titleSize = 13, lineHeight = 17;
     // Every title the lr slider can show is wrapped, and the tallest one sets the room kept for the title.
@@ -219,7 +232,7 @@
     var wanted = narrow ? width : "wide";
     if (wanted === mode) return Promise.resolve();
     mode = wanted;
-    if (!narrow) return draw(copy(spec.layout), null).then(fitLabels);
+    if (!narrow) return draw(base(), null).then(fitLabels);
     var measured = {};
     function stack() {
       measured.spare = 0;
