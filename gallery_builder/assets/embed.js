@@ -182,7 +182,7 @@
       }
       if (block.annotation !== undefined) {
         Object.assign(layout.annotations[block.annotation], { x: left + 8 / plotWidth, xanchor: "left", y: high,
-          yanchor: "top", xref: "paper", yref: "paper" });
+          yanchor: "top", xref: "paper", yref: "paper", yshift: 0 });
       }
       if (block.slider !== undefined) {
         var slider = layout.sliders[block.slider];
@@ -320,7 +320,8 @@
     gd.dataset.ready = "true";
   });
   window.addEventListener("resize", function () { fit(); });
-  gd.on("plotly_afterplot", fitLabels);
+  var playing = false; // labels are fitted when playback stops, not on every frame
+  gd.on("plotly_afterplot", function () { if (!playing) fitLabels(); });
 
   // The page's palette.js posts the scheme when the reader toggles it (no observer on the parent: it would keep
   // every embed ever shown alive across Material's instant navigation).
@@ -366,12 +367,17 @@
   function stop() {
     if (timer !== null) clearInterval(timer);
     timer = null;
+    if (playing) {
+      playing = false;
+      fitLabels();
+    }
     gd.dataset.playing = "false";
   }
 
   function play() {
     stop();
     var step = current >= last ? -stride : current;
+    playing = true;
     gd.dataset.playing = "true";
     timer = setInterval(function () {
       if (step >= last) return stop();
