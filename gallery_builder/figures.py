@@ -280,7 +280,7 @@ def pair(cell: Cell) -> dict:
         "updatemenus": [_play_buttons()],
     }
     narrow = {"blocks": [{"axes": ["xaxis", "yaxis"], "height": "square", "below": 48},
-                         {"axes": ["xaxis2", "yaxis2"], "height": 120, "below": 4, "nticks": 4},
+                         {"axes": ["xaxis2", "yaxis2"], "height": 120, "below": 16, "nticks": 4},
                          {"axes": ["xaxis3", "yaxis3"], "height": 120, "below": 48, "nticks": 4},
                          {"slider": 0, "height": 64}, {"slider": 1, "buttons": 0, "height": 64}]}
     return {"data": data, "layout": layout, "animate": {"traces": animated, "slider": "step"}, "narrow": narrow}
@@ -308,7 +308,7 @@ def race(cells: list, fn) -> dict:
     layout = {"title": {"text": f"{fn.title}: every optimizer at its best learning rate", "x": 0.01,
                         "font": {"size": 14}},
               **_axes(fn), "margin": {"l": 50, "r": 10, "t": 40, "b": 90},
-              "legend": {"x": 0.63, "y": 1.0, "font": {"size": 11}, "itemsizing": "constant"},
+              "legend": {"x": 0.63, "y": 1.0, "font": {"size": 11}, "itemsizing": "constant", "tracegroupgap": 0},
               "sliders": [_steps_slider(cells[0].runs.points.shape[1] - 1, y=-0.12)],
               "updatemenus": [_play_buttons(y=-0.12)]}
     layout["xaxis"]["domain"] = [0, 0.6]
@@ -353,13 +353,21 @@ def basins(cell: Cell) -> dict:
                "colorscale": scale, "text": text, "hovertemplate": "start (%{x:.3g}, %{y:.3g})<br>%{text}<extra></extra>",
                "colorbar": {"tickvals": [k + 0.5 for k in range(n)], "ticktext": labels, "len": 1.0}}
     counts = np.bincount(codes.ravel(), minlength=n)
-    summary = ", ".join(f"{labels[k]}: {counts[k]}" for k in range(n) if counts[k])
+    parts = [f"{labels[k]}: {counts[k]}" for k in range(n) if counts[k]]
+    lines = []
+    for part in parts:  # Plotly does not wrap annotations: lines of at most about 80 characters
+        if lines and len(lines[-1]) + len(part) < 80:
+            lines[-1] += ", " + part
+        else:
+            lines.append(part)
+    summary = ",<br>".join(lines)
     layout = {"title": {"text": f"{opt.title} on {fn.title}: basins at lr = {fmt(cell.basin_lr)}", "x": 0.01,
                         "font": {"size": 14}},
               "xaxis": {"title": {"text": "start x"}, "domain": [0, 0.72]}, "yaxis": {"title": {"text": "start y"}},
-              "margin": {"l": 50, "r": 10, "t": 40, "b": 80}, "showlegend": False,
+              "margin": {"l": 50, "r": 10, "t": 40, "b": 110}, "showlegend": False,
               "annotations": [{"text": summary, "showarrow": False, "xref": "paper", "yref": "paper", "x": 0,
-                               "y": -0.16, "xanchor": "left", "yanchor": "top", "font": {"size": 10}}]}
+                               "y": 0, "yshift": -58, "align": "left", "xanchor": "left", "yanchor": "top",
+                               "font": {"size": 10}}]}
     narrow = {"blocks": [{"axes": ["xaxis", "yaxis"], "height": "square", "below": 48},
                          {"colorbar": 0, "height": 18 * n, "bar": {"lenmode": "pixels", "len": 18 * n,
                                                                     "thickness": 14}},
@@ -406,7 +414,7 @@ def sensitivity(cells: list, fn) -> dict:
                          "title": {"text": "✗", "font": {"size": 10}}},
               "yaxis3": {"domain": [0, 0.06], "range": [0, 2], "showticklabels": False, "showgrid": False,
                          "title": {"text": "0", "font": {"size": 10}}},
-              "margin": {"l": 60, "r": 10, "t": 40, "b": 50}, "legend": {"font": {"size": 11}},
+              "margin": {"l": 60, "r": 10, "t": 40, "b": 50}, "legend": {"font": {"size": 11}, "tracegroupgap": 0},
               "annotations": [{"text": "✗ row: diverged or left the domain" if bounded else "✗ row: diverged",
                                "showarrow": False, "xref": "paper", "yref": "paper", "x": 1, "y": 1.0,
                                "xanchor": "right", "yanchor": "bottom", "font": {"size": 10}}]}

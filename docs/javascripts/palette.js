@@ -17,6 +17,7 @@
       if (frame.contentWindow !== event.source) return;
       var height = Number(event.data.height);
       frame.style.height = height > 0 ? Math.min(height, 4000) + "px" : "";
+      frame.style.minHeight = height > 0 ? "0" : "";
     });
   });
 })();

@@ -75,7 +75,7 @@
   // then needs a height of its own, which it tells the page (palette.js sizes the iframe).
   var NARROW = 560;
   var MODEBAR = 42; // room for the modebar above the title (Plotly sets the title about 12 px above this)
-  var MARGIN = { l: 58, r: 14 };
+  var MARGIN = { l: 72, r: 14 };
   var measure = document.createElement("canvas").getContext("2d");
 
   function textWidth(text, size) {
@@ -100,8 +100,21 @@
 
   function copy(value) { return JSON.parse(JSON.stringify(value)); }
 
+  // The figure's own layout with the reader's slider positions and the title that goes with them, so that
+  // switching between the wide and the narrow layout (a phone turned) keeps what the reader chose.
+  function base() {
+    var layout = copy(spec.layout);
+    ((gd.layout && gd.layout.sliders) || []).forEach(function (drawn, i) {
+      var slider = layout.sliders[i];
+      slider.active = drawn.active;
+      var args = slider.steps[drawn.active].args;
+      if (args && args[1] && args[1]["title.text"]) layout.title.text = args[1]["title.text"];
+    });
+    return layout;
+  }
+
   function narrowLayout(width, measured) {
-    var layout = copy(spec.layout), narrow = spec.narrow;
+    var layout = base(), narrow = spec.narrow;
     var plotWidth = width - MARGIN.l - MARGIN.r;
     var titleSize = 13, lineHeight = 17;
     // Every title the lr slider can show is wrapped, and the tallest one sets the room kept for the title.
@@ -158,7 +171,11 @@
         } else {
           axis.domain = [low + part[0] * (high - low), low + part[1] * (high - low)];
         }
-        if (block.nticks && name[0] === "y") axis.nticks = block.nticks;
+        axis.automargin = true; // long tick labels push the axis title out instead of running into it
+        if (block.nticks && name[0] === "y") {
+          axis.nticks = block.nticks;
+          axis.tickfont = Object.assign({}, axis.tickfont, { size: 10 });
+        }
         if (block.tickangle !== undefined && name[0] === "x") axis.tickangle = block.tickangle;
       });
       if (block.scene) layout[block.scene].domain = { x: [left, 1 + MARGIN.r / plotWidth], y: [low, high] };
@@ -172,7 +189,7 @@
       }
       if (block.annotation !== undefined) {
         Object.assign(layout.annotations[block.annotation], { x: left + 8 / plotWidth, xanchor: "left", y: high,
-          yanchor: "top", xref: "paper", yref: "paper" });
+          yanchor: "top", xref: "paper", yref: "paper", yshift: 0 });
       }
       if (block.slider !== undefined) {
         var slider = layout.sliders[block.slider];
@@ -222,7 +239,7 @@
     var wanted = narrow ? width : "wide";
     if (wanted === mode) return Promise.resolve();
     mode = wanted;
-    if (!narrow) return draw(copy(spec.layout), null).then(fitLabels);
+    if (!narrow) return draw(base(), null).then(fitLabels);
     var measured = {};
     function stack() {
       measured.spare = 0;
@@ -241,20 +258,46 @@
     }).then(fitLabels);
   }
 
-  // Labels that would touch their neighbours are hidden: slider ticks (the current value stays written above the
-  // slider) and heatmap cell labels (smaller first, then none) when the cells are narrower than their text.
+  // Labels that would touch their neighbours are hidden: slider and axis ticks (the slider's current value stays
+  // written above it; an axis keeps its first and last labels), and heatmap cell labels (smaller first, then none)
+  // when the cells are narrower than their text.
+  function overlap(a, b) {
+    return a.left < b.right + 3 && b.left < a.right + 3 && a.top < b.bottom + 1 && b.top < a.bottom + 1;
+  }
+
+  function thin(labels) {
+    labels.forEach(function (label) { label.style.display = ""; });
+    var boxes = labels.map(function (label) { return label.getBoundingClientRect(); });
+    var kept = [];
+    boxes.forEach(function (box, i) {
+      var last = boxes[boxes.length - 1];
+      if (kept.some(function (k) { return overlap(box, boxes[k]); }) ||
+          (i < boxes.length - 1 && overlap(box, last))) {
+        labels[i].style.display = "none";
+      } else {
+        kept.push(i);
+      }
+    });
+  }
+
   function fitLabels() {
     gd.querySelectorAll(".slider-labels").forEach(function (group) {
-      var kept = null;
-      var labels = Array.prototype.slice.call(group.querySelectorAll(".slider-label-group"));
-      labels.forEach(function (label) { label.style.display = ""; });
-      labels.forEach(function (label, i) {
-        var box = label.getBoundingClientRect();
-        var last = labels[labels.length - 1].getBoundingClientRect();
-        var clash = kept && box.left < kept.right + 4;
-        var crowdsLast = i < labels.length - 1 && box.right + 4 > last.left;
-        if (clash || crowdsLast) label.style.display = "none"; else kept = box;
+      thin(Array.prototype.slice.call(group.querySelectorAll(".slider-label-group")));
+    });
+    var axes = {};
+    gd.querySelectorAll("g[class$='tick'] > text").forEach(function (text) {
+      var name = text.parentNode.getAttribute("class");
+      (axes[name] = axes[name] || []).push(text.parentNode);
+    });
+    Object.keys(axes).forEach(function (name) {
+      var ticks = axes[name];
+      var vertical = name[0] === "y";
+      ticks.forEach(function (tick) { tick.style.display = ""; });
+      ticks.sort(function (a, b) {
+        var ra = a.getBoundingClientRect(), rb = b.getBoundingClientRect();
+        return vertical ? rb.top - ra.top : ra.left - rb.left;
       });
+      thin(ticks);
     });
     var changes = null;
     spec.data.forEach(function (trace, i) {
@@ -284,7 +327,8 @@
     gd.dataset.ready = "true";
   });
   window.addEventListener("resize", function () { fit(); });
-  gd.on("plotly_afterplot", fitLabels);
+  var playing = false; // labels are fitted when playback stops, not on every frame
+  gd.on("plotly_afterplot", function () { if (!playing) fitLabels(); });
 
   // The page's palette.js posts the scheme when the reader toggles it (no observer on the parent: it would keep
   // every embed ever shown alive across Material's instant navigation).
@@ -344,12 +388,17 @@
   function stop() {
     if (timer !== null) clearInterval(timer);
     timer = null;
+    if (playing) {
+      playing = false;
+      fitLabels();
+    }
     gd.dataset.playing = "false";
   }
 
   function play() {
     stop();
     var step = current >= last ? -stride : current;
+    playing = true;
     gd.dataset.playing = "true";
     timer = setInterval(function () {
       if (step >= last) return stop();
