@@ -80,6 +80,17 @@ def test_saddle_sgd_leaves_before_adam_at_every_learning_rate_both_sweep():
     assert both >= 2
 
 
+@pytest.mark.slow  # the sweep's search for two optimizers
+def test_saddle_sgd_and_momentum_jump_across_along_x_in_the_race():
+    claim("functions/saddle.md", "while [SGD](../optimizers/sgd.md) and momentum jump from one side of the saddle to "
+          "the other along $x$ at every step until $y$ has grown; each runs at its own best learning rate")
+    for opt, (lr,) in (("sgd", best_lrs("sgd", ["saddle"])), ("momentum", best_lrs("momentum", ["saddle"]))):
+        points = run(opt, "saddle", lr).points
+        small = int(np.argmax(np.abs(points[:, 1]) >= 1))  # the first step at which |y| has grown to 1
+        x = points[: small + 1, 0]
+        assert small >= 3 and (np.sign(x[1:]) == -np.sign(x[:-1])).all(), opt
+
+
 def test_saddle_adam_moves_y_by_at_most_about_1_7_lr():
     claim("functions/saddle.md", "Adam moves $y$ by at most about 1.7·`lr` per step")
     ratios = []
