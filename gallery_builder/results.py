@@ -73,6 +73,19 @@ def _climbed(cell) -> str:
             f"started.")
 
 
+def search_edge(cell) -> str:
+    """Where the best learning rate sits at an end of the searched range, in words ("" when it is bracketed).
+
+    The search extends past an end where the best rate sits until it reaches its limit, so a best rate still at an
+    end sits at the limit: a rate beyond it might do better."""
+    b, lrs = cell.best, cell.lrs
+    if b < 0 or len(lrs) < 2 or 0 < b < len(lrs) - 1:
+        return ""
+    decades = num(abs(float(np.log10(lrs[b] / cell.hyperparameters["lr"]))))
+    side = "above" if b == len(lrs) - 1 else "below"
+    return f"at the edge of the search (limit {decades} decade{'' if decades == '1' else 's'} {side} the default)"
+
+
 def _failed_words(statuses) -> str:
     ended = {int(s) for s in statuses}
     words = [w for code, w in ((DIVERGED, "diverges"), (ESCAPED, "leaves the domain")) if code in ended]
@@ -103,7 +116,9 @@ def pair_facts(cell, fn, tolerance: float) -> str:
             outcome_text = f"reaches the minimum within {num(tolerance)} in {plural(runs.steps_to_tolerance[b], 'step')}"
         else:
             outcome_text = f"ends {steps} steps with f − f* = {num(runs.gap[b])} ({describe(status, stop, steps)})"
-        sentences.append(f"At the best learning rate, lr = {num(cell.lrs[b])}, {opt.title} {outcome_text}.")
+        edge = search_edge(cell)
+        where = f"lr = {num(cell.lrs[b])}" + (f", {edge}" if edge else "")
+        sentences.append(f"At the best learning rate, {where}, {opt.title} {outcome_text}.")
     climbed = _climbed(cell)
     if climbed:
         sentences.append(climbed)
@@ -138,7 +153,7 @@ def leaderboard(cells: list, fn) -> list:
         opt = optimizers.get(cell.optimizer)
         if b < 0:
             rows.append({"optimizer": opt, "lr": None, "status": f"no lr qualifies ({failures(cell, fn)})",
-                         "gap": None, "steps": None, "left_at": None, "rank": (2, 0, 0)})
+                         "gap": None, "steps": None, "left_at": None, "rank": (2, 0, 0), "edge": ""})
             continue
         runs = cell.runs
         status = int(runs.status[b])
@@ -152,7 +167,8 @@ def leaderboard(cells: list, fn) -> list:
             left_at = None
         rows.append({"optimizer": opt, "lr": float(cell.lrs[b]), "status": STATUSES[status],
                      "gap": None if fn.minimum is None else float(runs.gap[b]),
-                     "steps": reached if reached >= 0 else None, "left_at": left_at, "rank": rank})
+                     "steps": reached if reached >= 0 else None, "left_at": left_at, "rank": rank,
+                     "edge": search_edge(cell)})
     return sorted(rows, key=lambda r: r["rank"])
 
 

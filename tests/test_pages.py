@@ -71,3 +71,15 @@ def test_a_broken_explanation_is_one_line_naming_the_file(cells, tmp_path):
     (docs / "explanations" / "functions" / "booth.md").write_text("Booth: {{ no_such_name }}\n")
     with pytest.raises(UserError, match=r"booth\.md: 'no_such_name' is undefined"):
         render(cells, docs)
+
+
+def test_a_best_learning_rate_at_the_search_limit_says_so(cells):
+    # SGD leaves the saddle sooner the larger its rate: in this build its best is 0.1, the limit of the search.
+    out = render(cells)
+    assert cells[("sgd", "saddle")].best == len(cells[("sgd", "saddle")].lrs) - 1
+    assert re.search(r"^\| \[SGD\]\([^)]*\) \| 0\.1 \(at the search limit\) \| escaped \| 55 \|$",
+                     out["gallery/functions/saddle.md"], re.M)
+    assert ("At the best learning rate, lr &#61; 0.1, at the edge of the search (limit 2 decades above the "
+            "default), SGD leaves the domain downhill at step 55") in out["gallery/optimizers/sgd.md"]
+    newton = [line for line in out["gallery/functions/booth.md"].splitlines() if line.startswith("| [Newton")]
+    assert len(newton) == 1 and "| 1 | converged |" in newton[0]  # bracketed: nothing said

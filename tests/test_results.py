@@ -139,3 +139,21 @@ def test_verdict_says_one_step_not_one_steps():
 def test_the_sweep_chooses_by_the_criterion(cells):
     for (_, fn_name), cell in cells.items():
         assert cell.best == criteria.choose_best(cell.runs, functions.get(fn_name), 1e-6)
+
+
+def test_a_best_learning_rate_at_the_search_limit_is_said_to_be_there():
+    # SGD escapes the saddle sooner the larger its rate, so with the search limited to a decade above the default
+    # the best rate is the largest searched; on Booth, within the default limits, it is bracketed.
+    narrow = config.Settings(optimizers=("sgd",), functions=("saddle",), lr_per_decade=1, lr_decades_below=1,
+                             lr_decades_above=1, lr_limit_below=1, lr_limit_above=1, basin_grid=2)
+    cell = sweep.compute_cell("sgd", "saddle", narrow)
+    fn = functions.get("saddle")
+    assert cell.best == len(cell.lrs) - 1
+    edge = "at the edge of the search (limit 1 decade above the default)"
+    assert results.search_edge(cell) == edge
+    assert f"At the best learning rate, lr = {results.num(cell.lrs[-1])}, {edge}, SGD" in \
+        results.pair_facts(cell, fn, 1e-6)
+    assert results.leaderboard([cell], fn)[0]["edge"] == edge
+    booth = sweep.compute_cell("sgd", "booth", config.Settings(basin_grid=2))
+    assert 0 < booth.best < len(booth.lrs) - 1 and results.search_edge(booth) == ""
+    assert "edge of the search" not in results.pair_facts(booth, functions.get("booth"), 1e-6)

@@ -289,7 +289,9 @@ def test_pages_show_numbers_from_this_build(small_site):
     text = (small_site / "docs" / "gallery" / "optimizers" / "adam.md").read_text()
     raw = (small_site / "site" / "gallery" / "optimizers" / "adam.html").read_text()
     html = unescape(raw)
-    assert re.search(r"At the best learning rate, lr = [0-9.e-]+, Adam ", html)
+    # Adam's best rate in this small build is its largest, so the page says it sits at the limit of the search.
+    assert re.search(r"At the best learning rate, lr = [0-9.e-]+, at the edge of the search \(limit 3 decades above "
+                     r"the default\), Adam ", html)
     assert "$$" in text and r"\hat m_t" in text  # the update rule from the optimizer's own definition
     assert "def adam(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):" in text  # its implementation, from source
     implementation = text.split("## Implementation", 1)[1]
