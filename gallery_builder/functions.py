@@ -43,9 +43,6 @@ class TestFunction:
     escape_factor: float = ESCAPE_FACTOR
     steps: int | None = None  # the function's own horizon, the same for every optimizer; None: the sweep's default
 
-    def __call__(self, x, y):
-        return self.formula(x, y)
-
     @property
     def source(self) -> str:
         return inspect.getsource(self.formula)
