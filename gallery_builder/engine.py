@@ -129,7 +129,8 @@ class _StateRecorder:
     def add(self, step: int, state, params) -> None:
         items = [*zip(state._fields, state), ("gradient_point", params)]
         for name, value in items:
-            if isinstance(value, np.ndarray) and value.ndim == 2 and value.shape[0] == self.n:
+            # Per-run numbers and per-coordinate vectors only: a memory of many pairs (L-BFGS) is no picture.
+            if isinstance(value, np.ndarray) and value.ndim == 2 and value.shape[0] == self.n and value.shape[1] <= 2:
                 if name not in self.rows:
                     self.rows[name] = np.full((self.steps + 1, self.n, value.shape[1]), np.nan)
                 self.rows[name][step] = value
