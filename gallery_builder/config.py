@@ -38,7 +38,7 @@ class Settings:
     description: str = ""
     schedules: tuple = DEFAULT_SCHEDULES  # canonical spec strings
     noise_seeds: int = 16  # seeds per learning rate of the noisy sweep; 0 turns it off
-    noise_fraction: float = 0.1  # a function's default σ: this fraction of its typical gradient norm
+    noise_fraction: float = 0.01  # a function's default σ: this fraction of its typical gradient norm
     noise_sigma: dict = field(default_factory=dict)  # function name -> σ, overriding the default
 
     def sigma_for(self, name: str) -> float:

@@ -70,7 +70,7 @@ class ScheduledSweep:
         return self.best if self.best >= 0 else len(self.lrs) // 2
 
 
-PATH_POINTS = 61  # the steps at which a noisy sweep keeps every seed's position (evenly spaced, first and last)
+PATH_POINTS = 41  # the steps at which a noisy sweep keeps every seed's position (evenly spaced, first and last)
 QUANTILES = (0.25, 0.5, 0.75)
 
 
