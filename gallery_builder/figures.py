@@ -689,3 +689,32 @@ def noise_sensitivity(cells: list, fn) -> dict:
               "margin": {"l": 60, "r": 10, "t": 40, "b": 50}, "legend": {"font": {"size": 11}}}
     narrow = {"blocks": [{"axes": ["xaxis", "yaxis"], "height": 300, "below": 40}, {"legend": True}]}
     return {"data": data, "layout": layout, "narrow": narrow}
+
+
+def noise_race(cells: list, fn) -> dict:
+    """Every optimizer's median seed at its best noisy learning rate, with the spread of its seeds' ends."""
+    data = [_contour(fn), *_markers(fn, cells[0].start)]
+    for cell in cells:
+        opt, noisy = optimizers.get(cell.optimizer), cell.noisy
+        look = style(opt.name)
+        i = noisy.chosen
+        path = noisy.paths[i, noisy.median[i]]
+        path = path[np.isfinite(path).all(axis=1)]
+        label = f"{opt.title} (lr {fmt(noisy.lrs[i])}{'' if noisy.best >= 0 else ', none qualified'})"
+        data.append({"type": "scatter", "x": typed(path[:, 0]), "y": typed(path[:, 1]), "mode": "lines",
+                     "name": label, "legendgroup": opt.name,
+                     "line": {"color": look["color"], "dash": look["dash"], "width": 2},
+                     "hovertemplate": "(%{x:.4g}, %{y:.4g})<extra>" + opt.title + ", median seed</extra>"})
+        ends = noisy.paths[i, :, -1]
+        ends = ends[np.isfinite(ends).all(axis=1) & fn.contains(ends)]
+        data.append({"type": "scatter", "x": typed(ends[:, 0]), "y": typed(ends[:, 1]), "mode": "markers",
+                     "name": f"{opt.title}: every seed's end", "legendgroup": opt.name, "showlegend": False,
+                     "marker": {"color": look["color"], "symbol": look["symbol"], "size": 6,
+                                "line": {"width": 0.5, "color": "#000000"}},
+                     "hovertemplate": "end (%{x:.4g}, %{y:.4g})<extra>" + opt.title + "</extra>"})
+    layout = {"title": {"text": f"{fn.title} with noise σ = {fmt(cells[0].noisy.sigma)}: median seeds and every "
+                                f"seed's end", "x": 0.01, "font": {"size": 13}},
+              **_axes(fn), "margin": {"l": 50, "r": 10, "t": 40, "b": 50},
+              "legend": {"x": 0.63, "y": 1.0, "font": {"size": 11}, "itemsizing": "constant"}}
+    narrow = {"blocks": [{"axes": ["xaxis", "yaxis"], "height": "square", "below": 48}, {"legend": True}]}
+    return {"data": data, "layout": layout, "narrow": narrow}
