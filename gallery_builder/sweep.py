@@ -94,12 +94,11 @@ class NoisySweep:
     quantiles: np.ndarray  # (L, 3, S+1): f − f* (f without a minimum) at QUANTILES over seeds; ±inf after a stop
     path_steps: np.ndarray  # (P,) the steps kept in paths
     paths: np.ndarray  # (L, K, P, 2) every seed's position at path_steps (NaN after a stop)
-    median_paths: np.ndarray  # (L, S+1, 2) the median seed's full path
     best_points: np.ndarray  # (K, S+1, 2) every seed's full path at the chosen lr
     best_values: np.ndarray  # (K, S+1)
 
     ARRAYS = ("lrs", "median", "status", "gap", "steps_to_tolerance", "stop_step", "final_value", "quantiles",
-              "path_steps", "paths", "median_paths", "best_points", "best_values")
+              "path_steps", "paths", "best_points", "best_values")
 
     @property
     def seeds(self) -> int:
@@ -223,7 +222,7 @@ def noisy_sweep(fn, lrs, runs: Runs, best: int, seeds: int, sigma: float, tolera
     return NoisySweep(sigma, np.asarray(lrs), best, median - np.arange(n) * seeds, **per_seed, quantiles=quantiles,
                       path_steps=path_steps,
                       paths=runs.points[:, path_steps].reshape(n, seeds, len(path_steps), 2).astype(np.float32),
-                      median_paths=runs.points[median], best_points=runs.points[block],
+                      best_points=runs.points[block],
                       best_values=runs.values[block])
 
 
