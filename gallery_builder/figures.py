@@ -541,8 +541,8 @@ def schedule_paths(cell: Cell) -> dict:
               "xaxis3": {"domain": [0.7, 1.0], "title": {"text": "step"}, "anchor": "y3", "matches": "x2"},
               "yaxis3": {"type": "log", "title": {"text": "learning rate"}, "anchor": "x3", "exponentformat": "power",
                          "domain": [0.0, 0.46]},
-              "margin": {"l": 50, "r": 20, "t": 40, "b": 90},
-              "legend": {"orientation": "h", "x": 0, "y": -0.12, "yanchor": "top", "font": {"size": 11}}}
+              "margin": {"l": 50, "r": 20, "t": 40, "b": 110},
+              "legend": {"orientation": "h", "x": 0, "y": -0.2, "yanchor": "top", "font": {"size": 11}}}
     narrow = {"blocks": [{"axes": ["xaxis", "yaxis"], "height": "square", "below": 48},
                          {"axes": ["xaxis2", "yaxis2"], "height": 120, "below": 4, "nticks": 4},
                          {"axes": ["xaxis3", "yaxis3"], "height": 120, "below": 48, "nticks": 4},
@@ -562,14 +562,14 @@ def schedule_help(rows: list, fn) -> dict:
                      "text": text, "marker": {"symbol": symbol, "size": 11,
                                               "color": "#0072B2" if key == "constant" else "#D55E00"},
                      "hovertemplate": "%{x}<br>%{text}<extra>" + label + "</extra>"})
-    layout = {"title": {"text": f"{fn.title}: does a schedule help? Final gap, best constant lr vs best schedule",
-                        "x": 0.01, "font": {"size": 14}},
+    layout = {"title": {"text": f"{fn.title}: does a schedule help?", "x": 0.01, "font": {"size": 14}},
               "xaxis": {"type": "category", "tickangle": -45},
               "yaxis": {"type": "log", "title": {"text": "final |f − f*| (0 drawn at 1e-16)"}, "exponentformat": "power"},
               "margin": {"l": 60, "r": 10, "t": 40, "b": 100},
-              "legend": {"orientation": "h", "x": 0, "y": 1.0, "yanchor": "bottom", "font": {"size": 11}}}
-    narrow = {"blocks": [{"legend": True}, {"axes": ["xaxis", "yaxis"], "height": 320, "below": 100,
-                                            "tickangle": -90}]}
+              "legend": {"x": 1.0, "xanchor": "right", "y": 1.0, "yanchor": "top", "font": {"size": 11},
+                         "bgcolor": "rgba(255,255,255,0.6)"}}
+    narrow = {"blocks": [{"axes": ["xaxis", "yaxis"], "height": 320, "below": 100, "tickangle": -90},
+                         {"legend": True}]}
     return {"data": data, "layout": layout, "narrow": narrow}
 
 
@@ -638,9 +638,9 @@ def noise_pair(cell: Cell) -> dict:
         gaps = noisy.gap[i]
         converged = int((noisy.status[i] == 0).sum())
         best = " (best)" if i == noisy.best else ""
-        what = f"median final gap {float(np.median(gaps)):.3g}, " if bounded else ""
-        return (f"{opt.title} on {fn.title}, noise σ = {fmt(noisy.sigma)}: lr = {fmt(noisy.lrs[i])}{best}, "
-                f"{what}{converged}/{noisy.seeds} seeds converged")
+        what = f"median gap {float(np.median(gaps)):.3g}, " if bounded else ""
+        return (f"{opt.title}, σ = {fmt(noisy.sigma)}, lr = {fmt(noisy.lrs[i])}{best}: {what}"
+                f"{converged}/{noisy.seeds} converged")
 
     slider_steps = []
     for k, i in enumerate(shown):
@@ -665,7 +665,7 @@ def noise_pair(cell: Cell) -> dict:
 
 def noise_sensitivity(cells: list, fn) -> dict:
     """Median final gap over seeds against learning rate, with the interquartile range, per optimizer."""
-    data = []
+    data, drawn = [], []
     for cell in cells:
         opt, noisy = optimizers.get(cell.optimizer), cell.noisy
         look = style(opt.name)
@@ -674,6 +674,7 @@ def noise_sensitivity(cells: list, fn) -> dict:
         ok = np.isfinite(mid) & (mid > 0)
         plus = np.where(np.isfinite(high[ok]), high[ok] - mid[ok], 0)  # a failed upper quartile: no bar up
         minus = mid[ok] - low[ok]
+        drawn += [mid[ok], low[ok], high[ok][np.isfinite(high[ok])]]
         data.append({"type": "scatter", "x": typed(noisy.lrs[ok]), "y": typed(mid[ok]), "mode": "lines+markers",
                      "name": opt.title, "legendgroup": opt.name,
                      "error_y": {"type": "data", "array": typed(plus), "arrayminus": typed(minus),
@@ -682,10 +683,13 @@ def noise_sensitivity(cells: list, fn) -> dict:
                      "marker": {"color": look["color"], "symbol": look["symbol"], "size": 7},
                      "hovertemplate": "lr %{x:.3g}<br>median gap %{y:.3g}<extra>" + opt.title + "</extra>"})
     sigma = cells[0].noisy.sigma
+    decades = float(np.ptp(np.log10(np.concatenate(drawn)))) if drawn else 0.0
     layout = {"title": {"text": f"{fn.title} with noise σ = {fmt(sigma)}: median final gap over "
                                 f"{cells[0].noisy.seeds} seeds (bars: 25–75 %)", "x": 0.01, "font": {"size": 13}},
               "xaxis": {"type": "log", "title": {"text": "learning rate"}, "exponentformat": "power"},
-              "yaxis": {"type": "log", "title": {"text": "final gap f − f*"}, "exponentformat": "power"},
+              "yaxis": {"type": "log", "title": {"text": "final gap f − f*"}, "exponentformat": "power",
+                        # over a few decades Plotly labels every digit of a log axis, and the labels collide
+                        **({"dtick": "D2"} if decades < 3 else {})},
               "margin": {"l": 60, "r": 10, "t": 40, "b": 50}, "legend": {"font": {"size": 11}}}
     narrow = {"blocks": [{"axes": ["xaxis", "yaxis"], "height": 300, "below": 40}, {"legend": True}]}
     return {"data": data, "layout": layout, "narrow": narrow}
