@@ -20,7 +20,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import embeds, figures, pages, thumbnails
+from . import embeds, figures, pages, results, thumbnails
 from .errors import UserError
 from .sweep import Progress, make_executor, run_sweep
 
@@ -177,7 +177,7 @@ def _write_everything(staging: Staging, settings, cells: dict, keys: dict, docs_
     previous_bench = staging.previous / BENCHMARKS
     staging.write(BENCHMARKS, previous_bench.read_bytes() if previous_bench.is_file() else NO_BENCHMARKS)
 
-    code = _code_hash(figures, embeds, thumbnails)
+    code = _code_hash(figures, embeds, results, thumbnails)
     site = pages.Site(use_directory_urls(docs_dir))
     made = [(kind, names, subject) for kind in embeds.KINDS.values()
             for names, subject in embeds.subjects(kind, settings, cells)]

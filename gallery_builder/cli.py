@@ -10,7 +10,7 @@ import json
 import math
 import sys
 
-from . import build, config, engine, functions, optimizers, results
+from . import build, config, engine, functions, optimizers, results, schedules
 from .sweep import make_executor, run_sweep
 from .errors import UserError
 
@@ -50,6 +50,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--steps", type=int, default=300)
     run.add_argument("--set", action="append", type=_assignment, default=[], metavar="NAME=VALUE",
                      help="a hyperparameter, e.g. --set lr=0.01 (repeatable)")
+    run.add_argument("--schedule", default="constant", metavar="SPEC",
+                     help="learning-rate schedule, e.g. cosine or warmup_cosine:warmup=30 (default: constant)")
+    run.add_argument("--noise", type=_number, default=0.0, metavar="SIGMA",
+                     help="add SIGMA times a standard normal draw to every gradient (default: 0)")
+    run.add_argument("--seed", type=int, default=0, help="the noise's seed (default: 0)")
     run.add_argument("--format", choices=("csv", "json"), default="csv")
 
     for name, text in (("sweep", "run and cache the sweep"),
@@ -102,16 +107,20 @@ def _run(args) -> str:
             raise UserError(f"hyperparameter {key} given twice")
         hyper[key] = value
     filled = optimizers.get(args.optimizer).for_function(functions.get(args.function))  # f* for Polyak's step
-    run = engine.trajectory(args.optimizer, args.function, start=args.start, steps=args.steps, **{**filled, **hyper})
+    run = engine.trajectory(args.optimizer, args.function, start=args.start, steps=args.steps, noise=args.noise,
+                            seed=args.seed, schedule=args.schedule, **{**filled, **hyper})
     rows = [(k, *map(float, run.points[k]), float(run.values[k])) for k in range(run.steps + 1) if math.isfinite(run.values[k])]
     if args.format == "json":
         return json.dumps({
             "optimizer": run.optimizer, "function": run.function, "hyperparameters": run.hyperparameters,
-            "steps": run.steps, "status": run.status, "description": run.description, "stop_step": run.stop_step,
+            "steps": run.steps, "schedule": schedules.parse(args.schedule).spec, "noise": args.noise,
+            "seed": args.seed, "lr": [float(v) for v in run.lr], "status": run.status, "description": run.description, "stop_step": run.stop_step,
             "steps_to_tolerance": run.steps_to_tolerance, "columns": ["step", "x", "y", "f"],
             "rows": [list(r) for r in rows]}, indent=1)
     hyper_text = ", ".join(f"{k}={v!r}" for k, v in run.hyperparameters.items())
-    lines = [f"# {run.optimizer} on {run.function}, {run.steps} steps, {hyper_text}",
+    extras = "" if args.schedule == "constant" else f", schedule {schedules.parse(args.schedule).spec}"
+    extras += f", noise σ={args.noise!r} seed {args.seed}" if args.noise else ""
+    lines = [f"# {run.optimizer} on {run.function}, {run.steps} steps, {hyper_text}{extras}",
              f"# status: {run.status}: {run.description}", "step,x,y,f"]
     lines += [f"{k},{x!r},{y!r},{f!r}" for k, x, y, f in rows]
     return "\n".join(lines)

@@ -6,16 +6,19 @@ optional; the format is documented in ``docs/add-your-own.md`` (section "Setting
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import engine, functions, optimizers
+from . import engine, functions, optimizers, schedules
 from .errors import UserError, unknown_name
 
 DEFAULT_PATH = Path("gallery.toml")
 DEFAULT_STEPS = 300
+# The schedules each cell also runs, each at its own best peak learning rate (constant is always run).
+DEFAULT_SCHEDULES = ("cosine", "warmup_cosine:warmup=30")
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,16 @@ class Settings:
     starts: dict = field(default_factory=dict)  # function name -> (x, y)
     horizons: dict = field(default_factory=dict)  # function name -> steps
     description: str = ""
+    schedules: tuple = DEFAULT_SCHEDULES  # canonical spec strings
+    noise_seeds: int = 16  # seeds per learning rate of the noisy sweep; 0 turns it off
+    noise_fraction: float = 0.01  # a function's default σ: this fraction of its typical gradient norm
+    noise_sigma: dict = field(default_factory=dict)  # function name -> σ, overriding the default
+
+    def sigma_for(self, name: str) -> float:
+        """The noise σ of function ``name``: its override, or noise_fraction × its typical gradient norm."""
+        if name in self.noise_sigma:
+            return self.noise_sigma[name]
+        return self.noise_fraction * functions.get(name).typical_gradient
 
     def hyper(self, name: str) -> dict:
         return optimizers.get(name).hyperparameters(self.hyperparameters.get(name))
@@ -131,9 +144,17 @@ def load(path: str | Path | None = None) -> Settings:
 
 def parse(data: dict, path="config") -> Settings:
     root = _Reader(path, data, "")
-    root.known({"sweep", "optimizers", "functions", "site"})
+    root.known({"sweep", "optimizers", "functions", "site", "noise"})
     sweep = root.table_of("sweep")
-    sweep.known({"optimizers", "functions", "steps", "basin_grid", "tolerance", "learning_rates"})
+    sweep.known({"optimizers", "functions", "steps", "basin_grid", "tolerance", "learning_rates", "schedules"})
+    noise = root.table_of("noise")
+    noise.known({"seeds", "fraction", "sigma"})
+    sigma_table = noise.table_of("sigma")
+    sigma = {}
+    for name in sigma_table.table:
+        if name not in functions.CATALOGUE:
+            raise UserError(f"{path}: noise.sigma.{name}: {_unknown('function', name, functions.CATALOGUE)}")
+        sigma[name] = sigma_table.number(name, 0, 1e12, None)
     rates = sweep.table_of("learning_rates")
     rates.known({"per_decade", "decades_below", "decades_above", "limit_below", "limit_above"})
     site = root.table_of("site")
@@ -168,9 +189,18 @@ def parse(data: dict, path="config") -> Settings:
             except UserError as error:
                 raise UserError(f"{path}: functions.{name}.start: {error}") from None
 
+    plans = sweep.table.get("schedules", list(DEFAULT_SCHEDULES))
+    if not isinstance(plans, list) or not all(isinstance(p, str) for p in plans):
+        raise sweep.fail("schedules", "a list of schedule specs such as \"cosine\"", plans)
+    try:
+        plans = [schedules.parse(p) for p in plans]
+    except UserError as error:
+        raise UserError(f"{path}: sweep.schedules: {error}") from None
+    plans = tuple(dict.fromkeys(p.spec for p in plans if not p.constant))
+
     below = rates.number("decades_below", 0, 8, Settings.lr_decades_below)
     above = rates.number("decades_above", 0, 8, Settings.lr_decades_above)
-    return Settings(
+    settings = Settings(
         optimizers=sweep.names("optimizers", optimizers.CATALOGUE, "optimizer"),
         functions=sweep.names("functions", functions.CATALOGUE, "function"),
         steps=sweep.integer("steps", 1, 10_000, DEFAULT_STEPS) if "steps" in sweep.table else None,
@@ -185,4 +215,23 @@ def parse(data: dict, path="config") -> Settings:
         starts=starts,
         horizons=horizons,
         description=site.text("description", Settings.description),
+        schedules=plans,
+        noise_seeds=noise.integer("seeds", 0, 256, Settings.noise_seeds),
+        noise_fraction=noise.number("fraction", 0, 100, Settings.noise_fraction),
+        noise_sigma=sigma,
     )
+    def fits(spec):
+        for name in settings.functions:
+            try:
+                schedules.parse(spec).multipliers(settings.steps_for(name))
+            except UserError as error:
+                return f"{error} (function {name})"
+        return None
+
+    if "schedules" not in sweep.table:  # the defaults that fit these horizons (a 30-step warmup needs > 30 steps)
+        return dataclasses.replace(settings, schedules=tuple(p for p in settings.schedules if fits(p) is None))
+    for spec in settings.schedules:  # a schedule asked for must fit in every function's horizon
+        problem = fits(spec)
+        if problem:
+            raise UserError(f"{path}: sweep.schedules: {problem}")
+    return settings

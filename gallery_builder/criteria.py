@@ -96,3 +96,20 @@ def choose_best(runs, fn, tolerance: float) -> int:
     lowest = runs.final_value[stayed].min()
     width = TIE_RELATIVE * max(1.0, abs(lowest))
     return _first(lambda i: (), [i for i in stayed if runs.final_value[i] <= lowest + width])
+
+
+def seed_rank(runs, fn, tolerance: float) -> np.ndarray:
+    """(B, 2) keys ordering the noisy runs of one learning rate by the criterion, best first: on a function with a
+    minimum, failures and climbs last, then the gap (within the tolerance counting as the tolerance), then the step
+    it came within the tolerance; without a minimum, downhill escapes first by their step, then the others by final
+    value, then failures."""
+    usable = ~is_failure(runs.status, fn) & ~ended_above_start(runs)
+    if fn.minimum is not None:
+        gap = np.where(usable, np.maximum(np.abs(runs.gap), tolerance), np.inf)
+        reached = np.where(runs.steps_to_tolerance >= 0, runs.steps_to_tolerance, np.inf)
+        return np.stack([gap, reached], axis=1)
+    escaped = usable & escapes(runs)
+    stayed = usable & (runs.status != ESCAPED)
+    first = np.where(escaped, 0.0, np.where(stayed, 1.0, 2.0))
+    second = np.where(escaped, runs.stop_step, np.where(stayed, runs.final_value, 0.0))
+    return np.stack([first, second.astype(float)], axis=1)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import carried, figures, functions, optimizers, thumbnails
+from . import carried, figures, functions, optimizers, results, schedules, thumbnails
 from .engine import STATUSES, describe
 
 # Partial plotly.js bundles, vendored from npm by scripts/vendor_assets.py (see assets/vendor/manifest.json), and
@@ -192,6 +192,69 @@ def state_data(cell, settings) -> dict:
                        "reads": list(view.fields), "rows": _rows(values)} for view, values in views]}
 
 
+def _summaries(lrs, runs) -> dict:
+    return {"lrs": _rounded(lrs), "status": [STATUSES[int(s)] for s in runs.status],
+            "final_gap": [None if g != g else float(g) for g in runs.gap],
+            "steps_to_tolerance": [int(s) for s in runs.steps_to_tolerance]}
+
+
+def schedules_data(cell, settings) -> dict:
+    """Each schedule's peak-lr search, and its best run with the learning rate of every update."""
+    steps = settings.steps_for(cell.function)
+    plans = [("constant", cell.lrs, cell.runs, cell.chosen, cell.best)]
+    plans += [(spec, s.lrs, s.runs, s.chosen, s.best) for spec, s in cell.schedules.items()]
+    out = []
+    for spec, lrs, runs, i, best in plans:
+        last = int(runs.last[i])
+        rates = lrs[i] * schedules.parse(spec).multipliers(steps)
+        out.append({"schedule": spec, **_summaries(lrs, runs), "best_lr": float(lrs[best]) if best >= 0 else None,
+                    "shown": {"peak_lr": float(lrs[i]), "columns": ["step", "x", "y", "f", "lr of the next update"],
+                              "rows": [_rounded((k, *runs.points[i, k], runs.values[i, k],
+                                                 rates[k] if k < steps else 0.0)) for k in range(last + 1)]}})
+    return {"optimizer": cell.optimizer, "function": cell.function, "hyperparameters": cell.hyperparameters,
+            "start": list(cell.start), "settings": _settings_record(settings), "schedules": out}
+
+
+def schedule_help_data(row, settings) -> dict:
+    gains = [results.schedule_gain(c, row.fn) for c in row.cells]
+    keep = ("spec", "lr", "gap", "steps")
+    return {"function": row.fn.name, "settings": _settings_record(settings),
+            "optimizers": [{"optimizer": g["optimizer"].name, "helps": g["helps"],
+                            "constant": {k: g["constant"][k] for k in keep},
+                            "scheduled": {k: g["scheduled"][k] for k in keep}} for g in gains]}
+
+
+def _noise_record(cell, settings) -> dict:
+    noisy = cell.noisy
+    return {"sigma": noisy.sigma, "seeds": noisy.seeds, "lrs": _rounded(noisy.lrs),
+            "best_lr": float(noisy.lrs[noisy.best]) if noisy.best >= 0 else None,
+            "median_seed": [int(m) for m in noisy.median],
+            "status": [[STATUSES[int(s)] for s in row] for row in noisy.status],
+            "final_gap": [[None if g != g else float(g) for g in row] for row in noisy.gap],
+            "steps_to_tolerance": noisy.steps_to_tolerance.tolist()}
+
+
+def noise_data(cell, settings) -> dict:
+    """Every seed's outcome at every lr, and every seed's full path at the chosen lr."""
+    noisy = cell.noisy
+    paths = []
+    for seed in range(noisy.seeds):
+        finite = np.flatnonzero(np.isfinite(noisy.best_values[seed]))
+        paths.append({"seed": seed, "rows": [_rounded((k, *noisy.best_points[seed, k], noisy.best_values[seed, k]))
+                                             for k in finite]})
+    return {"optimizer": cell.optimizer, "function": cell.function, "hyperparameters": cell.hyperparameters,
+            "start": list(cell.start), "settings": _settings_record(settings), **_noise_record(cell, settings),
+            "noise": "every update sees ∇f + σ·ξ_t, ξ_t = numpy.random.default_rng(seed).standard_normal((steps, 2))[t]",
+            "reproduce": reproduce_command(cell, settings.steps_for(cell.function)) + f" --noise {noisy.sigma!r} --seed SEED",
+            "paths_at_chosen_lr": {"lr": float(noisy.lrs[noisy.chosen]), "columns": ["step", "x", "y", "f"],
+                                   "seeds": paths}}
+
+
+def noise_sensitivity_data(row, settings) -> dict:
+    return {"function": row.fn.name, "settings": _settings_record(settings),
+            "optimizers": [{"optimizer": c.optimizer, **_noise_record(c, settings)} for c in row.cells]}
+
+
 def data_json(record: dict) -> str:
     return json.dumps(record, separators=(",", ":"), allow_nan=False) + "\n"
 
@@ -260,6 +323,22 @@ KINDS = {kind.name: kind for kind in (
     Kind("sensitivity", FUNCTION, lambda r: figures.sensitivity(r.cells, r.fn),
          lambda r: f"Learning-rate sensitivity on {r.fn.title}",
          data=lambda r, settings: sensitivity_data(r.cells, settings), applies=lambda r: bool(r.cells),
+         ratio="16 / 10"),
+    Kind("schedules", CELL, figures.schedule_paths, lambda c: f"{_opt_fn(c)}: learning-rate schedules",
+         data=schedules_data, applies=lambda c: bool(c.schedules)),
+    Kind("schedule_help", FUNCTION, lambda r: figures.schedule_help(
+        [results.schedule_gain(c, r.fn) for c in r.cells], r.fn),
+         lambda r: f"Does a schedule help on {r.fn.title}?", data=schedule_help_data,
+         applies=lambda r: r.fn.minimum is not None and bool(r.cells) and bool(r.cells[0].schedules),
+         ratio="16 / 10"),
+    Kind("noise", CELL, figures.noise_pair, lambda c: f"{_opt_fn(c)} with noisy gradients", data=noise_data,
+         applies=lambda c: c.noisy is not None),
+    Kind("noise_race", FUNCTION, lambda r: figures.noise_race(r.cells, r.fn),
+         lambda r: f"Every optimizer on {r.fn.title} with noisy gradients",
+         applies=lambda r: bool(r.cells) and r.cells[0].noisy is not None),
+    Kind("noise_sensitivity", FUNCTION, lambda r: figures.noise_sensitivity(r.cells, r.fn),
+         lambda r: f"Learning-rate sensitivity on {r.fn.title} with noisy gradients", data=noise_sensitivity_data,
+         applies=lambda r: r.fn.minimum is not None and bool(r.cells) and r.cells[0].noisy is not None,
          ratio="16 / 10"),
     Kind("surface", FUNCTION, lambda r: figures.surface(r.fn), lambda r: f"{r.fn.title} surface",
          thumbnail=lambda r: thumbnails.thumbnail(r.fn)),

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, fields
 
 import numpy as np
 
-from . import functions, optimizers
+from . import functions, optimizers, schedules
 from .errors import UserError
 
 # Run outcomes, in the order of their integer codes.
@@ -354,6 +354,7 @@ class Trajectory:
     stop_step: int
     steps_to_tolerance: int
     description: str
+    lr: np.ndarray  # (steps,) the learning rate of each update: lr·λ(i) under a schedule
 
     @property
     def steps(self) -> int:
@@ -381,13 +382,27 @@ def check_steps(steps) -> int:
     return int(steps)
 
 
-def trajectory(optimizer: str, function: str, start=None, steps: int = 300, **hyperparameters) -> Trajectory:
-    """Run one optimizer from one start; e.g. ``trajectory("adam", "rosenbrock", steps=200, lr=0.03)``."""
+def check_noise(noise, seed) -> tuple:
+    if isinstance(noise, bool) or not isinstance(noise, (int, float)) or not (math.isfinite(noise) and noise >= 0):
+        raise UserError(f"noise must be a finite number ≥ 0, got {noise!r}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise UserError(f"seed must be a whole number ≥ 0, got {seed!r}")
+    return float(noise), int(seed)
+
+
+def trajectory(optimizer: str, function: str, start=None, steps: int = 300, noise=0.0, seed=0, schedule="constant",
+               **hyperparameters) -> Trajectory:
+    """Run one optimizer from one start; e.g. ``trajectory("adam", "rosenbrock", steps=200, lr=0.03)``. ``noise``
+    σ adds σ·ξ_t (ξ_t from ``seed``) to every gradient; ``schedule`` is a spec string of schedules.py."""
     opt, fn = optimizers.get(optimizer), functions.get(function)
     hyper = opt.hyperparameters(hyperparameters)
     start = check_start(fn, fn.start if start is None else start)
     steps = check_steps(steps)
-    runs = run_batch(opt, fn, [start], steps, hyper)
+    noise, seed = check_noise(noise, seed)
+    plan = schedules.parse(schedule)
+    factors = plan.multipliers(steps)
+    runs = run_batch(opt, fn, [start], steps, hyper, noise=noise, seed=seed,
+                     schedule=None if plan.constant else factors)
     status, stop = int(runs.status[0]), int(runs.stop_step[0])
     return Trajectory(opt.name, fn.name, hyper, runs.points[0], runs.values[0], runs.grad_norms[0], STATUSES[status],
-                      stop, int(runs.steps_to_tolerance[0]), describe(status, stop, steps))
+                      stop, int(runs.steps_to_tolerance[0]), describe(status, stop, steps), hyper["lr"] * factors)

@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from . import carried, functions, optimizers
+from . import carried, functions, optimizers, schedules
 from .criteria import left_downhill
 from .engine import DIVERGED, ESCAPED, STALLED, describe, is_failure
 from .sweep import Cell
@@ -586,3 +586,234 @@ def state(cell: Cell) -> dict:
     blocks += [{"legend": True}, {"slider": 0, "buttons": 0, "height": 64}]
     return {"data": data, "layout": layout, "narrow": {"blocks": blocks},
             "animate": {"traces": animated, "slider": "step", "window": window, "full": full}}
+
+
+# --- Schedules and noise ----------------------------------------------------------------------------------------
+
+SCHEDULE_DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot")
+BAND_POINTS = 201  # steps at which a noisy gap band is drawn (evenly spaced)
+
+
+def _gap_series(fn, steps, values):
+    """(steps, y) of a gap curve a log axis can show: f − f* > 0 (f itself without a minimum), finite."""
+    y = values - fn.minimum if fn.minimum is not None else values
+    keep = np.isfinite(y) & ((y > 0) if fn.minimum is not None else True)
+    return steps[keep], y[keep]
+
+
+def schedule_paths(cell: Cell) -> dict:
+    """The run under each schedule at its own best peak lr: paths, the gap, and lr(t) beside it."""
+    fn, opt = functions.get(cell.function), optimizers.get(cell.optimizer)
+    colour = style(opt.name)["color"]
+    data = [_contour(fn), *_markers(fn, cell.start)]
+    plans = [("constant", cell.lrs, cell.runs, cell.chosen, cell.best)]
+    plans += [(spec, s.lrs, s.runs, s.chosen, s.best) for spec, s in cell.schedules.items()]
+    steps = cell.runs.points.shape[1] - 1
+    for k, (spec, lrs, runs, i, best) in enumerate(plans):
+        dash = SCHEDULE_DASHES[k % len(SCHEDULE_DASHES)]
+        last = int(runs.last[i])
+        points, values = runs.points[i, : last + 1], runs.values[i, : last + 1]
+        label = f"{spec} (peak lr {fmt(lrs[i])}{'' if best >= 0 else ', none qualified'})"
+        line = {"color": colour, "dash": dash, "width": 2}
+        data.append({"type": "scatter", "x": typed(points[:, 0]), "y": typed(points[:, 1]), "mode": "lines",
+                     "name": label, "legendgroup": spec, "line": line,
+                     "hovertemplate": "step %{pointNumber}<br>(%{x:.4g}, %{y:.4g})<extra>" + spec + "</extra>"})
+        xs, ys = _gap_series(fn, np.arange(last + 1), values)
+        data.append({"type": "scatter", "x": typed(xs, "i2"), "y": typed(ys), "mode": "lines", "name": label,
+                     "legendgroup": spec, "showlegend": False, "xaxis": "x2", "yaxis": "y2", "line": line,
+                     "hovertemplate": "step %{x}: %{y:.3g}<extra>" + spec + "</extra>"})
+        rates = lrs[i] * schedules.parse(spec).multipliers(steps)
+        data.append({"type": "scatter", "x": typed(np.arange(steps), "i2"), "y": typed(rates), "mode": "lines",
+                     "name": label, "legendgroup": spec, "showlegend": False, "xaxis": "x3", "yaxis": "y3",
+                     "line": line, "hovertemplate": "update %{x}: lr %{y:.3g}<extra>" + spec + "</extra>"})
+    bounded = fn.minimum is not None
+    layout = {"title": {"text": f"{opt.title} on {fn.title}: each schedule at its best peak learning rate", "x": 0.01,
+                        "font": {"size": 14}},
+              **_axes(fn),
+              "xaxis2": {"domain": [0.7, 1.0], "anchor": "y2", "showticklabels": False},
+              "yaxis2": {"type": "log" if bounded else "linear", "title": {"text": "f − f*" if bounded else "f"},
+                         "anchor": "x2", "exponentformat": "power", "domain": [0.54, 1.0]},
+              "xaxis3": {"domain": [0.7, 1.0], "title": {"text": "step"}, "anchor": "y3", "matches": "x2"},
+              "yaxis3": {"type": "log", "title": {"text": "learning rate"}, "anchor": "x3", "exponentformat": "power",
+                         "domain": [0.0, 0.46]},
+              "margin": {"l": 50, "r": 20, "t": 40, "b": 110},
+              "legend": {"orientation": "h", "x": 0, "y": -0.2, "yanchor": "top", "font": {"size": 11}}}
+    narrow = {"blocks": [{"axes": ["xaxis", "yaxis"], "height": "square", "below": 48},
+                         {"axes": ["xaxis2", "yaxis2"], "height": 120, "below": 4, "nticks": 4},
+                         {"axes": ["xaxis3", "yaxis3"], "height": 120, "below": 48, "nticks": 4},
+                         {"legend": True}]}
+    return {"data": data, "layout": layout, "narrow": narrow}
+
+
+def schedule_help(rows: list, fn) -> dict:
+    """Per optimizer: the final gap at the best constant lr against the best schedule's (results.schedule_gain)."""
+    names = [r["optimizer"].title for r in rows]
+    data = []
+    for key, label, symbol in (("constant", "best constant lr", "circle"), ("scheduled", "best schedule", "diamond")):
+        gaps = [r[key]["shown_gap"] for r in rows]  # None: no learning rate qualified, nothing to draw
+        gaps = [float(f"{g:.6g}") if math.isfinite(g) else None for g in gaps]
+        text = [r[key]["words"] for r in rows]
+        data.append({"type": "scatter", "x": names, "y": gaps, "mode": "markers", "name": label,
+                     "text": text, "marker": {"symbol": symbol, "size": 11,
+                                              "color": "#0072B2" if key == "constant" else "#D55E00"},
+                     "hovertemplate": "%{x}<br>%{text}<extra>" + label + "</extra>"})
+    layout = {"title": {"text": f"{fn.title}: does a schedule help?", "x": 0.01, "font": {"size": 14}},
+              "xaxis": {"type": "category", "tickangle": -45},
+              "yaxis": {"type": "log", "title": {"text": "final |f − f*| (0 drawn at 1e-16)"}, "exponentformat": "power"},
+              "margin": {"l": 60, "r": 10, "t": 40, "b": 100},
+              "legend": {"x": 1.0, "xanchor": "right", "y": 1.0, "yanchor": "top", "font": {"size": 11},
+                         "bgcolor": "rgba(255,255,255,0.6)"}}
+    narrow = {"blocks": [{"axes": ["xaxis", "yaxis"], "height": 320, "below": 100, "tickangle": -90},
+                         {"legend": True}]}
+    return {"data": data, "layout": layout, "narrow": narrow}
+
+
+def _thin(count: int, points: int) -> np.ndarray:
+    return np.unique(np.linspace(0, count - 1, points).round().astype(int))
+
+
+def _seed_lines(paths) -> tuple:
+    """Every seed's thinned path in one trace: plain lists, None between seeds (a gap in the line)."""
+    xs, ys = [], []
+    for path in paths:
+        finite = np.isfinite(path).all(axis=1)
+        path = path[: int(np.argmin(finite)) if not finite.all() else len(path)]
+        xs += [float(f"{v:.3g}") for v in path[:, 0]] + [None]  # 3 digits: a thousandth of the plot's width
+        ys += [float(f"{v:.3g}") for v in path[:, 1]] + [None]
+    return xs, ys
+
+
+def noise_lrs(noisy) -> np.ndarray:
+    """The learning rates a noisy pair figure shows: a decade either side of the chosen one."""
+    i = noisy.chosen
+    return np.flatnonzero(np.abs(np.log10(noisy.lrs / noisy.lrs[i])) <= 1 + 1e-9)
+
+
+def noise_pair(cell: Cell) -> dict:
+    """Every seed's path faintly with the median seed's, and the gap's median with its interquartile band."""
+    fn, opt = functions.get(cell.function), optimizers.get(cell.optimizer)
+    noisy = cell.noisy
+    colour = style(opt.name)["color"]
+    bounded = fn.minimum is not None
+    data = [_contour(fn), *_markers(fn, cell.start)]
+    fixed = len(data)
+    shown = noise_lrs(noisy)
+    steps = noisy.quantiles.shape[2] - 1
+    band_steps = _thin(steps + 1, BAND_POINTS)
+    groups = []
+    for i in map(int, shown):
+        visible = bool(i == noisy.chosen)
+        label = f"lr = {fmt(noisy.lrs[i])}"
+        first = len(data)
+        xs, ys = _seed_lines(noisy.paths[i])
+        data.append({"type": "scatter", "x": xs, "y": ys, "mode": "lines", "name": "every seed", "visible": visible,
+                     "line": {"color": colour, "width": 1}, "opacity": 0.35, "hoverinfo": "skip",
+                     "showlegend": False})
+        median = noisy.paths[i, noisy.median[i]]
+        median = median[np.isfinite(median).all(axis=1)]
+        data.append({"type": "scatter", "x": typed(median[:, 0]), "y": typed(median[:, 1]), "mode": "lines",
+                     "name": "median seed", "visible": visible, "showlegend": False,
+                     "line": {"color": "#000000", "width": 2.5},
+                     "hovertemplate": "(%{x:.4g}, %{y:.4g})<extra>median seed, " + label + "</extra>"})
+        low, mid, high = noisy.quantiles[i][:, band_steps]
+        usable = np.isfinite(low) & np.isfinite(high) & ((low > 0) if bounded else True)
+        cut = int(np.argmin(usable)) if not usable.all() else len(usable)
+        at = band_steps[:cut]
+        for values, name, extra in ((high[:cut], "75 %", {}),
+                                    (low[:cut], "25 %", {"fill": "tonexty", "fillcolor": "rgba(120,120,120,0.3)"}),
+                                    (mid[:cut], "median", {})):
+            data.append({"type": "scatter", "x": typed(at, "i2"), "y": typed(values), "mode": "lines",
+                         "name": name, "visible": visible, "showlegend": False, "xaxis": "x2", "yaxis": "y2",
+                         "line": {"color": colour if name == "median" else "rgba(120,120,120,0.6)",
+                                  "width": 2 if name == "median" else 0.5}, **extra,
+                         "hovertemplate": "step %{x}: %{y:.3g}<extra>" + name + " of seeds, " + label + "</extra>"})
+        groups.append(list(range(first, len(data))))
+
+    def title(i):
+        gaps = noisy.gap[i]
+        converged = int((noisy.status[i] == 0).sum())
+        best = " (best)" if i == noisy.best else ""
+        what = f"median gap {float(np.median(gaps)):.3g}, " if bounded else ""
+        return (f"{opt.title}, σ = {fmt(noisy.sigma)}, lr = {fmt(noisy.lrs[i])}{best}: {what}"
+                f"{converged}/{noisy.seeds} converged")
+
+    slider_steps = []
+    for k, i in enumerate(shown):
+        visible = [True] * fixed + [False] * (len(data) - fixed)
+        for index in groups[k]:
+            visible[index] = True
+        slider_steps.append({"label": fmt(noisy.lrs[i]) + ("★" if i == noisy.best else ""), "method": "update",
+                             "args": [{"visible": visible}, {"title.text": title(i)}]})
+    layout = {"title": {"text": title(noisy.chosen), "x": 0.01, "font": {"size": 13}}, **_axes(fn),
+              "xaxis2": {"domain": [0.7, 1.0], "title": {"text": "step"}, "anchor": "y2"},
+              "yaxis2": {"type": "log" if bounded else "linear", "anchor": "x2", "exponentformat": "power",
+                         "title": {"text": ("f − f*" if bounded else "f") + ": median, 25–75 %"}},
+              "margin": {"l": 50, "r": 20, "t": 40, "b": 110}, "showlegend": False,
+              "sliders": [{"name": "lr", "active": int(np.flatnonzero(shown == noisy.chosen)[0]), "y": -0.14,
+                           "len": 0.9, "x": 0.05, "pad": {"t": 0}, "font": {"size": 10},
+                           "currentvalue": {"prefix": "learning rate "}, "steps": slider_steps}]}
+    narrow = {"blocks": [{"axes": ["xaxis", "yaxis"], "height": "square", "below": 48},
+                         {"axes": ["xaxis2", "yaxis2"], "height": 160, "below": 48, "nticks": 4},
+                         {"slider": 0, "height": 64}]}
+    return {"data": data, "layout": layout, "narrow": narrow}
+
+
+def noise_sensitivity(cells: list, fn) -> dict:
+    """Median final gap over seeds against learning rate, with the interquartile range, per optimizer."""
+    data, drawn = [], []
+    for cell in cells:
+        opt, noisy = optimizers.get(cell.optimizer), cell.noisy
+        look = style(opt.name)
+        gaps = np.where(np.isin(noisy.status, (DIVERGED, ESCAPED)), np.inf, np.abs(noisy.gap))
+        low, mid, high = np.quantile(gaps, (0.25, 0.5, 0.75), axis=1, method="lower")
+        ok = np.isfinite(mid) & (mid > 0)
+        plus = np.where(np.isfinite(high[ok]), high[ok] - mid[ok], 0)  # a failed upper quartile: no bar up
+        minus = mid[ok] - low[ok]
+        drawn += [mid[ok], low[ok], high[ok][np.isfinite(high[ok])]]
+        data.append({"type": "scatter", "x": typed(noisy.lrs[ok]), "y": typed(mid[ok]), "mode": "lines+markers",
+                     "name": opt.title, "legendgroup": opt.name,
+                     "error_y": {"type": "data", "array": typed(plus), "arrayminus": typed(minus),
+                                 "color": look["color"], "thickness": 1, "width": 3},
+                     "line": {"color": look["color"], "dash": look["dash"]},
+                     "marker": {"color": look["color"], "symbol": look["symbol"], "size": 7},
+                     "hovertemplate": "lr %{x:.3g}<br>median gap %{y:.3g}<extra>" + opt.title + "</extra>"})
+    sigma = cells[0].noisy.sigma
+    decades = float(np.ptp(np.log10(np.concatenate(drawn)))) if drawn else 0.0
+    layout = {"title": {"text": f"{fn.title} with noise σ = {fmt(sigma)}: median final gap over "
+                                f"{cells[0].noisy.seeds} seeds (bars: 25–75 %)", "x": 0.01, "font": {"size": 13}},
+              "xaxis": {"type": "log", "title": {"text": "learning rate"}, "exponentformat": "power"},
+              "yaxis": {"type": "log", "title": {"text": "final gap f − f*"}, "exponentformat": "power",
+                        # over a few decades Plotly labels every digit of a log axis, and the labels collide
+                        **({"dtick": "D2"} if decades < 3 else {})},
+              "margin": {"l": 60, "r": 10, "t": 40, "b": 50}, "legend": {"font": {"size": 11}}}
+    narrow = {"blocks": [{"axes": ["xaxis", "yaxis"], "height": 300, "below": 40}, {"legend": True}]}
+    return {"data": data, "layout": layout, "narrow": narrow}
+
+
+def noise_race(cells: list, fn) -> dict:
+    """Every optimizer's median seed at its best noisy learning rate, with the spread of its seeds' ends."""
+    data = [_contour(fn), *_markers(fn, cells[0].start)]
+    for cell in cells:
+        opt, noisy = optimizers.get(cell.optimizer), cell.noisy
+        look = style(opt.name)
+        i = noisy.chosen
+        path = noisy.paths[i, noisy.median[i]]
+        path = path[np.isfinite(path).all(axis=1)]
+        label = f"{opt.title} (lr {fmt(noisy.lrs[i])}{'' if noisy.best >= 0 else ', none qualified'})"
+        data.append({"type": "scatter", "x": typed(path[:, 0]), "y": typed(path[:, 1]), "mode": "lines",
+                     "name": label, "legendgroup": opt.name,
+                     "line": {"color": look["color"], "dash": look["dash"], "width": 2},
+                     "hovertemplate": "(%{x:.4g}, %{y:.4g})<extra>" + opt.title + ", median seed</extra>"})
+        ends = noisy.paths[i, :, -1]
+        ends = ends[np.isfinite(ends).all(axis=1) & fn.contains(ends)]
+        data.append({"type": "scatter", "x": typed(ends[:, 0]), "y": typed(ends[:, 1]), "mode": "markers",
+                     "name": f"{opt.title}: every seed's end", "legendgroup": opt.name, "showlegend": False,
+                     "marker": {"color": look["color"], "symbol": look["symbol"], "size": 6,
+                                "line": {"width": 0.5, "color": "#000000"}},
+                     "hovertemplate": "end (%{x:.4g}, %{y:.4g})<extra>" + opt.title + "</extra>"})
+    layout = {"title": {"text": f"{fn.title} with noise σ = {fmt(cells[0].noisy.sigma)}: median seeds and every "
+                                f"seed's end", "x": 0.01, "font": {"size": 13}},
+              **_axes(fn), "margin": {"l": 50, "r": 10, "t": 40, "b": 50},
+              "legend": {"x": 0.63, "y": 1.0, "font": {"size": 11}, "itemsizing": "constant"}}
+    narrow = {"blocks": [{"axes": ["xaxis", "yaxis"], "height": "square", "below": 48}, {"legend": True}]}
+    return {"data": data, "layout": layout, "narrow": narrow}

@@ -8,6 +8,7 @@ autograd, evaluated for a whole batch of points in one call.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import math
 from dataclasses import dataclass, field
@@ -80,6 +81,11 @@ class TestFunction:
     def gradient(self, points):
         return self.value_and_grad(points)[1]
 
+    @property
+    def typical_gradient(self) -> float:
+        """The median |∇f| over a TYPICAL_GRID × TYPICAL_GRID grid of the domain: the scale of the default noise."""
+        return _typical_gradient(self)
+
     def hessian(self, points):
         """Gradient (B, 2) and Hessian (B, 2, 2) from one trace of the gradient and two reverse sweeps."""
         vjp, grads = make_vjp(self.gradient)(points)
@@ -88,6 +94,17 @@ class TestFunction:
 
     def _of_pair(self, xy):
         return self.formula(xy[0], xy[1])
+
+
+TYPICAL_GRID = 64
+
+
+@functools.lru_cache(maxsize=None)
+def _typical_gradient(fn) -> float:
+    (x0, x1), (y0, y1) = fn.domain
+    grid = np.stack(np.meshgrid(np.linspace(x0, x1, TYPICAL_GRID), np.linspace(y0, y1, TYPICAL_GRID)), -1)
+    grads = fn.gradient(grid.reshape(-1, 2))
+    return float(np.median(np.hypot(grads[:, 0], grads[:, 1])))
 
 
 CATALOGUE: dict[str, TestFunction] = {}

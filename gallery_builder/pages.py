@@ -22,7 +22,8 @@ from .criteria import CRITERION
 from .embeds import CELL, KINDS, relative, row
 from .engine import CAPTURE_FRACTION, STALL_GRADIENT, STATUSES
 from .errors import UserError
-from .results import leaderboard, measure, no_cell, num, pair_facts, verdict
+from .results import (leaderboard, measure, no_cell, noise_facts, noise_families, num, pair_facts, schedule_facts,
+                      schedule_summary, verdict)
 from .sweep import library_versions
 
 GALLERY = "gallery"  # the generated folder inside docs_dir
@@ -190,6 +191,14 @@ class Renderer:
                                                       optimizers=self.optimizers, functions=self.functions,
                                                       figure=self.figure, **context)
 
+    def _noise(self, fn, swept: bool) -> dict:
+        """The noise section of a function page: σ, where it comes from, and the per-family measurements."""
+        if not swept or not self.settings.noise_seeds:
+            return {}
+        sigma = self.settings.sigma_for(fn.name)
+        return {"sigma": sigma, "override": fn.name in self.settings.noise_sigma, "grid": functions.TYPICAL_GRID,
+                "families": noise_families(fn.name, sigma)}
+
     def pages(self) -> dict:
         """Relative path under docs_dir -> Markdown text, for every generated page and snippet."""
         out = {}
@@ -200,9 +209,13 @@ class Renderer:
             tabs = []
             for fn in self.functions if opt.name in self.settings.optimizers else ():
                 cell = self.cells.get((opt.name, fn.name))
-                facts = no_cell(opt) if cell is None else pair_facts(cell, fn, self.settings.tolerance)
-                tabs.append({"fn": fn, "cell": cell, "facts": facts,
-                             "carries": cell is not None and KINDS["state"].applies(cell)})
+                tolerance = self.settings.tolerance
+                if cell is None:
+                    tabs.append({"fn": fn, "cell": None, "facts": no_cell(opt)})
+                    continue
+                tabs.append({"fn": fn, "cell": cell, "facts": pair_facts(cell, fn, tolerance),
+                             "carries": KINDS["state"].applies(cell), "schedule_facts": schedule_facts(cell, fn),
+                             "noise_facts": noise_facts(cell, fn, tolerance)})
             out[page] = self._render("optimizer.md.j2", page, opt=opt, tabs=tabs,
                                      explanation=self.explanation("optimizers", opt.name))
         for fn in functions.CATALOGUE.values():
@@ -213,7 +226,8 @@ class Renderer:
             cells = [cell for _, cell in pairs if cell is not None]
             out[page] = self._render("function.md.j2", page, fn=fn, pairs=pairs, cells=cells,
                                      board=leaderboard(cells, fn), no_cell=no_cell,
-                                     explanation=self.explanation("functions", fn.name))
+                                     explanation=self.explanation("functions", fn.name),
+                                     schedule_summary=schedule_summary(cells, fn), noise=self._noise(fn, swept))
         matrix = [[(fn, self.cells[(o.name, fn.name)], *verdict(self.cells[(o.name, fn.name)], fn))
                    if (o.name, fn.name) in self.cells else (fn, None, no_cell(o), "")
                    for fn in self.functions] for o in self.optimizers]

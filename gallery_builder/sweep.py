@@ -25,7 +25,7 @@ from pathlib import Path
 from autograd.core import primitive_vjps
 import numpy as np
 
-from . import __version__, criteria, engine, functions, optimizers
+from . import __version__, criteria, engine, functions, optimizers, schedules
 from .config import Settings
 from .engine import Runs
 from .errors import UserError
@@ -57,6 +57,59 @@ class AxisSweep:
 
 
 @dataclass
+class ScheduledSweep:
+    """One schedule's learning-rate search in a cell: one run per peak learning rate, full paths."""
+
+    spec: str
+    lrs: np.ndarray
+    runs: Runs
+    best: int
+
+    @property
+    def chosen(self) -> int:
+        return self.best if self.best >= 0 else len(self.lrs) // 2
+
+
+PATH_POINTS = 41  # the steps at which a noisy sweep keeps every seed's position (evenly spaced, first and last)
+QUANTILES = (0.25, 0.5, 0.75)
+
+
+@dataclass
+class NoisySweep:
+    """The learning-rate search under gradient noise: ``seeds`` runs per learning rate, summarized per lr.
+
+    Per learning rate, the *median seed* is the seed ranked ⌊(K−1)/2⌋ by criteria.seed_rank (the lower median):
+    the best learning rate is the one whose median seed's run the choice criterion prefers.
+    """
+
+    sigma: float
+    lrs: np.ndarray  # (L,)
+    best: int
+    median: np.ndarray  # (L,) the median seed at each lr
+    status: np.ndarray  # (L, K) and below: each seed's summary
+    gap: np.ndarray
+    steps_to_tolerance: np.ndarray
+    stop_step: np.ndarray
+    final_value: np.ndarray
+    quantiles: np.ndarray  # (L, 3, S+1): f − f* (f without a minimum) at QUANTILES over seeds; ±inf after a stop
+    path_steps: np.ndarray  # (P,) the steps kept in paths
+    paths: np.ndarray  # (L, K, P, 2) every seed's position at path_steps (NaN after a stop)
+    best_points: np.ndarray  # (K, S+1, 2) every seed's full path at the chosen lr
+    best_values: np.ndarray  # (K, S+1)
+
+    ARRAYS = ("lrs", "median", "status", "gap", "steps_to_tolerance", "stop_step", "final_value", "quantiles",
+              "path_steps", "paths", "best_points", "best_values")
+
+    @property
+    def seeds(self) -> int:
+        return self.status.shape[1]
+
+    @property
+    def chosen(self) -> int:
+        return self.best if self.best >= 0 else len(self.lrs) // 2
+
+
+@dataclass
 class Cell:
     """One (optimizer, function) cell of the sweep."""
 
@@ -71,6 +124,8 @@ class Cell:
     basin_axes: tuple  # (xs, ys) of the start grid
     basin: Runs  # one run per start (row-major over ys, xs); summaries only, no paths
     second: AxisSweep | None = None  # for optimizers with a momentum-like hyperparameter
+    schedules: dict | None = None  # spec -> ScheduledSweep, for each schedule of the settings
+    noisy: NoisySweep | None = None  # with noise_seeds > 0
 
     @property
     def chosen(self) -> int:
@@ -83,37 +138,94 @@ def _concat_runs(parts: list) -> Runs:
     return Runs(**{name: np.concatenate([getattr(p, name) for p in parts]) for name in engine.ARRAYS}, state=state)
 
 
-def _lr_members(opt, hyper, start, lrs):
-    starts = np.repeat(np.array([start], float), len(lrs), axis=0)
-    return engine.Member(opt, starts, {**hyper, "lr": lrs}, record_state=True)  # for the state figure
+@dataclass(frozen=True)
+class Variant:
+    """What one learning-rate search runs: an optimizer, under a schedule, with ``seeds`` noisy runs per lr."""
+
+    optimizer: str
+    schedule: str = schedules.DEFAULT
+    seeds: int = 0  # 0: exact gradients
+    sigma: float = 0.0
 
 
-def search_learning_rates(fn, opts: dict, hypers: dict, start, settings: Settings) -> dict:
+def _lr_members(opt, hyper, start, lrs, variant: Variant, steps: int):
+    plan = schedules.parse(variant.schedule)
+    factors = None if plan.constant else plan.multipliers(steps)
+    if not variant.seeds:
+        starts = np.repeat(np.array([start], float), len(lrs), axis=0)
+        # The exact constant-lr runs also record the optimizer's state, for the state figure.
+        return engine.Member(opt, starts, {**hyper, "lr": lrs}, schedule=factors, record_state=plan.constant)
+    k = variant.seeds  # lr-major: the K seeds of one lr are consecutive rows
+    starts = np.repeat(np.array([start], float), len(lrs) * k, axis=0)
+    return engine.Member(opt, starts, {**hyper, "lr": np.repeat(lrs, k)}, noise=variant.sigma,
+                         seed=np.tile(np.arange(k), len(lrs)), schedule=factors)
+
+
+def median_seeds(runs: Runs, seeds: int, fn, tolerance: float) -> np.ndarray:
+    """Row of the median seed of each lr in runs of ``seeds`` consecutive rows per lr."""
+    rank = criteria.seed_rank(runs, fn, tolerance).reshape(-1, seeds, 2)
+    order = np.lexsort((rank[..., 1], rank[..., 0]), axis=-1)
+    return np.arange(len(order)) * seeds + order[:, (seeds - 1) // 2]
+
+
+def _rows(runs: Runs, rows) -> Runs:
+    return Runs(**{name: getattr(runs, name)[rows] for name in engine.ARRAYS})
+
+
+def search_learning_rates(fn, opts: dict, hypers: dict, start, settings: Settings, variants: dict | None = None) -> dict:
     """Phase 1: every optimizer's learning-rate grid, extended a decade at a time on the side where the best rate
-    sits at the edge, until it is bracketed or the search limits are reached. Returns name -> (lrs, runs, best)."""
+    sits at the edge, until it is bracketed or the search limits are reached. Returns key -> (lrs, runs, best), for
+    each key of ``variants`` (key -> Variant; default: each optimizer as it is). A noisy variant's runs hold its
+    seeds lr-major, and its best lr is the one whose median seed the criterion prefers."""
+    variants = variants or {name: Variant(name) for name in opts}
+    steps = settings.steps_for(fn.name)
     found = {}
-    pending = {name: (lr_grid(hypers[name]["lr"], settings), None) for name in opts}
+    pending = {key: (lr_grid(hypers[v.optimizer]["lr"], settings), None) for key, v in variants.items()}
     while pending:
-        names = list(pending)
-        batch = engine.run_many(fn, [_lr_members(opts[n], hypers[n], start, pending[n][0]) for n in names],
-                                settings.steps_for(fn.name), settings.tolerance)
+        keys = list(pending)
+        members = [_lr_members(opts[variants[k].optimizer], hypers[variants[k].optimizer], start, pending[k][0],
+                               variants[k], steps) for k in keys]
+        batch = engine.run_many(fn, members, steps, settings.tolerance)
         pending_next = {}
-        for name, new in zip(names, batch):
-            lrs, side = pending[name]
+        for key, new in zip(keys, batch):
+            lrs, side = pending[key]
             if side is None:
                 all_lrs, runs = lrs, new
             else:
-                old_lrs, old_runs, _ = found[name]
+                old_lrs, old_runs, _ = found[key]
                 pieces = [(lrs, new), (old_lrs, old_runs)] if side < 0 else [(old_lrs, old_runs), (lrs, new)]
                 all_lrs = np.concatenate([p[0] for p in pieces])
                 runs = _concat_runs([p[1] for p in pieces])
-            best = criteria.choose_best(runs, fn, settings.tolerance)
-            found[name] = (all_lrs, runs, best)
-            extension = _extension(all_lrs, best, hypers[name]["lr"], settings)
+            seeds = variants[key].seeds
+            judged = _rows(runs, median_seeds(runs, seeds, fn, settings.tolerance)) if seeds else runs
+            best = criteria.choose_best(judged, fn, settings.tolerance)
+            found[key] = (all_lrs, runs, best)
+            extension = _extension(all_lrs, best, hypers[variants[key].optimizer]["lr"], settings)
             if extension is not None:
-                pending_next[name] = extension
+                pending_next[key] = extension
         pending = pending_next
     return found
+
+
+def noisy_sweep(fn, lrs, runs: Runs, best: int, seeds: int, sigma: float, tolerance: float) -> NoisySweep:
+    """The summaries a noisy search keeps: per-seed outcomes, gap quantiles, thinned paths, full paths at the best."""
+    n, steps = len(lrs), runs.points.shape[1] - 1
+    median = median_seeds(runs, seeds, fn, tolerance)
+    curve = runs.values - (fn.minimum if fn.minimum is not None else 0.0)
+    stopped = np.arange(steps + 1)[None, :] > runs.last[:, None]
+    good_exit = criteria.escapes(runs) if fn.minimum is None else np.zeros(len(runs.last), bool)
+    curve = np.where(stopped, np.where(good_exit, -np.inf, np.inf)[:, None], curve)
+    quantiles = np.quantile(curve.reshape(n, seeds, steps + 1), QUANTILES, axis=1, method="lower").transpose(1, 0, 2)
+    path_steps = np.unique(np.linspace(0, steps, PATH_POINTS).round().astype(int))
+    shown = best if best >= 0 else n // 2
+    block = slice(shown * seeds, (shown + 1) * seeds)
+    per_seed = {name: getattr(runs, name).reshape(n, seeds) for name in
+                ("status", "gap", "steps_to_tolerance", "stop_step", "final_value")}
+    return NoisySweep(sigma, np.asarray(lrs), best, median - np.arange(n) * seeds, **per_seed, quantiles=quantiles,
+                      path_steps=path_steps,
+                      paths=runs.points[:, path_steps].reshape(n, seeds, len(path_steps), 2).astype(np.float32),
+                      best_points=runs.points[block],
+                      best_values=runs.values[block])
 
 
 def _extension(lrs, best, default, settings):
@@ -145,7 +257,13 @@ def compute_cells(fn_name: str, opt_names, settings: Settings) -> dict:
     opts = {name: optimizers.get(name) for name in opt_names}
     hypers = {name: {**settings.hyper(name), **opts[name].for_function(fn)} for name in opt_names}
     start = settings.start(fn_name)
-    found = search_learning_rates(fn, opts, hypers, start, settings)
+    variants = {name: Variant(name) for name in opt_names}
+    for name in opt_names:  # every variant of every optimizer of the function in one batch per step
+        variants.update({(name, spec): Variant(name, spec) for spec in settings.schedules})
+        if settings.noise_seeds:
+            variants[(name, "noise")] = Variant(name, seeds=settings.noise_seeds, sigma=settings.sigma_for(fn_name))
+    searched = search_learning_rates(fn, opts, hypers, start, settings, variants)
+    found = {name: searched[name] for name in opt_names}
 
     xs, ys, grid = basin_grid(fn, settings)
     members, owners = [], []
@@ -174,8 +292,13 @@ def compute_cells(fn_name: str, opt_names, settings: Settings) -> dict:
             shape = (len(values), len(lrs))
             second = AxisSweep(axis, np.array(values, float),
                                *(getattr(rows, f).reshape(shape) for f in AxisSweep.FIELDS[1:]))
+        scheduled = {spec: ScheduledSweep(spec, *searched[(name, spec)]) for spec in settings.schedules}
+        noisy = None
+        if settings.noise_seeds:
+            noisy = noisy_sweep(fn, *searched[(name, "noise")], settings.noise_seeds, settings.sigma_for(fn_name),
+                                settings.tolerance)
         cells[name] = Cell(name, fn_name, hypers[name], tuple(start), lrs, runs, best, basin_lr, (xs, ys),
-                           outputs[(name, "basin")], second)
+                           outputs[(name, "basin")], second, scheduled, noisy)
     return cells
 
 
@@ -266,7 +389,7 @@ def library_versions() -> dict:
 
 @functools.lru_cache(maxsize=None)
 def _code_fingerprint() -> str:
-    code = [inspect.getsource(engine), inspect.getsource(criteria), *source_closure(compute_cells, sys.modules[__name__], set()),
+    code = [inspect.getsource(engine), inspect.getsource(criteria), inspect.getsource(schedules), *source_closure(compute_cells, sys.modules[__name__], set()),
             inspect.getsource(functions.TestFunction), json.dumps(library_versions(), sort_keys=True)]
     return hashlib.sha256("\n".join(code).encode()).hexdigest()
 
@@ -282,6 +405,8 @@ def cell_key(opt_name: str, fn_name: str, settings: Settings) -> str:
         "settings": [settings.steps_for(fn_name), settings.lr_per_decade, settings.basin_grid,
                      *map(float, (settings.lr_decades_below, settings.lr_decades_above, settings.lr_limit_below,
                                   settings.lr_limit_above, settings.tolerance))],
+        "schedules": list(settings.schedules),
+        "noise": [settings.noise_seeds, settings.sigma_for(fn_name) if settings.noise_seeds else 0.0],
         "code": _code_fingerprint(),
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=repr).encode()).hexdigest()[:24]
@@ -301,8 +426,14 @@ def _runs_from(data, prefix: str) -> Runs:
 def save_cell(cell: Cell, path: Path) -> None:
     meta = {"optimizer": cell.optimizer, "function": cell.function, "hyperparameters": cell.hyperparameters,
             "start": cell.start, "best": cell.best, "basin_lr": cell.basin_lr,
-            "second": cell.second.name if cell.second else None}
+            "second": cell.second.name if cell.second else None,
+            "schedules": {spec: sweep.best for spec, sweep in (cell.schedules or {}).items()},
+            "noise": None if cell.noisy is None else {"sigma": cell.noisy.sigma, "best": cell.noisy.best}}
     arrays = {**_runs_arrays(cell.runs, "lr_"), **_runs_arrays(cell.basin, "basin_")}
+    for k, sweep in enumerate((cell.schedules or {}).values()):
+        arrays.update({**_runs_arrays(sweep.runs, f"sched{k}_"), f"sched{k}_lrs": sweep.lrs})
+    if cell.noisy is not None:
+        arrays.update({f"noise_{name}": getattr(cell.noisy, name) for name in NoisySweep.ARRAYS})
     if cell.second:
         arrays.update({f"axis_{f}": getattr(cell.second, f) for f in AxisSweep.FIELDS})
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -319,9 +450,15 @@ def load_cell(path: Path) -> Cell:
         second = None
         if meta["second"]:
             second = AxisSweep(meta["second"], *(data[f"axis_{f}"] for f in AxisSweep.FIELDS))
+        scheduled = {spec: ScheduledSweep(spec, data[f"sched{k}_lrs"], _runs_from(data, f"sched{k}_"), best)
+                     for k, (spec, best) in enumerate(meta["schedules"].items())}
+        noisy = None
+        if meta["noise"] is not None:
+            noisy = NoisySweep(meta["noise"]["sigma"], best=meta["noise"]["best"],
+                               **{name: data[f"noise_{name}"] for name in NoisySweep.ARRAYS})
         return Cell(meta["optimizer"], meta["function"], meta["hyperparameters"], tuple(meta["start"]),
                     data["lrs"], _runs_from(data, "lr_"), meta["best"], meta["basin_lr"],
-                    (data["basin_xs"], data["basin_ys"]), _runs_from(data, "basin_"), second)
+                    (data["basin_xs"], data["basin_ys"]), _runs_from(data, "basin_"), second, scheduled, noisy)
 
 
 def default_cache_dir() -> Path:

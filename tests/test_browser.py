@@ -475,3 +475,31 @@ def test_state_overlays_follow_the_step_slider_and_toggle_from_the_legend(visit,
     assert frame.evaluate("[...document.querySelectorAll('.scatterlayer .trace')].length") > 0
     frame.locator("g.legend g.traces", has_text="−lr·b").click()
     frame.wait_for_function(f"({STATE_SHOWN})().visible === true")
+
+
+NOISE_VISIBLE = """() => {
+    const gd = document.getElementById('figure');
+    const seeds = gd._fullData.find(d => d.visible === true && d.name === 'every seed');
+    const band = gd._fullData.filter(d => d.visible === true && d.fill === 'tonexty');
+    return {points: seeds ? seeds._length : 0, band: band.length, title: gd._fullLayout.title.text};
+}"""
+
+
+@pytest.mark.parametrize("width", [390, 1400])
+def test_noise_figure_lr_slider_switches_seeds_and_band(browser, server, width):
+    """The noisy pair figure: one lr's seeds and quartile band at a time, and the slider moves to another lr."""
+    origin, _ = server
+    context = browser.new_context(viewport={"width": width, "height": 844})
+    page = context.new_page()
+    page.goto(f"{origin}/{SUB_PATH}/gallery/embeds/noise--adam--himmelblau.html")
+    page.wait_for_selector("#figure[data-ready=true]", timeout=20_000)
+    before = page.evaluate(NOISE_VISIBLE)
+    assert before["points"] > 0 and before["band"] == 1
+    labels = page.evaluate("document.getElementById('figure').layout.sliders[0].steps.map(s => s.label)")
+    active = page.evaluate("document.getElementById('figure').layout.sliders[0].active")
+    other = labels[0] if active != 0 else labels[-1]
+    click_slider_step(page.main_frame, 0, other)
+    page.wait_for_function(f"() => ({NOISE_VISIBLE})().title !== {before['title']!r}")
+    after = page.evaluate(NOISE_VISIBLE)
+    assert f"lr = {other.rstrip('★')}" in after["title"] and after["band"] <= 1
+    context.close()

@@ -107,7 +107,8 @@ def test_the_registry_makes_every_kind_for_every_subject_it_applies_to(tiny):
         if kind.scope == embeds.CELL:
             expected = [pair for pair, cell in report.cells.items() if kind.applies is None or kind.applies(cell)]
         else:
-            expected = [(f,) for f in settings.functions]
+            rows = [embeds.row(f, settings.optimizers, report.cells) for f in settings.functions]
+            expected = [(r.fn.name,) for r in rows if kind.applies is None or kind.applies(r)]
         assert [names for names, _ in found] == expected
         for names, subject in found:
             assert kind.names(subject) == names
@@ -143,7 +144,11 @@ def test_changing_an_optimizers_colour_rewrites_exactly_the_files_that_draw_it(t
                  ("pair3d", "embeds", ".html", "sgd--booth"), ("pair3d", "embeds", ".html", "sgd--saddle"),
                  ("pair", "thumbs", ".png", "sgd--booth"), ("pair", "thumbs", ".png", "sgd--saddle"),
                  ("race", "embeds", ".html", "booth"), ("race", "embeds", ".html", "saddle"),
-                 ("sensitivity", "embeds", ".html", "booth"), ("sensitivity", "embeds", ".html", "saddle")]}
+                 ("sensitivity", "embeds", ".html", "booth"), ("sensitivity", "embeds", ".html", "saddle"),
+                 ("noise", "embeds", ".html", "sgd--booth"), ("noise", "embeds", ".html", "sgd--saddle"),
+                 ("schedules", "embeds", ".html", "sgd--booth"), ("schedules", "embeds", ".html", "sgd--saddle"),
+                 ("noise_race", "embeds", ".html", "booth"), ("noise_race", "embeds", ".html", "saddle"),
+                 ("noise_sensitivity", "embeds", ".html", "booth")]}
     # Data, basin maps and surfaces do not show the colour: rebuilt or not, their bytes are the same.
     assert rewritten == expected
     assert "#018E8F" in (gallery / "embeds" / "pair--sgd--booth.html").read_text()
