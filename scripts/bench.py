@@ -45,14 +45,19 @@ def timed_mkdocs(project: Path) -> float:
     return time.perf_counter() - started
 
 
+def copy_project(project: Path) -> None:
+    """The project's MkDocs sources and a copy of its code in ``project``: editing the checkout while a benchmark
+    runs changes nothing there, and the copy can be edited like an author would."""
+    shutil.copy(ROOT / "mkdocs.yml", project)
+    shutil.copytree(ROOT / "docs", project / "docs", ignore=shutil.ignore_patterns("gallery"))
+    shutil.copytree(ROOT / "gallery_builder", project / "gallery_builder", ignore=shutil.ignore_patterns("__pycache__"))
+
+
 def build_benchmarks() -> dict:
     """The default gallery in a scratch copy of the project, whose package can be edited like an author would."""
     with tempfile.TemporaryDirectory() as scratch:
         project = Path(scratch)
-        shutil.copy(ROOT / "mkdocs.yml", project)
-        shutil.copytree(ROOT / "docs", project / "docs", ignore=shutil.ignore_patterns("gallery"))
-        shutil.copytree(ROOT / "gallery_builder", project / "gallery_builder",
-                        ignore=shutil.ignore_patterns("__pycache__"))
+        copy_project(project)
         full, full_cells = timed_build(project)
         print(f"full build (empty cache): {full:.1f} s, {full_cells} cells computed")
         site = timed_mkdocs(project)

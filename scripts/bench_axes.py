@@ -16,6 +16,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from bench import copy_project  # noqa: E402
 WITHOUT = '[sweep]\nschedules = []\n\n[noise]\nseeds = 0\n'
 
 
@@ -43,11 +46,7 @@ def sizes(project: Path) -> dict:
 def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         project = Path(scratch)
-        shutil.copy(ROOT / "mkdocs.yml", project)
-        shutil.copytree(ROOT / "docs", project / "docs", ignore=shutil.ignore_patterns("gallery"))
-        # A copy of the code, so that editing the checkout while this runs changes nothing here.
-        shutil.copytree(ROOT / "gallery_builder", project / "gallery_builder",
-                        ignore=shutil.ignore_patterns("__pycache__"))
+        copy_project(project)
         without = build(project, WITHOUT)
         print(f"default build without noise and schedules (empty cache): {without:.1f} s")
         with_axes = build(project, "")
