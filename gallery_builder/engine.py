@@ -79,7 +79,7 @@ class _Derivatives:
     """f, ∇f and, for the runs of optimizers that use it, the Hessian: one autograd call per kind per step."""
 
     def __init__(self, fn, hessian_rows: np.ndarray):
-        self.fn, self.rows = fn, hessian_rows
+        self.fn = fn
         self.all_hessian = bool(hessian_rows.all())
         self.some = hessian_rows.any()
         self.gradient_index = np.flatnonzero(~hessian_rows)
