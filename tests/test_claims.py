@@ -763,17 +763,19 @@ EASY = ["booth", "matyas", "rosenbrock", "himmelblau", "ill_conditioned", "beale
 @pytest.mark.parametrize("path, fn", [("functions/rastrigin.md", "rastrigin"),
                                       ("functions/styblinski_tang.md", "styblinski_tang")])
 def test_separable_functions_move_each_coordinate_on_its_own(path, fn):
-    claim(path, "Every optimizer here updates each coordinate from its own gradient and history, and Newton's "
-          "Hessian is diagonal, so $x$ and $y$ evolve independently.")
+    claim(path, "Most optimizers here update each coordinate from its own gradient and history, and Newton's "
+          "Hessian is diagonal, so for them $x$ and $y$ evolve independently. Six couple the coordinates")
     claim(path, "with straight horizontal and vertical boundaries")
-    # Changing the start's y leaves the path of x untouched, bit for bit, for every optimizer of the catalogue.
+    # Changing the start's y leaves the path of x untouched, bit for bit, for every optimizer of the catalogue but
+    # the six that the sentence names, and changes it for those six.
+    coupled = {"novograd", "lamb", "adafactor", "prodigy", "polyak_sgd", "lbfgs"}
     (x0, y0) = functions.get(fn).start
     for opt in optimizers.CATALOGUE:
         lr = SETTINGS.hyper(opt)["lr"]
         a = trajectory(opt, fn, start=(x0, y0), steps=60, lr=lr).points
         b = trajectory(opt, fn, start=(x0, y0 - 0.7), steps=60, lr=lr).points
         rows = min(np.isfinite(a[:, 0]).sum(), np.isfinite(b[:, 0]).sum())
-        assert np.array_equal(a[:rows, 0], b[:rows, 0]), opt
+        assert np.array_equal(a[:rows, 0], b[:rows, 0]) != (opt in coupled), opt
 
 
 @pytest.mark.slow  # a thousand steps, and Newton

@@ -237,7 +237,7 @@ def test_gallery_page_has_a_card_per_pair(small_site):
         assert f'<select data-filter="{select}">' in text
     # The table stays, on the comparison page.
     comparison = (site / "gallery" / "comparison.html").read_text()
-    assert "og-matrix" in comparison and comparison.count("thumbs/function--") == len(settings.functions)
+    assert "og-matrix" in comparison and comparison.count("thumbs/surface--") == len(settings.functions)
 
 
 def test_pair_embed_shows_the_sweep_trajectories(small_site):
@@ -367,7 +367,7 @@ def test_failed_build_leaves_previous_gallery_untouched(small_site, monkeypatch)
     def broken(cell):
         raise RuntimeError("figure failed")
 
-    monkeypatch.setattr(figures, "pair", broken)
+    monkeypatch.setitem(embeds.KINDS, "pair", dataclasses.replace(embeds.KINDS["pair"], figure=broken))
     monkeypatch.setattr(build, "_code_hash", lambda *objects: "forces-new-figures")
     with pytest.raises(RuntimeError):
         build.build_gallery(settings, small_site / "docs", jobs=1, quiet=True, cache_dir=small_site / ".cache")
