@@ -209,6 +209,19 @@ def _axes(fn) -> dict:
             "yaxis": {"range": [y0, y1], "title": {"text": "y"}}}
 
 
+def _side_panels(bounded: bool, lower: str) -> dict:
+    """Axes of the two panels right of the map: the gap (f itself without a minimum) above, ``lower`` below, both
+    against the step."""
+    return {
+        "xaxis2": {"domain": [0.7, 1.0], "anchor": "y2", "showticklabels": False},
+        "yaxis2": {"type": "log" if bounded else "linear", "title": {"text": "f − f*" if bounded else "f"},
+                   "anchor": "x2", "exponentformat": "power", "domain": [0.54, 1.0]},
+        "xaxis3": {"domain": [0.7, 1.0], "title": {"text": "step"}, "anchor": "y3", "matches": "x2"},
+        "yaxis3": {"type": "log", "title": {"text": lower}, "anchor": "x3", "exponentformat": "power",
+                   "domain": [0.0, 0.46]},
+    }
+
+
 def pair(cell: Cell) -> dict:
     """One optimizer on one function: contour with the run at every swept learning rate (slider), and the gap."""
     fn, opt = functions.get(cell.function), optimizers.get(cell.optimizer)
@@ -264,12 +277,7 @@ def pair(cell: Cell) -> dict:
     layout = {
         "title": {"text": title(chosen), "x": 0.01, "font": {"size": 14}},
         **_axes(fn),
-        "xaxis2": {"domain": [0.7, 1.0], "anchor": "y2", "showticklabels": False},
-        "yaxis2": {"type": "log" if bounded else "linear", "title": {"text": "f − f*" if bounded else "f"},
-                   "anchor": "x2", "exponentformat": "power", "domain": [0.54, 1.0]},
-        "xaxis3": {"domain": [0.7, 1.0], "title": {"text": "step"}, "anchor": "y3", "matches": "x2"},
-        "yaxis3": {"type": "log", "title": {"text": "step length"}, "anchor": "x3", "exponentformat": "power",
-                   "domain": [0.0, 0.46]},
+        **_side_panels(bounded, "step length"),
         "margin": {"l": 50, "r": 20, "t": 40, "b": 190},
         "showlegend": False,
         "sliders": [
@@ -630,12 +638,7 @@ def schedule_paths(cell: Cell) -> dict:
     layout = {"title": {"text": f"{opt.title} on {fn.title}: each schedule at its best peak learning rate", "x": 0.01,
                         "font": {"size": 14}},
               **_axes(fn),
-              "xaxis2": {"domain": [0.7, 1.0], "anchor": "y2", "showticklabels": False},
-              "yaxis2": {"type": "log" if bounded else "linear", "title": {"text": "f − f*" if bounded else "f"},
-                         "anchor": "x2", "exponentformat": "power", "domain": [0.54, 1.0]},
-              "xaxis3": {"domain": [0.7, 1.0], "title": {"text": "step"}, "anchor": "y3", "matches": "x2"},
-              "yaxis3": {"type": "log", "title": {"text": "learning rate"}, "anchor": "x3", "exponentformat": "power",
-                         "domain": [0.0, 0.46]},
+              **_side_panels(bounded, "learning rate"),
               "margin": {"l": 50, "r": 20, "t": 40, "b": 110},
               "legend": {"orientation": "h", "x": 0, "y": -0.2, "yanchor": "top", "font": {"size": 11}}}
     narrow = {"blocks": [{"axes": ["xaxis", "yaxis"], "height": "square", "below": 48},
