@@ -13,11 +13,13 @@ import ctypes.util
 import hashlib
 import inspect
 import json
+import multiprocessing
 import os
 import shutil
 import subprocess
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from . import embeds, figures, pages, results, thumbnails
@@ -158,7 +160,7 @@ def build_gallery(settings, docs_dir: Path, jobs=None, quiet=False, cache_dir=No
     staging_root = _staging_dir(target, docs_dir.resolve().parent)
     try:
         staging = Staging(staging_root, target)
-        _write_everything(staging, settings, report.cells, report.keys, docs_dir, quiet)
+        _write_everything(staging, settings, report.cells, report.keys, docs_dir, quiet, jobs)
         staging.write(MANIFEST, json.dumps(staging.manifest, indent=0, sort_keys=True) + "\n")
         swap_in(staging_root, target)
     except BaseException:
@@ -168,7 +170,8 @@ def build_gallery(settings, docs_dir: Path, jobs=None, quiet=False, cache_dir=No
             "reused": staging.reused, "seconds": time.perf_counter() - started}
 
 
-def _write_everything(staging: Staging, settings, cells: dict, keys: dict, docs_dir: Path, quiet: bool) -> None:
+def _write_everything(staging: Staging, settings, cells: dict, keys: dict, docs_dir: Path, quiet: bool,
+                      jobs: int | None) -> None:
     g = pages.GALLERY
     for name, data in embeds.asset_sources().items():
         staging.write(f"assets/{name}", data)
@@ -181,30 +184,74 @@ def _write_everything(staging: Staging, settings, cells: dict, keys: dict, docs_
     site = pages.Site(use_directory_urls(docs_dir))
     made = [(kind, names, subject) for kind in embeds.KINDS.values()
             for names, subject in embeds.subjects(kind, settings, cells)]
-    progress = Progress(len(made), "figures", quiet)
     assets = embeds.relative(f"{g}/assets", f"{g}/embeds")
 
     def rel(path: str) -> str:  # Site paths start with the gallery folder; staging is rooted at it
         return path[len(g) + 1:]
 
-    def produce(path: str, key: str, make) -> None:  # make() runs only when the inputs changed
-        if not staging.unchanged(rel(path), key):
-            staging.write(rel(path), make())
-
-    for kind, names, subject in made:
+    # Which files' inputs changed: only those are made (the others are carried over from the previous gallery).
+    todo = []
+    for index, (kind, names, subject) in enumerate(made):
         # The key covers what the figure draws: its cells' results and each optimizer's look, and the code.
         drawn = [(keys[(c.optimizer, c.function)], figures.style(c.optimizer)) for c in kind.cells(subject)]
         key = hashlib.sha256(json.dumps(drawn, sort_keys=True).encode()).hexdigest()[:24] + f"-{code}"
-        produce(site.embed(kind.name, *names), key,
-                lambda: embeds.html(kind.figure(subject), kind.title(subject), assets))
-        if kind.data is not None:
-            produce(site.data(kind.name, *names), key, lambda: embeds.data_json(kind.data(subject, settings)))
-        if kind.thumbnail is not None:
-            produce(site.thumbnail(kind.name, *names), key, lambda: kind.thumbnail(subject))
-        progress.advance()
+        outputs = [(site.embed(kind.name, *names), "embed"), (site.data(kind.name, *names), "data"),
+                   (site.thumbnail(kind.name, *names), "thumbnail")]
+        todo += [(index, output, rel(path)) for path, output in outputs
+                 if (output == "embed" or getattr(kind, output) is not None) and not staging.unchanged(rel(path), key)]
 
-    for path, text in pages.Renderer(settings, cells, site, docs_dir).pages().items():
+    progress = Progress(len(todo), "figures", quiet)
+    with _Producer(made, settings, assets, jobs) as producer:
+        results_iter = producer.results([(index, output) for index, output, _ in todo])
+        # The pages render here while the workers draw the figures.
+        rendered = pages.Renderer(settings, cells, site, docs_dir).pages()
+        for (_, _, path), content in zip(todo, results_iter):
+            staging.write(path, content)
+            progress.advance()
+    for path, text in rendered.items():
         staging.write(rel(path), text)
+
+
+_WORK = None  # what forked figure workers draw from: set before the fork, inherited (cells are not pickled)
+
+
+def _produce(job) -> bytes | str:
+    """One output of one figure: its embed page, its data download or its thumbnail."""
+    made, settings, assets = _WORK
+    index, output = job
+    kind, _, subject = made[index]
+    if output == "embed":
+        return embeds.html(kind.figure(subject), kind.title(subject), assets)
+    if output == "data":
+        return embeds.data_json(kind.data(subject, settings))
+    return kind.thumbnail(subject)
+
+
+class _Producer:
+    """Makes figure outputs on ``jobs`` forked processes (inline for one job or a handful of files, as after an
+    author's edit under mkdocs serve), in order."""
+
+    INLINE = 16
+
+    def __init__(self, made, settings, assets, jobs):
+        self.work, self.jobs, self.pool = (made, settings, assets), jobs or os.cpu_count() or 1, None
+
+    def __enter__(self):
+        global _WORK
+        _WORK = self.work
+        return self
+
+    def results(self, jobs: list):
+        if self.jobs == 1 or len(jobs) <= self.INLINE:
+            return map(_produce, jobs)
+        self.pool = ProcessPoolExecutor(self.jobs, mp_context=multiprocessing.get_context("fork"))
+        return self.pool.map(_produce, jobs, chunksize=max(1, min(32, len(jobs) // (8 * self.jobs))))
+
+    def __exit__(self, *exc):
+        global _WORK
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+        _WORK = None
 
 
 def build_site(project: Path, quiet: bool) -> None:

@@ -14,6 +14,7 @@ from html import escape
 from pathlib import PurePosixPath
 
 import jinja2
+from jinja2 import nodes
 import markupsafe
 import plotly
 
@@ -22,8 +23,8 @@ from .criteria import CRITERION
 from .embeds import CELL, KINDS, relative, row
 from .engine import CAPTURE_FRACTION, STALL_GRADIENT, STATUSES
 from .errors import UserError
-from .results import (leaderboard, measure, no_cell, noise_facts, noise_families, num, pair_facts, schedule_facts,
-                      schedule_summary, verdict)
+from .results import (leaderboard, measure, measure_many, no_cell, noise_facts, noise_families, num, pair_facts,
+                      schedule_facts, schedule_summary, verdict)
 from .sweep import library_versions
 
 GALLERY = "gallery"  # the generated folder inside docs_dir
@@ -199,8 +200,31 @@ class Renderer:
         return {"sigma": sigma, "override": fn.name in self.settings.noise_sigma, "grid": functions.TYPICAL_GRID,
                 "families": noise_families(fn.name, sigma)}
 
+    def _prefetch(self) -> None:
+        """Every ``run(...)`` the explanations call with literal arguments, measured in one batch per function
+        before any page renders them (one at a time, each would cost a batch of its own)."""
+        requests = []
+        for kind, catalogue in (("optimizers", optimizers.CATALOGUE), ("functions", functions.CATALOGUE)):
+            for name in catalogue:
+                path = self.docs_dir / EXPLANATIONS / kind / f"{name}.md"
+                try:
+                    tree = self.prose.parse(path.read_text(encoding="utf-8"))
+                except (OSError, jinja2.TemplateError):
+                    continue  # no explanation, or one whose render will say what is wrong
+                for call in tree.find_all(nodes.Call):
+                    literal = [*call.args, *(k.value for k in call.kwargs)]
+                    if (isinstance(call.node, nodes.Name) and call.node.name == "run" and len(call.args) == 3
+                            and all(isinstance(a, nodes.Const) for a in literal)
+                            and call.dyn_args is None and call.dyn_kwargs is None):
+                        optimizer, function, lr = (a.value for a in call.args)
+                        if function in functions.CATALOGUE:
+                            requests.append((optimizer, function, lr, self.settings.steps_for(function),
+                                             {k.key: k.value.value for k in call.kwargs}))
+        measure_many(requests)
+
     def pages(self) -> dict:
         """Relative path under docs_dir -> Markdown text, for every generated page and snippet."""
+        self._prefetch()
         out = {}
         # Every catalogue entry gets a page, so that explanations can link to any of them; entries left out of
         # this build's sweep show their definition and say so.

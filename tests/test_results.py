@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from conftest import run_cli
-from gallery_builder import config, criteria, functions, results, sweep
+from gallery_builder import config, criteria, engine, functions, results, sweep
+from gallery_builder.errors import UserError
 from gallery_builder.engine import STATUSES
 
 CONFIG = """
@@ -157,3 +158,21 @@ def test_a_best_learning_rate_at_the_search_limit_is_said_to_be_there():
     booth = sweep.compute_cell("sgd", "booth", config.Settings(basin_grid=2))
     assert 0 < booth.best < len(booth.lrs) - 1 and results.search_edge(booth) == ""
     assert "edge of the search" not in results.pair_facts(booth, functions.get("booth"), 1e-6)
+
+
+def test_measures_computed_together_equal_each_run_alone():
+    requests = [("adam", "rosenbrock", 0.1, 300, {}), ("momentum", "rosenbrock", 1e-3, 300, {"momentum": 0.5}),
+                ("lbfgs", "rosenbrock", 1.0, 300, {}), ("newton", "rosenbrock", 1.0, 300, {}),
+                ("sgd", "saddle", 0.1, 120, {}), ("adam", "nope", 0.1, 300, {})]
+    results._MEASURED.clear()
+    results.measure_many(requests)
+    assert len(results._MEASURED) == 5  # the unknown function is left to measure() to reject
+    for optimizer, function, lr, steps, hyper in requests[:-1]:
+        got = results.measure(optimizer, function, lr, steps, **hyper)
+        run = engine.trajectory(optimizer, function, steps=steps, lr=lr, **hyper)
+        last = int(np.flatnonzero(np.isfinite(run.values))[-1])
+        assert (got.status, got.stop_step, got.steps_to_tolerance) == (run.status, run.stop_step,
+                                                                      run.steps_to_tolerance)
+        assert got.final_value == run.values[last]
+    with pytest.raises(UserError):
+        results.measure("adam", "nope", 0.1)
