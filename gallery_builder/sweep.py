@@ -532,6 +532,8 @@ def run_sweep(settings: Settings, jobs: int | None = None, cache_dir: Path | Non
     for o, f in pairs:
         if not paths[(o, f)].exists():
             stale.setdefault(f, []).append(o)
+    # The longest tasks first (steps × cells), so that no long one starts last while the other workers idle.
+    stale = dict(sorted(stale.items(), key=lambda item: -settings.steps_for(item[0]) * len(item[1])))
     progress = Progress(len(pairs), "sweep", quiet)
     for _ in range(len(pairs) - sum(map(len, stale.values()))):
         progress.advance(cached=True)
