@@ -124,8 +124,10 @@ engine could not be more than about {sweep['ceiling']:,.0f}× faster at this bat
 
 A first visit with an empty cache in Chromium ({bench_pages.DESKTOP['width']} × {bench_pages.DESKTOP['height']}), the
 site served by a plain local server: the bytes fetched as served and gzipped (budget
-{bench_pages.BUDGET['bytes'] / 1e6:.0f} MB and {bench_pages.BUDGET['gzip'] / 1e6:.0f} MB), and the time from navigation
-to the first figure drawn, with the main thread's CPU time until then (medians of three visits).
+{bench_pages.BUDGET['bytes'] / 1e6:.0f} MB and {bench_pages.BUDGET['gzip'] / 1e6:.0f} MB; embeds load only as they come
+within a screen of the viewport). Then first visits of the link to the section of the page's first figure: the time
+from navigation to that figure drawn, with the main thread's CPU time until then (medians of three visits), and what
+such a visit fetches.
 
 {bench_pages.table(build['pages'])}
 """

@@ -1,11 +1,14 @@
 """Page weight and first plot: what a first visit (empty cache) of a sample of pages fetches, and when its first
 figure is drawn, in Chromium through Playwright, from the built site served on 127.0.0.1.
 
-Bytes are the files the browser received (the local server sends them as they are, so they are read from disk),
-uncompressed, and the sum of each file gzipped at level 6, which is what a server that compresses would send. "First plot" is the time from
-the start of navigation to the first embed with its Plotly graph drawn (none: the page has no embed in view), and
-the CPU time the page's main thread (which same-origin embeds share) spent until then: wall times depend on what
-else the machine runs, the CPU time much less.
+Bytes are the files the browser received on a first visit of the page's top (the local server sends them as they
+are, so they are read from disk), uncompressed, and the sum of each file gzipped at level 6, which is what a server
+that compresses would send. Embeds load as they come within a screen of the viewport, so a page whose figures are
+further down fetches none of them on that visit. "First plot" is measured on a second first visit, of the link to
+the section that holds the page's first figure (the figure then in view): the time from the start of navigation to
+the first embed with its Plotly graph drawn (none: the page has no embed), and the CPU time the page's main thread
+(which same-origin embeds share) spent until then; wall times depend on what else the machine runs, the CPU time
+much less.
 
 Run: .venv/bin/python scripts/bench_pages.py [--site site] [--site before=/path/to/site ...] [--phone]
 """
@@ -16,6 +19,7 @@ import argparse
 import contextlib
 import functools
 import gzip
+import re
 import statistics
 import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -70,9 +74,19 @@ def serve(site: Path):
         httpd.shutdown()
 
 
-def measure(browser, base: str, path: str, site: Path, viewport: dict = DESKTOP) -> dict:
+def first_figure_section(html: str) -> str | None:
+    """The id of the heading above a page's first embed, for a link that opens the page at that figure."""
+    frame = html.find('<iframe class="og-embed"')
+    if frame < 0:
+        return None
+    ids = re.findall(r'<h[1-6][^>]* id="([^"]+)"', html[:frame])
+    return ids[-1] if ids else None
+
+
+def measure(browser, base: str, path: str, site: Path, viewport: dict = DESKTOP, plot: bool = False) -> dict:
     """One first visit of ``base + path`` in a fresh context (empty cache), where ``base`` serves the folder
-    ``site``: bytes, gzip bytes, files fetched, first plot (s) and console errors."""
+    ``site``: bytes, gzip bytes, files fetched, console errors and, with ``plot``, the first plot (s). ``path`` may
+    end in #section."""
     context = browser.new_context(viewport=viewport)
     urls, problems = [], []
     context.on("response", lambda response: response.status == 200 and urls.append(response.url))
@@ -83,7 +97,7 @@ def measure(browser, base: str, path: str, site: Path, viewport: dict = DESKTOP)
     cdp.send("Performance.enable", {"timeDomain": "threadTicks"})  # task durations in thread CPU time
     try:
         page.goto(base + path, wait_until="load")
-        first = page.evaluate(FIRST_PLOT)
+        first = page.evaluate(FIRST_PLOT) if plot else None
         metrics = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
         page.wait_for_load_state("networkidle")
     finally:
@@ -102,7 +116,8 @@ def measure(browser, base: str, path: str, site: Path, viewport: dict = DESKTOP)
 
 
 def measure_site(site: Path, pages: dict = SAMPLE, viewport: dict = DESKTOP, repeat: int = 3) -> dict:
-    """Each page of the sample visited ``repeat`` times: the bytes of the first visit, the median first plot."""
+    """Each page of the sample visited once at its top (the bytes of a first visit) and ``repeat`` times at its first
+    figure (the median first plot)."""
     from playwright.sync_api import sync_playwright
 
     out = {}
@@ -110,11 +125,16 @@ def measure_site(site: Path, pages: dict = SAMPLE, viewport: dict = DESKTOP, rep
         browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         try:
             for name, path in pages.items():
-                runs = [measure(browser, base, path, site, viewport) for _ in range(repeat)]
+                visit = measure(browser, base, path, site, viewport)
+                section = first_figure_section((site / path).read_text(encoding="utf-8"))
+                runs = [measure(browser, base, f"{path}#{section}", site, viewport, plot=True)
+                        for _ in range(repeat if section else 0)]
                 times = [r["first_plot"] for r in runs if r["first_plot"] is not None]
                 cpu = [r["cpu"] for r in runs if r["cpu"] is not None]
-                out[name] = {**runs[0], "path": path, "first_plot": statistics.median(times) if times else None,
-                             "cpu": statistics.median(cpu) if cpu else None}
+                out[name] = {**visit, "path": path, "first_plot": statistics.median(times) if times else None,
+                             "cpu": statistics.median(cpu) if cpu else None,
+                             "at_figure": runs[0]["bytes"] if runs else None,
+                             "problems": visit["problems"] + [p for r in runs for p in r["problems"]]}
         finally:
             browser.close()
     return out
@@ -128,13 +148,15 @@ def heaviest(files: dict, n: int = 2) -> str:
 def table(results: dict) -> str:
     """A Markdown table: one row per (site label, page)."""
     rows = ["| site | page | fetched (MB) | gzip (MB) | files | first plot (s) | main-thread CPU until then (s) "
-            "| heaviest files |", "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+            "| fetched, opened at the first figure (MB) | heaviest files |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for label, pages in results.items():
         for name, r in pages.items():
             plot = "no plot" if r["first_plot"] is None else f"{r['first_plot']:.2f}"
             cpu = "–" if r["cpu"] is None else f"{r['cpu']:.2f}"
+            at_figure = "–" if r["at_figure"] is None else f"{r['at_figure'] / 1e6:.2f}"
             rows.append(f"| {label} | {name} | {r['bytes'] / 1e6:.2f} | {r['gzip'] / 1e6:.2f} | {len(r['files'])} "
-                        f"| {plot} | {cpu} | {heaviest(r['files'])} |")
+                        f"| {plot} | {cpu} | {at_figure} | {heaviest(r['files'])} |")
     return "\n".join(rows)
 
 

@@ -90,8 +90,18 @@ def small_site(tmp_path_factory) -> Path:
     return project
 
 
+@pytest.fixture(scope="session")
+def default_site(tmp_path_factory) -> Path:
+    """The default gallery (every optimizer on every function), built with ``gallery-builder build --site`` once:
+    returns the project folder."""
+    project = make_project(tmp_path_factory.mktemp("default") / "default", config="")
+    result = run_cli("build", "--site", "--quiet", "--jobs", "2", cwd=project, cache=project / ".cache", timeout=1200)
+    assert result.returncode == 0, result.stderr
+    return project
+
+
 # Markers: `pytest -m "not slow"` is the fast subset (seconds); `make test` runs everything.
-_SLOW_FIXTURES = {"small_site", "server", "browser", "visit"}
+_SLOW_FIXTURES = {"small_site", "default_site", "server", "browser", "visit"}
 
 
 def pytest_collection_modifyitems(config, items):

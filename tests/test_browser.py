@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT
+from gallery_builder import functions
 from test_site import figure_of
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -179,6 +180,7 @@ def test_palette_toggle_restyles_embeds(visit):
 def click_slider_step(frame, slider_index: int, label: str):
     """Clicks a Plotly slider's rail at the position of one of its step labels, as a reader would."""
     group = frame.locator("g.slider-group").nth(slider_index)
+    group.scroll_into_view_if_needed()  # frames loading above may have moved it since the frame was scrolled to
     box = group.locator(".slider-label", has_text=label).first.bounding_box()
     rail = group.locator(".slider-rail-touch-rect").bounding_box()
     frame.page.mouse.click(box["x"] + box["width"] / 2, rail["y"] + rail["height"] / 2)
@@ -295,9 +297,34 @@ def embed_layout(frame) -> dict:
 def placed_in(site: Path, file_name: str) -> str | None:
     """A page of the site with an iframe showing ``file_name``, if any."""
     for path in site_pages(site):
-        if re.search(r'<iframe[^>]*src="[^"]*/' + re.escape(file_name) + '"', (site / path).read_text()):
+        if re.search(r'<iframe[^>]*data-src="[^"]*/' + re.escape(file_name) + '"', (site / path).read_text()):
             return path
     return None
+
+
+def figure_problems(browser, base: str, site: Path, file_name: str, width: int) -> list:
+    """Overlapping or cut text and empty bands of one embed at ``width``: in the iframe of the page that places it,
+    or alone in the window when it is only linked. ``base`` is the URL that serves the folder ``site``."""
+    context = browser.new_context(viewport={"width": width, "height": 844})
+    page = context.new_page()
+    where = placed_in(site, file_name)
+    if where is None:  # linked, not placed: it fills the reader's window
+        page.goto(f"{base}gallery/embeds/{file_name}")
+        page.wait_for_selector("#figure[data-ready=true]", timeout=20_000)
+        found = page.evaluate(EMBED_BOXES)
+    else:
+        page.goto(f"{base}{where}")
+        iframe = page.locator(f"iframe.og-embed[data-src$='/{file_name}']")
+        for label in page.locator(".tabbed-labels > label").all():
+            if iframe.is_visible():
+                break
+            label.click()
+        found = embed_layout(figure_frame(page, iframe.element_handle()))
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    shot = SHOTS / f"{width}-{file_name}.png"
+    page.screenshot(path=str(shot), full_page=True) if where is None else iframe.screenshot(path=str(shot))
+    context.close()
+    return [f"{file_name} at {width} px: {p}" for p in layout_problems(found)]
 
 
 @pytest.mark.parametrize("width", [390, 1400])
@@ -313,30 +340,26 @@ def test_every_kind_of_figure_fits_its_frame_without_colliding_text(browser, ser
     for kind in embeds.KINDS.values():
         for names, _ in embeds.subjects(kind, settings, cells)[:1]:
             file_name = f"{'--'.join((kind.name, *names))}.html"
-            context = browser.new_context(viewport={"width": width, "height": 844})
-            page = context.new_page()
-            where = placed_in(site, file_name)
-            if where is None:  # linked, not placed: it fills the reader's window
-                page.goto(f"{origin}/{SUB_PATH}/gallery/embeds/{file_name}")
-                page.wait_for_selector("#figure[data-ready=true]", timeout=20_000)
-                frame = page.main_frame
-                found = page.evaluate(EMBED_BOXES)
-            else:
-                page.goto(f"{origin}/{SUB_PATH}/{where}")
-                iframe = page.locator(f"iframe.og-embed[src$='/{file_name}']")
-                for label in page.locator(".tabbed-labels > label").all():
-                    if iframe.is_visible():
-                        break
-                    label.click()
-                frame = figure_frame(page, iframe.element_handle())
-                found = embed_layout(frame)
             checked.append(file_name)
-            problems += [f"{file_name} at {width} px: {p}" for p in layout_problems(found)]
-            SHOTS.mkdir(parents=True, exist_ok=True)
-            shot = SHOTS / f"{width}-{file_name}.png"
-            page.screenshot(path=str(shot), full_page=True) if where is None else iframe.screenshot(path=str(shot))
-            context.close()
+            problems += figure_problems(browser, f"{origin}/{SUB_PATH}/", site, file_name, width)
     assert {name.split("--")[0] for name in checked} == set(embeds.KINDS)
+    assert problems == [], "\n".join(problems)
+
+
+@pytest.mark.parametrize("width", [390, 1400])
+def test_figures_of_all_optimizers_fit_without_colliding_text(browser, default_site, width):
+    """The default gallery's figures of every optimizer on one function (28 legend entries, sensitivity curves and
+    rows), at a phone's and a desktop's width: no overlapping or cut text, no empty band."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from bench_pages import serve
+    from gallery_builder import embeds
+
+    site = default_site / "site"
+    kinds = [kind.name for kind in embeds.KINDS.values() if kind.scope == embeds.FUNCTION and kind.name != "surface"]
+    files = [f"{kind}--rosenbrock.html" for kind in kinds]
+    assert all((site / "gallery" / "embeds" / name).is_file() for name in files) and len(files) >= 5
+    with serve(site) as base:
+        problems = [p for name in files for p in figure_problems(browser, base, site, name, width)]
     assert problems == [], "\n".join(problems)
 
 
@@ -380,6 +403,39 @@ def test_first_visit_of_every_page_fits_the_budget_and_typesets_its_math(browser
             page.wait_for_function(f"document.querySelectorAll('.arithmatex .katex').length === {math}")
             assert page.locator(".katex-error").count() == 0, path
     v.close()
+
+
+def test_first_visits_of_the_default_site_fit_the_budget(browser, default_site):
+    """The real default gallery (28 optimizers, the largest races): home, gallery, comparison, every function page
+    and a sample of optimizer pages, each at most 3 MB (1 MB gzipped) on a first visit."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from bench_pages import BUDGET, measure, serve
+
+    site = default_site / "site"
+    pages = ["index.html", "gallery/index.html", "gallery/comparison.html",
+             *(f"gallery/functions/{name}.html" for name in functions.CATALOGUE),
+             *(f"gallery/optimizers/{name}.html" for name in ("adam", "lbfgs", "prodigy"))]
+    with serve(site) as base:
+        for path in pages:
+            weight = measure(browser, base, path, site)
+            assert weight["bytes"] <= BUDGET["bytes"] and weight["gzip"] <= BUDGET["gzip"], (
+                path, weight["bytes"], weight["gzip"])
+            assert weight["problems"] == [], path
+
+
+FRAMES = """() => [...document.querySelectorAll('iframe.og-embed')].map(f => ({
+    loaded: f.hasAttribute('src'), top: f.getBoundingClientRect().top, shown: f.offsetParent !== null}))"""
+
+
+def test_embeds_load_as_they_come_near_and_not_in_closed_tabs(visit):
+    page = visit().goto("gallery/optimizers/adam.html")
+    page.wait_for_timeout(500)
+    height = page.evaluate("innerHeight")
+    frames = page.evaluate(FRAMES)
+    assert frames and all(not f["loaded"] for f in frames if not f["shown"] or f["top"] > 2 * height)
+    frame = figure_frame(page, visible_embeds(page)[0])  # scrolled to: loaded and drawn
+    assert frame.evaluate("document.getElementById('figure').dataset.ready") == "true"
+    assert not any(f["loaded"] for f in page.evaluate(FRAMES) if not f["shown"])
 
 
 def test_a_3d_view_loads_on_request(visit):
@@ -458,7 +514,7 @@ STATE_SHOWN = """() => {
 def test_state_overlays_follow_the_step_slider_and_toggle_from_the_legend(visit, width):
     page = visit().goto("gallery/optimizers/momentum.html")
     page.set_viewport_size({"width": width, "height": 844})
-    iframe = next(f for f in visible_embeds(page) if "/state--momentum--" in f.get_attribute("src"))
+    iframe = next(f for f in visible_embeds(page) if "/state--momentum--" in f.get_attribute("data-src"))
     frame = figure_frame(page, iframe)
     labels = frame.evaluate("""() => [...document.querySelectorAll('.slider-group .slider-label-group')]
         .filter(g => g.style.display !== 'none').map(g => g.textContent)""")

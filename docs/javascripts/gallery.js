@@ -1,5 +1,5 @@
-// The gallery's filters (optimizer, function; kept in the URL's query) and the figures loaded on request. Set up
-// on every page Material's instant navigation swaps in, as well as on the first.
+// The gallery's filters (optimizer, function; kept in the URL's query), the embeds loaded as they come near and the
+// figures loaded on request. Set up on every page Material's instant navigation swaps in, as well as on the first.
 (function () {
   "use strict";
 
@@ -56,9 +56,44 @@
     });
   }
 
+  // Embeds load when they come within a screen of the viewport (a frame in a closed tab never intersects), one at a
+  // time from the top: same-origin frames share the page's main thread, so the first figure is drawn sooner alone.
+  var queue = [], loading = null;
+  function pump() {
+    if (loading || !queue.length) return;
+    var frame = loading = queue.shift();
+    frame.addEventListener("load", function done() {
+      frame.removeEventListener("load", done);
+      if (loading !== frame) return; // a page swapped in by instant navigation has its own queue
+      loading = null;
+      pump();
+    });
+    frame.src = frame.dataset.src;
+  }
+  var frames = "IntersectionObserver" in window ? new IntersectionObserver(function (entries) {
+    entries.forEach(function (entry) {
+      if (!entry.isIntersecting) return;
+      frames.unobserve(entry.target);
+      queue.push(entry.target);
+    });
+    queue.sort(function (a, b) { return a.compareDocumentPosition(b) & Node.DOCUMENT_POSITION_FOLLOWING ? -1 : 1; });
+    pump();
+  }, { rootMargin: "100% 0px" }) : null;
+
+  function setUpFrames(root) {
+    queue = [];
+    loading = null;
+    if (frames) frames.disconnect();
+    root.querySelectorAll("iframe.og-embed[data-src]:not([src])").forEach(function (frame) {
+      if (frames) frames.observe(frame);
+      else frame.src = frame.dataset.src;
+    });
+  }
+
   function setUp() {
     setUpFilters(document);
     setUpDeferred(document);
+    setUpFrames(document);
   }
 
   if (typeof document$ !== "undefined") document$.subscribe(setUp);
