@@ -9,6 +9,7 @@ arrays, so the trail keeps every step while the slider has only tens of position
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import math
 
@@ -98,12 +99,17 @@ def fmt(value: float) -> str:
     return f"{value:.3g}"
 
 
+@functools.lru_cache(maxsize=None)  # every figure of a function draws the same landscape
 def _mesh(fn, n: int):
     (x0, x1), (y0, y1) = fn.domain
     xs, ys = np.linspace(x0, x1, n), np.linspace(y0, y1, n)
-    return xs, ys, fn.values(np.stack(np.meshgrid(xs, ys), axis=-1))
+    arrays = xs, ys, fn.values(np.stack(np.meshgrid(xs, ys), axis=-1))
+    for array in arrays:
+        array.flags.writeable = False  # shared by every caller
+    return arrays
 
 
+@functools.lru_cache(maxsize=None)
 def value_scale(fn):
     """How figures colour and lift f: log-spaced when f spans more than three decades over the domain."""
     _, _, z = _mesh(fn, CONTOUR_GRID)
@@ -142,20 +148,21 @@ def _markers(fn, start) -> list:
     return traces
 
 
-def clip_segment(p0, p1, low, high):
-    """The part of the segment p0→p1 inside the box [low, high] (Liang-Barsky), or None when it misses it."""
+def clip_segments(p0, p1, low, high):
+    """The parts of the segments p0[k]→p1[k] inside the box [low, high] (Liang-Barsky): their ends, and which
+    segments touch the box at all."""
+    p0, p1 = np.asarray(p0, float), np.asarray(p1, float)
     d = p1 - p0
-    t0, t1 = 0.0, 1.0
+    t0, t1 = np.zeros(len(d)), np.ones(len(d))
+    hit = np.ones(len(d), bool)
     for axis in range(2):
-        for p, q in ((-d[axis], p0[axis] - low[axis]), (d[axis], high[axis] - p0[axis])):
-            if p == 0:
-                if q < 0:
-                    return None
-            elif p < 0:
-                t0 = max(t0, q / p)
-            else:
-                t1 = min(t1, q / p)
-    return (p0 + t0 * d, p0 + t1 * d) if t0 <= t1 else None
+        for p, q in ((-d[:, axis], p0[:, axis] - low[axis]), (d[:, axis], high[axis] - p0[:, axis])):
+            with np.errstate(divide="ignore", invalid="ignore"):
+                r = q / p
+            hit &= (p != 0) | (q >= 0)
+            t0 = np.where((p < 0) & (r > t0), r, t0)  # as max(t0, r) and min(t1, r) keep t on a tie
+            t1 = np.where((p > 0) & (r < t1), r, t1)
+    return p0 + t0[:, None] * d, p0 + t1[:, None] * d, hit & (t0 <= t1)
 
 
 def exit_point(fn, points):
@@ -164,7 +171,7 @@ def exit_point(fn, points):
     if inside[-1]:
         return points[-1]
     k = int(np.flatnonzero(inside)[-1])  # the start is always inside
-    return clip_segment(points[k], points[k + 1], *fn.box())[1]
+    return clip_segments(points[k: k + 1], points[k + 1: k + 2], *fn.box())[1][0]
 
 
 def _path(cell: Cell, i: int):
@@ -681,9 +688,16 @@ def _seed_lines(paths) -> tuple:
     for path in paths:
         finite = np.isfinite(path).all(axis=1)
         path = path[: int(np.argmin(finite)) if not finite.all() else len(path)]
-        xs += [float(f"{v:.3g}") for v in path[:, 0]] + [None]  # 3 digits: a thousandth of the plot's width
-        ys += [float(f"{v:.3g}") for v in path[:, 1]] + [None]
+        xs += _three_digits(path[:, 0]) + [None]  # a thousandth of the plot's width
+        ys += _three_digits(path[:, 1]) + [None]
     return xs, ys
+
+
+def _three_digits(values) -> list:
+    """float(f"{v:.3g}") of every value, formatted in one call and read back in another."""
+    if not len(values):
+        return []
+    return list(map(float, ",".join(["{:.3g}"] * len(values)).format(*values.tolist()).split(",")))
 
 
 def noise_lrs(noisy) -> np.ndarray:
@@ -781,7 +795,9 @@ def noise_sensitivity(cells: list, fn) -> dict:
                      "marker": {"color": look["color"], "symbol": look["symbol"], "size": 7},
                      "hovertemplate": "lr %{x:.3g}<br>median gap %{y:.3g}<extra>" + opt.title + "</extra>"})
     sigma = cells[0].noisy.sigma
-    decades = float(np.ptp(np.log10(np.concatenate(drawn)))) if drawn else 0.0
+    drawn = np.concatenate(drawn) if drawn else np.zeros(0)
+    drawn = drawn[drawn > 0]  # a zero lower quartile has no place on the log axis
+    decades = float(np.ptp(np.log10(drawn))) if len(drawn) else 0.0
     layout = {"title": {"text": f"{fn.title} with noise σ = {fmt(sigma)}: median final gap over "
                                 f"{cells[0].noisy.seeds} seeds (bars: 25–75 %)", "x": 0.01, "font": {"size": 13}},
               "xaxis": {"type": "log", "title": {"text": "learning rate"}, "exponentformat": "power"},
