@@ -102,21 +102,22 @@ class Numbers:
     def __init__(self, values=None, row: str | None = None, columns=()):
         if values is not None:
             values = np.asarray(values, float)
-            columns = [values] if values.ndim == 1 else list(values.T)
-            row = "{:.10}" if values.ndim == 1 else "[" + ",".join(["{:.10}"] * values.shape[1]) + "]"
-        self.row, self.columns = row, columns
+            self.row = "{:.10}" if values.ndim == 1 else "[" + ",".join(["{:.10}"] * values.shape[1]) + "]"
+            self.count, self.items, self.floats = len(values), values.ravel().tolist(), values
+        else:
+            table = np.empty((len(columns[0]), len(columns)), object)
+            for k, column in enumerate(columns):
+                table[:, k] = column
+            self.row, self.count, self.items = row, len(table), table.ravel().tolist()
+            self.floats = np.concatenate([c for c in columns if np.asarray(c).dtype.kind == "f"])
 
     def json(self) -> str:
-        n = len(self.columns[0]) if self.columns else 0
-        table = np.empty((n, len(self.columns)), object)
-        for k, column in enumerate(self.columns):
-            table[:, k] = column
-        text = "[" + ",".join([self.row] * n).format(*table.ravel().tolist()) + "]"
-        floats = np.concatenate([np.ravel(c) for c in self.columns if np.asarray(c).dtype.kind == "f"] or [[]])
+        text = "[" + ",".join([self.row] * self.count).format(*self.items) + "]"
+        floats = self.floats
         magnitude = np.abs(floats[np.isfinite(floats)])
         if ((magnitude >= 9.99e8) | ((magnitude > 0) & (magnitude < 1e-300))).any():
             text = _REPR_DIFFERS.sub(lambda m: repr(float(m.group())), text)
-        if len(magnitude) < len(floats):
+        if magnitude.size < floats.size:
             text = _NOT_FINITE.sub("null", text)
         return text
 

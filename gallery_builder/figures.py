@@ -50,6 +50,7 @@ CATEGORY_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#F0E
 OUTCOME_COLOURS = {"elsewhere": "#BBBBBB", "stalled": "#777777", "diverged": "#D55E00", "escaped": "#332288"}
 FRAMES = 21  # positions of the step slider; playback moves through every step in between
 CONTOUR_GRID = 80
+FLOAT32_TINY = float(np.finfo(np.float32).tiny)
 SURFACE_GRID = 48
 
 
@@ -60,11 +61,12 @@ def typed(values, dtype: str = "f4") -> dict:
     """
     values = np.asarray(values)
     if dtype == "f4":
-        if not np.isfinite(values).all():
-            raise ValueError("non-finite value in figure data")
         magnitude = np.abs(values)
-        tiny = (magnitude > 0) & (magnitude < np.finfo(np.float32).tiny)  # would round to 0 and vanish on log axes
-        if magnitude.max(initial=0) > 1e38 or tiny.any():
+        if not magnitude.max(initial=0) <= 1e38:  # beyond float32, or not finite (NaN compares false)
+            if not np.isfinite(values).all():
+                raise ValueError("non-finite value in figure data")
+            dtype = "f8"
+        elif ((magnitude > 0) & (magnitude < FLOAT32_TINY)).any():  # would round to 0 and vanish on log axes
             dtype = "f8"
     array = np.ascontiguousarray(values, dtype={"f4": "<f4", "f8": "<f8", "u1": "u1", "i2": "<i2"}[dtype])
     spec = {"dtype": dtype, "bdata": base64.b64encode(array.tobytes()).decode("ascii")}
@@ -683,21 +685,36 @@ def _thin(count: int, points: int) -> np.ndarray:
 
 
 def _seed_lines(paths) -> tuple:
-    """Every seed's thinned path in one trace: plain lists, None between seeds (a gap in the line)."""
-    xs, ys = [], []
+    """Every seed's thinned path in one trace: plain lists, None between seeds (a gap in the line), at 3 significant
+    digits (a thousandth of the plot's width)."""
+    kept = []
     for path in paths:
         finite = np.isfinite(path).all(axis=1)
-        path = path[: int(np.argmin(finite)) if not finite.all() else len(path)]
-        xs += _three_digits(path[:, 0]) + [None]  # a thousandth of the plot's width
-        ys += _three_digits(path[:, 1]) + [None]
-    return xs, ys
+        kept.append(path[: int(np.argmin(finite)) if not finite.all() else len(path)])
+    lines = []
+    for axis in range(2):
+        values, line, at = _three_digits(np.concatenate([path[:, axis] for path in kept])), [], 0
+        for path in kept:
+            line += values[at: at + len(path)] + [None]
+            at += len(path)
+        lines.append(line)
+    return tuple(lines)
 
 
 def _three_digits(values) -> list:
-    """float(f"{v:.3g}") of every value, formatted in one call and read back in another."""
-    if not len(values):
-        return []
-    return list(map(float, ",".join(["{:.3g}"] * len(values)).format(*values.tolist()).split(",")))
+    """float(f"{v:.3g}") of every value: the value scaled by an exact power of ten to [100, 1000), rounded, and
+    scaled back (one correctly rounded operation each way); Python's formatting where that could differ (near a
+    tie, or beyond the exact powers)."""
+    v = np.asarray(values, float)
+    with np.errstate(all="ignore"):
+        k = 2 - np.floor(np.log10(np.abs(v)))
+        y = np.where(k >= 0, v * 10.0 ** k, v / 10.0 ** -k)
+        out = np.where(k >= 0, np.rint(y) / 10.0 ** k, np.rint(y) * 10.0 ** -k)
+        exact = (np.abs(k) <= 22) & (np.abs(y) >= 100) & (np.abs(y) < 1000)
+        exact &= np.abs(np.abs(y - np.trunc(y)) - 0.5) > 1e-9  # the scaled value is within 1e-13 of the exact one
+    for i in np.flatnonzero(~exact):
+        out[i] = float(f"{v[i]:.3g}")
+    return out.tolist()
 
 
 def noise_lrs(noisy) -> np.ndarray:
