@@ -167,9 +167,8 @@ def clip_segments(p0, p1, low, high):
     return p0 + t0[:, None] * d, p0 + t1[:, None] * d, hit & (t0 <= t1)
 
 
-def exit_point(fn, points):
-    """Where a path last leaves the plotted domain (its end when it ends inside)."""
-    inside = fn.contains(points)
+def exit_point(fn, points, inside):
+    """Where a path last leaves the plotted domain (its end when it ends inside); ``inside``: fn.contains(points)."""
     if inside[-1]:
         return points[-1]
     k = int(np.flatnonzero(inside)[-1])  # the start is always inside
@@ -189,8 +188,9 @@ def _end_marker(cell: Cell, i: int, colour: str, visible=True, xaxis="x", yaxis=
     status = int(cell.runs.status[i])
     symbol = {DIVERGED: "x", ESCAPED: "triangle-up", STALLED: "square"}.get(status, "diamond")
     text = describe(status, int(cell.runs.stop_step[i]), cell.runs.points.shape[1] - 1)
-    end = exit_point(fn, points)
-    if not fn.contains(points[-1]):
+    inside = fn.contains(points)
+    end = exit_point(fn, points, inside)
+    if not inside[-1]:
         text += f", last seen at ({points[-1, 0]:.4g}, {points[-1, 1]:.4g})"
     return {"type": "scatter", "x": [float(end[0])], "y": [float(end[1])], "mode": "markers",
             "name": "end", "showlegend": False, "visible": visible, "xaxis": xaxis, "yaxis": yaxis,
@@ -685,18 +685,17 @@ def _thin(count: int, points: int) -> np.ndarray:
 
 
 def _seed_lines(paths) -> tuple:
-    """Every seed's thinned path in one trace: plain lists, None between seeds (a gap in the line), at 3 significant
-    digits (a thousandth of the plot's width)."""
-    kept = []
-    for path in paths:
-        finite = np.isfinite(path).all(axis=1)
-        kept.append(path[: int(np.argmin(finite)) if not finite.all() else len(path)])
+    """Every seed's path up to its first non-finite point, in one trace: plain lists, None between seeds (a gap in
+    the line), at 3 significant digits (a thousandth of the plot's width)."""
+    finite = np.isfinite(paths).all(axis=2)
+    lengths = np.where(finite.all(axis=1), finite.shape[1], np.argmin(finite, axis=1))
+    kept = np.arange(finite.shape[1]) < lengths[:, None]
     lines = []
     for axis in range(2):
-        values, line, at = _three_digits(np.concatenate([path[:, axis] for path in kept])), [], 0
-        for path in kept:
-            line += values[at: at + len(path)] + [None]
-            at += len(path)
+        values, line, at = _three_digits(paths[:, :, axis][kept]), [], 0
+        for n in lengths.tolist():
+            line += values[at: at + n] + [None]
+            at += n
         lines.append(line)
     return tuple(lines)
 
