@@ -214,7 +214,8 @@ def state_data(cell, settings) -> dict:
                      "stood then",
             "path": _run_record(cell, i),
             # A state value that is not finite (undefined before the first step, or NaN after a stop) is null.
-            "state": {name: Numbers(values[i, : int(cell.runs.last[i]) + 1]) for name, values in cell.runs.state.items()},
+            "state": {name: Numbers(values[i, : int(cell.runs.last[i]) + 1])
+                      for name, values in cell.runs.state.items()},
             "drawn": [{"name": view.name, "as": type(view).__name__.lower(), "meaning": view.meaning,
                        "reads": list(view.fields), "rows": Numbers(values)} for view, values in views]}
 

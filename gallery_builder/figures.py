@@ -50,8 +50,8 @@ CATEGORY_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#F0E
 OUTCOME_COLOURS = {"elsewhere": "#BBBBBB", "stalled": "#777777", "diverged": "#D55E00", "escaped": "#332288"}
 FRAMES = 21  # positions of the step slider; playback moves through every step in between
 CONTOUR_GRID = 80
-FLOAT32_TINY = float(np.finfo(np.float32).tiny)
 SURFACE_GRID = 48
+FLOAT32_TINY = float(np.finfo(np.float32).tiny)
 
 
 def typed(values, dtype: str = "f4") -> dict:

@@ -92,7 +92,7 @@ def thumbnail(fn, path_points=None, colour: str = "#E69F00") -> bytes:
     if path_points is not None and len(path_points):
         px, py = _to_pixels(fn, path_points)
         pixels = np.stack([px, py], axis=1)
-        pixels = pixels[: int(np.argmin(np.isfinite(pixels).all(axis=1))) or len(pixels)]
+        pixels = pixels[: int(np.argmin(np.isfinite(pixels).all(axis=1))) or len(pixels)]  # overflowed: cut there
         # Only the visible part of each segment is drawn: a diverging step can be 1e12 pixels long.
         a, b, hit = clip_segments(pixels[:-1], pixels[1:], (-2.0, -2.0), (WIDTH + 1.0, HEIGHT + 1.0))
         a, b = a[hit], b[hit]
