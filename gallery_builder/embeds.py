@@ -6,8 +6,8 @@ The output is deterministic: a fixed element id, no timestamps, compact JSON wit
 from __future__ import annotations
 
 import json
-import math
 import os
+import re
 from dataclasses import dataclass
 from html import escape
 from importlib import resources
@@ -89,15 +89,47 @@ def relative(target: str, start_dir: str) -> str:
     return Path(os.path.relpath(target, start_dir or ".")).as_posix()
 
 
-def _rounded(values) -> list:
-    """Floats at 10 significant digits: exact enough to reproduce a figure, a third of the size of repr."""
-    return [float(f"{v:.10g}") for v in values]
+class Numbers:
+    """Numbers of a data download, which ``data_json`` writes straight into the JSON text: floats at 10 significant
+    digits (exact enough to reproduce a figure, a third of the size of repr), null where not finite. A 1-D array is
+    a list, a 2-D one a list of rows; ``row`` is the template of a row of ``columns`` (for mixed rows).
+
+    The text is what json.dumps writes for float(f"{v:.10g}"), made by one str.format call instead of a float per
+    value: format(v, ".10") differs from it only where repr prefers positional (1e9 to 1e16) or fewer digits
+    (subnormals), and those rare tokens are rewritten.
+    """
+
+    def __init__(self, values=None, row: str | None = None, columns=()):
+        if values is not None:
+            values = np.asarray(values, float)
+            self.row = "{:.10}" if values.ndim == 1 else "[" + ",".join(["{:.10}"] * values.shape[1]) + "]"
+            self.count, self.items, self.floats = len(values), values.ravel().tolist(), values
+        else:
+            table = np.empty((len(columns[0]), len(columns)), object)
+            for k, column in enumerate(columns):
+                table[:, k] = column
+            self.row, self.count, self.items = row, len(table), table.ravel().tolist()
+            self.floats = np.concatenate([c for c in columns if np.asarray(c).dtype.kind == "f"])
+
+    def json(self) -> str:
+        text = "[" + ",".join([self.row] * self.count).format(*self.items) + "]"
+        floats = self.floats
+        magnitude = np.abs(floats[np.isfinite(floats)])
+        if ((magnitude >= 9.99e8) | ((magnitude > 0) & (magnitude < 1e-300))).any():
+            text = _REPR_DIFFERS.sub(lambda m: repr(float(m.group())), text)
+        if magnitude.size < floats.size:
+            text = _NOT_FINITE.sub("null", text)
+        return text
+
+
+_REPR_DIFFERS = re.compile(r"(?<=[\[,])-?\d(?:\.\d+)?e(?:\+(?:09|1[0-5])|-3\d\d)(?=[,\]])")
+_NOT_FINITE = re.compile(r"(?<=[\[,])(?:nan|-?inf)(?=[,\]])")
 
 
 def _run_record(cell, i: int) -> dict:
     runs = cell.runs
     last = int(runs.last[i])
-    rows = [_rounded((k, *runs.points[i, k], runs.values[i, k])) for k in range(last + 1)]
+    rows = Numbers(np.column_stack([np.arange(last + 1), runs.points[i, : last + 1], runs.values[i, : last + 1]]))
     gap = float(runs.gap[i])
     return {"lr": float(cell.lrs[i]), "status": STATUSES[int(runs.status[i])],
             "description": describe(int(runs.status[i]), int(runs.stop_step[i]), runs.points.shape[1] - 1),
@@ -139,15 +171,16 @@ def basins_data(cell, settings) -> dict:
             "hyperparameters": {**cell.hyperparameters, "lr": cell.basin_lr}, "settings": _settings_record(settings),
             "columns": ["start_x", "start_y", "status", "stop_step", "steps_to_tolerance", "minimizer", "end_x",
                         "end_y"],
-            "rows": [[*_rounded((x, y)), STATUSES[int(runs.status[k])], int(runs.stop_step[k]),
-                      int(runs.steps_to_tolerance[k]), int(runs.minimizer[k]), *_rounded(runs.final_point[k])]
-                     for k, (y, x) in enumerate((y, x) for y in ys for x in xs)]}
+            "rows": Numbers(row="[{:.10},{:.10},{},{},{},{},{:.10},{:.10}]", columns=[
+                np.tile(xs, len(ys)), np.repeat(ys, len(xs)), np.array([json.dumps(s) for s in STATUSES])[runs.status],
+                runs.stop_step.tolist(), runs.steps_to_tolerance.tolist(), runs.minimizer.tolist(),
+                runs.final_point[:, 0], runs.final_point[:, 1]])}
 
 
 def sensitivity_data(cells: list, settings) -> dict:
     """The outcome of every learning rate of every optimizer on one function."""
     return {"function": cells[0].function, "settings": _settings_record(settings),
-            "optimizers": [{"optimizer": c.optimizer, "lrs": _rounded(c.lrs),
+            "optimizers": [{"optimizer": c.optimizer, "lrs": Numbers(c.lrs),
                             "status": [STATUSES[int(s)] for s in c.runs.status],
                             "final_gap": [None if g != g else float(g) for g in c.runs.gap],
                             "stop_step": [int(s) for s in c.runs.stop_step]} for c in cells]}
@@ -158,7 +191,7 @@ def lr_map_data(cell, settings) -> dict:
     axis = cell.second
     return {"optimizer": cell.optimizer, "function": cell.function, "hyperparameters": cell.hyperparameters,
             "start": list(cell.start), "settings": _settings_record(settings), "axis": axis.name,
-            "values": [float(v) for v in axis.values], "lrs": _rounded(cell.lrs),
+            "values": [float(v) for v in axis.values], "lrs": Numbers(cell.lrs),
             "status": [[STATUSES[int(s)] for s in row] for row in axis.status],
             "final_gap": [[None if g != g else float(g) for g in row] for row in axis.gap],
             "steps_to_tolerance": axis.steps_to_tolerance.tolist(), "stop_step": axis.stop_step.tolist()}
@@ -168,13 +201,6 @@ def race_data(cells: list, settings) -> dict:
     return {"function": cells[0].function, "start": list(cells[0].start), "settings": _settings_record(settings),
             "runs": [{"optimizer": c.optimizer, "hyperparameters": {**c.hyperparameters, "lr": float(c.lrs[c.chosen])},
                       **_run_record(c, c.chosen)} for c in cells]}
-
-
-def _rows(values) -> list:
-    """Rows at 10 significant digits; a value that is not finite (undefined before the first step, or NaN after
-    a stop) is null."""
-    return [[float(f"{v:.10g}") if math.isfinite(v) else None for v in row]
-            for row in np.asarray(values, float).tolist()]
 
 
 def state_data(cell, settings) -> dict:
@@ -187,13 +213,15 @@ def state_data(cell, settings) -> dict:
             "index": "row t is the state after t updates (its step count is t); the path's row t is where it "
                      "stood then",
             "path": _run_record(cell, i),
-            "state": {name: _rows(values[i, : int(cell.runs.last[i]) + 1]) for name, values in cell.runs.state.items()},
+            # A state value that is not finite (undefined before the first step, or NaN after a stop) is null.
+            "state": {name: Numbers(values[i, : int(cell.runs.last[i]) + 1])
+                      for name, values in cell.runs.state.items()},
             "drawn": [{"name": view.name, "as": type(view).__name__.lower(), "meaning": view.meaning,
-                       "reads": list(view.fields), "rows": _rows(values)} for view, values in views]}
+                       "reads": list(view.fields), "rows": Numbers(values)} for view, values in views]}
 
 
 def _summaries(lrs, runs) -> dict:
-    return {"lrs": _rounded(lrs), "status": [STATUSES[int(s)] for s in runs.status],
+    return {"lrs": Numbers(lrs), "status": [STATUSES[int(s)] for s in runs.status],
             "final_gap": [None if g != g else float(g) for g in runs.gap],
             "steps_to_tolerance": [int(s) for s in runs.steps_to_tolerance]}
 
@@ -209,8 +237,9 @@ def schedules_data(cell, settings) -> dict:
         rates = lrs[i] * schedules.parse(spec).multipliers(steps)
         out.append({"schedule": spec, **_summaries(lrs, runs), "best_lr": float(lrs[best]) if best >= 0 else None,
                     "shown": {"peak_lr": float(lrs[i]), "columns": ["step", "x", "y", "f", "lr of the next update"],
-                              "rows": [_rounded((k, *runs.points[i, k], runs.values[i, k],
-                                                 rates[k] if k < steps else 0.0)) for k in range(last + 1)]}})
+                              "rows": Numbers(np.column_stack([np.arange(last + 1), runs.points[i, : last + 1],
+                                                               runs.values[i, : last + 1],
+                                                               np.append(rates, 0.0)[: last + 1]]))}})
     return {"optimizer": cell.optimizer, "function": cell.function, "hyperparameters": cell.hyperparameters,
             "start": list(cell.start), "settings": _settings_record(settings), "schedules": out}
 
@@ -226,7 +255,7 @@ def schedule_help_data(row, settings) -> dict:
 
 def _noise_record(cell, settings) -> dict:
     noisy = cell.noisy
-    return {"sigma": noisy.sigma, "seeds": noisy.seeds, "lrs": _rounded(noisy.lrs),
+    return {"sigma": noisy.sigma, "seeds": noisy.seeds, "lrs": Numbers(noisy.lrs),
             "best_lr": float(noisy.lrs[noisy.best]) if noisy.best >= 0 else None,
             "median_seed": [int(m) for m in noisy.median],
             "status": [[STATUSES[int(s)] for s in row] for row in noisy.status],
@@ -240,8 +269,8 @@ def noise_data(cell, settings) -> dict:
     paths = []
     for seed in range(noisy.seeds):
         finite = np.flatnonzero(np.isfinite(noisy.best_values[seed]))
-        paths.append({"seed": seed, "rows": [_rounded((k, *noisy.best_points[seed, k], noisy.best_values[seed, k]))
-                                             for k in finite]})
+        paths.append({"seed": seed, "rows": Numbers(np.column_stack([finite, noisy.best_points[seed, finite],
+                                                                     noisy.best_values[seed, finite]]))})
     return {"optimizer": cell.optimizer, "function": cell.function, "hyperparameters": cell.hyperparameters,
             "start": list(cell.start), "settings": _settings_record(settings), **_noise_record(cell, settings),
             "noise": "every update sees ∇f + σ·ξ_t, ξ_t = numpy.random.default_rng(seed).standard_normal((steps, 2))[t]",
@@ -256,7 +285,16 @@ def noise_sensitivity_data(row, settings) -> dict:
 
 
 def data_json(record: dict) -> str:
-    return json.dumps(record, separators=(",", ":"), allow_nan=False) + "\n"
+    texts = []
+
+    def placeholder(value):  # json.dumps writes the Numbers as "\u0000<k>", replaced by their text below
+        if not isinstance(value, Numbers):
+            raise TypeError(f"not JSON: {type(value).__name__}")
+        texts.append(value.json())
+        return f"\0{len(texts) - 1}"
+
+    text = json.dumps(record, separators=(",", ":"), allow_nan=False, default=placeholder)
+    return re.sub(r'"\\u0000(\d+)"', lambda m: texts[int(m.group(1))], text) + "\n"
 
 
 # The figure-kind registry. A kind of figure is drawn either from one cell (scope CELL: one optimizer on one

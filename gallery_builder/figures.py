@@ -9,6 +9,7 @@ arrays, so the trail keeps every step while the slider has only tens of position
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import math
 
@@ -50,6 +51,7 @@ OUTCOME_COLOURS = {"elsewhere": "#BBBBBB", "stalled": "#777777", "diverged": "#D
 FRAMES = 21  # positions of the step slider; playback moves through every step in between
 CONTOUR_GRID = 80
 SURFACE_GRID = 48
+FLOAT32_TINY = float(np.finfo(np.float32).tiny)
 
 
 def typed(values, dtype: str = "f4") -> dict:
@@ -59,11 +61,12 @@ def typed(values, dtype: str = "f4") -> dict:
     """
     values = np.asarray(values)
     if dtype == "f4":
-        if not np.isfinite(values).all():
-            raise ValueError("non-finite value in figure data")
         magnitude = np.abs(values)
-        tiny = (magnitude > 0) & (magnitude < np.finfo(np.float32).tiny)  # would round to 0 and vanish on log axes
-        if magnitude.max(initial=0) > 1e38 or tiny.any():
+        if not magnitude.max(initial=0) <= 1e38:  # beyond float32, or not finite (NaN compares false)
+            if not np.isfinite(values).all():
+                raise ValueError("non-finite value in figure data")
+            dtype = "f8"
+        elif ((magnitude > 0) & (magnitude < FLOAT32_TINY)).any():  # would round to 0 and vanish on log axes
             dtype = "f8"
     array = np.ascontiguousarray(values, dtype={"f4": "<f4", "f8": "<f8", "u1": "u1", "i2": "<i2"}[dtype])
     spec = {"dtype": dtype, "bdata": base64.b64encode(array.tobytes()).decode("ascii")}
@@ -98,12 +101,17 @@ def fmt(value: float) -> str:
     return f"{value:.3g}"
 
 
+@functools.lru_cache(maxsize=None)  # every figure of a function draws the same landscape
 def _mesh(fn, n: int):
     (x0, x1), (y0, y1) = fn.domain
     xs, ys = np.linspace(x0, x1, n), np.linspace(y0, y1, n)
-    return xs, ys, fn.values(np.stack(np.meshgrid(xs, ys), axis=-1))
+    arrays = xs, ys, fn.values(np.stack(np.meshgrid(xs, ys), axis=-1))
+    for array in arrays:
+        array.flags.writeable = False  # shared by every caller
+    return arrays
 
 
+@functools.lru_cache(maxsize=None)
 def value_scale(fn):
     """How figures colour and lift f: log-spaced when f spans more than three decades over the domain."""
     _, _, z = _mesh(fn, CONTOUR_GRID)
@@ -142,29 +150,29 @@ def _markers(fn, start) -> list:
     return traces
 
 
-def clip_segment(p0, p1, low, high):
-    """The part of the segment p0→p1 inside the box [low, high] (Liang-Barsky), or None when it misses it."""
+def clip_segments(p0, p1, low, high):
+    """The parts of the segments p0[k]→p1[k] inside the box [low, high] (Liang-Barsky): their ends, and which
+    segments touch the box at all."""
+    p0, p1 = np.asarray(p0, float), np.asarray(p1, float)
     d = p1 - p0
-    t0, t1 = 0.0, 1.0
+    t0, t1 = np.zeros(len(d)), np.ones(len(d))
+    hit = np.ones(len(d), bool)
     for axis in range(2):
-        for p, q in ((-d[axis], p0[axis] - low[axis]), (d[axis], high[axis] - p0[axis])):
-            if p == 0:
-                if q < 0:
-                    return None
-            elif p < 0:
-                t0 = max(t0, q / p)
-            else:
-                t1 = min(t1, q / p)
-    return (p0 + t0 * d, p0 + t1 * d) if t0 <= t1 else None
+        for p, q in ((-d[:, axis], p0[:, axis] - low[axis]), (d[:, axis], high[axis] - p0[:, axis])):
+            with np.errstate(divide="ignore", invalid="ignore"):
+                r = q / p
+            hit &= (p != 0) | (q >= 0)
+            t0 = np.where((p < 0) & (r > t0), r, t0)  # as max(t0, r) and min(t1, r) keep t on a tie
+            t1 = np.where((p > 0) & (r < t1), r, t1)
+    return p0 + t0[:, None] * d, p0 + t1[:, None] * d, hit & (t0 <= t1)
 
 
-def exit_point(fn, points):
-    """Where a path last leaves the plotted domain (its end when it ends inside)."""
-    inside = fn.contains(points)
+def exit_point(fn, points, inside):
+    """Where a path last leaves the plotted domain (its end when it ends inside); ``inside``: fn.contains(points)."""
     if inside[-1]:
         return points[-1]
     k = int(np.flatnonzero(inside)[-1])  # the start is always inside
-    return clip_segment(points[k], points[k + 1], *fn.box())[1]
+    return clip_segments(points[k: k + 1], points[k + 1: k + 2], *fn.box())[1][0]
 
 
 def _path(cell: Cell, i: int):
@@ -180,8 +188,9 @@ def _end_marker(cell: Cell, i: int, colour: str, visible=True, xaxis="x", yaxis=
     status = int(cell.runs.status[i])
     symbol = {DIVERGED: "x", ESCAPED: "triangle-up", STALLED: "square"}.get(status, "diamond")
     text = describe(status, int(cell.runs.stop_step[i]), cell.runs.points.shape[1] - 1)
-    end = exit_point(fn, points)
-    if not fn.contains(points[-1]):
+    inside = fn.contains(points)
+    end = exit_point(fn, points, inside)
+    if not inside[-1]:
         text += f", last seen at ({points[-1, 0]:.4g}, {points[-1, 1]:.4g})"
     return {"type": "scatter", "x": [float(end[0])], "y": [float(end[1])], "mode": "markers",
             "name": "end", "showlegend": False, "visible": visible, "xaxis": xaxis, "yaxis": yaxis,
@@ -677,14 +686,35 @@ def _thin(count: int, points: int) -> np.ndarray:
 
 
 def _seed_lines(paths) -> tuple:
-    """Every seed's thinned path in one trace: plain lists, None between seeds (a gap in the line)."""
-    xs, ys = [], []
-    for path in paths:
-        finite = np.isfinite(path).all(axis=1)
-        path = path[: int(np.argmin(finite)) if not finite.all() else len(path)]
-        xs += [float(f"{v:.3g}") for v in path[:, 0]] + [None]  # 3 digits: a thousandth of the plot's width
-        ys += [float(f"{v:.3g}") for v in path[:, 1]] + [None]
-    return xs, ys
+    """Every seed's path up to its first non-finite point, in one trace: plain lists, None between seeds (a gap in
+    the line), at 3 significant digits (a thousandth of the plot's width)."""
+    finite = np.isfinite(paths).all(axis=2)
+    lengths = np.where(finite.all(axis=1), finite.shape[1], np.argmin(finite, axis=1))
+    kept = np.arange(finite.shape[1]) < lengths[:, None]
+    lines = []
+    for axis in range(2):
+        values, line, at = _three_digits(paths[:, :, axis][kept]), [], 0
+        for n in lengths.tolist():
+            line += values[at: at + n] + [None]
+            at += n
+        lines.append(line)
+    return tuple(lines)
+
+
+def _three_digits(values) -> list:
+    """float(f"{v:.3g}") of every value: the value scaled by an exact power of ten to [100, 1000), rounded, and
+    scaled back (one correctly rounded operation each way); Python's formatting where that could differ (near a
+    tie, or beyond the exact powers)."""
+    v = np.asarray(values, float)
+    with np.errstate(all="ignore"):
+        k = 2 - np.floor(np.log10(np.abs(v)))
+        y = np.where(k >= 0, v * 10.0 ** k, v / 10.0 ** -k)
+        out = np.where(k >= 0, np.rint(y) / 10.0 ** k, np.rint(y) * 10.0 ** -k)
+        exact = (np.abs(k) <= 22) & (np.abs(y) >= 100) & (np.abs(y) < 1000)
+        exact &= np.abs(np.abs(y - np.trunc(y)) - 0.5) > 1e-9  # the scaled value is within 1e-13 of the exact one
+    for i in np.flatnonzero(~exact):
+        out[i] = float(f"{v[i]:.3g}")
+    return out.tolist()
 
 
 def noise_lrs(noisy) -> np.ndarray:
@@ -782,7 +812,9 @@ def noise_sensitivity(cells: list, fn) -> dict:
                      "marker": {"color": look["color"], "symbol": look["symbol"], "size": 7},
                      "hovertemplate": "lr %{x:.3g}<br>median gap %{y:.3g}<extra>" + opt.title + "</extra>"})
     sigma = cells[0].noisy.sigma
-    decades = float(np.ptp(np.log10(np.concatenate(drawn)))) if drawn else 0.0
+    drawn = np.concatenate(drawn) if drawn else np.zeros(0)
+    drawn = drawn[drawn > 0]  # a zero lower quartile has no place on the log axis
+    decades = float(np.ptp(np.log10(drawn))) if len(drawn) else 0.0
     layout = {"title": {"text": f"{fn.title} with noise σ = {fmt(sigma)}: median final gap over "
                                 f"{cells[0].noisy.seeds} seeds (bars: 25–75 %)", "x": 0.01, "font": {"size": 13}},
               "xaxis": {"type": "log", "title": {"text": "learning rate"}, "exponentformat": "power"},

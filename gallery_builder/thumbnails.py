@@ -6,12 +6,13 @@ on top. Deterministic bytes: no timestamps, fixed zlib level.
 
 from __future__ import annotations
 
+import functools
 import struct
 import zlib
 
 import numpy as np
 
-from .figures import clip_segment, value_scale
+from .figures import clip_segments, value_scale
 
 WIDTH, HEIGHT = 240, 180
 LEVELS = 48
@@ -50,31 +51,53 @@ def _to_pixels(fn, points):
 
 
 def _stamp(image, px, py, index, radius):
-    for x, y in zip(px, py):
-        if -radius <= x < WIDTH + radius and -radius <= y < HEIGHT + radius:
-            xi, yi = int(round(x)), int(round(y))
-            image[max(yi - radius, 0): yi + radius + 1, max(xi - radius, 0): xi + radius + 1] = index
+    """A square of side 2·radius + 1 pixels at each point (rounded half to even), cut at the image's edges."""
+    px, py = np.asarray(px, float), np.asarray(py, float)
+    near = (-radius <= px) & (px < WIDTH + radius) & (-radius <= py) & (py < HEIGHT + radius)
+    xi, yi = np.rint(px[near]).astype(int), np.rint(py[near]).astype(int)
+    for dy in range(-radius, radius + 1):
+        for dx in range(-radius, radius + 1):
+            x, y = xi + dx, yi + dy
+            inside = (0 <= x) & (x < WIDTH) & (0 <= y) & (y < HEIGHT)
+            image[y[inside], x[inside]] = index
 
 
-def thumbnail(fn, path_points=None, colour: str = "#E69F00") -> bytes:
-    """The landscape of ``fn`` with an optional run (finite points, (n, 2)) drawn on it."""
+def _linspaces(start, stop, counts):
+    """np.linspace(start[k], stop[k], counts[k]) for every k, concatenated: the same numbers, in one pass."""
+    segment = np.repeat(np.arange(len(counts)), counts)
+    k = np.arange(len(segment)) - np.repeat(np.cumsum(counts) - counts, counts)
+    div = np.maximum(counts - 1, 1)[segment]
+    delta = (stop - start)[segment]
+    step = delta / div
+    values = np.where(step == 0, k / div * delta, k * step) + start[segment]
+    last = (k == counts[segment] - 1) & (counts[segment] > 1)
+    return np.where(last, stop[segment], values)
+
+
+@functools.lru_cache(maxsize=None)  # the same for every thumbnail of a function
+def _landscape(fn) -> np.ndarray:
     (x0, x1), (y0, y1) = fn.domain
     xs, ys = np.linspace(x0, x1, WIDTH), np.linspace(y1, y0, HEIGHT)
     transform, _ = value_scale(fn)
     z = transform(fn.values(np.stack(np.meshgrid(xs, ys), axis=-1)))
     low, high = float(z.min()), float(z.max())
     image = np.floor((z - low) / ((high - low) or 1.0) * (LEVELS - 1e-9)).astype(np.uint8)
+    image.flags.writeable = False
+    return image
+
+
+def thumbnail(fn, path_points=None, colour: str = "#E69F00") -> bytes:
+    """The landscape of ``fn`` with an optional run (finite points, (n, 2)) drawn on it."""
+    image = _landscape(fn).copy()
     if path_points is not None and len(path_points):
         px, py = _to_pixels(fn, path_points)
         pixels = np.stack([px, py], axis=1)
-        low, high = np.array([-2.0, -2.0]), np.array([WIDTH + 1.0, HEIGHT + 1.0])
-        for p0, p1 in zip(pixels[:-1], pixels[1:]):
-            # Only the visible part of each segment is drawn: a diverging step can be 1e12 pixels long.
-            part = clip_segment(p0, p1, low, high) if np.isfinite(p1).all() else None
-            if part is not None:
-                n = int(np.ceil(np.hypot(*(part[1] - part[0])))) + 1
-                _stamp(image, np.linspace(part[0][0], part[1][0], n), np.linspace(part[0][1], part[1][1], n),
-                       PATH_INDEX, 1)
+        pixels = pixels[: int(np.argmin(np.isfinite(pixels).all(axis=1))) or len(pixels)]  # overflowed: cut there
+        # Only the visible part of each segment is drawn: a diverging step can be 1e12 pixels long.
+        a, b, hit = clip_segments(pixels[:-1], pixels[1:], (-2.0, -2.0), (WIDTH + 1.0, HEIGHT + 1.0))
+        a, b = a[hit], b[hit]
+        n = np.ceil(np.hypot(*(b - a).T)).astype(int) + 1  # about a sample per pixel
+        _stamp(image, _linspaces(a[:, 0], b[:, 0], n), _linspaces(a[:, 1], b[:, 1], n), PATH_INDEX, 1)
         _stamp(image, px[:1], py[:1], START_INDEX, 3)
         _stamp(image, px[-1:], py[-1:], END_INDEX, 2)
     if fn.minimizers:

@@ -152,3 +152,63 @@ def test_changing_an_optimizers_colour_rewrites_exactly_the_files_that_draw_it(t
     # Data, basin maps and surfaces do not show the colour: rebuilt or not, their bytes are the same.
     assert rewritten == expected
     assert "#018E8F" in (gallery / "embeds" / "pair--sgd--booth.html").read_text()
+
+
+# --- Fast paths that must write what the plain per-value code wrote ---------------------------------------------
+
+EDGES = [0.0, -0.0, 1.0, -2.5, 0.1, 1e-5, 9.99999999995e-5, 123456.789012345, 999999999.94, 999999999.95, 1e9,
+         1234567890.5, 123456789012.0, 1e15, 9999999999999998.0, 1e16, 1.5e300, 1e-300, 2.5e-310, 5e-324, -1e-320]
+
+
+def test_data_downloads_write_each_number_as_json_writes_it_at_10_digits():
+    rng = np.random.default_rng(0)
+    with np.errstate(over="ignore"):
+        values = rng.standard_normal(4000) * np.exp(rng.uniform(-745, 709, 4000))
+    values = np.concatenate([EDGES, -np.array(EDGES), values, np.round(values[:400]), [np.nan, np.inf, -np.inf]])
+    values = np.resize(values, (len(values) // 4 + 1, 4))
+    expected = [[float(f"{v:.10g}") if np.isfinite(v) else None for v in row] for row in values.tolist()]
+    ints = rng.integers(-1, 300, len(values))
+    # Each range where repr differs from format(v, ".10") in a table of its own, so that none rides on another's fix.
+    moderate = [v for v in EDGES if v == 0 or 1e-300 < abs(v) < 1e17]
+    subnormal = [v for v in EDGES if 0 < abs(v) < 1e-300]
+    record = {"rows": embeds.Numbers(values), "list": embeds.Numbers(values[:, 1]), "none": embeds.Numbers([]),
+              "moderate": embeds.Numbers(moderate), "subnormal": embeds.Numbers(subnormal),
+              "mixed": embeds.Numbers(row='[{:.10},"{}",{}]', columns=[values[:, 2], ["a"] * len(values),
+                                                                        ints.tolist()])}
+    plain = {"rows": expected, "list": [row[1] for row in expected], "none": [],
+             "moderate": [float(f"{v:.10g}") for v in moderate], "subnormal": [float(f"{v:.10g}") for v in subnormal],
+             "mixed": [[row[2], "a", int(k)] for row, k in zip(expected, ints)]}
+    assert embeds.data_json(record) == json.dumps(plain, separators=(",", ":"), allow_nan=False) + "\n"
+
+
+def test_seed_lines_round_to_3_digits_as_python_formats():
+    rng = np.random.default_rng(1)
+    values = np.concatenate([EDGES, -np.array(EDGES), rng.uniform(-10, 10, 3000), np.arange(-5000, 5000) * 0.0005,
+                             rng.standard_normal(3000) * np.exp(rng.uniform(-60, 60, 3000))])
+    got = figures._three_digits(values)
+    assert [np.copysign(1, v) for v in got] == [np.copysign(1, v) for v in values]  # -0.0 stays -0.0
+    assert got == [float(f"{v:.3g}") for v in values.tolist()]
+
+
+def test_thumbnail_paths_sample_each_segment_as_linspace_does():
+    from gallery_builder.thumbnails import _linspaces
+
+    rng = np.random.default_rng(2)
+    start, stop = rng.uniform(-300, 300, 500), rng.uniform(-300, 300, 500)
+    stop[:50] = start[:50]  # zero-length segments
+    counts = rng.integers(1, 40, 500)
+    expected = np.concatenate([np.linspace(a, b, n) for a, b, n in zip(start, stop, counts)])
+    np.testing.assert_array_equal(_linspaces(start, stop, counts), expected)
+
+
+def test_clipping_many_segments_agrees_with_one_at_a_time():
+    rng = np.random.default_rng(3)
+    p0, p1 = rng.uniform(-3, 3, (400, 2)), rng.uniform(-3, 3, (400, 2))
+    p1[:40, 0] = p0[:40, 0]  # vertical segments: no constraint from x, or none at all
+    low, high = np.array([-1.0, -1.5]), np.array([1.0, 2.0])
+    a, b, hit = figures.clip_segments(p0, p1, low, high)
+    for k in range(len(p0)):
+        inside = [p for p in np.linspace(p0[k], p1[k], 2001) if ((p >= low) & (p <= high)).all()]
+        assert hit[k] == bool(inside)
+        if len(inside) > 1:
+            np.testing.assert_allclose([a[k], b[k]], [inside[0], inside[-1]], atol=0.01)
