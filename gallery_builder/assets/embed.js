@@ -239,7 +239,19 @@
     var wanted = narrow ? width : "wide";
     if (wanted === mode) return Promise.resolve();
     mode = wanted;
-    if (!narrow) return draw(base(), null).then(fitLabels);
+    if (!narrow) {
+      return draw(base(), null).then(function () {
+        // A legend taller than the frame (every optimizer of a function) would scroll and cut its last entries:
+        // the frame grows until it holds them all.
+        var legend = gd._fullLayout.legend, tries = 0;
+        function grow() {
+          legend = gd._fullLayout.legend;
+          if (!legend || !(legend._height > legend._effHeight + 1) || tries++ > 3) return;
+          return draw(base(), Math.ceil(gd._fullLayout.height + legend._height - legend._effHeight + 4)).then(grow);
+        }
+        return grow();
+      }).then(fitLabels);
+    }
     var measured = {};
     function stack() {
       measured.spare = 0;
