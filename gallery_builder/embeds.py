@@ -18,17 +18,15 @@ import numpy as np
 from . import carried, figures, functions, optimizers, results, schedules, thumbnails
 from .engine import STATUSES, describe
 
-# Partial plotly.js bundles, vendored from npm by scripts/vendor_assets.py (see assets/vendor/manifest.json), and
-# the trace types each one draws (its package's list, checked in the browser by the tests). An embed loads the
-# first bundle that draws all its traces: 2-D figures the cartesian one (1.5 MB), 3-D views the gl3d one (1.75 MB),
-# instead of the full 4.8 MB plotly.min.js.
+# Partial plotly.js bundles, vendored by scripts/vendor_assets.py (see assets/vendor/manifest.json), and the trace
+# types each one draws (checked in the browser by the tests). An embed loads the first bundle that draws all its
+# traces: 2-D figures one built from plotly.js's sources with just scatter, heatmap and contour (1.18 MB), 3-D views
+# plotly.js's gl3d bundle (1.75 MB), instead of the full 4.8 MB plotly.min.js.
 VENDOR = resources.files("gallery_builder").joinpath("assets/vendor")
 PLOTLY_VERSION = json.loads(VENDOR.joinpath("manifest.json").read_text())["plotly.js"]
 PLOTLY_LICENCE = "plotly.js-LICENSE.txt"
 BUNDLES = {
-    f"plotly-cartesian-{PLOTLY_VERSION}.min.js": frozenset(
-        {"bar", "box", "contour", "heatmap", "histogram", "histogram2d", "histogram2dcontour", "image", "pie",
-         "scatter", "scatterternary", "violin"}),
+    f"plotly-2d-{PLOTLY_VERSION}.min.js": frozenset({"contour", "heatmap", "scatter"}),
     f"plotly-gl3d-{PLOTLY_VERSION}.min.js": frozenset(
         {"cone", "isosurface", "mesh3d", "scatter", "scatter3d", "streamtube", "surface", "volume"}),
 }

@@ -162,9 +162,9 @@ def decode(spec) -> np.ndarray:
 
 
 def test_embeds_are_standalone_and_share_the_plotly_bundles(small_site):
-    """2-D figures load the cartesian bundle, 3-D views the gl3d one; each bundle is written once."""
+    """2-D figures load the 2-D bundle, 3-D views the gl3d one; each bundle is written once."""
     gallery = small_site / "docs" / "gallery"
-    cartesian, gl3d = embeds.BUNDLES
+    flat, gl3d = embeds.BUNDLES
     for name in embeds.BUNDLES:
         assert 1_000_000 < (gallery / "assets" / name).stat().st_size < 2_000_000
     assert sorted(p.name for p in gallery.rglob("plotly*.js")) == sorted(embeds.BUNDLES)
@@ -176,7 +176,7 @@ def test_embeds_are_standalone_and_share_the_plotly_bundles(small_site):
         links = parse(path)
         scripts = [a["src"] for a, _ in links.scripts if a.get("src")]
         three_d = path.name.startswith(("pair3d--", "surface--"))
-        assert scripts == [f"../assets/{gl3d if three_d else cartesian}", "../assets/embed.js"], path.name
+        assert scripts == [f"../assets/{gl3d if three_d else flat}", "../assets/embed.js"], path.name
         used.add(scripts[0])
         assert path.stat().st_size < 600_000  # far below plotly.js: nothing of it is inlined
         assert "cdn.plot.ly" not in path.read_text()
@@ -190,9 +190,9 @@ def test_embeds_are_standalone_and_share_the_plotly_bundles(small_site):
 
 
 def test_the_bundle_is_the_smallest_that_draws_every_trace():
-    cartesian, gl3d = embeds.BUNDLES
-    assert embeds.bundle({"data": [{"type": "contour"}, {"x": [1]}]}) == cartesian  # no type: a scatter
-    assert embeds.bundle({"data": [{"type": "heatmap"}, {"type": "scatter"}]}) == cartesian
+    flat, gl3d = embeds.BUNDLES
+    assert embeds.bundle({"data": [{"type": "contour"}, {"x": [1]}]}) == flat  # no type: a scatter
+    assert embeds.bundle({"data": [{"type": "heatmap"}, {"type": "scatter"}]}) == flat
     assert embeds.bundle({"data": [{"type": "surface"}, {"type": "scatter3d"}]}) == gl3d
     with pytest.raises(ValueError, match="contour.*surface"):
         embeds.bundle({"data": [{"type": "contour"}, {"type": "surface"}]})
@@ -212,8 +212,12 @@ def test_vendored_files_match_their_manifest():
         assert hashlib.sha256(data).hexdigest() == digest, name
         assert len(data) < 2_000_000, name
     assert {"plotly.js-LICENSE.txt", "katex/LICENSE.txt"} <= set(files)
-    assert all(spec.split("@")[0] in {"plotly.js-cartesian-dist-min", "plotly.js-gl3d-dist-min", "katex"}
+    assert all(spec.split("@")[0] in {"plotly.js-gl3d-dist-min", "katex"}
                and manifest["packages"][spec].startswith("sha512-") for spec in manifest["packages"])
+    # The 2-D bundle is built from plotly.js's own sources at the same version, with the trace types it draws.
+    built = manifest["built"][f"plotly-2d-{embeds.PLOTLY_VERSION}.min.js"]
+    assert built["resolved"]["plotly.js"] == embeds.PLOTLY_VERSION
+    assert set(built["traces"]) == embeds.BUNDLES[f"plotly-2d-{embeds.PLOTLY_VERSION}.min.js"]
 
 
 def test_gallery_page_has_a_card_per_pair(small_site):
