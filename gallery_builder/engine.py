@@ -102,9 +102,9 @@ class _Group:
         self.factors = None
         if any(m.schedule is not None for m in members):
             self.lr = np.broadcast_to(np.asarray(self.hyper["lr"], float), (rows.stop - rows.start, 1))
-            self.factors = np.concatenate([np.ones((n, steps)) if m.schedule is None else
-                                           np.broadcast_to(np.asarray(m.schedule, float), (n, steps))
-                                           for m, n in zip(members, sizes)]).T[:, :, None].copy()
+            self.factors = np.concatenate([np.ones((steps, n)) if m.schedule is None else
+                                           np.broadcast_to(np.asarray(m.schedule, float), (n, steps)).T
+                                           for m, n in zip(members, sizes)], axis=1)[:, :, None]
         self.state = None
 
     def update(self, step: int, grads, params, **extra):
@@ -186,6 +186,11 @@ class _StateRecorder:
         return out
 
 
+def _both(mask):
+    """Row-wise ``all`` of a (B, 2) mask (numpy's reduction along so short an axis is slow)."""
+    return mask[:, 0] & mask[:, 1]
+
+
 def run_many(fn, members: list, steps: int, tolerance=TOLERANCE, escape_factor=None) -> list:
     """Advance every run of every member together: one autograd call per step serves them all, and one update
     call per optimizer (its members' runs are consecutive rows, the Hessian users' first).
@@ -246,7 +251,7 @@ def run_many(fn, members: list, steps: int, tolerance=TOLERANCE, escape_factor=N
         final_point, final_value, final_grad = position, value, np.hypot(grads[:, 0], grads[:, 1])
         if rows:
             points[0], values[0], grad_norms[0] = final_point[kept_rows], final_value[kept_rows], final_grad[kept_rows]
-        active = np.isfinite(position).all(axis=1) & np.isfinite(value)
+        active = _both(np.isfinite(position)) & np.isfinite(value)
         stop_step[~active], stopped_as[~active] = 0, DIVERGED
         first_within[active & within(value)] = 0
         updates = np.empty_like(position)
@@ -272,28 +277,25 @@ def run_many(fn, members: list, steps: int, tolerance=TOLERANCE, escape_factor=N
                     sl = g.rows
                     shown[sl] = g.transform.shown(g.state, candidate[sl])
                     shown_value[sl] = fn.values(shown[sl])
-            record = active & np.isfinite(shown_value) & np.isfinite(shown).all(axis=1)
+            record = active & np.isfinite(shown_value) & _both(np.isfinite(shown))
             if shows:
-                record &= np.isfinite(new_value) & np.isfinite(candidate).all(axis=1)
-            inside = ((shown >= low) & (shown <= high)).all(axis=1)
+                record &= np.isfinite(new_value) & _both(np.isfinite(candidate))
+            inside = _both((shown >= low) & (shown <= high))
             norms = np.hypot(new_grads[:, 0], new_grads[:, 1])
             first_within[record & (first_within < 0) & within(shown_value)] = step
+            if rows:  # the rows of a run after it stopped are set to NaN at the end
+                points[step], values[step] = shown[kept_rows], shown_value[kept_rows]
+                grad_norms[step] = norms[kept_rows]
             everyone = record.all()
             if everyone:  # the common case needs no masking
-                final_point, final_value, final_grad, last = shown, shown_value, norms, np.full(batch, step)
-                if rows:
-                    points[step], values[step] = shown[kept_rows], shown_value[kept_rows]
-                    grad_norms[step] = norms[kept_rows]
+                final_point, final_value, final_grad = shown, shown_value, norms
+                last.fill(step)
             else:
                 keep = record[:, None]
                 final_point = np.where(keep, shown, final_point)
                 final_value = np.where(record, shown_value, final_value)
                 final_grad = np.where(record, norms, final_grad)
                 last = np.where(record, step, last)
-                if rows:
-                    points[step] = np.where(keep, shown, np.nan)[kept_rows]
-                    values[step] = np.where(record, shown_value, np.nan)[kept_rows]
-                    grad_norms[step] = np.where(record, norms, np.nan)[kept_rows]
                 diverged = active & ~record
                 stop_step[diverged], stopped_as[diverged] = step, DIVERGED
             escaped = record & ~inside
@@ -310,6 +312,9 @@ def run_many(fn, members: list, steps: int, tolerance=TOLERANCE, escape_factor=N
             if hess is not None:
                 hess = np.where(keep[:hessian_rows, :, None], new_hess, hess)
 
+    if rows:  # a run's rows after its last recorded step (recorded steps are a prefix: a stop is final)
+        after = np.arange(rows)[:, None] > last[kept_rows][None, :]
+        points[after], values[after], grad_norms[after] = np.nan, np.nan, np.nan
     paths = points.transpose(1, 0, 2), values.T, grad_norms.T
     kept_start, at = {}, 0
     for k in order:
