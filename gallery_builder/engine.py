@@ -254,6 +254,10 @@ def run_many(fn, members: list, steps: int, tolerance=TOLERANCE, escape_factor=N
         active = _both(np.isfinite(position)) & np.isfinite(value)
         stop_step[~active], stopped_as[~active] = 0, DIVERGED
         first_within[active & within(value)] = 0
+        # What a stopped run ended with; the others' come from the last step (finals are set at the end).
+        ended_point, ended_value, ended_grad = position.copy(), value.copy(), final_grad.copy()
+        frozen = np.flatnonzero(~active)  # the stopped runs, which stay where they stopped
+        reached = 0
         updates = np.empty_like(position)
         for step in range(1, steps + 1):
             if not active.any():
@@ -286,31 +290,29 @@ def run_many(fn, members: list, steps: int, tolerance=TOLERANCE, escape_factor=N
             if rows:  # the rows of a run after it stopped are set to NaN at the end
                 points[step], values[step] = shown[kept_rows], shown_value[kept_rows]
                 grad_norms[step] = norms[kept_rows]
-            everyone = record.all()
-            if everyone:  # the common case needs no masking
-                final_point, final_value, final_grad = shown, shown_value, norms
-                last.fill(step)
-            else:
-                keep = record[:, None]
-                final_point = np.where(keep, shown, final_point)
-                final_value = np.where(record, shown_value, final_value)
-                final_grad = np.where(record, norms, final_grad)
-                last = np.where(record, step, last)
-                diverged = active & ~record
+            diverged, escaped = active & ~record, record & ~inside
+            if diverged.any() or escaped.any():  # a diverged run ended at its previous step, an escaped one here
+                ended_point[diverged], ended_value[diverged] = final_point[diverged], final_value[diverged]
+                ended_grad[diverged], last[diverged] = final_grad[diverged], step - 1
+                ended_point[escaped], ended_value[escaped] = shown[escaped], shown_value[escaped]
+                ended_grad[escaped], last[escaped] = norms[escaped], step
                 stop_step[diverged], stopped_as[diverged] = step, DIVERGED
-            escaped = record & ~inside
-            if escaped.any():
                 stop_step[escaped], stopped_as[escaped] = step, ESCAPED
-            active = record & inside
-            if everyone and not escaped.any():
-                position, value, grads, hess = candidate, new_value, new_grads, new_hess
-                continue
-            keep = active[:, None]
-            position = np.where(keep, candidate, position)
-            value = np.where(active, new_value, value)
-            grads = np.where(keep, new_grads, grads)
-            if hess is not None:
-                hess = np.where(keep[:hessian_rows, :, None], new_hess, hess)
+                active = record & inside
+                frozen = np.flatnonzero(~active)
+            final_point, final_value, final_grad, reached = shown, shown_value, norms, step
+            if frozen.size:  # in place: a stopped run's rows of these new arrays are unused (its finals are ended_*)
+                candidate[frozen], new_value[frozen], new_grads[frozen] = position[frozen], value[frozen], grads[frozen]
+                if hess is not None:
+                    hessian_frozen = frozen[:np.searchsorted(frozen, hessian_rows)]
+                    new_hess[hessian_frozen] = hess[hessian_frozen]
+            position, value, grads, hess = candidate, new_value, new_grads, new_hess
+
+        gone = ~active
+        final_point = np.where(gone[:, None], ended_point, final_point)
+        final_value = np.where(gone, ended_value, final_value)
+        final_grad = np.where(gone, ended_grad, final_grad)
+        last = np.where(gone, last, reached)
 
     if rows:  # a run's rows after its last recorded step (recorded steps are a prefix: a stop is final)
         after = np.arange(rows)[:, None] > last[kept_rows][None, :]
