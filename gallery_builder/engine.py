@@ -71,34 +71,70 @@ class Member:
     record_state: bool = False  # keep the state's per-run arrays at every step (with keep_paths)
 
 
-def _as_rows(value, n):
-    return np.asarray(value, float).reshape(n, 1) if np.ndim(value) else value
+def _merged(opt, members, sizes) -> dict:
+    """The members' hyperparameters as one set: a scalar that every member shares stays a scalar, anything else
+    becomes one (G, 1) row per run (a member that leaves one out gets the default, as its factory would)."""
+    defaults = opt.defaults
+    keys = dict.fromkeys(key for m in members for key in m.hyper)
+    hyper = {}
+    for key in keys:
+        values = [m.hyper[key] if key in m.hyper else defaults[key] for m in members]
+        first = values[0]
+        if all(np.ndim(v) == 0 and type(v) is type(first) and repr(v) == repr(first) for v in values):
+            hyper[key] = first
+        else:
+            hyper[key] = np.concatenate([np.asarray(v, float).reshape(n, 1) if np.ndim(v) else np.full((n, 1), float(v))
+                                         for v, n in zip(values, sizes)])
+    return hyper
+
+
+class _Group:
+    """The members of one optimizer: one transform, one state and one update call per step for all their runs.
+
+    A schedule multiplies lr per run (factor 1 for members without one: lr·1 == lr exactly), so the transform is
+    rebuilt at each step only when some member has a schedule; the state carries over, as under a torch scheduler.
+    """
+
+    def __init__(self, members, sizes, rows: slice, steps: int):
+        self.opt, self.rows = members[0].opt, rows
+        self.hyper = _merged(self.opt, members, sizes)
+        self.transform = self.opt.transform(**self.hyper)
+        self.factors = None
+        if any(m.schedule is not None for m in members):
+            self.lr = np.broadcast_to(np.asarray(self.hyper["lr"], float), (rows.stop - rows.start, 1))
+            self.factors = np.concatenate([np.ones((steps, n)) if m.schedule is None else
+                                           np.broadcast_to(np.asarray(m.schedule, float), (n, steps)).T
+                                           for m, n in zip(members, sizes)], axis=1)[:, :, None]
+        self.state = None
+
+    def update(self, step: int, grads, params, **extra):
+        transform = self.transform
+        if self.factors is not None:  # a scheduler sets lr before each update
+            transform = self.opt.transform(**{**self.hyper, "lr": self.lr * self.factors[step - 1]})
+        updates, self.state = transform.update(grads, self.state, params, **extra)
+        return updates
 
 
 class _Derivatives:
-    """f, ∇f and, for the runs of optimizers that use it, the Hessian: one autograd call per kind per step."""
+    """f, ∇f and, for the first ``hessian_rows`` runs (their optimizers use it), the Hessian: one autograd call per
+    kind per step."""
 
-    def __init__(self, fn, hessian_rows: np.ndarray):
-        self.fn = fn
-        self.all_hessian = bool(hessian_rows.all())
-        self.some = hessian_rows.any()
-        self.gradient_index = np.flatnonzero(~hessian_rows)
-        self.hessian_index = np.flatnonzero(hessian_rows)
+    def __init__(self, fn, hessian_rows: int, batch: int):
+        self.fn, self.h, self.batch = fn, hessian_rows, batch
 
     def __call__(self, points):
-        fn = self.fn
-        if not self.some:
+        fn, h = self.fn, self.h
+        if not h:
             values, grads = fn.value_and_grad(points)
             return values, grads, None
-        if self.all_hessian:
+        if h == self.batch:
             grads, hess = fn.hessian(points)
             return fn.values(points), grads, hess
         values, grads = np.empty(len(points)), np.empty_like(points)
-        values[self.gradient_index], grads[self.gradient_index] = fn.value_and_grad(points[self.gradient_index])
-        second = points[self.hessian_index]
-        grads[self.hessian_index], hess = fn.hessian(second)
-        values[self.hessian_index] = fn.values(second)
-        return values, grads, hess  # hess holds the Hessian rows only, in batch order
+        values[h:], grads[h:] = fn.value_and_grad(points[h:])
+        grads[:h], hess = fn.hessian(points[:h])
+        values[:h] = fn.values(points[:h])
+        return values, grads, hess  # hess holds the first h rows only
 
 
 class _Noise:
@@ -121,19 +157,21 @@ class _Noise:
 
 
 class _StateRecorder:
-    """The per-run arrays of an optimizer's state at every step (step-major while running)."""
+    """The per-run arrays of a member's rows ``rows`` of its group's state at every step (step-major while
+    running)."""
 
-    def __init__(self, steps: int, n: int):
-        self.steps, self.n, self.rows = steps, n, {}
+    def __init__(self, steps: int, rows: slice, group_size: int):
+        self.steps, self.n, self.mine, self.group_size, self.rows = steps, rows.stop - rows.start, rows, group_size, {}
 
     def add(self, step: int, state, params) -> None:
         items = [*zip(state._fields, state), ("gradient_point", params)]
         for name, value in items:
             # Per-run numbers and per-coordinate vectors only: a memory of many pairs (L-BFGS) is no picture.
-            if isinstance(value, np.ndarray) and value.ndim == 2 and value.shape[0] == self.n and value.shape[1] <= 2:
+            if (isinstance(value, np.ndarray) and value.ndim == 2 and value.shape[0] == self.group_size
+                    and value.shape[1] <= 2):
                 if name not in self.rows:
                     self.rows[name] = np.full((self.steps + 1, self.n, value.shape[1]), np.nan)
-                self.rows[name][step] = value
+                self.rows[name][step] = value[self.mine]
 
     def arrays(self, last, with_gradient_point: bool) -> dict:
         """Batch-major arrays, NaN after each run's last recorded step (its state after a stop means nothing)."""
@@ -148,33 +186,38 @@ class _StateRecorder:
         return out
 
 
+def _both(mask):
+    """Row-wise ``all`` of a (B, 2) mask (numpy's reduction along so short an axis is slow)."""
+    return mask[:, 0] & mask[:, 1]
+
+
 def run_many(fn, members: list, steps: int, tolerance=TOLERANCE, escape_factor=None) -> list:
-    """Advance every run of every member together: one autograd call per step serves them all.
+    """Advance every run of every member together: one autograd call per step serves them all, and one update
+    call per optimizer (its members' runs are consecutive rows, the Hessian users' first).
 
     Returns one ``Runs`` per member, each equal bit for bit to running that member alone (every operation is
     elementwise over runs). Without ``keep_paths`` a member keeps only its summaries, so memory does not grow with
     the number of steps (basin maps need no paths).
     """
+    grouped = {}
+    for k, m in enumerate(members):
+        grouped.setdefault(m.opt.name, []).append(k)
+    group_members = sorted(grouped.values(), key=lambda ks: not members[ks[0]].opt.uses_hessian)
+    order = [k for ks in group_members for k in ks]
     sizes = [len(m.starts) for m in members]
-    bounds = np.cumsum([0, *sizes])
-    slices = [slice(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:])]
-    position = np.concatenate([np.asarray(m.starts, float).reshape(-1, 2) for m in members])
-    batch = len(position)
-    kept = np.concatenate([np.full(n, m.keep_paths) for m, n in zip(members, sizes)])
+    slices, offset = {}, 0
+    for k in order:
+        slices[k], offset = slice(offset, offset + sizes[k]), offset + sizes[k]
+    batch = offset
+    groups = [_Group([members[k] for k in ks], [sizes[k] for k in ks],
+                     slice(slices[ks[0]].start, slices[ks[-1]].stop), steps) for ks in group_members]
+    group_of = {k: g for g, ks in zip(groups, group_members) for k in ks}
+    position = np.concatenate([np.asarray(members[k].starts, float).reshape(-1, 2) for k in order])
+    kept = np.concatenate([np.full(sizes[k], members[k].keep_paths) for k in order])
     kept_rows = slice(None) if kept.all() else np.flatnonzero(kept)
-    uses_hessian = np.concatenate([np.full(n, m.opt.uses_hessian) for m, n in zip(members, sizes)])
-    derivatives = _Derivatives(fn, uses_hessian)
-    hessian_slices = {}  # member index -> its rows within the Hessian array
-    offset = 0
-    for k, (m, n) in enumerate(zip(members, sizes)):
-        if m.opt.uses_hessian:
-            hessian_slices[k] = slice(offset, offset + n)
-            offset += n
-    noise = _Noise(members, sizes, steps)
-    hypers = [{key: _as_rows(v, n) for key, v in m.hyper.items()} for m, n in zip(members, sizes)]
-    schedules = [None if m.schedule is None else np.broadcast_to(np.asarray(m.schedule, float), (n, steps))
-                 for m, n in zip(members, sizes)]
-    transforms = [m.opt.transform(**h) for m, h in zip(members, hypers)]
+    hessian_rows = sum(g.rows.stop - g.rows.start for g in groups if g.opt.uses_hessian)
+    derivatives = _Derivatives(fn, hessian_rows, batch)
+    noise = _Noise([members[k] for k in order], [sizes[k] for k in order], steps)
     escape_factor = fn.escape_factor if escape_factor is None else escape_factor
     low, high = fn.box(escape_factor)
 
@@ -191,99 +234,105 @@ def run_many(fn, members: list, steps: int, tolerance=TOLERANCE, escape_factor=N
     def within(value):
         return np.abs(value - fn.minimum) <= tolerance if fn.minimum is not None else np.zeros(batch, bool)
 
-    recorders = {k: _StateRecorder(steps, sl.stop - sl.start) for k, (m, sl) in enumerate(zip(members, slices))
-                 if m.record_state and m.keep_paths}
-    shows = {k: t.shown for k, t in enumerate(transforms) if getattr(t, "shown", None) is not None}
+    recorders = {}
+    for k, m in enumerate(members):
+        if m.record_state and m.keep_paths:
+            g = group_of[k]
+            mine = slice(slices[k].start - g.rows.start, slices[k].stop - g.rows.start)
+            recorders[k] = _StateRecorder(steps, mine, g.rows.stop - g.rows.start)
+    shows = [g for g in groups if g.transform.shown is not None]
 
     with np.errstate(all="ignore"):
         value, grads, hess = derivatives(position)
-        states = [t.init(position[sl]) for t, sl in zip(transforms, slices)]
+        for g in groups:
+            g.state = g.transform.init(position[g.rows])
         for k, recorder in recorders.items():
-            recorder.add(0, states[k], position[slices[k]])
+            recorder.add(0, group_of[k].state, position[group_of[k].rows])
         final_point, final_value, final_grad = position, value, np.hypot(grads[:, 0], grads[:, 1])
         if rows:
             points[0], values[0], grad_norms[0] = final_point[kept_rows], final_value[kept_rows], final_grad[kept_rows]
-        active = np.isfinite(position).all(axis=1) & np.isfinite(value)
+        active = _both(np.isfinite(position)) & np.isfinite(value)
         stop_step[~active], stopped_as[~active] = 0, DIVERGED
         first_within[active & within(value)] = 0
+        # What a stopped run ended with; the others' come from the last step (finals are set at the end).
+        ended_point, ended_value, ended_grad = position.copy(), value.copy(), final_grad.copy()
+        frozen = np.flatnonzero(~active)  # the stopped runs, which stay where they stopped
+        reached = 0
         updates = np.empty_like(position)
         for step in range(1, steps + 1):
             if not active.any():
                 break
             seen = noise(grads, step - 1)
-            for k, (sl, transform) in enumerate(zip(slices, transforms)):
-                if schedules[k] is not None:  # a scheduler sets lr before each update; the state carries over
-                    transform = members[k].opt.transform(
-                        **{**hypers[k], "lr": hypers[k]["lr"] * schedules[k][:, step - 1:step]})
+            for g in groups:
+                sl = g.rows
                 extra = {"value": value[sl]}
-                if k in hessian_slices:
-                    extra["hessian"] = hess[hessian_slices[k]]
-                updates[sl], states[k] = transform.update(seen[sl], states[k], position[sl], **extra)
+                if g.opt.uses_hessian:  # the Hessian users' rows come first, so hess has the same rows
+                    extra["hessian"] = hess[sl]
+                updates[sl] = g.update(step, seen[sl], position[sl], **extra)
             candidate = position + updates
             new_value, new_grads, new_hess = derivatives(candidate)
             for k, recorder in recorders.items():
-                recorder.add(step, states[k], candidate[slices[k]])
+                recorder.add(step, group_of[k].state, candidate[group_of[k].rows])
             # What a run reports: its position, or the point its optimizer shows (schedule-free's x) and the true f.
             shown, shown_value = candidate, new_value
             if shows:
                 shown, shown_value = candidate.copy(), new_value.copy()
-                for k, show in shows.items():
-                    sl = slices[k]
-                    shown[sl] = show(states[k], candidate[sl])
+                for g in shows:
+                    sl = g.rows
+                    shown[sl] = g.transform.shown(g.state, candidate[sl])
                     shown_value[sl] = fn.values(shown[sl])
-            record = active & np.isfinite(shown_value) & np.isfinite(shown).all(axis=1)
+            record = active & np.isfinite(shown_value) & _both(np.isfinite(shown))
             if shows:
-                record &= np.isfinite(new_value) & np.isfinite(candidate).all(axis=1)
-            inside = ((shown >= low) & (shown <= high)).all(axis=1)
+                record &= np.isfinite(new_value) & _both(np.isfinite(candidate))
+            inside = _both((shown >= low) & (shown <= high))
             norms = np.hypot(new_grads[:, 0], new_grads[:, 1])
             first_within[record & (first_within < 0) & within(shown_value)] = step
-            everyone = record.all()
-            if everyone:  # the common case needs no masking
-                final_point, final_value, final_grad, last = shown, shown_value, norms, np.full(batch, step)
-                if rows:
-                    points[step], values[step] = shown[kept_rows], shown_value[kept_rows]
-                    grad_norms[step] = norms[kept_rows]
-            else:
-                keep = record[:, None]
-                final_point = np.where(keep, shown, final_point)
-                final_value = np.where(record, shown_value, final_value)
-                final_grad = np.where(record, norms, final_grad)
-                last = np.where(record, step, last)
-                if rows:
-                    points[step] = np.where(keep, shown, np.nan)[kept_rows]
-                    values[step] = np.where(record, shown_value, np.nan)[kept_rows]
-                    grad_norms[step] = np.where(record, norms, np.nan)[kept_rows]
-                diverged = active & ~record
+            if rows:  # the rows of a run after it stopped are set to NaN at the end
+                points[step], values[step] = shown[kept_rows], shown_value[kept_rows]
+                grad_norms[step] = norms[kept_rows]
+            diverged, escaped = active & ~record, record & ~inside
+            if diverged.any() or escaped.any():  # a diverged run ended at its previous step, an escaped one here
+                ended_point[diverged], ended_value[diverged] = final_point[diverged], final_value[diverged]
+                ended_grad[diverged], last[diverged] = final_grad[diverged], step - 1
+                ended_point[escaped], ended_value[escaped] = shown[escaped], shown_value[escaped]
+                ended_grad[escaped], last[escaped] = norms[escaped], step
                 stop_step[diverged], stopped_as[diverged] = step, DIVERGED
-            escaped = record & ~inside
-            if escaped.any():
                 stop_step[escaped], stopped_as[escaped] = step, ESCAPED
-            active = record & inside
-            if everyone and not escaped.any():
-                position, value, grads, hess = candidate, new_value, new_grads, new_hess
-                continue
-            keep = active[:, None]
-            position = np.where(keep, candidate, position)
-            value = np.where(active, new_value, value)
-            grads = np.where(keep, new_grads, grads)
-            if hess is not None:
-                frozen = keep[uses_hessian][:, :, None]
-                hess = np.where(frozen, new_hess, hess)
+                active = record & inside
+                frozen = np.flatnonzero(~active)
+            final_point, final_value, final_grad, reached = shown, shown_value, norms, step
+            if frozen.size:  # in place: a stopped run's rows of these new arrays are unused (its finals are ended_*)
+                candidate[frozen], new_value[frozen], new_grads[frozen] = position[frozen], value[frozen], grads[frozen]
+                if hess is not None:
+                    hessian_frozen = frozen[:np.searchsorted(frozen, hessian_rows)]
+                    new_hess[hessian_frozen] = hess[hessian_frozen]
+            position, value, grads, hess = candidate, new_value, new_grads, new_hess
 
+        gone = ~active
+        final_point = np.where(gone[:, None], ended_point, final_point)
+        final_value = np.where(gone, ended_value, final_value)
+        final_grad = np.where(gone, ended_grad, final_grad)
+        last = np.where(gone, last, reached)
+
+    if rows:  # a run's rows after its last recorded step (recorded steps are a prefix: a stop is final)
+        after = np.arange(rows)[:, None] > last[kept_rows][None, :]
+        points[after], values[after], grad_norms[after] = np.nan, np.nan, np.nan
     paths = points.transpose(1, 0, 2), values.T, grad_norms.T
-    kept_offsets = np.cumsum([0, *(n if m.keep_paths else 0 for m, n in zip(members, sizes))])
+    kept_start, at = {}, 0
+    for k in order:
+        kept_start[k], at = at, at + (sizes[k] if members[k].keep_paths else 0)
     results = []
-    for k, (m, sl) in enumerate(zip(members, slices)):
-        n = sl.stop - sl.start
+    for k, m in enumerate(members):
+        sl, n = slices[k], sizes[k]
         if m.keep_paths:
-            mine = slice(int(kept_offsets[k]), int(kept_offsets[k + 1]))
+            mine = slice(kept_start[k], kept_start[k] + n)
             member_paths = tuple(p[mine].copy() for p in paths)
         else:
             member_paths = np.full((n, 0, 2), np.nan), np.full((n, 0), np.nan), np.full((n, 0), np.nan)
         runs = _summary(fn, member_paths, final_point[sl], final_value[sl], final_grad[sl], last[sl],
                         first_within[sl], stop_step[sl], stopped_as[sl], tolerance)
         if k in recorders:
-            runs.state = recorders[k].arrays(runs.last, k in shows)
+            runs.state = recorders[k].arrays(runs.last, group_of[k].transform.shown is not None)
         results.append(runs)
     return results
 

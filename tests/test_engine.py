@@ -342,6 +342,38 @@ def test_one_batch_of_many_optimizers_equals_each_alone():
         assert_runs_equal(alone, got)
 
 
+
+def test_members_of_one_optimizer_advance_as_one_group_equal_each_alone():
+    """Members sharing an optimizer are updated together: a constant one recording its state, a scheduled one, a
+    noisy one and a basin-like one with a per-run second hyperparameter, beside Newton (Hessian rows) and
+    schedule-free (a shown point); each equals its member run alone, bit for bit."""
+    fn, steps = functions.get("himmelblau"), 40
+    cosine = (1 + np.cos(np.pi * np.arange(steps) / steps)) / 2
+    members = []
+    for name in ["lbfgs", "newton", "schedule_free_adamw", "adam"]:
+        opt = optimizers.get(name)
+        lrs = opt.defaults["lr"] * np.array([0.3, 1.0, 30.0])
+        start = np.repeat([fn.start], 3, axis=0)
+        grid = np.array([(-4.0, 3.5), (0.5, 0.0), (2.0, -2.0), (4.0, 4.0)])
+        members += [engine.Member(opt, start, {**opt.defaults, "lr": lrs}, schedule=cosine),
+                    engine.Member(opt, start, {**opt.defaults, "lr": lrs}, record_state=True),
+                    engine.Member(opt, np.repeat([fn.start], 4, axis=0), {"lr": lrs[1]}, noise=0.5,
+                                  seed=np.arange(4)),
+                    engine.Member(opt, grid, {**opt.defaults, "lr": lrs[0]}, keep_paths=False)]
+        if opt.second_axis is not None:
+            axis, values = opt.second_axis
+            members.append(engine.Member(opt, start, {**opt.defaults, axis: np.array(values[:3])},
+                                         keep_paths=False))
+    together = engine.run_many(fn, members, steps)
+    for member, got in zip(members, together):
+        alone = engine.run_many(fn, [member], steps)[0]
+        assert_runs_equal(alone, got)
+        assert alone.state.keys() == got.state.keys()
+        for key in alone.state:
+            assert np.array_equal(alone.state[key], got.state[key], equal_nan=True), key
+    lbfgs, _, schedule_free, adam = (got.state for member, got in zip(members, together) if member.record_state)
+    assert "d" in lbfgs and "exp_avg" in adam and "gradient_point" in schedule_free  # schedule-free's y too
+
 TINY = Settings(optimizers=("sgd", "adam"), functions=("booth", "himmelblau"), steps=50, basin_grid=5, lr_per_decade=1,
                 lr_decades_below=1, lr_decades_above=1, lr_limit_below=1, lr_limit_above=1)
 

@@ -234,8 +234,19 @@ def power(base, exponent):
     base, exponent = np.asarray(base, float), np.asarray(exponent, float)
     pairs = np.empty(np.broadcast_shapes(base.shape, exponent.shape), complex)  # (base, exponent) as one number
     pairs.real, pairs.imag = base, exponent
-    flat = pairs.ravel()
-    if flat.size and (flat == flat[0]).all():  # the common case: one value for the whole batch
-        return np.full(pairs.shape, flat[0].real ** flat[0].imag)
-    distinct, inverse = np.unique(flat, return_inverse=True)
+    distinct, inverse = _distinct(pairs.ravel())
     return np.array([p.real**p.imag for p in distinct.tolist()], float)[inverse].reshape(pairs.shape)
+
+
+def _distinct(flat):
+    """The distinct values of a 1-D array and where each element's is: np.unique's, by a stable sort, which is
+    fast on the long runs of equal values a batch's hyperparameters have."""
+    if flat.size and (flat == flat[0]).all():  # the common case: one value for the whole batch
+        return flat[:1], np.zeros(flat.size, int)
+    order = np.argsort(flat, kind="stable")
+    ordered = flat[order]
+    first = np.empty(flat.size, bool)
+    first[:1], first[1:] = True, ordered[1:] != ordered[:-1]
+    inverse = np.empty(flat.size, int)
+    inverse[order] = np.cumsum(first) - 1
+    return ordered[first], inverse

@@ -235,27 +235,29 @@ def _two_loop(grads, old_dirs, old_stps, ro, al, num_old, H_diag, active):
     """The L-BFGS direction −H·g by the two-loop recursion over each run's stored pairs, newest first, then
     oldest first, in torch's order of operations. Rows not ``active`` get garbage and keep their al.
 
-    Works on (pairs, B) columns, so each operation is on contiguous rows. A pair a run does not use gets the
-    coefficient 0, which leaves q and r exactly as they are: its slot is zero, and x + (−0)·0 = x."""
+    Works on (pairs, 2, B) arrays, so that each operation is on contiguous rows and does both coordinates. A pair
+    a run does not use gets the coefficient 0, which leaves q and r exactly as they are: its slot is zero, and
+    x + (−0)·0 = x."""
     used = np.where(active, num_old, 0)[:, 0]
     n = int(used.max(initial=0))
     in_use = np.arange(n)[:, None] < used[None, :]  # (n, B)
-    y0, y1 = np.ascontiguousarray(old_dirs[:, :n].transpose(2, 1, 0))
-    s0, s1 = np.ascontiguousarray(old_stps[:, :n].transpose(2, 1, 0))
+    y, s = (np.ascontiguousarray(pairs[:, :n].transpose(1, 2, 0)) for pairs in (old_dirs, old_stps))
     rho = np.ascontiguousarray(ro[:, :n].T)
     coefficients = np.zeros((n, len(grads)))
-    q0, q1 = -grads[:, 0], -grads[:, 1]
+    q = np.negative(grads.T, order="C")  # (2, B)
     for i in range(n - 1, -1, -1):
-        coefficient = np.where(in_use[i], (s0[i] * q0 + s1[i] * q1) * rho[i], 0.0)
+        product = s[i] * q
+        coefficient = np.where(in_use[i], (product[0] + product[1]) * rho[i], 0.0)
         coefficients[i] = coefficient
-        q0, q1 = q0 + -coefficient * y0[i], q1 + -coefficient * y1[i]
-    r0, r1 = q0 * H_diag[:, 0], q1 * H_diag[:, 0]
+        q = q + -coefficient * y[i]
+    r = q * H_diag[:, 0]
     for i in range(n):
-        factor = np.where(in_use[i], coefficients[i] - (y0[i] * r0 + y1[i] * r1) * rho[i], 0.0)
-        r0, r1 = r0 + factor * s0[i], r1 + factor * s1[i]
+        product = y[i] * r
+        factor = np.where(in_use[i], coefficients[i] - (product[0] + product[1]) * rho[i], 0.0)
+        r = r + factor * s[i]
     al = al.copy()
     al[:, :n] = np.where(in_use.T, coefficients.T, al[:, :n])
-    return np.stack([r0, r1], axis=1), al
+    return np.ascontiguousarray(r.T), al
 
 
 @optimizer(
