@@ -233,6 +233,18 @@
     });
   }
 
+  // A first guess of the height a long legend needs (Plotly draws ~19 px per entry), so that the frame usually
+  // grows before the first draw rather than after it; null when the frame's own height holds it.
+  var ENTRY = 19;
+  function legendHeight() {
+    var margin = spec.layout.margin || {}, entries = spec.data.filter(function (trace) {
+      return trace.showlegend !== false && trace.type !== "contour" && trace.type !== "heatmap";
+    }).length;
+    var needed = entries * ENTRY + 40 + (margin.t || 0) + (margin.b || 0);
+    var height = window.innerHeight;
+    return spec.layout.legend && entries > 1 && needed > height ? needed : null;
+  }
+
   function fit() {
     var width = gd.clientWidth || window.innerWidth;
     var narrow = Boolean(spec.narrow) && width < NARROW;
@@ -240,7 +252,7 @@
     if (wanted === mode) return Promise.resolve();
     mode = wanted;
     if (!narrow) {
-      return draw(base(), null).then(function () {
+      return draw(base(), legendHeight()).then(function () {
         // A legend taller than the frame (every optimizer of a function) would scroll and cut its last entries:
         // the frame grows until it holds them all.
         var legend = gd._fullLayout.legend, tries = 0;
