@@ -576,7 +576,7 @@ def state(cell: Cell) -> dict:
     layout = {"title": {"text": f"{opt.title} on {fn.title}: what it carries at {label}", "x": 0.01,
                         "font": {"size": 14}},
               **_axes(fn), "margin": {"l": 50, "r": 20, "t": 40, "b": 170},
-              "legend": {"orientation": "h", "x": 0, "y": -0.15, "yanchor": "top", "font": {"size": 11}},
+              "legend": {"orientation": "h", "x": 0, "y": -0.19, "yanchor": "top", "font": {"size": 11}},
               "sliders": [_steps_slider(cell.runs.points.shape[1] - 1, y=-0.33)],
               "updatemenus": [_play_buttons(y=-0.33)]}
     blocks = [{"axes": ["xaxis", "yaxis"], "height": "square", "below": 48}]

@@ -247,19 +247,27 @@ EMBED_BOXES = """() => {
     const texts = [...gd.querySelectorAll('svg text')]
         .filter(t => t.textContent.trim() && shown(t) && t.getBoundingClientRect().width > 0)
         .map(t => box(t, t.textContent));
+    // Text a legend's box clips: its entries beyond the box when the legend scrolls.
+    const clipped = [...gd.querySelectorAll('.legend')].flatMap(legend => {
+        const bg = legend.querySelector('.bg');
+        if (!bg) return [];
+        const r = bg.getBoundingClientRect();
+        return [...legend.querySelectorAll('text')].filter(t => t.textContent.trim()).map(t => box(t, t.textContent))
+            .filter(b => b.y < r.y - 0.5 || b.y + b.h > r.y + r.height + 0.5);
+    });
     const modebar = gd.querySelector('.modebar');
     const drawn = [...gd.querySelectorAll('.bglayer rect, .nsewdrag, .slider-group, .updatemenu-button, ' +
                                           '.legend .bg, .colorbar .cbfill, .gl-container > div')]
         .filter(shown).map(el => box(el, el.getAttribute('class') || el.tagName));
     // A figure alone in a window may scroll; in an iframe, whatever is below the frame's height is cut.
     const height = window.parent === window ? Math.max(window.innerHeight, gd.offsetHeight) : window.innerHeight;
-    return {texts, modebar: modebar ? box(modebar, 'modebar') : null, drawn: drawn.concat(texts),
+    return {texts, clipped, modebar: modebar ? box(modebar, 'modebar') : null, drawn: drawn.concat(texts),
             width: window.innerWidth, height};
 }"""
 
 
 def layout_problems(found: dict) -> list:
-    """Overlapping text boxes, text cut at the embed's edge, and empty horizontal bands."""
+    """Overlapping text boxes, text cut at the embed's edge or by a legend's box, and empty horizontal bands."""
     problems = []
     boxes = found["texts"] + ([found["modebar"]] if found["modebar"] else [])
     for i, a in enumerate(boxes):
@@ -271,6 +279,7 @@ def layout_problems(found: dict) -> list:
         if t["x"] < -0.5 or t["y"] < -0.5 or t["x"] + t["w"] > found["width"] + 0.5 or \
                 t["y"] + t["h"] > found["height"] + 0.5:
             problems.append(f"cut at the edge: {t['what']!r}")
+    problems += [f"cut by the legend's box: {t['what']!r}" for t in found["clipped"]]
     covered = sorted((d["y"], d["y"] + d["h"]) for d in found["drawn"] if d["h"] > 0)
     reached = 0.0
     for top, bottom in covered + [(found["height"], found["height"])]:

@@ -180,8 +180,10 @@
       });
       if (block.scene) layout[block.scene].domain = { x: [left, 1 + MARGIN.r / plotWidth], y: [low, high] };
       if (block.legend) {
+        // Plotly caps a horizontal legend at half the figure's height and scrolls the rest: the block is as tall
+        // as the legend, so the cap is the block's height.
         Object.assign(layout.legend = layout.legend || {}, { orientation: "h", x: left + 4 / plotWidth, y: high,
-          xanchor: "left", yanchor: "top", tracegroupgap: 0 });
+          xanchor: "left", yanchor: "top", tracegroupgap: 0, maxheight: p.height + 2 });
       }
       if (block.colorbar !== undefined) {
         bars[block.colorbar] = Object.assign(copy(wideBars[block.colorbar]), { y: high, yanchor: "top", yref: "paper",
