@@ -243,8 +243,7 @@
       return trace.showlegend !== false && trace.type !== "contour" && trace.type !== "heatmap";
     }).length;
     var needed = entries * ENTRY + 40 + (margin.t || 0) + (margin.b || 0);
-    var height = window.innerHeight;
-    return spec.layout.legend && entries > 1 && needed > height ? needed : null;
+    return spec.layout.legend && entries > 1 && needed > window.innerHeight ? needed : null;
   }
 
   function fit() {
@@ -257,9 +256,9 @@
       return draw(base(), legendHeight()).then(function () {
         // A legend taller than the frame (every optimizer of a function) would scroll and cut its last entries:
         // the frame grows until it holds them all.
-        var legend = gd._fullLayout.legend, tries = 0;
+        var tries = 0;
         function grow() {
-          legend = gd._fullLayout.legend;
+          var legend = gd._fullLayout.legend;
           if (!legend || !(legend._height > legend._effHeight + 1) || tries++ > 3) return;
           return draw(base(), Math.ceil(gd._fullLayout.height + legend._height - legend._effHeight + 4)).then(grow);
         }
