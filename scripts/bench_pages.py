@@ -4,11 +4,11 @@ figure is drawn, in Chromium through Playwright, from the built site served on 1
 Bytes are the files the browser received on a first visit of the page's top (the local server sends them as they
 are, so they are read from disk), uncompressed, and the sum of each file gzipped at level 6, which is what a server
 that compresses would send. Embeds load as they come within a screen of the viewport, so a page whose figures are
-further down fetches none of them on that visit. "First plot" is measured on a second first visit, of the link to
+further down fetches none of them on that visit. "First plot" is measured on more first visits, of the link to
 the section that holds the page's first figure (the figure then in view): the time from the start of navigation to
-the first embed with its Plotly graph drawn (none: the page has no embed), and the CPU time the page's main thread
-(which same-origin embeds share) spent until then; wall times depend on what else the machine runs, the CPU time
-much less.
+the moment the first embed marks its Plotly graph drawn (none: the page has no embed), and, on traced visits (tracing
+slows the page down, so they are not timed), the CPU time the page's main thread (which same-origin embeds share)
+spent until then. Wall times depend on what else the machine runs, the CPU time much less.
 
 Run: .venv/bin/python scripts/bench_pages.py [--site site] [--site before=/path/to/site ...] [--phone]
 """
@@ -19,6 +19,7 @@ import argparse
 import contextlib
 import functools
 import gzip
+import json
 import re
 import statistics
 import threading
@@ -36,20 +37,48 @@ SAMPLE = {"home": "index.html", "optimizer": "gallery/optimizers/adam.html",
 DESKTOP, PHONE = {"width": 1280, "height": 900}, {"width": 390, "height": 844}
 BUDGET = {"bytes": 3_000_000, "gzip": 1_000_000}  # bytes; first plot within 1.5 s (measured here, not tested)
 
-# Resolves with performance.now() (ms since navigation started) once any embed has drawn its graph; null at once
-# when the page has no embed, or after 30 s.
+# Runs in every frame before its own scripts: the moment an embed marks its figure drawn, on the clock all frames
+# share (a poll from the page would see it late: Playwright returns from goto after the load event, which the next
+# embeds delay).
+READY_AT = """(() => new MutationObserver((_, observer) => {
+    const figure = document.getElementById('figure');
+    if (!figure || figure.dataset.ready !== 'true') return;
+    window.__readyAt = performance.timeOrigin + performance.now();
+    observer.disconnect();
+}).observe(document, {subtree: true, attributes: true, attributeFilter: ['data-ready']}))()"""
+
+# Resolves with the ms from the start of navigation to the first embed drawn; null at once when the page has no
+# embed, or after 30 s.
 FIRST_PLOT = """() => new Promise(resolve => {
-    if (!document.querySelector('iframe.og-embed')) return resolve(null);
+    if (!document.querySelector('.og-embed')) return resolve(null);
     const deadline = performance.now() + 30000;
     (function poll() {
-        for (const frame of document.querySelectorAll('iframe.og-embed')) {
-            const doc = frame.contentDocument;
-            if (doc && doc.querySelector('#figure[data-ready=true]')) return resolve(performance.now());
-        }
+        const times = [...document.querySelectorAll('iframe.og-embed')]
+            .map(frame => frame.contentWindow && frame.contentWindow.__readyAt).filter(Boolean);
+        if (times.length) return resolve(Math.min(...times) - performance.timeOrigin);
         if (performance.now() > deadline) return resolve(null);
-        requestAnimationFrame(poll);
+        setTimeout(poll, 20);
     })();
 })"""
+
+
+def main_thread_cpu(trace: bytes, url: str, until_ms: float) -> float:
+    """Seconds of thread CPU time the renderer's main thread (which same-origin embeds share) spent in tasks from the
+    start of the navigation to ``url`` until ``until_ms`` after it; a task running at that moment counts in
+    proportion."""
+    events = json.loads(trace)["traceEvents"]
+    start, main = next((e["ts"], (e["pid"], e["tid"])) for e in events if e.get("name") == "navigationStart"
+                       and e["args"]["data"].get("documentLoaderURL") == url)
+    end = start + until_ms * 1000
+    total = 0.0
+    for e in events:
+        if (e.get("name") == "ThreadControllerImpl::RunTask" and e.get("ph") == "X" and (e["pid"], e["tid"]) == main
+                and e["ts"] < end):
+            if e["ts"] + e["dur"] < start:
+                continue
+            inside = (min(end, e["ts"] + e["dur"]) - max(start, e["ts"])) / max(e["dur"], 1)
+            total += e.get("tdur", e["dur"]) * inside
+    return total / 1e6
 
 
 class _Quiet(SimpleHTTPRequestHandler):
@@ -76,31 +105,35 @@ def serve(site: Path):
 
 def first_figure_section(html: str) -> str | None:
     """The id of the heading above a page's first embed, for a link that opens the page at that figure."""
-    frame = html.find('<iframe class="og-embed"')
+    frame = html.find('class="og-embed"')
     if frame < 0:
         return None
     ids = re.findall(r'<h[1-6][^>]* id="([^"]+)"', html[:frame])
     return ids[-1] if ids else None
 
 
-def measure(browser, base: str, path: str, site: Path, viewport: dict = DESKTOP, plot: bool = False) -> dict:
+def measure(browser, base: str, path: str, site: Path, viewport: dict = DESKTOP, plot: bool = False,
+            trace: bool = False) -> dict:
     """One first visit of ``base + path`` in a fresh context (empty cache), where ``base`` serves the folder
-    ``site``: bytes, gzip bytes, files fetched, console errors and, with ``plot``, the first plot (s). ``path`` may
-    end in #section."""
+    ``site``: bytes, gzip bytes, files fetched, console errors and, with ``plot``, the first plot (s) and, with
+    ``trace`` too, the main thread's CPU time until then (tracing slows the page, so time a first plot without it).
+    ``path`` may end in #section."""
     context = browser.new_context(viewport=viewport)
+    context.add_init_script(READY_AT)
     urls, problems = [], []
     context.on("response", lambda response: response.status == 200 and urls.append(response.url))
     page = context.new_page()
     page.on("console", lambda m: m.type == "error" and problems.append(m.text))
     page.on("pageerror", lambda e: problems.append(str(e)))
-    cdp = context.new_cdp_session(page)
-    cdp.send("Performance.enable", {"timeDomain": "threadTicks"})  # task durations in thread CPU time
+    trace = plot and trace
+    if trace:
+        browser.start_tracing(page=page, categories=["toplevel", "blink.user_timing", "devtools.timeline"])
     try:
         page.goto(base + path, wait_until="load")
         first = page.evaluate(FIRST_PLOT) if plot else None
-        metrics = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
         page.wait_for_load_state("networkidle")
     finally:
+        trace = browser.stop_tracing() if trace else None
         context.close()
     files = {}
     for url in urls:
@@ -112,12 +145,13 @@ def measure(browser, base: str, path: str, site: Path, viewport: dict = DESKTOP,
         files[url] = (len(body), len(gzip.compress(body, 6, mtime=0)))
     return {"bytes": sum(b for b, _ in files.values()), "gzip": sum(g for _, g in files.values()), "files": files,
             "first_plot": None if first is None else first / 1000,
-            "cpu": None if first is None else metrics["TaskDuration"], "problems": problems}
+            "cpu": None if first is None or trace is None else main_thread_cpu(trace, base + path, first),
+            "problems": problems}
 
 
 def measure_site(site: Path, pages: dict = SAMPLE, viewport: dict = DESKTOP, repeat: int = 3) -> dict:
     """Each page of the sample visited once at its top (the bytes of a first visit) and ``repeat`` times at its first
-    figure (the median first plot)."""
+    figure, alternately traced (the median CPU time) and not (the median first plot)."""
     from playwright.sync_api import sync_playwright
 
     out = {}
@@ -127,9 +161,9 @@ def measure_site(site: Path, pages: dict = SAMPLE, viewport: dict = DESKTOP, rep
             for name, path in pages.items():
                 visit = measure(browser, base, path, site, viewport)
                 section = first_figure_section((site / path).read_text(encoding="utf-8"))
-                runs = [measure(browser, base, f"{path}#{section}", site, viewport, plot=True)
-                        for _ in range(repeat if section else 0)]
-                times = [r["first_plot"] for r in runs if r["first_plot"] is not None]
+                runs = [measure(browser, base, f"{path}#{section}", site, viewport, plot=True, trace=traced)
+                        for _ in range(repeat if section else 0) for traced in (False, True)]
+                times = [r["first_plot"] for r in runs if r["first_plot"] is not None and r["cpu"] is None]
                 cpu = [r["cpu"] for r in runs if r["cpu"] is not None]
                 out[name] = {**visit, "path": path, "first_plot": statistics.median(times) if times else None,
                              "cpu": statistics.median(cpu) if cpu else None,
@@ -176,7 +210,8 @@ if __name__ == "__main__":
     parser.add_argument("--site", action="append", default=[], metavar="[LABEL=]DIR",
                         help="a built site (default: site/); repeat to compare, e.g. before=/tmp/old/site")
     parser.add_argument("--phone", action="store_true", help="a 390 × 844 viewport instead of 1280 × 900")
-    parser.add_argument("--repeat", type=int, default=3, help="visits per page; the median first plot is shown")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="visits per page at its first figure, each once traced and once not; medians are shown")
     args = parser.parse_args()
     chosen = dict(s.split("=", 1) if "=" in s else (s, s) for s in args.site) or None
     main(chosen, PHONE if args.phone else DESKTOP, args.repeat)

@@ -103,9 +103,12 @@ def visit(browser, server):
         v.close()
 
 
-def figure_frame(page, iframe):
-    """Scrolls an embed into view and waits until its Plotly graph is drawn; returns its frame."""
-    iframe.scroll_into_view_if_needed()
+def figure_frame(page, embed):
+    """Scrolls an embed (its link, until gallery.js swaps in the iframe) into view and waits until its Plotly graph
+    is drawn; returns its frame."""
+    src = embed.get_attribute("data-src")
+    page.locator(f'.og-embed[data-src="{src}"]').scroll_into_view_if_needed()  # the link, or the iframe it became
+    iframe = page.wait_for_selector(f'iframe.og-embed[data-src="{src}"]', timeout=20_000)
     frame = iframe.content_frame()
     frame.wait_for_selector("#figure[data-ready=true]", timeout=20_000)
     drawn = frame.evaluate("""() => {
@@ -119,7 +122,8 @@ def figure_frame(page, iframe):
 
 
 def visible_embeds(page):
-    return [f for f in page.query_selector_all("iframe.og-embed") if f.is_visible()]
+    """The page's embeds in its open tabs: iframes, and links that become iframes as they come near."""
+    return [f for f in page.query_selector_all(".og-embed") if f.is_visible()]
 
 
 def site_pages(site: Path) -> list:
@@ -152,6 +156,19 @@ def test_math_is_typeset(visit):
     page = visit().goto("gallery/optimizers/adam.html")
     page.wait_for_selector(".arithmatex .katex", timeout=20_000)
     assert page.locator(".arithmatex .katex").count() >= 3
+
+
+def test_katex_loads_only_once_a_formula_comes_into_view(visit):
+    v = visit()
+    fetched = []
+    v.context.on("request", lambda request: fetched.append(request.url))
+    page = v.goto("gallery/optimizers/adam.html#on-each-test-function")  # the formulas are above this section
+    figure_frame(page, visible_embeds(page)[0])
+    assert page.evaluate("document.querySelectorAll('.arithmatex').length") >= 3
+    assert page.locator(".arithmatex .katex").count() == 0 and not any("katex" in url for url in fetched)
+    page.locator(".arithmatex:visible").first.scroll_into_view_if_needed()
+    page.wait_for_function("document.querySelectorAll('.arithmatex:not(:has(.katex))').length === 0")
+    assert any(url.endswith("katex.min.js") for url in fetched)
 
 
 def test_instant_navigation_renders_the_next_pages_plots(visit):
@@ -304,9 +321,9 @@ def embed_layout(frame) -> dict:
 
 
 def placed_in(site: Path, file_name: str) -> str | None:
-    """A page of the site with an iframe showing ``file_name``, if any."""
+    """A page of the site with an embed of ``file_name``, if any."""
     for path in site_pages(site):
-        if re.search(r'<iframe[^>]*data-src="[^"]*/' + re.escape(file_name) + '"', (site / path).read_text()):
+        if re.search(r'class="og-embed"[^>]*data-src="[^"]*/' + re.escape(file_name) + '"', (site / path).read_text()):
             return path
     return None
 
@@ -323,12 +340,13 @@ def figure_problems(browser, base: str, site: Path, file_name: str, width: int) 
         found = page.evaluate(EMBED_BOXES)
     else:
         page.goto(f"{base}{where}")
-        iframe = page.locator(f"iframe.og-embed[data-src$='/{file_name}']")
+        embed = page.locator(f".og-embed[data-src$='/{file_name}']")
         for label in page.locator(".tabbed-labels > label").all():
-            if iframe.is_visible():
+            if embed.is_visible():
                 break
             label.click()
-        found = embed_layout(figure_frame(page, iframe.element_handle()))
+        found = embed_layout(figure_frame(page, embed.element_handle()))
+        iframe = page.locator(f"iframe.og-embed[data-src$='/{file_name}']")
     SHOTS.mkdir(parents=True, exist_ok=True)
     shot = SHOTS / f"{width}-{file_name}.png"
     page.screenshot(path=str(shot), full_page=True) if where is None else iframe.screenshot(path=str(shot))
@@ -408,7 +426,8 @@ def test_first_visit_of_every_page_fits_the_budget_and_typesets_its_math(browser
     for path in site_pages(site):
         page = v.goto(path)
         math = page.locator(".arithmatex").count()
-        if math:
+        if math:  # typeset once the first formula comes into view
+            page.locator(".arithmatex:visible").first.scroll_into_view_if_needed()
             page.wait_for_function(f"document.querySelectorAll('.arithmatex .katex').length === {math}")
             assert page.locator(".katex-error").count() == 0, path
     v.close()
@@ -432,8 +451,8 @@ def test_first_visits_of_the_default_site_fit_the_budget(browser, default_site):
             assert weight["problems"] == [], path
 
 
-FRAMES = """() => [...document.querySelectorAll('iframe.og-embed')].map(f => ({
-    loaded: f.hasAttribute('src'), top: f.getBoundingClientRect().top, shown: f.offsetParent !== null}))"""
+FRAMES = """() => [...document.querySelectorAll('.og-embed')].map(f => ({
+    loaded: f.tagName === 'IFRAME', top: f.getBoundingClientRect().top, shown: f.offsetParent !== null}))"""
 
 
 def test_embeds_load_as_they_come_near_and_not_in_closed_tabs(visit):

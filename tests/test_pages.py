@@ -49,9 +49,9 @@ def test_newton_converges_in_one_step_in_the_singular(cells):
     assert "1 steps" not in pages_out["gallery/comparison.md"] + pages_out["gallery/snippets/grid.md"]
 
 
-def test_an_apostrophe_in_an_iframe_title_is_one_character_reference(cells):
+def test_an_apostrophe_in_an_embed_title_is_one_character_reference(cells):
     text = render(cells)["gallery/functions/booth.md"]
-    assert 'title="Newton&#39;s method basins on Booth"' in text
+    assert 'data-title="Newton&#39;s method basins on Booth"' in text
     assert "&&" not in text
 
 

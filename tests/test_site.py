@@ -26,20 +26,20 @@ from gallery_builder.engine import DIVERGED, ESCAPED, describe
 
 
 class Links(HTMLParser):
-    """Collects href/src attributes (and the data-src an embed's iframe loads), iframes and <script> contents of one
-    HTML file."""
+    """Collects href/src attributes (and the data-src an embed's iframe loads), embeds (the links gallery.js turns
+    into iframes) and <script> contents of one HTML file."""
 
     def __init__(self):
         super().__init__()
-        self.urls, self.iframes, self.scripts, self._in_script = [], [], [], None
+        self.urls, self.embeds, self.scripts, self._in_script = [], [], [], None
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
         for name in ("href", "src", "data-src"):
             if attrs.get(name):
                 self.urls.append(attrs[name])
-        if tag == "iframe":
-            self.iframes.append(attrs)
+        if "og-embed" in (attrs.get("class") or "").split():
+            self.embeds.append((tag, attrs))
         if tag == "script":
             self._in_script = attrs
             self.scripts.append([attrs, ""])
@@ -114,7 +114,7 @@ def test_every_internal_link_resolves(small_site):
     assert checked > 500
 
 
-def test_grid_cards_and_iframes_reach_existing_embeds(small_site):
+def test_grid_cards_and_embed_links_reach_existing_embeds(small_site):
     site = small_site / "site"
     home = parse(site / "index.html")
     pairs = [u for u in home.urls if "embeds/pair--" in u and u.endswith(".html")]
@@ -123,12 +123,13 @@ def test_grid_cards_and_iframes_reach_existing_embeds(small_site):
     for url in pairs:
         assert local_target(site / "index.html", url).is_file(), url
     page = site / "gallery" / "optimizers" / "adam.html"
-    frames = parse(page).iframes
-    assert len([f for f in frames if "/pair--" in f["data-src"]]) == len(settings.functions)
-    assert len([f for f in frames if "/lrmap--" in f["data-src"]]) == len(settings.functions)  # adam has a β1 axis
-    for frame in frames:
-        assert "src" not in frame and frame["title"] and "aspect-ratio" in frame["style"]  # loaded when near
-        assert local_target(page, frame["data-src"]).is_file()
+    embeds = parse(page).embeds
+    assert len([a for _, a in embeds if "/pair--" in a["data-src"]]) == len(settings.functions)
+    assert len([a for _, a in embeds if "/lrmap--" in a["data-src"]]) == len(settings.functions)  # adam has a β1 axis
+    for tag, attrs in embeds:
+        assert tag == "a" and attrs["href"] == attrs["data-src"]  # an iframe only once near (no JS: the link)
+        assert attrs["data-title"] and "aspect-ratio" in attrs["style"]
+        assert local_target(page, attrs["data-src"]).is_file()
 
 
 def is_finite_json(value) -> bool:

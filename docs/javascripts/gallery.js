@@ -40,40 +40,47 @@
     apply();
   }
 
+  // The iframe that shows the figure a link points to, in the link's place.
+  function swapInFrame(link) {
+    var frame = document.createElement("iframe");
+    frame.className = "og-embed";
+    frame.dataset.src = link.dataset.src || link.getAttribute("href"); // Material's instant navigation makes hrefs absolute
+    frame.title = link.dataset.title;
+    frame.style.aspectRatio = link.dataset.ratio || link.style.aspectRatio;
+    frame.src = frame.dataset.src;
+    link.replaceWith(frame);
+    return frame;
+  }
+
   function setUpDeferred(root) {
     root.querySelectorAll("a.og-deferred").forEach(function (link) {
       link.addEventListener("click", function (event) {
         if (event.ctrlKey || event.metaKey || event.shiftKey || event.button !== 0) return; // a new tab: the figure alone
         event.preventDefault();
-        var frame = document.createElement("iframe");
-        frame.className = "og-embed";
-        frame.src = link.getAttribute("href");
-        frame.title = link.dataset.title;
-        frame.style.aspectRatio = link.dataset.ratio;
-        link.replaceWith(frame);
-        frame.focus();
+        swapInFrame(link).focus();
       });
     });
   }
 
-  // Embeds load when they come within a screen of the viewport (a frame in a closed tab never intersects), one at a
-  // time from the top: same-origin frames share the page's main thread, so the first figure is drawn sooner alone.
+  // Embeds load when their link comes within a screen of the viewport (a link in a closed tab never intersects), one
+  // at a time from the top: same-origin frames share the page's main thread, so the first figure is drawn sooner
+  // alone.
   var queue = [], loading = null;
   function pump() {
     if (loading || !queue.length) return;
-    var frame = loading = queue.shift();
+    var link = queue.shift();
+    var frame = loading = swapInFrame(link);
     frame.addEventListener("load", function done() {
       frame.removeEventListener("load", done);
       if (loading !== frame) return; // a page swapped in by instant navigation has its own queue
       loading = null;
       pump();
     });
-    frame.src = frame.dataset.src;
   }
-  var frames = "IntersectionObserver" in window ? new IntersectionObserver(function (entries) {
+  var links = "IntersectionObserver" in window ? new IntersectionObserver(function (entries) {
     entries.forEach(function (entry) {
       if (!entry.isIntersecting) return;
-      frames.unobserve(entry.target);
+      links.unobserve(entry.target);
       queue.push(entry.target);
     });
     queue.sort(function (a, b) { return a.compareDocumentPosition(b) & Node.DOCUMENT_POSITION_FOLLOWING ? -1 : 1; });
@@ -83,10 +90,10 @@
   function setUpFrames(root) {
     queue = [];
     loading = null;
-    if (frames) frames.disconnect();
-    root.querySelectorAll("iframe.og-embed[data-src]:not([src])").forEach(function (frame) {
-      if (frames) frames.observe(frame);
-      else frame.src = frame.dataset.src;
+    if (links) links.disconnect();
+    root.querySelectorAll("a.og-embed").forEach(function (link) {
+      if (links) links.observe(link);
+      else swapInFrame(link);
     });
   }
 
