@@ -37,25 +37,20 @@ SAMPLE = {"home": "index.html", "optimizer": "gallery/optimizers/adam.html",
 DESKTOP, PHONE = {"width": 1280, "height": 900}, {"width": 390, "height": 844}
 BUDGET = {"bytes": 3_000_000, "gzip": 1_000_000}  # bytes; first plot within 1.5 s (measured here, not tested)
 
-# Runs in every frame before its own scripts: the moment an embed marks its figure drawn, on the clock all frames
-# share (a poll from the page would see it late: Playwright returns from goto after the load event, which the next
-# embeds delay).
-READY_AT = """(() => new MutationObserver((_, observer) => {
-    const figure = document.getElementById('figure');
-    if (!figure || figure.dataset.ready !== 'true') return;
-    window.__readyAt = performance.timeOrigin + performance.now();
-    observer.disconnect();
-}).observe(document, {subtree: true, attributes: true, attributeFilter: ['data-ready']}))()"""
-
-# Resolves with the ms from the start of navigation to the first embed drawn; null at once when the page has no
-# embed, or after 30 s.
+# Resolves with the ms from the start of navigation to the moment the first embed marked its figure drawn (read from
+# the mark, not from when the poll sees it: Playwright returns from goto after the load event, which the next embeds
+# delay); null at once when the page has no embed, or after 30 s.
 FIRST_PLOT = """() => new Promise(resolve => {
     if (!document.querySelector('.og-embed')) return resolve(null);
     const deadline = performance.now() + 30000;
     (function poll() {
-        const times = [...document.querySelectorAll('iframe.og-embed')]
-            .map(frame => frame.contentWindow && frame.contentWindow.__readyAt).filter(Boolean);
-        if (times.length) return resolve(Math.min(...times) - performance.timeOrigin);
+        const times = [];
+        for (const frame of document.querySelectorAll('iframe.og-embed')) {
+            const clock = frame.contentWindow && frame.contentWindow.performance;  // embed.js marks its figure drawn
+            const ready = clock && clock.getEntriesByName('og-ready')[0];
+            if (ready) times.push(clock.timeOrigin + ready.startTime - performance.timeOrigin);
+        }
+        if (times.length) return resolve(Math.min(...times));
         if (performance.now() > deadline) return resolve(null);
         setTimeout(poll, 20);
     })();
@@ -119,7 +114,6 @@ def measure(browser, base: str, path: str, site: Path, viewport: dict = DESKTOP,
     ``trace`` too, the main thread's CPU time until then (tracing slows the page, so time a first plot without it).
     ``path`` may end in #section."""
     context = browser.new_context(viewport=viewport)
-    context.add_init_script(READY_AT)
     urls, problems = [], []
     context.on("response", lambda response: response.status == 200 and urls.append(response.url))
     page = context.new_page()

@@ -91,10 +91,16 @@
     queue = [];
     loading = null;
     if (links) links.disconnect();
+    var near = [];
     root.querySelectorAll("a.og-embed").forEach(function (link) {
-      if (links) links.observe(link);
+      var box = link.getBoundingClientRect();
+      // Already near (the page was opened at a figure): queued now rather than at the observer's first report.
+      if (links && box.height && box.bottom > -innerHeight && box.top < 2 * innerHeight) near.push(link);
+      else if (links) links.observe(link);
       else swapInFrame(link);
     });
+    queue = near;
+    pump();
   }
 
   function setUp() {

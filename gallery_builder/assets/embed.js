@@ -355,6 +355,7 @@
                  modeBarButtonsToRemove: ["sendDataToCloud", "lasso2d", "select2d"] };
   document.documentElement.dataset.theme = theme;
   fit().then(function () {
+    performance.mark("og-ready"); // the figure is drawn: a User Timing mark, for DevTools and scripts/bench_pages.py
     gd.dataset.ready = "true";
   });
   window.addEventListener("resize", function () { fit(); });
