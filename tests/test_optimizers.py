@@ -681,6 +681,28 @@ def test_state_fields_are_named_after_the_reference(name, fields):
 
 
 @pytest.mark.parametrize("name", list(optimizers.CATALOGUE))
+def test_update_leaves_its_input_state_untouched(name):
+    """A state is a value: ``update`` returns new arrays and never writes to those it was given, over enough steps
+    to fill L-BFGS's memory of 100 pairs, with a run at a minimizer that stops changing its state."""
+    opt, fn = optimizers.get(name), FUNCTIONS["himmelblau"]
+    transform = opt.transform(**{**opt.hyperparameters(), **opt.for_function(fn)})
+    position = np.array([fn.start, (3.0, 2.0), (-0.27, -0.9)])
+    state = transform.init(position)
+    with np.errstate(all="ignore"):
+        for _ in range(110):
+            extra = {"value": fn.values(position)}
+            if opt.uses_hessian:
+                grads, extra["hessian"] = fn.hessian(position)
+            else:
+                grads = fn.gradient(position)
+            before = [np.copy(value) for value in state]
+            updates, new_state = transform.update(grads, state, position, **extra)
+            for key, value, copy in zip(state._fields, state, before):
+                np.testing.assert_array_equal(value, copy, err_msg=key)
+            state, position = new_state, position + updates
+
+
+@pytest.mark.parametrize("name", list(optimizers.CATALOGUE))
 def test_code_is_the_definition_without_the_card(name):
     opt = optimizers.get(name)
     assert opt.code.startswith(f"def {opt.factory.__name__}(")
