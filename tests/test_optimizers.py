@@ -578,8 +578,10 @@ def assert_same_state(batch, alone, run):
         ours_, theirs = getattr(batch, field), getattr(alone, field)
         if np.ndim(ours_) == 0:
             assert ours_ == theirs, field
-        else:
-            np.testing.assert_array_equal(ours_[run], np.reshape(theirs, ours_[run].shape), err_msg=field)
+        else:  # the batch axis is where the shapes differ (L-BFGS's memory has it last), else the first
+            axis = next((k for k, (a, b) in enumerate(zip(np.shape(ours_), np.shape(theirs))) if a != b), 0)
+            mine = np.take(ours_, run, axis=axis)
+            np.testing.assert_array_equal(mine, np.reshape(theirs, mine.shape), err_msg=field)
 
 
 # Rosenbrock unless the rotation about the defaults mostly diverges there: ASGD's default lr = 1e-2 is an SGD step,
