@@ -186,6 +186,11 @@ class _StateRecorder:
         return out
 
 
+def _norms(grads):
+    """Row-wise |∇f| of (B, 2) gradients, computed only for the rows that need it (hypot is slow)."""
+    return np.hypot(grads[:, 0], grads[:, 1])
+
+
 def _both(mask):
     """Row-wise ``all`` of a (B, 2) mask (numpy's reduction along so short an axis is slow)."""
     return mask[:, 0] & mask[:, 1]
@@ -220,6 +225,8 @@ def run_many(fn, members: list, steps: int, tolerance=TOLERANCE, escape_factor=N
     noise = _Noise([members[k] for k in order], [sizes[k] for k in order], steps)
     escape_factor = fn.escape_factor if escape_factor is None else escape_factor
     low, high = fn.box(escape_factor)
+    # The box for the positions flattened to (2B,): comparing (B, 2) with (2,) broadcasts slowly.
+    low, high = np.tile(low, batch), np.tile(high, batch)
 
     # Step-major while running, so that each step writes one contiguous row; batch-major in the result.
     rows = steps + 1 if kept.any() else 0
@@ -248,7 +255,7 @@ def run_many(fn, members: list, steps: int, tolerance=TOLERANCE, escape_factor=N
             g.state = g.transform.init(position[g.rows])
         for k, recorder in recorders.items():
             recorder.add(0, group_of[k].state, position[group_of[k].rows])
-        final_point, final_value, final_grad = position, value, np.hypot(grads[:, 0], grads[:, 1])
+        final_point, final_value, final_grad = position, value, _norms(grads)
         if rows:
             points[0], values[0], grad_norms[0] = final_point[kept_rows], final_value[kept_rows], final_grad[kept_rows]
         active = _both(np.isfinite(position)) & np.isfinite(value)
@@ -281,26 +288,30 @@ def run_many(fn, members: list, steps: int, tolerance=TOLERANCE, escape_factor=N
                     sl = g.rows
                     shown[sl] = g.transform.shown(g.state, candidate[sl])
                     shown_value[sl] = fn.values(shown[sl])
-            record = active & np.isfinite(shown_value) & _both(np.isfinite(shown))
+            flat = shown.reshape(-1)
+            inside = _both(((flat >= low) & (flat <= high)).reshape(-1, 2))  # in the box, so finite
+            going_on = inside & np.isfinite(shown_value)
             if shows:
-                record &= np.isfinite(new_value) & _both(np.isfinite(candidate))
-            inside = _both((shown >= low) & (shown <= high))
-            norms = np.hypot(new_grads[:, 0], new_grads[:, 1])
-            first_within[record & (first_within < 0) & within(shown_value)] = step
-            if rows:  # the rows of a run after it stopped are set to NaN at the end
-                points[step], values[step] = shown[kept_rows], shown_value[kept_rows]
-                grad_norms[step] = norms[kept_rows]
-            diverged, escaped = active & ~record, record & ~inside
-            if diverged.any() or escaped.any():  # a diverged run ended at its previous step, an escaped one here
+                going_on &= np.isfinite(new_value) & _both(np.isfinite(candidate))
+            record = active  # unless a run stops here
+            if (active & ~going_on).any():  # a diverged run ended at its previous step, an escaped one here
+                record = active & np.isfinite(shown_value) & _both(np.isfinite(shown))
+                if shows:
+                    record &= np.isfinite(new_value) & _both(np.isfinite(candidate))
+                diverged, escaped = active & ~record, record & ~inside
                 ended_point[diverged], ended_value[diverged] = final_point[diverged], final_value[diverged]
-                ended_grad[diverged], last[diverged] = final_grad[diverged], step - 1
+                ended_grad[diverged], last[diverged] = _norms(grads[diverged]), step - 1
                 ended_point[escaped], ended_value[escaped] = shown[escaped], shown_value[escaped]
-                ended_grad[escaped], last[escaped] = norms[escaped], step
+                ended_grad[escaped], last[escaped] = _norms(new_grads[escaped]), step
                 stop_step[diverged], stopped_as[diverged] = step, DIVERGED
                 stop_step[escaped], stopped_as[escaped] = step, ESCAPED
                 active = record & inside
                 frozen = np.flatnonzero(~active)
-            final_point, final_value, final_grad, reached = shown, shown_value, norms, step
+            first_within[record & (first_within < 0) & within(shown_value)] = step
+            if rows:  # the rows of a run after it stopped are set to NaN at the end
+                points[step], values[step] = shown[kept_rows], shown_value[kept_rows]
+                grad_norms[step] = _norms(new_grads[kept_rows])
+            final_point, final_value, reached = shown, shown_value, step
             if frozen.size:  # in place: a stopped run's rows of these new arrays are unused (its finals are ended_*)
                 candidate[frozen], new_value[frozen], new_grads[frozen] = position[frozen], value[frozen], grads[frozen]
                 if hess is not None:
@@ -311,7 +322,7 @@ def run_many(fn, members: list, steps: int, tolerance=TOLERANCE, escape_factor=N
         gone = ~active
         final_point = np.where(gone[:, None], ended_point, final_point)
         final_value = np.where(gone, ended_value, final_value)
-        final_grad = np.where(gone, ended_grad, final_grad)
+        final_grad = np.where(gone, ended_grad, _norms(grads))  # a running run's grads are its last step's
         last = np.where(gone, last, reached)
 
     if rows:  # a run's rows after its last recorded step (recorded steps are a prefix: a stop is final)

@@ -99,10 +99,10 @@ def lbfgs_state(state, drive_state, row=0):
     used = int(drive_state.num_old[row, 0])
     assert len(state.get("old_dirs", [])) == used
     pairs = {
-        "old_dirs": (drive_state.old_dirs[row, :used].reshape(-1), [_torch_value(v) for v in state.get("old_dirs", [])]),
-        "old_stps": (drive_state.old_stps[row, :used].reshape(-1), [_torch_value(v) for v in state.get("old_stps", [])]),
-        "ro": (drive_state.ro[row, :used], [float(v) for v in state.get("ro", [])]),
-        "al": (drive_state.al[row, :used], [float(v) for v in state.get("al", [])[:used]]),
+        "old_dirs": (drive_state.old_dirs[:used, :, row].reshape(-1), [_torch_value(v) for v in state.get("old_dirs", [])]),
+        "old_stps": (drive_state.old_stps[:used, :, row].reshape(-1), [_torch_value(v) for v in state.get("old_stps", [])]),
+        "ro": (drive_state.ro[:used, row], [float(v) for v in state.get("ro", [])]),
+        "al": (drive_state.al[:used, row], [float(v) for v in state.get("al", [])[:used]]),
         "func_evals": (drive_state.func_evals, state["func_evals"]),
         "n_iter": (drive_state.n_iter[row, 0], state["n_iter"]),
     }
@@ -158,6 +158,23 @@ def test_lbfgs_takes_each_branch_per_run(drive):
     moved = (np.diff(points, axis=0) != 0).any(axis=2).sum(axis=0)
     assert moved[2] < iterations[2]  # iterations whose gᵀd > −tolerance_change: d and t kept, no move
     assert (state.num_old[:, 0] < np.maximum(iterations - 1, 0)).any()  # a pair was skipped
+
+
+@pytest.mark.parametrize("lrs", [(0.01, 0.03, 0.3), (0.01, 0.3, 1.0)])
+def test_lbfgs_full_memory_drops_its_oldest_pair_per_run(drive, lrs):
+    """Past HISTORY_SIZE pairs a run drops its oldest pair, whatever the other runs' memories hold: batches where
+    most runs' memories are full and where few are, each run equal to torch alone, memory included."""
+    opt, fn = optimizers.get("lbfgs"), functions.get("himmelblau")
+    steps = HISTORY_SIZE + 40
+    hyper = {**opt.defaults, "lr": np.array(lrs)[:, None]}
+    points, state = drive(opt, fn, [fn.start] * len(lrs), steps, hyper)
+    full = state.num_old[:, 0] == HISTORY_SIZE
+    assert full.any() and not full.all()
+    for i, lr in enumerate(lrs):
+        theirs, torch_state = torch_run("lbfgs", "himmelblau", fn.start, {**opt.defaults, "lr": lr}, steps)
+        assert relative_error(points[:, i], theirs) <= 1e-12, (lr, relative_error(points[:, i], theirs))
+        for key, (mine, torch_value) in lbfgs_state(torch_state, state, i).items():
+            assert_close_to_scale(mine, torch_value, (lr, key))
 
 
 @pytest.mark.parametrize("start", [(-0.27, -0.9), (3.0, 2.0)])

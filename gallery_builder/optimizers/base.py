@@ -212,10 +212,13 @@ def get(name: str) -> Optimizer:
 
 def lerp(start, end, weight):
     """torch.lerp: the moving average ``start + weight·(end − start)``, in torch's rounding, which switches formula
-    at weight 0.5."""
-    small = start + weight * (end - start)
-    large = end - (end - start) * (1 - weight)
-    return np.where(np.abs(weight) < 0.5, small, large)
+    at weight 0.5 (only the formulas some element takes are computed)."""
+    small = np.abs(weight) < 0.5
+    if np.all(small):
+        return start + weight * (end - start)
+    if not np.any(small):
+        return end - (end - start) * (1 - weight)
+    return np.where(small, start + weight * (end - start), end - (end - start) * (1 - weight))
 
 
 def square_average(average, grads, decay):
@@ -226,27 +229,18 @@ def square_average(average, grads, decay):
 def power(base, exponent):
     """``base ** exponent`` by C's ``pow``, as torch's Python-float scalar code computes its bias corrections.
 
-    numpy's vectorized power may differ in the last bit, so arrays (one hyperparameter value per run, few distinct)
-    go through Python floats, once per distinct (base, exponent) pair. A negative base needs an integer exponent.
+    numpy's vectorized power may differ in the last bit, so arrays (one hyperparameter value per run, in long
+    stretches of equal values) go through Python floats, once per distinct (base, exponent) pair, looked up at the
+    start of each stretch of equal pairs. A negative base needs an integer exponent.
     """
     if np.ndim(base) == 0 and np.ndim(exponent) == 0:
         return float(base) ** float(exponent)
-    base, exponent = np.asarray(base, float), np.asarray(exponent, float)
-    pairs = np.empty(np.broadcast_shapes(base.shape, exponent.shape), complex)  # (base, exponent) as one number
-    pairs.real, pairs.imag = base, exponent
-    distinct, inverse = _distinct(pairs.ravel())
-    return np.array([p.real**p.imag for p in distinct.tolist()], float)[inverse].reshape(pairs.shape)
-
-
-def _distinct(flat):
-    """The distinct values of a 1-D array and where each element's is: np.unique's, by a stable sort, which is
-    fast on the long runs of equal values a batch's hyperparameters have."""
-    if flat.size and (flat == flat[0]).all():  # the common case: one value for the whole batch
-        return flat[:1], np.zeros(flat.size, int)
-    order = np.argsort(flat, kind="stable")
-    ordered = flat[order]
-    first = np.empty(flat.size, bool)
-    first[:1], first[1:] = True, ordered[1:] != ordered[:-1]
-    inverse = np.empty(flat.size, int)
-    inverse[order] = np.cumsum(first) - 1
-    return ordered[first], inverse
+    base, exponent = np.broadcast_arrays(np.asarray(base, float), np.asarray(exponent, float))
+    bases, exponents = base.reshape(-1), exponent.reshape(-1)
+    first = np.empty(bases.size, bool)  # where a stretch of equal pairs starts
+    first[:1], first[1:] = True, (bases[1:] != bases[:-1]) | (exponents[1:] != exponents[:-1])
+    starts = np.flatnonzero(first)
+    powers = {}  # a pair equal to an earlier one takes the earlier one's power (a dict keeps the first of equal keys)
+    values = [powers.setdefault(pair, pair[0] ** pair[1])
+              for pair in zip(bases[starts].tolist(), exponents[starts].tolist())]
+    return np.array(values, float)[np.cumsum(first) - 1].reshape(base.shape)  # each element its stretch's

@@ -40,10 +40,11 @@ class LBFGSState(NamedTuple):
     n_iter: np.ndarray  # (B, 1): iterations done; a run that returned early at tolerance_grad did none
     d: np.ndarray  # (B, 2): the last direction
     t: np.ndarray  # (B, 1): the last step length
-    old_dirs: np.ndarray  # (B, HISTORY_SIZE, 2): the y pairs, oldest first; the first num_old are in use
-    old_stps: np.ndarray  # (B, HISTORY_SIZE, 2): the s pairs
-    ro: np.ndarray  # (B, HISTORY_SIZE): 1 / yᵀs
-    al: np.ndarray  # (B, HISTORY_SIZE): the first loop's coefficients, kept as torch keeps them
+    # The memory is pairs-major, the batch axis last, so that the two-loop recursion reads contiguous rows.
+    old_dirs: np.ndarray  # (HISTORY_SIZE, 2, B): the y pairs, oldest first; the first num_old are in use
+    old_stps: np.ndarray  # (HISTORY_SIZE, 2, B): the s pairs
+    ro: np.ndarray  # (HISTORY_SIZE, B): 1 / yᵀs
+    al: np.ndarray  # (HISTORY_SIZE, B): the first loop's coefficients, kept as torch keeps them
     H_diag: np.ndarray  # (B, 1): the scale of the initial inverse Hessian
     prev_flat_grad: np.ndarray  # (B, 2)
     num_old: np.ndarray  # (B, 1): how many pairs are stored (len(old_dirs) in torch)
@@ -214,20 +215,29 @@ def adafactor(lr=1e-2, beta2_decay=-0.8, eps1=float(np.finfo(float).eps), eps2=1
 
 
 def _remember(state, y, s, ys, push):
-    """Append the pair (y, s) to each run's memory where ``push``; a full memory first drops its oldest pair."""
-    full = push & (state.num_old == HISTORY_SIZE)
-    if full.any():
-        shifted = full[:, :, None]
-        old_dirs = np.where(shifted, np.roll(state.old_dirs, -1, axis=1), state.old_dirs)
-        old_stps = np.where(shifted, np.roll(state.old_stps, -1, axis=1), state.old_stps)
-        ro = np.where(full, np.roll(state.ro, -1, axis=1), state.ro)
-    else:
-        old_dirs, old_stps, ro = state.old_dirs.copy(), state.old_stps.copy(), state.ro.copy()
-    num_old = np.where(push & ~full, state.num_old + 1, state.num_old)
+    """Append the pair (y, s) to each run's memory where ``push``; a full memory first drops its oldest pair.
+
+    New arrays where something changes (a state is never written to), and only the full runs' columns shift."""
     rows = np.flatnonzero(push[:, 0])
+    if not rows.size:
+        return state.old_dirs, state.old_stps, state.ro, state.num_old
+    full = push[:, 0] & (state.num_old[:, 0] == HISTORY_SIZE)
+    num_old = state.num_old + (push & ~full[:, None])
+    shifted, unshifted = np.flatnonzero(full), np.flatnonzero(~full)
+    memory = []
+    for old in (state.old_dirs, state.old_stps, state.ro):
+        new = np.empty_like(old)
+        if len(shifted) > len(unshifted):  # the columns of the fewer runs by index, the others in one copy
+            new[:-1] = old[1:]
+            new[..., unshifted] = old[..., unshifted]
+        else:
+            new[...] = old
+            new[:-1, ..., shifted] = old[1:, ..., shifted]
+        memory.append(new)  # a shifted run's last slot is its new pair's, written below
+    old_dirs, old_stps, ro = memory
     slots = num_old[rows, 0].astype(int) - 1
-    old_dirs[rows, slots], old_stps[rows, slots] = y[rows], s[rows]
-    ro[rows, slots] = 1.0 / ys[rows, 0]
+    old_dirs[slots, :, rows], old_stps[slots, :, rows] = y[rows], s[rows]
+    ro[slots, rows] = 1.0 / ys[rows, 0]
     return old_dirs, old_stps, ro, num_old
 
 
@@ -235,29 +245,36 @@ def _two_loop(grads, old_dirs, old_stps, ro, al, num_old, H_diag, active):
     """The L-BFGS direction −H·g by the two-loop recursion over each run's stored pairs, newest first, then
     oldest first, in torch's order of operations. Rows not ``active`` get garbage and keep their al.
 
-    Works on (pairs, 2, B) arrays, so that each operation is on contiguous rows and does both coordinates. A pair
-    a run does not use gets the coefficient 0, which leaves q and r exactly as they are: its slot is zero, and
-    x + (−0)·0 = x."""
+    Each operation is on a contiguous row of the pairs-major memory and does both coordinates, into buffers
+    allocated once. A pair a run does not use gets the coefficient 0, which leaves q and r exactly as they are:
+    its slot is zero, and x + (−0)·0 = x."""
     used = np.where(active, num_old, 0)[:, 0]
     n = int(used.max(initial=0))
-    in_use = np.arange(n)[:, None] < used[None, :]  # (n, B)
-    y, s = (np.ascontiguousarray(pairs[:, :n].transpose(1, 2, 0)) for pairs in (old_dirs, old_stps))
-    rho = np.ascontiguousarray(ro[:, :n].T)
-    coefficients = np.zeros((n, len(grads)))
+    unused = np.arange(n)[:, None] >= used[None, :]  # (n, B)
+    coefficients = np.empty_like(al)  # the new al: coefficients where in use, the old al elsewhere
     q = np.negative(grads.T, order="C")  # (2, B)
+    product, scaled = np.empty_like(q), np.empty(len(grads))
     for i in range(n - 1, -1, -1):
-        product = s[i] * q
-        coefficient = np.where(in_use[i], (product[0] + product[1]) * rho[i], 0.0)
-        coefficients[i] = coefficient
-        q = q + -coefficient * y[i]
+        coefficient = coefficients[i]
+        np.multiply(old_stps[i], q, out=product)
+        np.add(product[0], product[1], out=coefficient)
+        np.multiply(coefficient, ro[i], out=coefficient)
+        np.copyto(coefficient, 0.0, where=unused[i])
+        np.negative(coefficient, out=scaled)
+        np.multiply(scaled, old_dirs[i], out=product)
+        np.add(q, product, out=q)
     r = q * H_diag[:, 0]
     for i in range(n):
-        product = y[i] * r
-        factor = np.where(in_use[i], coefficients[i] - (product[0] + product[1]) * rho[i], 0.0)
-        r = r + factor * s[i]
-    al = al.copy()
-    al[:, :n] = np.where(in_use.T, coefficients.T, al[:, :n])
-    return np.ascontiguousarray(r.T), al
+        np.multiply(old_dirs[i], r, out=product)
+        np.add(product[0], product[1], out=scaled)
+        np.multiply(scaled, ro[i], out=scaled)
+        np.subtract(coefficients[i], scaled, out=scaled)
+        np.copyto(scaled, 0.0, where=unused[i])
+        np.multiply(scaled, old_stps[i], out=product)
+        np.add(r, product, out=r)
+    np.copyto(coefficients[:n], al[:n], where=unused)
+    coefficients[n:] = al[n:]
+    return np.ascontiguousarray(r.T), coefficients
 
 
 @optimizer(
@@ -306,9 +323,9 @@ def _two_loop(grads, old_dirs, old_stps, ro, al, num_old, H_diag, active):
 def lbfgs(lr=1.0, tolerance_grad=1e-7, tolerance_change=1e-9):
     def init(params):
         n = len(params)
-        column, memory = np.zeros((n, 1)), np.zeros((n, HISTORY_SIZE, 2))
-        return LBFGSState(0, column, np.zeros_like(params), column, memory, memory, np.zeros((n, HISTORY_SIZE)),
-                          np.zeros((n, HISTORY_SIZE)), column + 1.0, np.zeros_like(params), column)
+        column, memory = np.zeros((n, 1)), np.zeros((HISTORY_SIZE, 2, n))
+        return LBFGSState(0, column, np.zeros_like(params), column, memory, memory, np.zeros((HISTORY_SIZE, n)),
+                          np.zeros((HISTORY_SIZE, n)), column + 1.0, np.zeros_like(params), column)
 
     def update(grads, state, params, **extra):
         # torch returns before anything else when max|g| ≤ tolerance_grad (NaN compares False: it goes on).
