@@ -49,6 +49,10 @@ FIRST_PLOT = """() => new Promise(resolve => {
             const clock = frame.contentWindow && frame.contentWindow.performance;  // embed.js marks its figure drawn
             const ready = clock && clock.getEntriesByName('og-ready')[0];
             if (ready) times.push(clock.timeOrigin + ready.startTime - performance.timeOrigin);
+            // An older build without the mark: when the poll sees the figure drawn (later than it was).
+            else if (frame.contentDocument && frame.contentDocument.querySelector('#figure[data-ready=true]')) {
+                times.push(performance.now());
+            }
         }
         if (times.length) return resolve(Math.min(...times));
         if (performance.now() > deadline) return resolve(null);
