@@ -123,15 +123,15 @@ def measure(browser, base: str, path: str, site: Path, viewport: dict = DESKTOP,
     page = context.new_page()
     page.on("console", lambda m: m.type == "error" and problems.append(m.text))
     page.on("pageerror", lambda e: problems.append(str(e)))
-    trace = plot and trace
-    if trace:
+    traced = plot and trace
+    if traced:
         browser.start_tracing(page=page, categories=["toplevel", "blink.user_timing", "devtools.timeline"])
     try:
         page.goto(base + path, wait_until="load")
         first = page.evaluate(FIRST_PLOT) if plot else None
         page.wait_for_load_state("networkidle")
     finally:
-        trace = browser.stop_tracing() if trace else None
+        events = browser.stop_tracing() if traced else None
         context.close()
     files = {}
     for url in urls:
@@ -143,7 +143,7 @@ def measure(browser, base: str, path: str, site: Path, viewport: dict = DESKTOP,
         files[url] = (len(body), len(gzip.compress(body, 6, mtime=0)))
     return {"bytes": sum(b for b, _ in files.values()), "gzip": sum(g for _, g in files.values()), "files": files,
             "first_plot": None if first is None else first / 1000,
-            "cpu": None if first is None or trace is None else main_thread_cpu(trace, base + path, first),
+            "cpu": None if first is None or events is None else main_thread_cpu(events, base + path, first),
             "problems": problems}
 
 

@@ -88,7 +88,6 @@
   }, { rootMargin: "100% 0px" }) : null;
 
   function setUpFrames(root) {
-    queue = [];
     loading = null;
     if (links) links.disconnect();
     var near = [];
