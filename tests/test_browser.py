@@ -466,6 +466,54 @@ def test_embeds_load_as_they_come_near_and_not_in_closed_tabs(visit):
     assert not any(f["loaded"] for f in page.evaluate(FRAMES) if not f["shown"])
 
 
+def test_a_page_opened_at_a_figure_requests_it_before_materials_scripts_arrive(visit):
+    """gallery.js runs first from the end of the page's content: the embed near the address's section is requested
+    while Material's bundle is still held back, and is drawn once the bundle arrives."""
+    v = visit()
+    held = []
+    v.page.route(re.compile(r"/assets/javascripts/bundle\.\w+\.min\.js$"), lambda route: held.append(route))
+    url = f"{v.origin}/{SUB_PATH}/gallery/optimizers/adam.html#on-each-test-function"
+    with v.page.expect_request(lambda request: "/gallery/embeds/" in request.url, timeout=15_000) as first:
+        v.page.goto(url, wait_until="commit")
+    assert held and "/embeds/pair--adam--" in first.value.url
+    for route in held:
+        route.continue_()
+    figure_frame(v.page, visible_embeds(v.page)[0])
+
+
+# Counts the draws of an embed: Plotly.react, wrapped as soon as the bundle defines Plotly.
+COUNT_DRAWS = """(() => { let plotly;
+    Object.defineProperty(window, 'Plotly', { configurable: true, get: () => plotly, set: value => {
+        plotly = value; const react = value.react; window.draws = 0;
+        value.react = function () { window.draws++; return react.apply(this, arguments); }; } }); })();"""
+
+
+def test_a_narrow_embed_with_a_legend_is_drawn_once(browser, server, small_site):
+    """On a phone the legend gets a row of its own whose height is estimated before the first draw: every kind of
+    figure with one is drawn once (a missed estimate costs a second draw)."""
+    from gallery_builder import config, embeds, sweep
+
+    origin, site = server
+    settings = config.load(small_site / "gallery.toml")
+    cells = sweep.run_sweep(settings, jobs=1, cache_dir=small_site / ".cache", quiet=True).cells
+    checked = []
+    for kind in embeds.KINDS.values():
+        for names, _ in embeds.subjects(kind, settings, cells)[:1]:
+            file_name = f"{'--'.join((kind.name, *names))}.html"
+            narrow = figure_of(site / "gallery" / "embeds" / file_name).get("narrow") or {}
+            if not any(block.get("legend") for block in narrow.get("blocks", [])):
+                continue
+            context = browser.new_context(viewport={"width": 390, "height": 844})
+            page = context.new_page()
+            page.add_init_script(COUNT_DRAWS)
+            page.goto(f"{origin}/{SUB_PATH}/gallery/embeds/{file_name}")
+            page.wait_for_selector("#figure[data-ready=true]", timeout=20_000)
+            assert page.evaluate("window.draws") == 1, file_name
+            context.close()
+            checked.append(kind.name)
+    assert {"race", "sensitivity", "state"} <= set(checked), checked
+
+
 def test_a_3d_view_loads_on_request(visit):
     v = visit()
     page = v.goto("gallery/functions/himmelblau.html")

@@ -2,6 +2,10 @@
 // figures loaded on request. Set up on every page Material's instant navigation swaps in, as well as on the first.
 (function () {
   "use strict";
+  // A page with embeds runs this script early, from the end of its content, so that its first embeds start loading
+  // while Material sets itself up; Material's extra script, the same file, then finds it done.
+  if (window.ogGallery) return;
+  window.ogGallery = true;
 
   function setUpFilters(root) {
     var box = root.querySelector(".og-filters");
@@ -65,7 +69,7 @@
   // Embeds load when their link comes within a screen of the viewport (a link in a closed tab never intersects), one
   // at a time from the top: same-origin frames share the page's main thread, so the first figure is drawn sooner
   // alone.
-  var queue = [], loading = null;
+  var queue = [], loading = null, page = null, seen = new WeakSet();
   function pump() {
     if (loading || !queue.length) return;
     var link = queue.shift();
@@ -77,28 +81,35 @@
       pump();
     });
   }
+  function inOrder(a, b) { return a.compareDocumentPosition(b) & Node.DOCUMENT_POSITION_FOLLOWING ? -1 : 1; }
   var links = "IntersectionObserver" in window ? new IntersectionObserver(function (entries) {
     entries.forEach(function (entry) {
       if (!entry.isIntersecting) return;
       links.unobserve(entry.target);
       queue.push(entry.target);
     });
-    queue.sort(function (a, b) { return a.compareDocumentPosition(b) & Node.DOCUMENT_POSITION_FOLLOWING ? -1 : 1; });
+    queue.sort(inOrder);
     pump();
   }, { rootMargin: "100% 0px" }) : null;
 
   function setUpFrames(root) {
-    loading = null;
-    if (links) links.disconnect();
-    var near = [];
+    if (page !== location.pathname && links) links.disconnect(); // a new page: the last one's links are gone
+    page = location.pathname;
+    queue = queue.filter(function (link) { return link.isConnected; });
+    if (loading && !loading.isConnected) loading = null;
+    // Near the section the address names (the browser may not have scrolled to it yet), or near the viewport.
+    var target = location.hash && document.getElementById(decodeURIComponent(location.hash.slice(1)));
+    var top = target ? target.getBoundingClientRect().top : 0;
     root.querySelectorAll("a.og-embed").forEach(function (link) {
+      if (seen.has(link)) return;
+      seen.add(link);
       var box = link.getBoundingClientRect();
       // Already near (the page was opened at a figure): queued now rather than at the observer's first report.
-      if (links && box.height && box.bottom > -innerHeight && box.top < 2 * innerHeight) near.push(link);
+      if (links && box.height && box.bottom - top > -innerHeight && box.top - top < 2 * innerHeight) queue.push(link);
       else if (links) links.observe(link);
       else swapInFrame(link);
     });
-    queue = near;
+    queue.sort(inOrder);
     pump();
   }
 
@@ -108,7 +119,11 @@
     setUpFrames(document);
   }
 
-  if (typeof document$ !== "undefined") document$.subscribe(setUp);
-  else if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", setUp);
-  else setUp();
+  setUpFrames(document);
+  function start() {
+    if (typeof document$ !== "undefined") document$.subscribe(setUp); // and every page instant navigation swaps in
+    else setUp();
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
 })();

@@ -78,9 +78,15 @@
   var MARGIN = { l: 72, r: 14 };
   var measure = document.createElement("canvas").getContext("2d");
 
+  var measuredAt = null, widths = {};
   function textWidth(text, size) {
-    measure.font = size + 'px "Open Sans", verdana, arial, sans-serif';
-    return measure.measureText(text).width;
+    var key = size + "|" + text;
+    if (!(key in widths)) {
+      if (measuredAt !== size) measure.font = size + 'px "Open Sans", verdana, arial, sans-serif'; // slow to parse
+      measuredAt = size;
+      widths[key] = measure.measureText(text).width;
+    }
+    return widths[key];
   }
 
   function wrap(text, size, width) {
@@ -113,6 +119,33 @@
     return layout;
   }
 
+  // The height of a horizontal legend laid out as plotly.js 4.1.1 does it: an entry is its text plus 40 px (symbol
+  // and gaps) wide and 19 px tall at font size 11; a group (a legendgroup, or an entry without one) stacks its
+  // entries; groups fill rows left to right, 5 px apart, up to the plot area's width; 10 px of padding below.
+  // Estimated before the first draw, so that a narrow embed is drawn once (measured afterwards all the same).
+  function narrowLegendHeight(maxWidth) {
+    var size = (spec.layout.legend && spec.layout.legend.font && spec.layout.legend.font.size) || 12;
+    var entry = Math.max(16, size * 1.3) + 3, order = [], groups = {};
+    (gd.data || spec.data).forEach(function (trace, i) {
+      if (trace.visible === false || trace.showlegend === false || !shownInLegend(trace)) return;
+      var key = trace.legendgroup || "#" + i;
+      if (!groups[key]) { groups[key] = { width: 0, height: 0 }; order.push(groups[key]); }
+      groups[key].width = Math.max(groups[key].width, textWidth(trace.name, size) + 40);
+      groups[key].height += entry;
+    });
+    var x = 0, rows = 0, row = 0;
+    order.forEach(function (group) {
+      if (x > 0 && x + group.width + 5 > maxWidth) { rows += row; x = 0; row = 0; }
+      row = Math.max(row, group.height);
+      x += group.width + 5;
+    });
+    return Math.ceil(rows + row + 10);
+  }
+
+  function shownInLegend(trace) {
+    return trace.type !== "contour" && trace.type !== "heatmap" && trace.type !== "surface";
+  }
+
   function narrowLayout(width, measured) {
     var layout = base(), narrow = spec.narrow;
     var plotWidth = width - MARGIN.l - MARGIN.r;
@@ -140,7 +173,7 @@
         height += measured.spare;
         stretched = true;
       }
-      if (block.legend) height = measured.legend || 40;
+      if (block.legend) height = measured.legend;
       if (block.annotation !== undefined) {
         var note = layout.annotations[block.annotation];
         var size = (note.font && note.font.size) || 12;
@@ -171,7 +204,6 @@
         } else {
           axis.domain = [low + part[0] * (high - low), low + part[1] * (high - low)];
         }
-        axis.automargin = true; // long tick labels push the axis title out instead of running into it
         if (block.nticks && name[0] === "y") {
           axis.nticks = block.nticks;
           axis.tickfont = Object.assign({}, axis.tickfont, { size: 10 });
@@ -182,7 +214,8 @@
       if (block.legend) {
         // Plotly caps a horizontal legend at half the figure's height and scrolls the rest: the block is as tall
         // as the legend, so the cap is the block's height.
-        Object.assign(layout.legend = layout.legend || {}, { orientation: "h", x: left + 4 / plotWidth, y: high,
+        // At x = 0 the legend may fill the plot area's width (left of it, only half the figure's).
+        Object.assign(layout.legend = layout.legend || {}, { orientation: "h", x: 0, y: high,
           xanchor: "left", yanchor: "top", tracegroupgap: 0, maxheight: p.height + 2 });
       }
       if (block.colorbar !== undefined) {
@@ -244,9 +277,9 @@
   // after it (a second draw costs as much as the first); null when the frame's own height holds it. Measured on
   // plotly.js 4.1.1 at font size 11: 19.3 px per entry plus 10, and the legend gets 51 px less than the plot area.
   var ENTRY = 19.5, AROUND = 61;
-  function legendHeight() {
+  function wideLegendHeight() {
     var margin = spec.layout.margin || {}, entries = spec.data.filter(function (trace) {
-      return trace.showlegend !== false && trace.type !== "contour" && trace.type !== "heatmap";
+      return trace.showlegend !== false && shownInLegend(trace);
     }).length;
     var needed = Math.ceil(entries * ENTRY + AROUND + (margin.t || 0) + (margin.b || 0));
     return spec.layout.legend && entries > 1 && needed > window.innerHeight ? needed : null;
@@ -259,7 +292,7 @@
     if (wanted === mode) return Promise.resolve();
     mode = wanted;
     if (!narrow) {
-      return draw(base(), legendHeight()).then(function () {
+      return draw(base(), wideLegendHeight()).then(function () {
         // A legend taller than the frame (every optimizer of a function) would scroll and cut its last entries:
         // the frame grows until it holds them all.
         var tries = 0;
@@ -271,7 +304,8 @@
         return grow();
       }).then(fitLabels);
     }
-    var measured = {};
+    var hasLegend = spec.narrow.blocks.some(function (b) { return b.legend; });
+    var measured = { legend: hasLegend ? narrowLegendHeight(width - MARGIN.l - MARGIN.r) : 0 };
     function stack() {
       measured.spare = 0;
       var built = narrowLayout(width, measured);
@@ -281,9 +315,10 @@
     }
     var built = stack();
     return draw(built.layout, built.height, built.bars).then(function () {
-      if (!spec.narrow.blocks.some(function (b) { return b.legend; })) return;
-      // The legend's height is known once it is drawn: lay out again around it.
-      measured.legend = Math.ceil(gd._fullLayout.legend._height);
+      var legend = gd._fullLayout.legend;
+      if (!hasLegend || !legend || Math.ceil(legend._height) === measured.legend) return;
+      // The estimate missed (a plot area narrowed by long tick labels): lay out again around the drawn legend.
+      measured.legend = Math.ceil(legend._height);
       var again = stack();
       return draw(again.layout, again.height, again.bars);
     }).then(fitLabels);
