@@ -255,10 +255,12 @@ class _Producer:
 
 
 def build_site(project: Path, quiet: bool) -> None:
-    """``mkdocs build --strict`` into a staging folder, swapped into ``site/`` only when it succeeds."""
+    """``mkdocs build --strict`` into a staging folder, swapped into ``site/`` only when it succeeds; the gallery's
+    files are hard-linked, not copied (see site_build.py)."""
     target = project / "site"
     staging = _staging_dir(target, project)
-    command = [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(staging)]
+    command = [sys.executable, "-m", "gallery_builder.site_build", pages.GALLERY, "--strict", "--site-dir",
+               str(staging)]
     if quiet:
         command.append("--quiet")
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "DISABLE_MKDOCS_2_WARNING": "true"}

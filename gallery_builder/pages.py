@@ -21,7 +21,7 @@ import plotly
 from . import functions, optimizers
 from .criteria import CRITERION
 from .embeds import CELL, KINDS, relative, row
-from .engine import CAPTURE_FRACTION, STALL_GRADIENT, STATUSES
+from .engine import CAPTURE_FRACTION, STALL_GRADIENT, STATUSES, TOLERANCE
 from .errors import UserError
 from .results import (leaderboard, measure, measure_many, no_cell, noise_facts, noise_families, num, pair_facts,
                       schedule_facts, schedule_summary, verdict)
@@ -220,7 +220,8 @@ class Renderer:
                         if function in functions.CATALOGUE:
                             requests.append((optimizer, function, lr, self.settings.steps_for(function),
                                              {k.key: k.value.value for k in call.kwargs}))
-        measure_many(requests)
+        # Most of them are rows of the sweep's learning-rate searches, when it judged runs at measure's tolerance.
+        measure_many(requests, self.cells if self.settings.tolerance == TOLERANCE else None)
 
     def pages(self) -> dict:
         """Relative path under docs_dir -> Markdown text, for every generated page and snippet."""

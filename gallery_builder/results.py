@@ -258,29 +258,52 @@ def _measure_key(optimizer: str, function: str, lr: float, steps: int, hyperpara
     return optimizer, function, steps, tuple(sorted({**filled, **hyperparameters, "lr": lr}.items()))
 
 
-def measure_many(requests) -> None:
+def _measured(runs, row: int, fn, steps: int) -> Measured:
+    values = runs.values[row]
+    value = float(values[np.flatnonzero(np.isfinite(values))[-1]])
+    return Measured(engine.STATUSES[int(runs.status[row])], int(runs.stop_step[row]),
+                    int(runs.steps_to_tolerance[row]), None if fn.minimum is None else value - fn.minimum, value,
+                    steps)
+
+
+def _swept_row(cell, fn, steps: int, hyperparameters: dict) -> int | None:
+    """The row of ``cell``'s learning-rate search that is this run (same start, horizon and hyperparameters), or
+    None."""
+    if (cell is None or tuple(map(float, cell.start)) != tuple(map(float, fn.start))
+            or cell.runs.points.shape[1] != steps + 1 or {**cell.hyperparameters, "lr": hyperparameters["lr"]}
+            != hyperparameters):
+        return None
+    rows = np.flatnonzero(cell.lrs == hyperparameters["lr"])
+    return int(rows[0]) if len(rows) else None
+
+
+def measure_many(requests, cells: dict | None = None) -> None:
     """Compute ``measure`` for many (optimizer, function, lr, steps, hyperparameters) at once, one batch per
-    function and horizon (each run equals the run alone, bit for bit). A request ``measure`` would reject is left
-    for it to reject."""
+    function and horizon (each run equals the run alone, bit for bit). A run that ``cells`` (swept at the default
+    tolerance) already made is read from its cell instead. A request ``measure`` would reject is left for it to
+    reject."""
     groups = {}
     for optimizer, function, lr, steps, hyperparameters in requests:
         try:
             key = _measure_key(optimizer, function, lr, steps, hyperparameters)
-            opt = optimizers.get(optimizer)
-            member = engine.Member(opt, [functions.get(function).start], opt.hyperparameters(dict(key[3])))
+            opt, fn = optimizers.get(optimizer), functions.get(function)
+            hyper = opt.hyperparameters(dict(key[3]))
+            member = engine.Member(opt, [fn.start], hyper)
             engine.check_steps(steps)
         except UserError:
             continue
-        if key not in _MEASURED:
+        if key in _MEASURED:
+            continue
+        cell = (cells or {}).get((optimizer, function))
+        row = _swept_row(cell, fn, steps, hyper)
+        if row is not None:
+            _MEASURED[key] = _measured(cell.runs, row, fn, steps)
+        else:
             groups.setdefault((function, steps), {})[key] = member
     for (function, steps), members in groups.items():
         fn = functions.get(function)
         for key, runs in zip(members, engine.run_many(fn, list(members.values()), steps)):
-            values = runs.values[0]
-            value = float(values[np.flatnonzero(np.isfinite(values))[-1]])
-            _MEASURED[key] = Measured(engine.STATUSES[int(runs.status[0])], int(runs.stop_step[0]),
-                                      int(runs.steps_to_tolerance[0]),
-                                      None if fn.minimum is None else value - fn.minimum, value, steps)
+            _MEASURED[key] = _measured(runs, 0, fn, steps)
 
 
 def measure(optimizer: str, function: str, lr: float, steps: int = 300, **hyperparameters) -> Measured:

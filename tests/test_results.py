@@ -176,3 +176,22 @@ def test_measures_computed_together_equal_each_run_alone():
         assert got.final_value == run.values[last]
     with pytest.raises(UserError):
         results.measure("adam", "nope", 0.1)
+
+
+def test_a_measured_run_the_sweep_made_is_read_from_its_cell(monkeypatch):
+    settings = config.Settings(lr_per_decade=1, lr_decades_below=1, lr_decades_above=1, lr_limit_below=1,
+                               lr_limit_above=1, basin_grid=2, schedules=(), noise_seeds=0)
+    cells = {(o, "rosenbrock"): sweep.compute_cell(o, "rosenbrock", settings) for o in ("adam", "polyak_sgd")}
+    steps = settings.steps_for("rosenbrock")
+    swept = [(o, "rosenbrock", float(lr), steps, {}) for (o, _), c in cells.items() for lr in c.lrs]
+    other = [("adam", "rosenbrock", 0.1, steps, {"beta1": 0.8}), ("adam", "rosenbrock", 0.1, steps - 1, {}),
+             ("adam", "rosenbrock", 0.05, steps, {})]  # not a row of a cell: computed
+    results._MEASURED.clear()
+    results.measure_many(swept + other)
+    alone = dict(results._MEASURED)
+    results._MEASURED.clear()
+    ran, run_many = [], engine.run_many
+    monkeypatch.setattr(engine, "run_many", lambda fn, members, steps: ran.append(len(members)) or
+                        run_many(fn, members, steps))
+    results.measure_many(swept + other, cells)
+    assert ran == [2, 1] and results._MEASURED == alone

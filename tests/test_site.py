@@ -9,9 +9,11 @@ import json
 import shutil
 import re
 import signal
+import struct
 import subprocess
 import sys
 import time
+import zlib
 from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
@@ -332,6 +334,13 @@ def test_no_change_rebuild_writes_nothing(small_site):
     assert changed == []
 
 
+def test_the_site_links_the_gallery_files_instead_of_copying_them(small_site):
+    gallery, site = small_site / "docs" / "gallery", small_site / "site" / "gallery"
+    files = [p for folder in ("embeds", "thumbs", "assets") for p in (gallery / folder).rglob("*") if p.is_file()]
+    assert len(files) > 50 and all((site / p.relative_to(gallery)).samefile(p) for p in files)
+    assert (site / "index.html").is_file() and not (site / "index.html").samefile(gallery / "index.md")
+
+
 HOSTILE = "<script>alert(1)</script> \"quotes\" 'single' *bold* [link](http://x) `code`"
 
 
@@ -456,6 +465,24 @@ def test_thumbnail_of_a_run_with_a_huge_jump():
     points = np.array([fn.start, (1.5, 1.6), (4e11, -3e11), (1e300, 1e300)])
     png = thumbnails.thumbnail(fn, points)
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) < 40 * 1024
+
+
+def test_a_thumbnail_decodes_to_its_pixels():
+    from gallery_builder import thumbnails
+
+    indices = np.random.default_rng(0).integers(0, thumbnails.MIN_INDEX + 1, (thumbnails.HEIGHT, thumbnails.WIDTH))
+    indices[:, 100:] = 7  # a flat band
+    png = thumbnails.encode_png(indices, thumbnails._palette("#123456"))
+    chunks, at = {}, 8
+    while at < len(png):
+        size, kind = int.from_bytes(png[at:at + 4], "big"), png[at + 4:at + 8]
+        chunks[kind] = png[at + 8:at + 8 + size]
+        at += 12 + size
+    width, height, depth, colour = struct.unpack(">IIBB", chunks[b"IHDR"][:10])
+    assert (width, height, depth, colour) == (thumbnails.WIDTH, thumbnails.HEIGHT, 8, 3)
+    rows = np.frombuffer(zlib.decompress(chunks[b"IDAT"]), np.uint8).reshape(height, width + 1)
+    assert (rows[:, 0] == 1).all()  # Sub: a pixel is the sum of its row's bytes up to it, mod 256
+    assert (np.cumsum(rows[:, 1:], axis=1, dtype=np.uint64) % 256 == indices).all()
 
 
 def test_an_escaped_run_is_marked_where_it_leaves_the_plot():
