@@ -146,6 +146,16 @@
     return trace.type !== "contour" && trace.type !== "heatmap" && trace.type !== "surface";
   }
 
+  // The room that labels turned upright take below their axis: the longest category name (no automargin makes it).
+  function labelsDepth(name) {
+    var axis = spec.layout[name] || {}, size = (axis.tickfont && axis.tickfont.size) || 12, longest = 0;
+    spec.data.forEach(function (trace) {
+      if ((trace.xaxis || "x") !== name.replace("axis", "") || !Array.isArray(trace.x)) return;
+      trace.x.forEach(function (label) { if (typeof label === "string") longest = Math.max(longest, textWidth(label, size)); });
+    });
+    return Math.ceil(longest) + 12;
+  }
+
   function narrowLayout(width, measured) {
     var layout = base(), narrow = spec.narrow;
     var plotWidth = width - MARGIN.l - MARGIN.r;
@@ -182,7 +192,7 @@
         height = noteLines.length * (size + 4) + 4;
       }
       placed.push({ block: block, top: y, height: height });
-      y += height + (block.below || 0) + 8;
+      y += height + Math.max(block.below || 0, block.tickangle !== undefined ? labelsDepth(block.axes[0]) : 0) + 8;
     });
     var total = Math.ceil(y);
     function paper(px) { return 1 - px / total; } // margins t and b are 0: paper spans the whole height
