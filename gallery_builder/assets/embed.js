@@ -327,7 +327,7 @@
     return draw(built.layout, built.height, built.bars).then(function () {
       var legend = gd._fullLayout.legend;
       if (!hasLegend || !legend || Math.ceil(legend._height) === measured.legend) return;
-      // The estimate missed (a plot area narrowed by long tick labels): lay out again around the drawn legend.
+      // The estimate missed (text drawn wider than the canvas measured it): lay out again around the drawn legend.
       measured.legend = Math.ceil(legend._height);
       var again = stack();
       return draw(again.layout, again.height, again.bars);
