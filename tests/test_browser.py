@@ -354,21 +354,26 @@ def figure_problems(browser, base: str, site: Path, file_name: str, width: int) 
     return [f"{file_name} at {width} px: {p}" for p in layout_problems(found)]
 
 
+def one_embed_of_each_kind(small_site: Path) -> list:
+    """The file name of the first embed of every figure kind the test site has."""
+    from gallery_builder import config, embeds, sweep
+
+    settings = config.load(small_site / "gallery.toml")
+    cells = sweep.run_sweep(settings, jobs=1, cache_dir=small_site / ".cache", quiet=True).cells
+    return [f"{'--'.join((kind.name, *names))}.html" for kind in embeds.KINDS.values()
+            for names, _ in embeds.subjects(kind, settings, cells)[:1]]
+
+
 @pytest.mark.parametrize("width", [390, 1400])
 def test_every_kind_of_figure_fits_its_frame_without_colliding_text(browser, server, small_site, width):
     """At a phone's and a desktop's width, on every kind of figure: no two text boxes overlap, none is cut at the
     embed's edge, and no empty band is left. Figures placed on pages are checked in their page's iframe."""
-    from gallery_builder import config, embeds, sweep
+    from gallery_builder import embeds
 
     origin, site = server
-    settings = config.load(small_site / "gallery.toml")
-    cells = sweep.run_sweep(settings, jobs=1, cache_dir=small_site / ".cache", quiet=True).cells
-    problems, checked = [], []
-    for kind in embeds.KINDS.values():
-        for names, _ in embeds.subjects(kind, settings, cells)[:1]:
-            file_name = f"{'--'.join((kind.name, *names))}.html"
-            checked.append(file_name)
-            problems += figure_problems(browser, f"{origin}/{SUB_PATH}/", site, file_name, width)
+    checked = one_embed_of_each_kind(small_site)
+    problems = [p for file_name in checked
+                for p in figure_problems(browser, f"{origin}/{SUB_PATH}/", site, file_name, width)]
     assert {name.split("--")[0] for name in checked} == set(embeds.KINDS)
     assert problems == [], "\n".join(problems)
 
@@ -491,26 +496,20 @@ COUNT_DRAWS = """(() => { let plotly;
 def test_a_narrow_embed_with_a_legend_is_drawn_once(browser, server, small_site):
     """On a phone the legend gets a row of its own whose height is estimated before the first draw: every kind of
     figure with one is drawn once (a missed estimate costs a second draw)."""
-    from gallery_builder import config, embeds, sweep
-
     origin, site = server
-    settings = config.load(small_site / "gallery.toml")
-    cells = sweep.run_sweep(settings, jobs=1, cache_dir=small_site / ".cache", quiet=True).cells
     checked = []
-    for kind in embeds.KINDS.values():
-        for names, _ in embeds.subjects(kind, settings, cells)[:1]:
-            file_name = f"{'--'.join((kind.name, *names))}.html"
-            narrow = figure_of(site / "gallery" / "embeds" / file_name).get("narrow") or {}
-            if not any(block.get("legend") for block in narrow.get("blocks", [])):
-                continue
-            context = browser.new_context(viewport={"width": 390, "height": 844})
-            page = context.new_page()
-            page.add_init_script(COUNT_DRAWS)
-            page.goto(f"{origin}/{SUB_PATH}/gallery/embeds/{file_name}")
-            page.wait_for_selector("#figure[data-ready=true]", timeout=20_000)
-            assert page.evaluate("window.draws") == 1, file_name
-            context.close()
-            checked.append(kind.name)
+    for file_name in one_embed_of_each_kind(small_site):
+        narrow = figure_of(site / "gallery" / "embeds" / file_name).get("narrow") or {}
+        if not any(block.get("legend") for block in narrow.get("blocks", [])):
+            continue
+        context = browser.new_context(viewport={"width": 390, "height": 844})
+        page = context.new_page()
+        page.add_init_script(COUNT_DRAWS)
+        page.goto(f"{origin}/{SUB_PATH}/gallery/embeds/{file_name}")
+        page.wait_for_selector("#figure[data-ready=true]", timeout=20_000)
+        assert page.evaluate("window.draws") == 1, file_name
+        context.close()
+        checked.append(file_name.split("--")[0])
     assert {"race", "sensitivity", "state"} <= set(checked), checked
 
 
