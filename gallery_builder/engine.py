@@ -85,6 +85,7 @@ def _merged(opt, members, sizes) -> dict:
         else:
             hyper[key] = np.concatenate([np.asarray(v, float).reshape(n, 1) if np.ndim(v) else np.full((n, 1), float(v))
                                          for v, n in zip(values, sizes)])
+            hyper[key].flags.writeable = False  # constant for the whole batch: power() may cache by identity
     return hyper
 
 

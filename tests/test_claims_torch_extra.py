@@ -8,6 +8,7 @@ import pytest
 
 from gallery_builder import functions, optimizers
 from gallery_builder.engine import run_batch
+from gallery_builder.optimizers.torch_extra import HISTORY_SIZE
 from test_claims import claim, first_step, run
 
 
@@ -133,3 +134,49 @@ def test_lbfgs_one_torch_step_is_up_to_20_of_ours(fn_name, lr, iterations):
     assert opt.state[param]["n_iter"] == iterations and len(evaluations) == iterations
     ours, _ = drive_state("lbfgs", fn_name, iterations, lr=lr)
     np.testing.assert_allclose(ours[-1], param.detach().numpy(), rtol=1e-12)
+
+
+def _two_loop(grad, pairs, H_diag):
+    """−H·g by torch's two-loop recursion over (s, y, ρ) pairs, oldest first, in Python floats."""
+    q, coefficients = [-grad[0], -grad[1]], []
+    for s, y, ro in reversed(pairs):
+        a = ro * (s[0] * q[0] + s[1] * q[1])
+        coefficients.append(a)
+        q = [q[0] - a * y[0], q[1] - a * y[1]]
+    r = [q[0] * H_diag, q[1] * H_diag]
+    for (s, y, ro), a in zip(pairs, reversed(coefficients)):
+        b = ro * (y[0] * r[0] + y[1] * r[1])
+        r = [r[0] + (a - b) * s[0], r[1] + (a - b) * s[1]]
+    return r
+
+
+def test_lbfgs_direction_is_the_two_loop_recursion_over_the_last_100_pairs():
+    """L-BFGS's closed form of H·g in 2-D against the two-loop recursion over each run's own memory, through
+    several blocks of links: noisy gradients of a quadratic with a moving minimum make the runs
+    skip pairs (yᵀs ≤ 1e-10) at different steps, so their memories fill, drop pairs and start blocks out of step with each other."""
+    claim("optimizers/lbfgs.md", "a test checks it against the two-loop recursion to 10⁻¹² through memories that "
+                                 "fill, drop pairs and skip them")
+    runs, steps = 6, 3 * HISTORY_SIZE + 50
+    transform = optimizers.get("lbfgs").transform(lr=0.1, tolerance_grad=1e-7, tolerance_change=1e-9)
+    rng = np.random.default_rng(7)
+    params = rng.standard_normal((runs, 2))
+    state = transform.init(params)
+    memories, worst = [[] for _ in range(runs)], 0.0
+    for step in range(steps):
+        centre = 3 * np.array([np.cos(0.05 * step), np.sin(0.07 * step)])  # a moving minimum: no run settles
+        grads = (params - centre) * [1.0, 10.0] + rng.standard_normal((runs, 2)) * np.linspace(0, 0.3, runs)[:, None]
+        before = state.memory.pushes.copy()
+        updates, state = transform.update(grads, state, params)
+        for i in range(runs):
+            if state.memory.pushes[i] > before[i]:
+                memories[i] = (memories[i] + [(state.memory.s[i], state.memory.y[i], state.memory.ro[i, 0])])[
+                    -HISTORY_SIZE:]
+            if memories[i] and state.n_iter[i, 0] > 1:
+                expected = _two_loop(grads[i], memories[i], state.H_diag[i, 0])
+                worst = max(worst, np.abs(state.d[i] - expected).max() / np.abs(expected).max())
+                assert state.num_old[i, 0] == len(memories[i])
+        params = params + updates
+    pushes = state.memory.pushes
+    assert (pushes > HISTORY_SIZE + 80).all() and (pushes > 2 * HISTORY_SIZE).any()  # two or three blocks
+    assert len(set(pushes.tolist())) == runs and (pushes < steps - 1).all()  # out of step: every run skipped pairs
+    assert worst <= 1e-12, worst

@@ -575,11 +575,12 @@ def per_run_hyperparameters(opt) -> list:
 
 def assert_same_state(batch, alone, run):
     assert type(batch) is type(alone)
-    for field in batch._fields:
-        ours_, theirs = getattr(batch, field), getattr(alone, field)
-        if np.ndim(ours_) == 0:
+    for field, ours_, theirs in zip(getattr(batch, "_fields", range(len(batch))), batch, alone):
+        if isinstance(ours_, tuple):  # a state within the state (L-BFGS's memory), or a tuple of arrays
+            assert_same_state(ours_, theirs, run)
+        elif np.ndim(ours_) == 0:
             assert ours_ == theirs, field
-        else:  # the batch axis is where the shapes differ (L-BFGS's memory has it last), else the first
+        else:  # the batch axis is where the shapes differ (L-BFGS's links have it last), else the first
             axis = next((k for k, (a, b) in enumerate(zip(np.shape(ours_), np.shape(theirs))) if a != b), 0)
             mine = np.take(ours_, run, axis=axis)
             np.testing.assert_array_equal(mine, np.reshape(theirs, mine.shape), err_msg=field)
@@ -643,6 +644,21 @@ def test_power_is_python_pow_per_element():
     assert optimizers.power(0.9, 3) == 0.9**3 and isinstance(optimizers.power(0.9, 3), float)
 
 
+def test_power_of_a_read_only_array_is_the_same_at_every_step():
+    """A read-only array (the engine's per-run hyperparameters) has its stretches of equal values cached by
+    identity; each call still takes every element's own pow, for any exponent, and equal arrays that are not
+    the same object are not confused."""
+    base = np.repeat([0.9, 0.99, 0.9, 0.999], 50)[:, None]
+    base.flags.writeable = False
+    other = np.repeat([0.5, 0.7], 100)[:, None]
+    other.flags.writeable = False
+    for t in (1, 2, 37, 1000):
+        np.testing.assert_array_equal(optimizers.power(base, t), [[b ** float(t)] for b in base[:, 0].tolist()])
+        np.testing.assert_array_equal(optimizers.power(other, t), [[b ** float(t)] for b in other[:, 0].tolist()])
+        np.testing.assert_array_equal(optimizers.power(float(t), base), [[float(t) ** b] for b in base[:, 0].tolist()])
+        assert optimizers.power(base, t).shape == base.shape
+
+
 def test_run_batch_takes_per_run_hyperparameters():
     opt, fn = optimizers.get("nadam"), FUNCTIONS["rosenbrock"]
     beta1 = np.array([0.3, 0.6, 0.9])
@@ -683,24 +699,34 @@ def test_state_fields_are_named_after_the_reference(name, fields):
     assert optimizers.get(name).transform(**optimizers.get(name).defaults).init(np.zeros((1, 2)))._fields == fields
 
 
+def _leaves(state, path=""):
+    """(name, value) of every array or number in a state, through the tuples it holds."""
+    for key, value in zip(getattr(state, "_fields", range(len(state))), state):
+        if isinstance(value, tuple):
+            yield from _leaves(value, f"{path}{key}.")
+        else:
+            yield f"{path}{key}", value
+
+
 @pytest.mark.parametrize("name", list(optimizers.CATALOGUE))
 def test_update_leaves_its_input_state_untouched(name, drive):
     """A state is a value: ``update`` returns new arrays and never writes to those it was given, over enough steps
-    to fill L-BFGS's memory of 100 pairs, with a run at a minimizer that stops changing its state."""
+    to fill L-BFGS's memory of 100 pairs and start its third block of links, with a run at a minimizer that stops
+    changing its state."""
     opt, fn = optimizers.get(name), FUNCTIONS["himmelblau"]
 
     def checked(transform):
         def update(grads, state, params, **extra):
-            before = [np.copy(value) for value in state]
+            before = [(key, value, np.copy(value)) for key, value in _leaves(state)]
             result = transform.update(grads, state, params, **extra)
-            for key, value, copy in zip(state._fields, state, before):
+            for key, value, copy in before:
                 np.testing.assert_array_equal(value, copy, err_msg=key)
             return result
 
         return transform._replace(update=update)
 
     watched = SimpleNamespace(transform=lambda **hyper: checked(opt.transform(**hyper)), uses_hessian=opt.uses_hessian)
-    drive(watched, fn, [fn.start, (3.0, 2.0), (-0.27, -0.9)], 110, {**opt.hyperparameters(), **opt.for_function(fn)})
+    drive(watched, fn, [fn.start, (3.0, 2.0), (-0.27, -0.9)], 210, {**opt.hyperparameters(), **opt.for_function(fn)})
 
 
 @pytest.mark.parametrize("name", list(optimizers.CATALOGUE))

@@ -95,19 +95,18 @@ def test_asgd_average_is_the_iterate_until_t0():
 
 
 def lbfgs_state(state, drive_state, row=0):
-    """torch's L-BFGS state (lists of pairs) next to ours (fixed-size arrays with a count)."""
+    """torch's L-BFGS state (lists of pairs) next to ours (a count, the newest pair and the closed form's numbers)."""
     used = int(drive_state.num_old[row, 0])
     assert len(state.get("old_dirs", [])) == used
+    memory = drive_state.memory
     pairs = {
-        "old_dirs": (drive_state.old_dirs[:used, :, row].reshape(-1), [_torch_value(v) for v in state.get("old_dirs", [])]),
-        "old_stps": (drive_state.old_stps[:used, :, row].reshape(-1), [_torch_value(v) for v in state.get("old_stps", [])]),
-        "ro": (drive_state.ro[:used, row], [float(v) for v in state.get("ro", [])]),
-        "al": (drive_state.al[:used, row], [float(v) for v in state.get("al", [])[:used]]),
         "func_evals": (drive_state.func_evals, state["func_evals"]),
         "n_iter": (drive_state.n_iter[row, 0], state["n_iter"]),
     }
-    pairs["old_dirs"] = pairs["old_dirs"][0], np.reshape(pairs["old_dirs"][1], -1)
-    pairs["old_stps"] = pairs["old_stps"][0], np.reshape(pairs["old_stps"][1], -1)
+    if used:  # the newest pair is torch's last one
+        pairs["old_dirs"] = memory.y[row], _torch_value(state["old_dirs"][-1])
+        pairs["old_stps"] = memory.s[row], _torch_value(state["old_stps"][-1])
+        pairs["ro"] = memory.ro[row, 0], float(state["ro"][-1])
     for key in ("d", "t", "H_diag", "prev_flat_grad"):
         if key in state:  # a run that never iterated has none of them
             pairs[key] = (np.reshape(getattr(drive_state, key)[row], np.shape(_torch_value(state[key]))),
@@ -130,8 +129,9 @@ def test_lbfgs_state_is_torch_state(drive):
     hyper = {**opt.defaults, "lr": 1.0}
     _, theirs = torch_run("lbfgs", "beale", fn.start, hyper)
     _, ours = drive(opt, fn, [fn.start], STEPS, hyper)
-    # every torch key but prev_loss, which only a check that max_iter = 1 never reaches reads; num_old is len()
-    assert set(ours._fields) == set(theirs) - {"prev_loss"} | {"num_old"}
+    # torch's keys but prev_loss, which only a check that max_iter = 1 never reaches reads, and al, the two-loop's
+    # scratch coefficients; num_old is len(old_dirs), and memory holds old_dirs, old_stps and ro in closed form
+    assert set(ours._fields) == set(theirs) - {"prev_loss", "al", "old_dirs", "old_stps", "ro"} | {"num_old", "memory"}
     assert 2 <= ours.num_old[0, 0] < STEPS  # pairs were kept, and some were skipped (yᵀs ≤ 1e-10)
     for key, (mine, torch_value) in lbfgs_state(theirs, ours).items():
         assert_close_to_scale(mine, torch_value, key)

@@ -226,15 +226,48 @@ def square_average(average, grads, decay):
     return average * decay + (1 - decay) * (grads * grads)
 
 
+_STRETCHES: dict = {}  # id -> (array, its stretches' values, each element's stretch), for read-only arrays
+_STRETCHES_KEPT = 256
+
+
+def _stretches(values: np.ndarray):
+    """The values of a read-only array's stretches of equal elements, as Python floats, and each element's stretch.
+
+    Cached by identity: a read-only array cannot change, and the engine's per-run hyperparameters (read-only)
+    come back at every step."""
+    entry = _STRETCHES.get(id(values))
+    if entry is None or entry[0] is not values:
+        flat = values.reshape(-1)
+        first = np.empty(flat.size, bool)
+        first[:1], first[1:] = True, flat[1:] != flat[:-1]
+        entry = values, flat[first].tolist(), (np.cumsum(first) - 1).reshape(values.shape)
+        if len(_STRETCHES) >= _STRETCHES_KEPT:
+            del _STRETCHES[next(iter(_STRETCHES))]
+        _STRETCHES[id(values)] = entry
+    return entry[1], entry[2]
+
+
+def _read_only(value) -> bool:
+    return isinstance(value, np.ndarray) and value.dtype == np.float64 and not value.flags.writeable
+
+
 def power(base, exponent):
     """``base ** exponent`` by C's ``pow``, as torch's Python-float scalar code computes its bias corrections.
 
     numpy's vectorized power may differ in the last bit, so arrays (one hyperparameter value per run, in long
-    stretches of equal values) go through Python floats, once per distinct (base, exponent) pair, looked up at the
-    start of each stretch of equal pairs. A negative base needs an integer exponent.
+    stretches of equal values) go through Python floats, once per stretch of equal elements (or of equal pairs).
+    A negative base needs an integer exponent.
     """
     if np.ndim(base) == 0 and np.ndim(exponent) == 0:
         return float(base) ** float(exponent)
+    if np.ndim(exponent) == 0 and _read_only(base):
+        values, index = _stretches(base)
+        exponent = float(exponent)
+        return np.array([value ** exponent for value in values])[index]
+    if np.ndim(base) == 0 and _read_only(exponent):
+        values, index = _stretches(exponent)
+        base = float(base)
+        return np.array([base ** value for value in values])[index]
     base, exponent = np.broadcast_arrays(np.asarray(base, float), np.asarray(exponent, float))
     bases, exponents = base.reshape(-1), exponent.reshape(-1)
     first = np.empty(bases.size, bool)  # where a stretch of equal pairs starts

@@ -35,19 +35,40 @@ class AdafactorState(NamedTuple):
 HISTORY_SIZE = 100
 
 
+LINKS = HISTORY_SIZE - 1  # the pairs of a full memory are joined by this many links
+
+
+class LBFGSMemory(NamedTuple):
+    """The stored pairs, in the form that the 2-D closed form of ``_direction`` reads.
+
+    In 2-D the memory's inverse Hessian is H = ρ s sᵀ + λ (Jy)(Jy)ᵀ for its newest pair (s, y, ρ), where J turns a
+    vector by 90°: one number λ stands for every older pair. Storing a pair maps λ affinely, λ ↦ a·λ + b with
+    a, b ≥ 0 from the two newest pairs (a *link*); dropping the oldest pair takes the links composed over a sliding
+    window. So links are grouped by their number into blocks of LINKS: a full memory's links are a suffix of the
+    previous block, kept composed from each position to its end, then a prefix of the current block, kept composed.
+    Every number depends on the run's own pairs only, so a run computes the same bits in any batch."""
+
+    pushes: np.ndarray  # (B,): pairs stored since the start; the memory holds the last min(pushes, HISTORY_SIZE)
+    y: np.ndarray  # (B, 2): the newest pair's y (torch's old_dirs[-1])
+    s: np.ndarray  # (B, 2): its s (old_stps[-1])
+    ro: np.ndarray  # (B, 1): its 1 / yᵀs (ro[-1])
+    scale: np.ndarray  # (B,): its ρ²|s|², the λ per unit of H_diag of a memory holding it alone
+    first: np.ndarray  # (B,): the scale of the pair that the current block's first link starts from
+    prefix: np.ndarray  # (2, B): (a, b) of the current block's links composed, oldest first
+    links: tuple  # LINKS arrays (3, B): (a, b, scale of its older pair) of the current block's link at each position
+    suffix: np.ndarray  # (2, LINKS, B): the previous block's links from each position on, composed and applied to
+    # the scale of that position's older pair: (coefficient of H_diag, constant)
+
+
 class LBFGSState(NamedTuple):
     func_evals: int  # closure evaluations: one per step() call with max_iter = 1, early return or not
     n_iter: np.ndarray  # (B, 1): iterations done; a run that returned early at tolerance_grad did none
     d: np.ndarray  # (B, 2): the last direction
     t: np.ndarray  # (B, 1): the last step length
-    # The memory is pairs-major, the batch axis last, so that the two-loop recursion reads contiguous rows.
-    old_dirs: np.ndarray  # (HISTORY_SIZE, 2, B): the y pairs, oldest first; the first num_old are in use
-    old_stps: np.ndarray  # (HISTORY_SIZE, 2, B): the s pairs
-    ro: np.ndarray  # (HISTORY_SIZE, B): 1 / yᵀs
-    al: np.ndarray  # (HISTORY_SIZE, B): the first loop's coefficients, kept as torch keeps them
     H_diag: np.ndarray  # (B, 1): the scale of the initial inverse Hessian
     prev_flat_grad: np.ndarray  # (B, 2)
     num_old: np.ndarray  # (B, 1): how many pairs are stored (len(old_dirs) in torch)
+    memory: LBFGSMemory  # torch's old_dirs, old_stps and ro, in closed form
 
 
 def _dot(a, b):
@@ -214,67 +235,72 @@ def adafactor(lr=1e-2, beta2_decay=-0.8, eps1=float(np.finfo(float).eps), eps2=1
     return Transform(init, update)
 
 
-def _remember(state, y, s, ys, push):
-    """Append the pair (y, s) to each run's memory where ``push``; a full memory first drops its oldest pair.
-
-    New arrays where something changes (a state is never written to), and only the full runs' columns shift."""
-    rows = np.flatnonzero(push[:, 0])
-    if not rows.size:
-        return state.old_dirs, state.old_stps, state.ro, state.num_old
-    full = push[:, 0] & (state.num_old[:, 0] == HISTORY_SIZE)
-    num_old = state.num_old + (push & ~full[:, None])
-    shifted, unshifted = np.flatnonzero(full), np.flatnonzero(~full)
-    memory = []
-    for old in (state.old_dirs, state.old_stps, state.ro):
-        new = np.empty_like(old)
-        if len(shifted) > len(unshifted):  # the columns of the fewer runs by index, the others in one copy
-            new[:-1] = old[1:]
-            new[..., unshifted] = old[..., unshifted]
-        else:
-            new[...] = old
-            new[:-1, ..., shifted] = old[1:, ..., shifted]
-        memory.append(new)  # a shifted run's last slot is its new pair's, written below
-    old_dirs, old_stps, ro = memory
-    slots = num_old[rows, 0].astype(int) - 1
-    old_dirs[slots, :, rows], old_stps[slots, :, rows] = y[rows], s[rows]
-    ro[slots, rows] = 1.0 / ys[rows, 0]
-    return old_dirs, old_stps, ro, num_old
+def _cross(a, b):
+    """Row-wise a₀b₁ − a₁b₀ of (B, 2) arrays, (B,): (Ja)·b, where J turns by 90°."""
+    return a[:, 0] * b[:, 1] - a[:, 1] * b[:, 0]
 
 
-def _two_loop(grads, old_dirs, old_stps, ro, al, num_old, H_diag, active):
-    """The L-BFGS direction −H·g by the two-loop recursion over each run's stored pairs, newest first, then
-    oldest first, in torch's order of operations. Rows not ``active`` get garbage and keep their al.
+def _empty_memory(n):
+    zeros, pairs = np.zeros(n), np.zeros((n, 2))
+    link = np.stack([np.ones(n), zeros, zeros])  # the identity map; a slot is always written before it is read
+    return LBFGSMemory(np.zeros(n, dtype=int), pairs, pairs, np.zeros((n, 1)), zeros, zeros, link[:2],
+                       (link,) * LINKS, np.zeros((2, LINKS, n)))
 
-    Each operation is on a contiguous row of the pairs-major memory and does both coordinates, into buffers
-    allocated once. A pair a run does not use gets the coefficient 0, which leaves q and r exactly as they are:
-    its slot is zero, and x + (−0)·0 = x."""
-    used = np.where(active, num_old, 0)[:, 0]
-    n = int(used.max(initial=0))
-    unused = np.arange(n)[:, None] >= used[None, :]  # (n, B)
-    coefficients = np.empty_like(al)  # the new al: coefficients where in use, the old al elsewhere
-    q = np.negative(grads.T, order="C")  # (2, B)
-    product, scaled = np.empty_like(q), np.empty(len(grads))
-    for i in range(n - 1, -1, -1):
-        coefficient = coefficients[i]
-        np.multiply(old_stps[i], q, out=product)
-        np.add(product[0], product[1], out=coefficient)
-        np.multiply(coefficient, ro[i], out=coefficient)
-        np.copyto(coefficient, 0.0, where=unused[i])
-        np.negative(coefficient, out=scaled)
-        np.multiply(scaled, old_dirs[i], out=product)
-        np.add(q, product, out=q)
-    r = q * H_diag[:, 0]
-    for i in range(n):
-        np.multiply(old_dirs[i], r, out=product)
-        np.add(product[0], product[1], out=scaled)
-        np.multiply(scaled, ro[i], out=scaled)
-        np.subtract(coefficients[i], scaled, out=scaled)
-        np.copyto(scaled, 0.0, where=unused[i])
-        np.multiply(scaled, old_stps[i], out=product)
-        np.add(r, product, out=r)
-    np.copyto(coefficients[:n], al[:n], where=unused)
-    coefficients[n:] = al[n:]
-    return np.ascontiguousarray(r.T), coefficients
+
+def _remember(memory, y, s, ys, push):
+    """Store the pair (y, s) where ``push``; a full memory drops its oldest pair as its window moves on."""
+    pushed = push[:, 0]
+    if not pushed.any():
+        return memory
+    ro = 1.0 / ys
+    scale = (ro[:, 0] * ro[:, 0]) * _dot(s, s)[:, 0]
+    # The link from the newest stored pair to this one: λ' = ρ²(sᵀy_old)²·λ + ρ²ρ_old(s × s_old)².
+    a = ro[:, 0] * _dot(s, memory.y)[:, 0]
+    b = ro[:, 0] * _cross(s, memory.s)
+    a, b = a * a, (b * b) * memory.ro[:, 0]
+    number = memory.pushes  # the new link's number, from 1 (0: the first pair, which has none)
+    linked = pushed & (number >= 1)
+    position = (number - 1) % LINKS
+    opens = linked & (position == 0)  # the first link of a block
+    suffix = memory.suffix
+    completed = np.flatnonzero(opens & (number > 1))
+    if completed.size:  # the previous block is complete: compose it from each position to its end
+        a_block, b_block, scale_block = np.stack(memory.links, axis=1)[:, :, completed]
+        after = np.cumprod(a_block[::-1], axis=0)[::-1]  # a_j·a_{j+1}·…·a_last
+        tail = np.concatenate([after[1:], np.ones((1, completed.size))]) * b_block
+        suffix = suffix.copy()
+        suffix[0][:, completed] = after * scale_block
+        suffix[1][:, completed] = np.cumsum(tail[::-1], axis=0)[::-1]
+    prefix = np.where(opens, np.stack([a, b]), np.stack([a * memory.prefix[0], a * memory.prefix[1] + b]))
+    prefix = np.where(linked, prefix, np.where(pushed, np.array([[1.0], [0.0]]), memory.prefix))
+    first = np.where(opens, memory.scale, np.where(pushed & (number == 0), scale, memory.first))
+    links = list(memory.links)
+    link = np.stack([a, b, memory.scale])
+    for j in np.unique(position[linked]):  # usually one: the runs that store every step stay in step
+        links[j] = np.where(linked & (position == j), link, links[j])
+    return LBFGSMemory(number + pushed, np.where(push, y, memory.y), np.where(push, s, memory.s),
+                       np.where(push, ro, memory.ro), np.where(pushed, scale, memory.scale), first, prefix,
+                       tuple(links), suffix)
+
+
+def _direction(grads, memory, H_diag):
+    """−H·g for the inverse Hessian H that torch's two-loop recursion applies, with H₀ = H_diag·I.
+
+    For pairs (sᵢ, yᵢ, ρᵢ), oldest first, Hᵢ = Vᵢᵀ Hᵢ₋₁ Vᵢ + ρᵢ sᵢ sᵢᵀ with Vᵢ = I − ρᵢ yᵢ sᵢᵀ, which in 2-D is
+    the rank-one ρᵢ (Jsᵢ)(Jyᵢ)ᵀ. So H = ρ s sᵀ + λ (Jy)(Jy)ᵀ for the newest pair, with λ = ρ²|s|²·H_diag for one
+    pair, and each next pair's link gives the next λ: the same matrix, in a few operations instead of four per pair.
+    """
+    links = memory.pushes - 1
+    position = (links - 1) % LINKS + 1  # where the window starts in the previous block
+    inside = (links <= LINKS) | (position == LINKS)  # the window is the current block's links alone
+    at = np.minimum(position, LINKS - 1)[None, :]
+    coefficient = np.where(inside, memory.first, np.take_along_axis(memory.suffix[0], at, 0)[0])
+    constant = np.where(inside, 0.0, np.take_along_axis(memory.suffix[1], at, 0)[0])
+    lam = memory.prefix[0] * (H_diag[:, 0] * coefficient + constant) + memory.prefix[1]
+    y, s = memory.y, memory.s
+    along = (memory.ro * _dot(s, grads)) * s
+    across = (lam * _cross(y, grads))[:, None] * np.stack([-y[:, 1], y[:, 0]], axis=1)
+    return np.where((memory.pushes == 0)[:, None], -grads * H_diag, -(along + across))
 
 
 @optimizer(
@@ -315,17 +341,18 @@ def _two_loop(grads, old_dirs, old_stps, ro, al, num_old, H_diag, active):
         "Every branch is taken per run: a run whose largest gradient coordinate is ≤ tolerance_grad does "
         "nothing that step (not even the iteration count moves); a direction with gᵀd > −tolerance_change is "
         "not taken, but it and its t are kept and enter the next memory update, as in torch.",
-        "history_size is torch's default 100 and fixed: it is the shape of the memory. The state's al and ro "
-        "are torch's, and num_old is the number of pairs in use (len(old_dirs) in torch). torch's prev_loss is "
-        "left out: only a check that max_iter = 1 never reaches reads it.",
+        "history_size is torch's default 100 and fixed. In 2-D the memory's estimate is H = ρ s sᵀ + λ (Jy)(Jy)ᵀ "
+        "for the newest pair (J turns by 90°), so the state keeps that pair and what λ needs over the window of "
+        "pairs instead of torch's lists (its memory); num_old is the number of pairs in use (len(old_dirs) in "
+        "torch). torch's al holds the recursion's scratch coefficients and prev_loss is read only by a check that "
+        "max_iter = 1 never reaches: both are left out.",
     ),
 )
 def lbfgs(lr=1.0, tolerance_grad=1e-7, tolerance_change=1e-9):
     def init(params):
-        n = len(params)
-        column, memory = np.zeros((n, 1)), np.zeros((HISTORY_SIZE, 2, n))
-        return LBFGSState(0, column, np.zeros_like(params), column, memory, memory, np.zeros((HISTORY_SIZE, n)),
-                          np.zeros((HISTORY_SIZE, n)), column + 1.0, np.zeros_like(params), column)
+        column = np.zeros((len(params), 1))
+        return LBFGSState(0, column, np.zeros_like(params), column, column + 1.0, np.zeros_like(params), column,
+                          _empty_memory(len(params)))
 
     def update(grads, state, params, **extra):
         # torch returns before anything else when max|g| ≤ tolerance_grad (NaN compares False: it goes on).
@@ -337,10 +364,11 @@ def lbfgs(lr=1.0, tolerance_grad=1e-7, tolerance_change=1e-9):
         s = state.d * state.t
         ys = _dot(y, s)
         push = later & (ys > 1e-10)
-        old_dirs, old_stps, ro, num_old = _remember(state, y, s, ys, push)
         with np.errstate(invalid="ignore", divide="ignore"):  # rows that push nothing may divide 0 by 0
+            memory = _remember(state.memory, y, s, ys, push)
             H_diag = np.where(push, ys / _dot(y, y), state.H_diag)
-        direction, al = _two_loop(grads, old_dirs, old_stps, ro, state.al, num_old, H_diag, later)
+            direction = _direction(grads, memory, H_diag)
+        num_old = np.minimum(memory.pushes, HISTORY_SIZE)[:, None]
         d = np.where(later, direction, np.where(first, -grads, state.d))
         prev_flat_grad = np.where(moving, grads, state.prev_flat_grad)
         inverse = 1.0 / (np.abs(grads[:, :1]) + np.abs(grads[:, 1:]))
@@ -348,7 +376,6 @@ def lbfgs(lr=1.0, tolerance_grad=1e-7, tolerance_change=1e-9):
         t = np.where(moving, t, state.t)
         step = moving & ~(_dot(grads, d) > -tolerance_change)
         updates = np.where(step, d * t, 0.0)
-        return updates, LBFGSState(state.func_evals + 1, n_iter, d, t, old_dirs, old_stps, ro, al, H_diag,
-                                   prev_flat_grad, num_old)
+        return updates, LBFGSState(state.func_evals + 1, n_iter, d, t, H_diag, prev_flat_grad, num_old, memory)
 
     return Transform(init, update)
