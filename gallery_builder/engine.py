@@ -129,12 +129,10 @@ class _Derivatives:
             values, grads = fn.value_and_grad(points)
             return values, grads, None
         if h == self.batch:
-            grads, hess = fn.hessian(points)
-            return fn.values(points), grads, hess
+            return fn.value_grad_and_hessian(points)
         values, grads = np.empty(len(points)), np.empty_like(points)
         values[h:], grads[h:] = fn.value_and_grad(points[h:])
-        grads[:h], hess = fn.hessian(points[:h])
-        values[:h] = fn.values(points[:h])
+        values[:h], grads[:h], hess = fn.value_grad_and_hessian(points[:h])
         return values, grads, hess  # hess holds the first h rows only
 
 

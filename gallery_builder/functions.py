@@ -17,6 +17,7 @@ from typing import Callable
 import autograd.numpy as np
 from autograd import make_vjp
 from autograd.extend import defvjp, primitive
+from autograd.tracer import getval
 
 from .errors import unknown_name
 
@@ -87,10 +88,23 @@ class TestFunction:
         return _typical_gradient(self)
 
     def hessian(self, points):
-        """Gradient (B, 2) and Hessian (B, 2, 2) from one trace of the gradient and two reverse sweeps."""
-        vjp, grads = make_vjp(self.gradient)(points)
-        rows = [vjp(np.broadcast_to(unit, grads.shape)) for unit in np.eye(2)]
-        return grads, np.stack(rows, axis=1)
+        """Gradient (B, 2) and Hessian (B, 2, 2)."""
+        return self.value_grad_and_hessian(points)[1:]
+
+    def value_grad_and_hessian(self, points):
+        """f, its gradient and its Hessian at a batch of points (B, 2), from one trace of the gradient and two
+        reverse sweeps; x and y go in as a tuple, as in ``value_and_grad``."""
+        values = []
+
+        def gradient(xy):
+            vjp, value = make_vjp(self._of_pair)(xy)
+            values.append(value)
+            gx, gy = vjp(np.ones_like(value))
+            return np.stack([gx, gy], axis=1)
+
+        vjp, grads = make_vjp(gradient)((points[:, 0], points[:, 1]))
+        rows = [np.stack(vjp(np.broadcast_to(unit, grads.shape)), axis=1) for unit in np.eye(2)]
+        return getval(values[0]), grads, np.stack(rows, axis=1)
 
     def _of_pair(self, xy):
         return self.formula(xy[0], xy[1])

@@ -168,8 +168,10 @@ def median_seeds(runs: Runs, seeds: int, fn, tolerance: float) -> np.ndarray:
     return np.arange(len(order)) * seeds + order[:, (seeds - 1) // 2]
 
 
-def _rows(runs: Runs, rows) -> Runs:
-    return Runs(**{name: getattr(runs, name)[rows] for name in engine.ARRAYS})
+def _rows(runs: Runs, rows, state: bool = False) -> Runs:
+    """Some rows of ``runs`` (and of their recorded states, with ``state``)."""
+    return Runs(**{name: getattr(runs, name)[rows] for name in engine.ARRAYS},
+                state={name: values[rows] for name, values in runs.state.items()} if state else {})
 
 
 def search_learning_rates(fn, opts: dict, hypers: dict, start, settings: Settings, variants: dict | None = None) -> dict:
@@ -183,28 +185,51 @@ def search_learning_rates(fn, opts: dict, hypers: dict, start, settings: Setting
     pending = {key: (lr_grid(hypers[v.optimizer]["lr"], settings), None) for key, v in variants.items()}
     while pending:
         keys = list(pending)
-        members = [_lr_members(opts[variants[k].optimizer], hypers[variants[k].optimizer], start, pending[k][0],
-                               variants[k], steps) for k in keys]
+        # An extension also runs the decades beyond it, up to the limit, as if the best stayed at the edge: a
+        # round costs about the same for a few more runs, and the decades the search does not reach are dropped.
+        decades = {k: [pending[k]] + (_beyond(found[k][0], *pending[k], hypers[variants[k].optimizer]["lr"], settings)
+                                      if pending[k][1] is not None else []) for k in keys}
+        members = [_lr_members(opts[variants[k].optimizer], hypers[variants[k].optimizer], start,
+                               np.concatenate([lrs for lrs, _ in decades[k]]), variants[k], steps) for k in keys]
         batch = engine.run_many(fn, members, steps, settings.tolerance)
         pending_next = {}
-        for key, new in zip(keys, batch):
-            lrs, side = pending[key]
-            if side is None:
-                all_lrs, runs = lrs, new
-            else:
-                old_lrs, old_runs, _ = found[key]
-                pieces = [(lrs, new), (old_lrs, old_runs)] if side < 0 else [(old_lrs, old_runs), (lrs, new)]
-                all_lrs = np.concatenate([p[0] for p in pieces])
-                runs = _concat_runs([p[1] for p in pieces])
-            seeds = variants[key].seeds
-            judged = _rows(runs, median_seeds(runs, seeds, fn, settings.tolerance)) if seeds else runs
-            best = criteria.choose_best(judged, fn, settings.tolerance)
-            found[key] = (all_lrs, runs, best)
-            extension = _extension(all_lrs, best, hypers[variants[key].optimizer]["lr"], settings)
+        for key, computed in zip(keys, batch):
+            rows = max(variants[key].seeds, 1)
+            at = 0
+            extension = decades[key][0]
+            for lrs, side in decades[key]:
+                if extension is None or side != extension[1] or not np.array_equal(lrs, extension[0]):
+                    break  # the search went elsewhere: the rest of this round's runs are not used
+                new = _rows(computed, slice(at, at + len(lrs) * rows), state=True)
+                at += len(lrs) * rows
+                if side is None:
+                    all_lrs, runs = lrs, new
+                else:
+                    old_lrs, old_runs, _ = found[key]
+                    pieces = [(lrs, new), (old_lrs, old_runs)] if side < 0 else [(old_lrs, old_runs), (lrs, new)]
+                    all_lrs = np.concatenate([p[0] for p in pieces])
+                    runs = _concat_runs([p[1] for p in pieces])
+                seeds = variants[key].seeds
+                judged = _rows(runs, median_seeds(runs, seeds, fn, settings.tolerance)) if seeds else runs
+                best = criteria.choose_best(judged, fn, settings.tolerance)
+                found[key] = (all_lrs, runs, best)
+                extension = _extension(all_lrs, best, hypers[variants[key].optimizer]["lr"], settings)
             if extension is not None:
                 pending_next[key] = extension
         pending = pending_next
     return found
+
+
+def _beyond(lrs, extension, side, default, settings) -> list:
+    """The decades that would extend ``lrs`` after ``extension`` on the same side, to the search's limit."""
+    out = []
+    while True:
+        lrs = np.concatenate([extension, lrs] if side < 0 else [lrs, extension])
+        following = _extension(lrs, 0 if side < 0 else len(lrs) - 1, default, settings)
+        if following is None or following[1] != side:
+            return out
+        out.append(following)
+        extension = following[0]
 
 
 def noisy_sweep(fn, lrs, runs: Runs, best: int, seeds: int, sigma: float, tolerance: float) -> NoisySweep:

@@ -320,6 +320,33 @@ def test_search_extends_until_the_best_rate_is_bracketed():
     assert sweep.compute_cell("sgd", "booth", capped).lrs[-1] == pytest.approx(1e-2)
 
 
+def test_search_running_the_decades_ahead_equals_a_decade_at_a_time(monkeypatch):
+    """An extension round also runs the decades beyond it; the rates, runs, recorded states and choices equal a
+    search that runs one decade per round, for searches that extend once, several times, or not at all, exact and
+    noisy."""
+    settings = Settings(steps=100)
+    fn = functions.get("booth")
+    names = ["sgd", "adam", "adamw", "lion", "newton"]
+    opts = {name: optimizers.get(name) for name in names}
+    hypers = {name: opts[name].hyperparameters() for name in names}
+    variants = {**{name: sweep.Variant(name) for name in names},
+                "adam noisy": sweep.Variant("adam", seeds=3, sigma=0.5)}
+    ahead = sweep.search_learning_rates(fn, opts, hypers, fn.start, settings, variants)
+    monkeypatch.setattr(sweep, "_beyond", lambda *args: [])
+    one_by_one = sweep.search_learning_rates(fn, opts, hypers, fn.start, settings, variants)
+    initial = len(sweep.lr_grid(1.0, settings))
+    extended = sorted(len(lrs) - initial for lrs, _, _ in ahead.values())
+    assert extended[0] == 0 and extended[-1] >= 3 * settings.lr_per_decade  # none, and three decades or more
+    for key, (lrs, runs, best) in ahead.items():
+        lrs_alone, runs_alone, best_alone = one_by_one[key]
+        np.testing.assert_array_equal(lrs, lrs_alone)
+        assert_runs_equal(runs, runs_alone)
+        assert best == best_alone
+        assert runs.state.keys() == runs_alone.state.keys()
+        for name in runs.state:
+            np.testing.assert_array_equal(runs.state[name], runs_alone.state[name])
+
+
 def test_cells_of_a_function_computed_together_equal_each_alone():
     settings = Settings(steps=40, basin_grid=4, lr_per_decade=2, lr_decades_below=1, lr_decades_above=1)
     names = ["sgd", "momentum", "adam", "radam", "newton", "lion"]
