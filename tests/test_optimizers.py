@@ -657,6 +657,8 @@ def test_power_of_a_read_only_array_is_the_same_at_every_step():
         np.testing.assert_array_equal(optimizers.power(other, t), [[b ** float(t)] for b in other[:, 0].tolist()])
         np.testing.assert_array_equal(optimizers.power(float(t), base), [[float(t) ** b] for b in base[:, 0].tolist()])
         assert optimizers.power(base, t).shape == base.shape
+        steps = np.full((7, 1), t)  # per-run step counts that moved together: one stretch
+        np.testing.assert_array_equal(optimizers.power(0.999, steps), np.full((7, 1), 0.999 ** float(t)))
 
 
 def test_run_batch_takes_per_run_hyperparameters():

@@ -268,7 +268,11 @@ def power(base, exponent):
         values, index = _stretches(exponent)
         base = float(base)
         return np.array([base ** value for value in values])[index]
-    base, exponent = np.broadcast_arrays(np.asarray(base, float), np.asarray(exponent, float))
+    base, exponent = np.asarray(base, float), np.asarray(exponent, float)
+    first_base, first_exponent = base.flat[0], exponent.flat[0]
+    if (base == first_base).all() and (exponent == first_exponent).all():  # one stretch: step counts in step
+        return np.full(np.broadcast_shapes(base.shape, exponent.shape), float(first_base) ** float(first_exponent))
+    base, exponent = np.broadcast_arrays(base, exponent)
     bases, exponents = base.reshape(-1), exponent.reshape(-1)
     first = np.empty(bases.size, bool)  # where a stretch of equal pairs starts
     first[:1], first[1:] = True, (bases[1:] != bases[:-1]) | (exponents[1:] != exponents[:-1])
