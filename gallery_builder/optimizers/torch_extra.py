@@ -265,7 +265,7 @@ def _remember(memory, y, s, ys, push):
     suffix = memory.suffix
     completed = np.flatnonzero(opens & (number > 1))
     if completed.size:  # the previous block is complete: compose it from each position to its end
-        a_block, b_block, scale_block = np.stack(memory.links, axis=1)[:, :, completed]
+        a_block, b_block, scale_block = np.stack([link[:, completed] for link in memory.links], axis=1)
         after = np.cumprod(a_block[::-1], axis=0)[::-1]  # a_j·a_{j+1}·…·a_last
         tail = np.concatenate([after[1:], np.ones((1, completed.size))]) * b_block
         suffix = suffix.copy()
@@ -276,7 +276,9 @@ def _remember(memory, y, s, ys, push):
     first = np.where(opens, memory.scale, np.where(pushed & (number == 0), scale, memory.first))
     links = list(memory.links)
     link = np.stack([a, b, memory.scale])
-    for j in np.unique(position[linked]):  # usually one: the runs that store every step stay in step
+    at = position[linked]
+    in_step = at.size and (at == at[0]).all()  # usually: the runs that store every step stay in step
+    for j in at[:1] if in_step else np.unique(at):
         links[j] = np.where(linked & (position == j), link, links[j])
     return LBFGSMemory(number + pushed, np.where(push, y, memory.y), np.where(push, s, memory.s),
                        np.where(push, ro, memory.ro), np.where(pushed, scale, memory.scale), first, prefix,
@@ -356,7 +358,7 @@ def lbfgs(lr=1.0, tolerance_grad=1e-7, tolerance_change=1e-9):
 
     def update(grads, state, params, **extra):
         # torch returns before anything else when max|g| ≤ tolerance_grad (NaN compares False: it goes on).
-        moving = ~(np.max(np.abs(grads), axis=1, keepdims=True) <= tolerance_grad)
+        moving = ~(np.maximum(np.abs(grads[:, :1]), np.abs(grads[:, 1:])) <= tolerance_grad)
         n_iter = state.n_iter + moving
         first = n_iter == 1  # a run's first iteration: d = −g (its memory is still empty and H_diag is 1)
         later = moving & ~first
