@@ -213,6 +213,8 @@ def get(name: str) -> Optimizer:
 def lerp(start, end, weight):
     """torch.lerp: the moving average ``start + weight·(end − start)``, in torch's rounding, which switches formula
     at weight 0.5 (only the formulas some element takes are computed)."""
+    if np.ndim(weight) == 0:  # one weight for every run
+        return start + weight * (end - start) if abs(weight) < 0.5 else end - (end - start) * (1 - weight)
     small = np.abs(weight) < 0.5
     if np.all(small):
         return start + weight * (end - start)
