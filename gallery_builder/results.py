@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import engine, functions, optimizers
-from .criteria import CRITERION, before_exit, ended_above_start, escapes, overshoot
+from .criteria import CRITERION, before_exit, ended_above_start, escapes, overshoot, tie_width
 from .engine import CONVERGED, DIVERGED, ESCAPED, STALLED, STATUSES, describe, is_failure
 from .errors import UserError
 
@@ -323,17 +323,33 @@ def measure(optimizer: str, function: str, lr: float, steps: int = 300, **hyperp
 ZERO_GAP = 1e-16  # where a figure's log axis draws an exact zero gap (relative to max(1, |f*|))
 
 
+def _schedule_words(row: dict, digits: int = 3) -> str:
+    if row["lr"] is None:
+        return f"{row['spec']}: no lr qualifies"
+    return (f"{row['spec']} at peak lr {num(row['lr'])}: " +
+            (f"converged in {plural(row['steps'], 'step')}" if row["steps"] is not None
+             else f"final gap {num(row['gap'], digits)}"))
+
+
 def _schedule_row(spec, lrs, runs, best, fn) -> dict:
     """One schedule's best run, ranked like the leaderboard: converged first, then sooner, then the smaller gap."""
     if best < 0:
-        return {"spec": spec, "lr": None, "gap": None, "steps": None, "shown_gap": math.nan,
-                "words": f"{spec}: no lr qualifies", "rank": (2, math.inf, math.inf)}
-    gap, reached = abs(float(runs.gap[best])), int(runs.steps_to_tolerance[best])
-    words = (f"{spec} at peak lr {num(lrs[best])}: " +
-             (f"converged in {plural(reached, 'step')}" if reached >= 0 else f"final gap {num(gap)}"))
-    return {"spec": spec, "lr": float(lrs[best]), "gap": gap, "steps": reached if reached >= 0 else None,
-            "shown_gap": max(gap, ZERO_GAP * max(1.0, abs(fn.minimum))), "words": words,
-            "rank": (0 if reached >= 0 else 1, reached if reached >= 0 else math.inf, gap)}
+        row = {"spec": spec, "lr": None, "gap": None, "steps": None, "shown_gap": math.nan,
+               "rank": (2, math.inf, math.inf)}
+    else:
+        gap, reached = abs(float(runs.gap[best])), int(runs.steps_to_tolerance[best])
+        row = {"spec": spec, "lr": float(lrs[best]), "gap": gap, "steps": reached if reached >= 0 else None,
+               "shown_gap": max(gap, ZERO_GAP * max(1.0, abs(fn.minimum))),
+               "rank": (0 if reached >= 0 else 1, reached if reached >= 0 else math.inf, gap)}
+    return {**row, "words": _schedule_words(row)}
+
+
+def _ranks_before(row: dict, other: dict, fn) -> bool:
+    """Whether ``row`` ranks before ``other``: converged first, then sooner, then a final gap smaller by more than
+    the criterion's tie width (closer gaps are equal, as when the best learning rate is chosen)."""
+    if row["rank"][:2] != other["rank"][:2]:
+        return row["rank"][:2] < other["rank"][:2]
+    return row["rank"][2] < other["rank"][2] - tie_width(fn)
 
 
 def schedule_gain(cell, fn) -> dict:
@@ -342,17 +358,23 @@ def schedule_gain(cell, fn) -> dict:
     rows = [_schedule_row(spec, s.lrs, s.runs, s.best, fn) for spec, s in cell.schedules.items()]
     scheduled = min(rows, key=lambda r: r["rank"])
     return {"optimizer": optimizers.get(cell.optimizer), "constant": constant, "scheduled": scheduled,
-            "helps": scheduled["rank"] < constant["rank"]}
+            "helps": _ranks_before(scheduled, constant, fn)}
 
 
 def schedule_facts(cell, fn) -> str:
-    """A sentence on whether a schedule beat the best constant learning rate, from the cell's numbers."""
+    """A sentence on whether a schedule beat the best constant learning rate, from the cell's numbers; final gaps
+    that differ by more than a tie are written with as many digits as it takes to show the difference."""
     if fn.minimum is None or not cell.schedules:
         return ""
     gain = schedule_gain(cell, fn)
     c, s = gain["constant"], gain["scheduled"]
+    digits = 3
+    if c["steps"] is None and s["steps"] is None and None not in (c["gap"], s["gap"]) \
+            and abs(c["gap"] - s["gap"]) > tie_width(fn):
+        digits = next(d for d in range(3, 18) if num(c["gap"], d) != num(s["gap"], d))
     verdict = "does better than" if gain["helps"] else "does not beat"
-    return f"The best schedule, {s['words']}, {verdict} the best constant rate ({c['words']})."
+    return (f"The best schedule, {_schedule_words(s, digits)}, {verdict} the best constant rate "
+            f"({_schedule_words(c, digits)}).")
 
 
 def noise_summary(cell, fn, tolerance: float) -> dict:
