@@ -142,17 +142,18 @@ class _Noise:
     def __init__(self, members, sizes, steps):
         sigma = np.concatenate([np.broadcast_to(np.asarray(m.noise, float), (n,)) for m, n in zip(members, sizes)])
         seeds = np.concatenate([np.broadcast_to(np.asarray(m.seed, np.int64), (n,)) for m, n in zip(members, sizes)])
-        self.noisy = sigma > 0
-        self.any = bool(self.noisy.any())
-        if self.any:
-            unique, self.index = np.unique(seeds, return_inverse=True)
+        self.rows = np.flatnonzero(sigma > 0)  # only these see noise
+        if self.rows.size:
+            unique, index = np.unique(seeds[self.rows], return_inverse=True)
             self.table = np.stack([np.random.default_rng(int(s)).standard_normal((max(steps, 1), 2)) for s in unique])
-            self.sigma = sigma[:, None]
+            self.index, self.sigma = index, sigma[self.rows, None]
 
     def __call__(self, grads, i):
-        if not self.any:
+        if not self.rows.size:
             return grads
-        return np.where(self.noisy[:, None], grads + self.sigma * self.table[self.index, i], grads)
+        seen = grads.copy()
+        seen[self.rows] += self.sigma * self.table[self.index, i]
+        return seen
 
 
 class _StateRecorder:
@@ -230,8 +231,8 @@ def run_many(fn, members: list, steps: int, tolerance=TOLERANCE, escape_factor=N
     # Step-major while running, so that each step writes one contiguous row; batch-major in the result.
     rows = steps + 1 if kept.any() else 0
     width = int(kept.sum())
-    points, values, grad_norms = np.full((rows, width, 2), np.nan), np.full((rows, width), np.nan), np.full(
-        (rows, width), np.nan)
+    # Every row up to a run's last step is written, and the rows after it are set to NaN at the end.
+    points, values, grad_norms = np.empty((rows, width, 2)), np.empty((rows, width)), np.empty((rows, width))
     stop_step = np.full(batch, -1)
     stopped_as = np.full(batch, MOVING)
     last = np.zeros(batch, dtype=int)
