@@ -176,7 +176,8 @@ def _rows(runs: Runs, rows, state: bool = False) -> Runs:
 
 def search_learning_rates(fn, opts: dict, hypers: dict, start, settings: Settings, variants: dict | None = None) -> dict:
     """Phase 1: every optimizer's learning-rate grid, extended a decade at a time on the side where the best rate
-    sits at the edge, until it is bracketed or the search limits are reached. Returns key -> (lrs, runs, best), for
+    sits at the edge, until it is bracketed or the search limits are reached (a round runs the decades beyond its
+    extension too, and uses only those the search reaches). Returns key -> (lrs, runs, best), for
     each key of ``variants`` (key -> Variant; default: each optimizer as it is). A noisy variant's runs hold its
     seeds lr-major, and its best lr is the one whose median seed the criterion prefers."""
     variants = variants or {name: Variant(name) for name in opts}

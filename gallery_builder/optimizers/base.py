@@ -271,9 +271,9 @@ def power(base, exponent):
         base = float(base)
         return np.array([base ** value for value in values])[index]
     base, exponent = np.asarray(base, float), np.asarray(exponent, float)
-    first_base, first_exponent = base.flat[0], exponent.flat[0]
-    if (base == first_base).all() and (exponent == first_exponent).all():  # one stretch: step counts in step
-        return np.full(np.broadcast_shapes(base.shape, exponent.shape), float(first_base) ** float(first_exponent))
+    if base.size and exponent.size and (base == base.flat[0]).all() and (exponent == exponent.flat[0]).all():
+        # one stretch, as per-run step counts that moved together
+        return np.full(np.broadcast_shapes(base.shape, exponent.shape), float(base.flat[0]) ** float(exponent.flat[0]))
     base, exponent = np.broadcast_arrays(base, exponent)
     bases, exponents = base.reshape(-1), exponent.reshape(-1)
     first = np.empty(bases.size, bool)  # where a stretch of equal pairs starts
