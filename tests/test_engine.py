@@ -1,6 +1,7 @@
 """The batched engine, run summaries, the trajectory() API and the cached sweep."""
 
 import dataclasses
+import pickle
 import sys
 
 import numpy as np
@@ -355,6 +356,34 @@ def test_cells_of_a_function_computed_together_equal_each_alone():
         assert_cells_equal(together[name], sweep.compute_cell(name, "himmelblau", settings))
 
 
+def test_cells_of_several_functions_computed_in_one_batch_equal_each_function_alone():
+    """compute_many advances several functions' runs together (one batch per horizon): every cell, with its
+    schedules, noisy seeds, basins and second-axis map, pickles to the same bytes as its function computed alone.
+    The functions differ in horizon, f* (the saddle has none, so Polyak's step has no cell there), escape box
+    (McCormick's is its domain), and the optimizers include Newton (Hessian rows) and schedule-free (a shown point)."""
+    settings = Settings(horizons={"saddle": 50}, steps=40, basin_grid=3, lr_per_decade=1, lr_decades_below=1,
+                        lr_decades_above=1, lr_limit_below=2, lr_limit_above=2, noise_seeds=3)
+    names = ["momentum", "newton", "schedule_free_adamw", "polyak_sgd", "prodigy"]
+    work = {f: [o for o in names if optimizers.get(o).applies_to(functions.get(f))]
+            for f in ("himmelblau", "saddle", "mccormick", "rosenbrock")}
+    together = sweep.compute_many(work, settings)
+    assert {f: list(cells) for f, cells in together.items()} == work
+    for f, opts in work.items():
+        alone = sweep.compute_cells(f, opts, settings)
+        for o in opts:
+            assert pickle.dumps(together[f][o]) == pickle.dumps(alone[o]), (o, f)
+
+
+def test_sweep_tasks_batch_a_few_functions_of_one_horizon_longest_first():
+    settings = Settings(horizons={"rosenbrock": 1000, "beale": 1000})
+    stale = {f: ["sgd", "adam"] for f in settings.functions}
+    tasks = sweep._tasks(stale, settings)
+    assert sorted(f for task in tasks for f in task) == sorted(stale)
+    assert all(len(task) <= sweep.FUNCTIONS_PER_TASK for task in tasks)
+    assert all(len({settings.steps_for(f) for f in task}) == 1 for task in tasks)
+    assert set(tasks[0]) == {"rosenbrock", "beale"}  # the longest task starts first
+
+
 def test_one_batch_of_many_optimizers_equals_each_alone():
     fn = functions.get("beale")
     members = []
@@ -504,10 +533,10 @@ def test_sweep_does_not_choose_a_run_that_left_mccormicks_box_below_f_star():
 
 
 def test_cell_key_covers_the_code_that_computes_a_cell():
-    """Editing lr_grid (or anything compute_cell calls) changes the source that the cache key hashes."""
+    """Editing lr_grid (or anything compute_many calls) changes the source that the cache key hashes."""
 
-    parts = "\n".join(sweep.source_closure(sweep.compute_cells, sweep, set()))
-    for helper in (sweep.lr_grid, sweep.search_learning_rates, sweep.compute_cells):
+    parts = "\n".join(sweep.source_closure(sweep.compute_many, sweep, set()))
+    for helper in (sweep.lr_grid, sweep.search_many, sweep._run_by_horizon, sweep._lr_members, sweep.compute_many):
         assert sweep.code_of(helper) in parts
 
 def test_cell_key_covers_the_radius_gradient_rule():
