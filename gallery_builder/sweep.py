@@ -13,6 +13,7 @@ import hashlib
 import importlib.metadata
 import inspect
 import json
+import math
 import os
 import platform
 import sys
@@ -492,9 +493,16 @@ def _runs_arrays(runs: Runs, prefix: str) -> dict:
     return arrays
 
 
-def _runs_from(data, prefix: str) -> Runs:
-    state = {key[len(prefix) + 7:]: data[key] for key in data.files if key.startswith(prefix + "state__")}
+def _runs_from(data: dict, prefix: str) -> Runs:
+    state = {key[len(prefix) + 7:]: data[key] for key in data if key.startswith(prefix + "state__")}
     return Runs(**{name: data[prefix + name] for name in engine.ARRAYS}, state=state)
+
+
+# A cached cell is one file: MAGIC, the length of a JSON header (8 bytes, little-endian), the header (the cell's
+# metadata and, per array, its name, dtype, shape and offset), then every array's bytes, each aligned to ALIGN. Read
+# back as views of one buffer, a cell costs one read instead of a zip member and a parsed header per array (np.load
+# of an .npz spent 4 of the 5.6 s of a fully cached sweep in that).
+MAGIC, ALIGN = b"GBCELL1\n", 64
 
 
 def save_cell(cell: Cell, path: Path) -> None:
@@ -503,36 +511,56 @@ def save_cell(cell: Cell, path: Path) -> None:
             "second": cell.second.name if cell.second else None,
             "schedules": {spec: sweep.best for spec, sweep in (cell.schedules or {}).items()},
             "noise": None if cell.noisy is None else {"sigma": cell.noisy.sigma, "best": cell.noisy.best}}
-    arrays = {**_runs_arrays(cell.runs, "lr_"), **_runs_arrays(cell.basin, "basin_")}
+    arrays = {"lrs": cell.lrs, "basin_xs": cell.basin_axes[0], "basin_ys": cell.basin_axes[1],
+              **_runs_arrays(cell.runs, "lr_"), **_runs_arrays(cell.basin, "basin_")}
     for k, sweep in enumerate((cell.schedules or {}).values()):
         arrays.update({**_runs_arrays(sweep.runs, f"sched{k}_"), f"sched{k}_lrs": sweep.lrs})
     if cell.noisy is not None:
         arrays.update({f"noise_{name}": getattr(cell.noisy, name) for name in NoisySweep.ARRAYS})
     if cell.second:
         arrays.update({f"axis_{f}": getattr(cell.second, f) for f in AxisSweep.FIELDS})
+    arrays = {name: np.ascontiguousarray(value) for name, value in arrays.items()}
+    table, offset = [], 0
+    for name, value in arrays.items():
+        table.append((name, value.dtype.str, value.shape, offset))
+        offset += -(-value.nbytes // ALIGN) * ALIGN
+    header = json.dumps({"meta": meta, "arrays": table}).encode()
+    start = -(-(len(MAGIC) + 8 + len(header)) // ALIGN) * ALIGN
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + f".{os.getpid()}.part")
     with open(partial, "wb") as handle:
-        np.savez(handle, meta=json.dumps(meta), lrs=cell.lrs, basin_xs=cell.basin_axes[0],
-                 basin_ys=cell.basin_axes[1], **arrays)
+        handle.write(MAGIC + len(header).to_bytes(8, "little") + header)
+        for (name, _, _, at), value in zip(table, arrays.values()):
+            handle.seek(start + at)
+            handle.write(value.data)
+        handle.truncate(start + offset)
     os.replace(partial, path)  # atomic: a reader never sees half a file
 
 
 def load_cell(path: Path) -> Cell:
-    with np.load(path) as data:
-        meta = json.loads(str(data["meta"]))
-        second = None
-        if meta["second"]:
-            second = AxisSweep(meta["second"], *(data[f"axis_{f}"] for f in AxisSweep.FIELDS))
-        scheduled = {spec: ScheduledSweep(spec, data[f"sched{k}_lrs"], _runs_from(data, f"sched{k}_"), best)
-                     for k, (spec, best) in enumerate(meta["schedules"].items())}
-        noisy = None
-        if meta["noise"] is not None:
-            noisy = NoisySweep(meta["noise"]["sigma"], best=meta["noise"]["best"],
-                               **{name: data[f"noise_{name}"] for name in NoisySweep.ARRAYS})
-        return Cell(meta["optimizer"], meta["function"], meta["hyperparameters"], tuple(meta["start"]),
-                    data["lrs"], _runs_from(data, "lr_"), meta["best"], meta["basin_lr"],
-                    (data["basin_xs"], data["basin_ys"]), _runs_from(data, "basin_"), second, scheduled, noisy)
+    with open(path, "rb") as handle:
+        buffer = bytearray(os.fstat(handle.fileno()).st_size)  # writable, so the arrays are too (as np.load's)
+        handle.readinto(buffer)
+    if buffer[:len(MAGIC)] != MAGIC:
+        raise ValueError(f"{path}: not a cached cell")
+    size = int.from_bytes(buffer[len(MAGIC):len(MAGIC) + 8], "little")
+    header = json.loads(buffer[len(MAGIC) + 8:len(MAGIC) + 8 + size])
+    start = -(-(len(MAGIC) + 8 + size) // ALIGN) * ALIGN
+    data = {name: np.frombuffer(buffer, dtype, math.prod(shape), start + at).reshape(shape)
+            for name, dtype, shape, at in header["arrays"]}
+    meta = header["meta"]
+    second = None
+    if meta["second"]:
+        second = AxisSweep(meta["second"], *(data[f"axis_{f}"] for f in AxisSweep.FIELDS))
+    scheduled = {spec: ScheduledSweep(spec, data[f"sched{k}_lrs"], _runs_from(data, f"sched{k}_"), best)
+                 for k, (spec, best) in enumerate(meta["schedules"].items())}
+    noisy = None
+    if meta["noise"] is not None:
+        noisy = NoisySweep(meta["noise"]["sigma"], best=meta["noise"]["best"],
+                           **{name: data[f"noise_{name}"] for name in NoisySweep.ARRAYS})
+    return Cell(meta["optimizer"], meta["function"], meta["hyperparameters"], tuple(meta["start"]),
+                data["lrs"], _runs_from(data, "lr_"), meta["best"], meta["basin_lr"],
+                (data["basin_xs"], data["basin_ys"]), _runs_from(data, "basin_"), second, scheduled, noisy)
 
 
 def default_cache_dir() -> Path:
@@ -608,6 +636,19 @@ def _tasks(stale: dict, settings: Settings) -> list:
     return sorted(tasks, key=lambda task: -sum(settings.steps_for(f) * len(opts) for f, opts in task.items()))
 
 
+def _store(cells: dict, paths: dict) -> int:
+    """Writes cells (function -> optimizer -> Cell) to their cache paths; returns how many."""
+    for fn_name, row in cells.items():
+        for o, cell in row.items():
+            save_cell(cell, paths[(o, fn_name)])
+    return sum(map(len, cells.values()))
+
+
+def compute_and_save(task: dict, settings: Settings, paths: dict) -> int:
+    """compute_many, each cell written to its cache path; returns the number of cells."""
+    return _store(compute_many(task, settings), paths)
+
+
 def run_sweep(settings: Settings, jobs: int | None = None, cache_dir: Path | None = None,
               quiet: bool = False, executor: Executor | None = None) -> SweepReport:
     """Every cell of ``settings``, from the cache where its key is unchanged. The stale cells are computed in tasks
@@ -615,7 +656,7 @@ def run_sweep(settings: Settings, jobs: int | None = None, cache_dir: Path | Non
     cache_dir = Path(cache_dir or default_cache_dir())
     pairs = cell_pairs(settings)
     keys = {pair: cell_key(*pair, settings) for pair in pairs}
-    paths = {pair: cache_dir / f"{pair[0]}--{pair[1]}--{keys[pair]}.npz" for pair in pairs}
+    paths = {pair: cache_dir / f"{pair[0]}--{pair[1]}--{keys[pair]}.cell" for pair in pairs}
     stale = {}
     for o, f in pairs:
         if not paths[(o, f)].exists():
@@ -625,25 +666,21 @@ def run_sweep(settings: Settings, jobs: int | None = None, cache_dir: Path | Non
     for _ in range(len(pairs) - sum(map(len, stale.values()))):
         progress.advance(cached=True)
 
-    def save(computed):
-        for fn_name, cells in computed.items():
-            for o, cell in cells.items():
-                save_cell(cell, paths[(o, fn_name)])
-                progress.advance()
+    def advance(count: int) -> None:
+        for _ in range(count):
+            progress.advance()
 
     jobs = jobs or os.cpu_count() or 1
     if executor is None and (jobs == 1 or len(tasks) <= 1):
         for task in tasks:
-            save(compute_many(task, settings))
-    else:
-        own = executor is None
-        pool = make_executor(min(jobs, len(tasks))) if own else executor
-        try:
-            for future in as_completed([pool.submit(compute_many, task, settings) for task in tasks]):
-                save(future.result())
-        finally:
-            if own:
-                pool.shutdown()
+            advance(compute_and_save(task, settings, paths))
+    elif executor is None:  # local processes write the cache themselves: no cell goes back through a pipe
+        with make_executor(min(jobs, len(tasks))) as pool:
+            for future in as_completed([pool.submit(compute_and_save, task, settings, paths) for task in tasks]):
+                advance(future.result())
+    else:  # a Dask cluster's workers may not see this disk: they return the cells
+        for future in as_completed([executor.submit(compute_many, task, settings) for task in tasks]):
+            advance(_store(future.result(), paths))
 
     cells = {pair: load_cell(paths[pair]) for pair in pairs}
     computed = sum(map(len, stale.values()))

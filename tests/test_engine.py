@@ -374,6 +374,33 @@ def test_cells_of_several_functions_computed_in_one_batch_equal_each_function_al
             assert pickle.dumps(together[f][o]) == pickle.dumps(alone[o]), (o, f)
 
 
+def assert_same_leaves(a, b, where):
+    """Every array (bytes, dtype and shape) and number of two nested dataclasses, dicts and tuples is the same."""
+    if dataclasses.is_dataclass(a):
+        assert type(a) is type(b), where
+        for field in dataclasses.fields(a):
+            assert_same_leaves(getattr(a, field.name), getattr(b, field.name), f"{where}.{field.name}")
+    elif isinstance(a, (dict, tuple)):
+        assert type(a) is type(b) and len(a) == len(b), where
+        for key in (a if isinstance(a, dict) else range(len(a))):
+            assert_same_leaves(a[key], b[key], f"{where}[{key!r}]")
+    else:
+        assert pickle.dumps(a) == pickle.dumps(b), where
+
+
+def test_a_cached_cell_reads_back_equal_and_writable(tmp_path):
+    settings = Settings(steps=40, basin_grid=3, lr_per_decade=1, lr_decades_below=1, lr_decades_above=1,
+                        noise_seeds=2)
+    for name, cell in sweep.compute_cells("beale", ["adam", "lbfgs", "newton"], settings).items():
+        sweep.save_cell(cell, tmp_path / f"{name}.cell")
+        back = sweep.load_cell(tmp_path / f"{name}.cell")
+        assert_same_leaves(back, cell, name)
+        assert back.runs.points.flags.writeable and back.basin.status.flags.writeable
+    (tmp_path / "other.cell").write_bytes(b"PK\x03\x04 an old .npz")
+    with pytest.raises(ValueError, match="not a cached cell"):
+        sweep.load_cell(tmp_path / "other.cell")
+
+
 def test_sweep_tasks_batch_a_few_functions_of_one_horizon_longest_first():
     settings = Settings(horizons={"rosenbrock": 1000, "beale": 1000})
     stale = {f: ["sgd", "adam"] for f in settings.functions}
@@ -454,7 +481,7 @@ def test_run_sweep_caches_cells(tmp_path):
     first = sweep.run_sweep(TINY, jobs=1, cache_dir=tmp_path, quiet=True)
     assert (first.computed, first.cached) == (4, 0)
     assert set(first.cells) == {(o, f) for o in TINY.optimizers for f in TINY.functions}
-    assert len(list(tmp_path.glob("*.npz"))) == 4
+    assert len(list(tmp_path.glob("*.cell"))) == 4
     cell = first.cells[("adam", "himmelblau")]
     assert cell.runs.points.shape == (3, 51, 2)
     np.testing.assert_allclose(cell.lrs, sweep.lr_grid(1e-3, TINY))
