@@ -279,9 +279,10 @@ def run_many(fn, members: list, steps: int, tolerance=TOLERANCE, escape_factor=N
         active = _both(np.isfinite(position)) & np.isfinite(value)
         stop_step[~active], stopped_as[~active] = 0, DIVERGED
         first_within[active & within(value)] = 0
-        # What a stopped run ended with; the others' come from the last step (finals are set at the end).
+        # What a stopped run ended with; the others' come from the last step (finals are set at the end). A stopped
+        # run's rows go on being computed (cheaper than holding them: every operation is elementwise, so they touch
+        # no other run), and nothing reads them: its path after its last step is set to NaN at the end.
         ended_point, ended_value, ended_grad = position.copy(), value.copy(), final_grad.copy()
-        frozen = np.flatnonzero(~active)  # the stopped runs, which stay where they stopped
         reached = 0
         updates = np.empty_like(position)
         for step in range(1, steps + 1):
@@ -324,17 +325,11 @@ def run_many(fn, members: list, steps: int, tolerance=TOLERANCE, escape_factor=N
                 stop_step[diverged], stopped_as[diverged] = step, DIVERGED
                 stop_step[escaped], stopped_as[escaped] = step, ESCAPED
                 active = record & inside
-                frozen = np.flatnonzero(~active)
             first_within[record & (first_within < 0) & within(shown_value)] = step
             if rows:  # the rows of a run after it stopped are set to NaN at the end
                 points[step], values[step] = shown[kept_rows], shown_value[kept_rows]
                 grad_norms[step] = _norms(new_grads[kept_rows])
             final_point, final_value, reached = shown, shown_value, step
-            if frozen.size:  # in place: a stopped run's rows of these new arrays are unused (its finals are ended_*)
-                candidate[frozen], new_value[frozen], new_grads[frozen] = position[frozen], value[frozen], grads[frozen]
-                if hess is not None:
-                    hessian_frozen = frozen[:np.searchsorted(frozen, hessian_rows)]
-                    new_hess[hessian_frozen] = hess[hessian_frozen]
             position, value, grads, hess = candidate, new_value, new_grads, new_hess
 
         gone = ~active
