@@ -119,32 +119,43 @@ class _Group:
 
 class _Derivatives:
     """f, ∇f and, for the Hessian users' rows (the first ``hessian_rows``), the Hessian: one autograd call per
-    function and kind per step. ``parts`` is [(fn, rows)] with each member's function and rows."""
+    function and kind per step. ``parts`` is [(fn, rows)] with each member's function and rows (a slice)."""
 
     def __init__(self, parts: list, hessian_rows: int, batch: int):
-        self.h, self.batch = hessian_rows, batch
-        by_fn = {}
+        self.h = hessian_rows
+        by_call = {}  # (fn, Hessian or not) -> its members' rows, split at the end of the Hessian rows
         for fn, rows in parts:
-            by_fn.setdefault(fn, []).append(np.arange(batch)[rows])
-        self.calls = []  # (fn, rows, Hessian or not), rows as a slice where contiguous (no copy)
-        for fn, pieces in by_fn.items():
-            rows = np.sort(np.concatenate(pieces))
-            for hessian, mine in ((True, rows[rows < hessian_rows]), (False, rows[rows >= hessian_rows])):
-                if mine.size:
-                    contiguous = mine[-1] - mine[0] + 1 == mine.size
-                    self.calls.append((fn, slice(mine[0], mine[-1] + 1) if contiguous else mine, hessian))
+            for hessian, start, stop in ((True, rows.start, min(rows.stop, hessian_rows)),
+                                         (False, max(rows.start, hessian_rows), rows.stop)):
+                if start < stop:
+                    by_call.setdefault((fn, hessian), []).append((start, stop))
+        # Each call's rows as runs of consecutive rows: copying a few slices is far cheaper than fancy indexing.
+        self.calls = []
+        for (fn, hessian), spans in by_call.items():
+            merged = []
+            for start, stop in sorted(spans):
+                if merged and merged[-1][1] == start:
+                    merged[-1] = (merged[-1][0], stop)
+                else:
+                    merged.append((start, stop))
+            self.calls.append((fn, hessian, [slice(a, b) for a, b in merged]))
 
     def __call__(self, points):
-        if len(self.calls) == 1:  # one function and kind for the whole batch
-            fn, _, hessian = self.calls[0]
+        if len(self.calls) == 1 and len(self.calls[0][2]) == 1:  # one function and kind for the whole batch
+            fn, hessian, _ = self.calls[0]
             return fn.value_grad_and_hessian(points) if hessian else (*fn.value_and_grad(points), None)
         values, grads = np.empty(len(points)), np.empty_like(points)
         hess = np.empty((self.h, 2, 2)) if self.h else None  # the first h rows only
-        for fn, rows, hessian in self.calls:
-            if hessian:
-                values[rows], grads[rows], hess[rows] = fn.value_grad_and_hessian(points[rows])
-            else:
-                values[rows], grads[rows] = fn.value_and_grad(points[rows])
+        for fn, hessian, pieces in self.calls:
+            mine = points[pieces[0]] if len(pieces) == 1 else np.concatenate([points[p] for p in pieces])
+            out = fn.value_grad_and_hessian(mine) if hessian else fn.value_and_grad(mine)
+            at = 0
+            for p in pieces:
+                n = p.stop - p.start
+                values[p], grads[p] = out[0][at:at + n], out[1][at:at + n]
+                if hessian:
+                    hess[p] = out[2][at:at + n]
+                at += n
         return values, grads, hess
 
 
