@@ -95,25 +95,35 @@ class Staging:
             os.link(old, new)
         except OSError:
             shutil.copy2(old, new)
-        self.reused += 1
         return True
 
     def unchanged(self, rel: str, key: str) -> bool:
         """True (and the old file carried over) when ``rel`` was built from the same inputs last time."""
         self.manifest[rel] = key
-        return self.old_manifest.get(rel) == key and self._link(rel)
+        reused = self.old_manifest.get(rel) == key and self._link(rel)
+        self.reused += reused
+        return reused
 
-    def write(self, rel: str, content, key: str | None = None) -> None:
+    def put(self, rel: str, content) -> bool:
+        """Writes ``content`` (True), or links the previous gallery's file when its bytes are equal (False). It
+        counts nothing, so that figure workers may call it: the parent counts with ``count``."""
         data = content.encode("utf-8") if isinstance(content, str) else content
-        if key is not None:
-            self.manifest[rel] = key
         old = self.previous / rel
         if old.is_file() and old.stat().st_size == len(data) and old.read_bytes() == data and self._link(rel):
-            return
+            return False
         path = self.root / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
-        self.written += 1
+        return True
+
+    def count(self, written: bool) -> None:
+        self.written += written
+        self.reused += not written
+
+    def write(self, rel: str, content, key: str | None = None) -> None:
+        if key is not None:
+            self.manifest[rel] = key
+        self.count(self.put(rel, content))
 
 
 def _exchange(a: Path, b: Path) -> None:
@@ -201,12 +211,12 @@ def _write_everything(staging: Staging, settings, cells: dict, keys: dict, docs_
                  if (output == "embed" or getattr(kind, output) is not None) and not staging.unchanged(rel(path), key)]
 
     progress = Progress(len(todo), "figures", quiet)
-    with _Producer(made, settings, assets, jobs) as producer:
-        results_iter = producer.results([(index, output) for index, output, _ in todo])
-        # The pages render here while the workers draw the figures.
+    with _Producer(made, settings, assets, staging, jobs) as producer:
+        results_iter = producer.results(todo)
+        # The pages render here while the workers draw the figures and write them.
         rendered = pages.Renderer(settings, cells, site, docs_dir).pages()
-        for (_, _, path), content in zip(todo, results_iter):
-            staging.write(path, content)
+        for written in results_iter:
+            staging.count(written)
             progress.advance()
     for path, text in rendered.items():
         staging.write(rel(path), text)
@@ -215,16 +225,19 @@ def _write_everything(staging: Staging, settings, cells: dict, keys: dict, docs_
 _WORK = None  # what forked figure workers draw from: set before the fork, inherited (cells are not pickled)
 
 
-def _produce(job) -> bytes | str:
-    """One output of one figure: its embed page, its data download or its thumbnail."""
-    made, settings, assets = _WORK
-    index, output = job
+def _produce(job) -> bool:
+    """One output of one figure (its embed page, its data download or its thumbnail), put into the staging folder
+    by the process that made it, so that no file goes back through a pipe; True if written, False if linked."""
+    made, settings, assets, staging = _WORK
+    index, output, path = job
     kind, _, subject = made[index]
     if output == "embed":
-        return embeds.html(kind.figure(subject), kind.title(subject), assets)
-    if output == "data":
-        return embeds.data_json(kind.data(subject, settings))
-    return kind.thumbnail(subject)
+        content = embeds.html(kind.figure(subject), kind.title(subject), assets)
+    elif output == "data":
+        content = embeds.data_json(kind.data(subject, settings))
+    else:
+        content = kind.thumbnail(subject)
+    return staging.put(path, content)
 
 
 class _Producer:
@@ -233,8 +246,8 @@ class _Producer:
 
     INLINE = 16
 
-    def __init__(self, made, settings, assets, jobs):
-        self.work, self.jobs, self.pool = (made, settings, assets), jobs or os.cpu_count() or 1, None
+    def __init__(self, made, settings, assets, staging, jobs):
+        self.work, self.jobs, self.pool = (made, settings, assets, staging), jobs or os.cpu_count() or 1, None
 
     def __enter__(self):
         global _WORK

@@ -1,7 +1,7 @@
-"""Run a batch of optimizer runs on one test function and summarize each run.
+"""Run a batch of optimizer runs on one or more test functions and summarize each run.
 
-Everything is plain numpy arrays with a leading batch axis. One autograd call per step gives the values and
-gradients (and, for Newton, Hessians) of every run in the batch. A run stops advancing at the first step whose
+Everything is plain numpy arrays with a leading batch axis. One autograd call per step and function gives the values
+and gradients (and, for Newton, Hessians) of every run on it. A run stops advancing at the first step whose
 position or value is not finite (it *diverged* there) or that lands outside the domain scaled by the function's
 ``escape_factor`` about its centre (it *escaped*); nothing is clipped, clamped or hidden.
 """
@@ -69,6 +69,7 @@ class Member:
     seed: object = 0
     schedule: np.ndarray | None = None
     record_state: bool = False  # keep the state's per-run arrays at every step (with keep_paths)
+    fn: object = None  # the test function of these runs, when not the batch's own
 
 
 def _merged(opt, members, sizes) -> dict:
@@ -117,23 +118,45 @@ class _Group:
 
 
 class _Derivatives:
-    """f, ∇f and, for the first ``hessian_rows`` runs (their optimizers use it), the Hessian: one autograd call per
-    kind per step."""
+    """f, ∇f and, for the Hessian users' rows (the first ``hessian_rows``), the Hessian: one autograd call per
+    function and kind per step. ``parts`` is [(fn, rows)] with each member's function and rows (a slice)."""
 
-    def __init__(self, fn, hessian_rows: int, batch: int):
-        self.fn, self.h, self.batch = fn, hessian_rows, batch
+    def __init__(self, parts: list, hessian_rows: int, batch: int):
+        self.h = hessian_rows
+        by_call = {}  # (fn, Hessian or not) -> its members' rows, split at the end of the Hessian rows
+        for fn, rows in parts:
+            for hessian, start, stop in ((True, rows.start, min(rows.stop, hessian_rows)),
+                                         (False, max(rows.start, hessian_rows), rows.stop)):
+                if start < stop:
+                    by_call.setdefault((fn, hessian), []).append((start, stop))
+        # Each call's rows as runs of consecutive rows: copying a few slices is far cheaper than fancy indexing.
+        self.calls = []
+        for (fn, hessian), spans in by_call.items():
+            merged = []
+            for start, stop in sorted(spans):
+                if merged and merged[-1][1] == start:
+                    merged[-1] = (merged[-1][0], stop)
+                else:
+                    merged.append((start, stop))
+            self.calls.append((fn, hessian, [slice(a, b) for a, b in merged]))
 
     def __call__(self, points):
-        fn, h = self.fn, self.h
-        if not h:
-            values, grads = fn.value_and_grad(points)
-            return values, grads, None
-        if h == self.batch:
-            return fn.value_grad_and_hessian(points)
+        if len(self.calls) == 1 and len(self.calls[0][2]) == 1:  # one function and kind for the whole batch
+            fn, hessian, _ = self.calls[0]
+            return fn.value_grad_and_hessian(points) if hessian else (*fn.value_and_grad(points), None)
         values, grads = np.empty(len(points)), np.empty_like(points)
-        values[h:], grads[h:] = fn.value_and_grad(points[h:])
-        values[:h], grads[:h], hess = fn.value_grad_and_hessian(points[:h])
-        return values, grads, hess  # hess holds the first h rows only
+        hess = np.empty((self.h, 2, 2)) if self.h else None  # the first h rows only
+        for fn, hessian, pieces in self.calls:
+            mine = points[pieces[0]] if len(pieces) == 1 else np.concatenate([points[p] for p in pieces])
+            out = fn.value_grad_and_hessian(mine) if hessian else fn.value_and_grad(mine)
+            at = 0
+            for p in pieces:
+                n = p.stop - p.start
+                values[p], grads[p] = out[0][at:at + n], out[1][at:at + n]
+                if hessian:
+                    hess[p] = out[2][at:at + n]
+                at += n
+        return values, grads, hess
 
 
 class _Noise:
@@ -197,8 +220,9 @@ def _both(mask):
 
 
 def run_many(fn, members: list, steps: int, tolerance=TOLERANCE, escape_factor=None) -> list:
-    """Advance every run of every member together: one autograd call per step serves them all, and one update
-    call per optimizer (its members' runs are consecutive rows, the Hessian users' first).
+    """Advance every run of every member together: one autograd call per step and function serves all the runs on
+    it (``fn``, or a member's own), and one update call per optimizer serves all its runs, whatever their function
+    (its members' runs are consecutive rows, the Hessian users' first).
 
     Returns one ``Runs`` per member, each equal bit for bit to running that member alone (every operation is
     elementwise over runs). Without ``keep_paths`` a member keeps only its summaries, so memory does not grow with
@@ -221,12 +245,16 @@ def run_many(fn, members: list, steps: int, tolerance=TOLERANCE, escape_factor=N
     kept = np.concatenate([np.full(sizes[k], members[k].keep_paths) for k in order])
     kept_rows = slice(None) if kept.all() else np.flatnonzero(kept)
     hessian_rows = sum(g.rows.stop - g.rows.start for g in groups if g.opt.uses_hessian)
-    derivatives = _Derivatives(fn, hessian_rows, batch)
+    fns = [m.fn or fn for m in members]
+    derivatives = _Derivatives([(fns[k], slices[k]) for k in order], hessian_rows, batch)
     noise = _Noise([members[k] for k in order], [sizes[k] for k in order], steps)
-    escape_factor = fn.escape_factor if escape_factor is None else escape_factor
-    low, high = fn.box(escape_factor)
-    # The box for the positions flattened to (2B,): comparing (B, 2) with (2,) broadcasts slowly.
-    low, high = np.tile(low, batch), np.tile(high, batch)
+    # Each run's box and f*, flattened to (2B,) for the positions: comparing (B, 2) with (2,) broadcasts slowly.
+    low, high, minimum = np.empty((batch, 2)), np.empty((batch, 2)), np.full(batch, np.nan)
+    for k in order:
+        f = fns[k]
+        low[slices[k]], high[slices[k]] = f.box(f.escape_factor if escape_factor is None else escape_factor)
+        minimum[slices[k]] = np.nan if f.minimum is None else f.minimum
+    low, high = low.reshape(-1), high.reshape(-1)
 
     # Step-major while running, so that each step writes one contiguous row; batch-major in the result.
     rows = steps + 1 if kept.any() else 0
@@ -238,8 +266,8 @@ def run_many(fn, members: list, steps: int, tolerance=TOLERANCE, escape_factor=N
     last = np.zeros(batch, dtype=int)
     first_within = np.full(batch, -1)
 
-    def within(value):
-        return np.abs(value - fn.minimum) <= tolerance if fn.minimum is not None else np.zeros(batch, bool)
+    def within(value):  # never for a function without f* (NaN)
+        return np.abs(value - minimum) <= tolerance
 
     recorders = {}
     for k, m in enumerate(members):
@@ -248,6 +276,7 @@ def run_many(fn, members: list, steps: int, tolerance=TOLERANCE, escape_factor=N
             mine = slice(slices[k].start - g.rows.start, slices[k].stop - g.rows.start)
             recorders[k] = _StateRecorder(steps, mine, g.rows.stop - g.rows.start)
     shows = [g for g in groups if g.transform.shown is not None]
+    showing = [k for k in order if group_of[k].transform.shown is not None]
 
     with np.errstate(all="ignore"):
         value, grads, hess = derivatives(position)
@@ -261,9 +290,10 @@ def run_many(fn, members: list, steps: int, tolerance=TOLERANCE, escape_factor=N
         active = _both(np.isfinite(position)) & np.isfinite(value)
         stop_step[~active], stopped_as[~active] = 0, DIVERGED
         first_within[active & within(value)] = 0
-        # What a stopped run ended with; the others' come from the last step (finals are set at the end).
+        # What a stopped run ended with; the others' come from the last step (finals are set at the end). A stopped
+        # run's rows go on being computed (cheaper than holding them: every operation is elementwise, so they touch
+        # no other run), and nothing reads them: its path after its last step is set to NaN at the end.
         ended_point, ended_value, ended_grad = position.copy(), value.copy(), final_grad.copy()
-        frozen = np.flatnonzero(~active)  # the stopped runs, which stay where they stopped
         reached = 0
         updates = np.empty_like(position)
         for step in range(1, steps + 1):
@@ -285,9 +315,9 @@ def run_many(fn, members: list, steps: int, tolerance=TOLERANCE, escape_factor=N
             if shows:
                 shown, shown_value = candidate.copy(), new_value.copy()
                 for g in shows:
-                    sl = g.rows
-                    shown[sl] = g.transform.shown(g.state, candidate[sl])
-                    shown_value[sl] = fn.values(shown[sl])
+                    shown[g.rows] = g.transform.shown(g.state, candidate[g.rows])
+                for k in showing:
+                    shown_value[slices[k]] = fns[k].values(shown[slices[k]])
             flat = shown.reshape(-1)
             inside = _both(((flat >= low) & (flat <= high)).reshape(-1, 2))  # in the box, so finite
             going_on = inside & np.isfinite(shown_value)
@@ -306,17 +336,11 @@ def run_many(fn, members: list, steps: int, tolerance=TOLERANCE, escape_factor=N
                 stop_step[diverged], stopped_as[diverged] = step, DIVERGED
                 stop_step[escaped], stopped_as[escaped] = step, ESCAPED
                 active = record & inside
-                frozen = np.flatnonzero(~active)
             first_within[record & (first_within < 0) & within(shown_value)] = step
             if rows:  # the rows of a run after it stopped are set to NaN at the end
                 points[step], values[step] = shown[kept_rows], shown_value[kept_rows]
                 grad_norms[step] = _norms(new_grads[kept_rows])
             final_point, final_value, reached = shown, shown_value, step
-            if frozen.size:  # in place: a stopped run's rows of these new arrays are unused (its finals are ended_*)
-                candidate[frozen], new_value[frozen], new_grads[frozen] = position[frozen], value[frozen], grads[frozen]
-                if hess is not None:
-                    hessian_frozen = frozen[:np.searchsorted(frozen, hessian_rows)]
-                    new_hess[hessian_frozen] = hess[hessian_frozen]
             position, value, grads, hess = candidate, new_value, new_grads, new_hess
 
         gone = ~active
@@ -340,7 +364,7 @@ def run_many(fn, members: list, steps: int, tolerance=TOLERANCE, escape_factor=N
             member_paths = tuple(p[mine].copy() for p in paths)
         else:
             member_paths = np.full((n, 0, 2), np.nan), np.full((n, 0), np.nan), np.full((n, 0), np.nan)
-        runs = _summary(fn, member_paths, final_point[sl], final_value[sl], final_grad[sl], last[sl],
+        runs = _summary(fns[k], member_paths, final_point[sl], final_value[sl], final_grad[sl], last[sl],
                         first_within[sl], stop_step[sl], stopped_as[sl], tolerance)
         if k in recorders:
             runs.state = recorders[k].arrays(runs.last, group_of[k].transform.shown is not None)

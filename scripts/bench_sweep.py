@@ -110,31 +110,33 @@ def handwritten_numpy(starts):
 
 
 def whole_sweep() -> dict:
-    """The default sweep computed in this process (one core), one batch per function, nothing cached."""
+    """The default sweep computed in this process (one core), in the sweep's own tasks (a few functions of one
+    horizon per batch), nothing cached."""
     settings = Settings()
     pairs = sweep.cell_pairs(settings)  # not Polyak's step where there is no f*
-    per_function, total_steps, total_time = {}, 0, 0.0
-    for name in settings.functions:
+    stale = {name: [o for o, f in pairs if f == name] for name in settings.functions}
+    per_task, total_steps, total_time = {}, 0, 0.0
+    for task in sweep._tasks(stale, settings):
         begin = time.perf_counter()
-        cells = sweep.compute_cells(name, [o for o, f in pairs if f == name], settings)
+        cells = sweep.compute_many(task, settings)
         seconds = time.perf_counter() - begin
         # Every run: the learning-rate search, each schedule's, every noisy seed, the basins, the second axis.
-        runs = sum(len(c.lrs) + len(c.basin.status) + (c.second.status.size if c.second else 0)
-                   + sum(len(s.lrs) for s in (c.schedules or {}).values())
-                   + (c.noisy.status.size if c.noisy is not None else 0) for c in cells.values())
-        steps = settings.steps_for(name)
-        per_function[name] = (runs * steps, seconds)
-        total_steps += runs * steps
+        steps = sum(settings.steps_for(name) * sum(
+            len(c.lrs) + len(c.basin.status) + (c.second.status.size if c.second else 0)
+            + sum(len(s.lrs) for s in (c.schedules or {}).values())
+            + (c.noisy.status.size if c.noisy is not None else 0) for c in cells[name].values()) for name in task)
+        names = ", ".join(task)
+        per_task[names] = (steps, seconds)
+        total_steps += steps
         total_time += seconds
-        print(f"  {name:<17} {runs:>7,} runs  {runs * steps / 1e6:6.1f} M steps  {seconds:6.2f} s  "
-              f"{runs * steps / seconds / 1e6:5.2f} M steps/s")
+        print(f"  {names:<62} {steps / 1e6:6.1f} M steps  {seconds:6.2f} s  {steps / seconds / 1e6:5.2f} M steps/s")
     print(f"whole default sweep: {len(pairs)} cells of {len(settings.optimizers)} optimizers x "
           f"{len(settings.functions)} functions, "
           f"{total_steps / 1e6:.1f} M trajectory-steps in {total_time:.1f} s on one core = "
           f"{total_steps / total_time / 1e6:.2f} M steps/s")
     return {"steps": total_steps, "seconds": total_time, "rate": total_steps / total_time,
-            "rosenbrock_rate": per_function["rosenbrock"][0] / per_function["rosenbrock"][1]
-            if "rosenbrock" in per_function else math.nan,
+            "rosenbrock_rate": per_task["rosenbrock"][0] / per_task["rosenbrock"][1]
+            if "rosenbrock" in per_task else math.nan,
             "cells": len(pairs)}
 
 

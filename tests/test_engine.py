@@ -1,6 +1,7 @@
 """The batched engine, run summaries, the trajectory() API and the cached sweep."""
 
 import dataclasses
+import pickle
 import sys
 
 import numpy as np
@@ -355,6 +356,61 @@ def test_cells_of_a_function_computed_together_equal_each_alone():
         assert_cells_equal(together[name], sweep.compute_cell(name, "himmelblau", settings))
 
 
+def test_cells_of_several_functions_computed_in_one_batch_equal_each_function_alone():
+    """compute_many advances several functions' runs together (one batch per horizon): every cell, with its
+    schedules, noisy seeds, basins and second-axis map, pickles to the same bytes as its function computed alone.
+    The functions differ in horizon, f* (the saddle has none, so Polyak's step has no cell there), escape box
+    (McCormick's is its domain), and the optimizers include Newton (Hessian rows) and schedule-free (a shown point)."""
+    settings = Settings(horizons={"saddle": 50}, steps=40, basin_grid=3, lr_per_decade=1, lr_decades_below=1,
+                        lr_decades_above=1, lr_limit_below=2, lr_limit_above=2, noise_seeds=3)
+    names = ["momentum", "newton", "schedule_free_adamw", "polyak_sgd", "prodigy"]
+    work = {f: [o for o in names if optimizers.get(o).applies_to(functions.get(f))]
+            for f in ("himmelblau", "saddle", "mccormick", "rosenbrock")}
+    together = sweep.compute_many(work, settings)
+    assert {f: list(cells) for f, cells in together.items()} == work
+    for f, opts in work.items():
+        alone = sweep.compute_cells(f, opts, settings)
+        for o in opts:
+            assert pickle.dumps(together[f][o]) == pickle.dumps(alone[o]), (o, f)
+
+
+def assert_same_leaves(a, b, where):
+    """Every array (bytes, dtype and shape) and number of two nested dataclasses, dicts and tuples is the same."""
+    if dataclasses.is_dataclass(a):
+        assert type(a) is type(b), where
+        for field in dataclasses.fields(a):
+            assert_same_leaves(getattr(a, field.name), getattr(b, field.name), f"{where}.{field.name}")
+    elif isinstance(a, (dict, tuple)):
+        assert type(a) is type(b) and len(a) == len(b), where
+        for key in (a if isinstance(a, dict) else range(len(a))):
+            assert_same_leaves(a[key], b[key], f"{where}[{key!r}]")
+    else:
+        assert pickle.dumps(a) == pickle.dumps(b), where
+
+
+def test_a_cached_cell_reads_back_equal_and_writable(tmp_path):
+    settings = Settings(steps=40, basin_grid=3, lr_per_decade=1, lr_decades_below=1, lr_decades_above=1,
+                        noise_seeds=2)
+    for name, cell in sweep.compute_cells("beale", ["adam", "lbfgs", "newton"], settings).items():
+        sweep.save_cell(cell, tmp_path / f"{name}.cell")
+        back = sweep.load_cell(tmp_path / f"{name}.cell")
+        assert_same_leaves(back, cell, name)
+        assert back.runs.points.flags.writeable and back.basin.status.flags.writeable
+    (tmp_path / "other.cell").write_bytes(b"PK\x03\x04 an old .npz")
+    with pytest.raises(ValueError, match="not a cached cell"):
+        sweep.load_cell(tmp_path / "other.cell")
+
+
+def test_sweep_tasks_batch_a_few_functions_of_one_horizon_longest_first():
+    settings = Settings(horizons={"rosenbrock": 1000, "beale": 1000})
+    stale = {f: ["sgd", "adam"] for f in settings.functions}
+    tasks = sweep._tasks(stale, settings)
+    assert sorted(f for task in tasks for f in task) == sorted(stale)
+    assert all(len(task) <= sweep.FUNCTIONS_PER_TASK for task in tasks)
+    assert all(len({settings.steps_for(f) for f in task}) == 1 for task in tasks)
+    assert set(tasks[0]) == {"rosenbrock", "beale"}  # the longest task starts first
+
+
 def test_one_batch_of_many_optimizers_equals_each_alone():
     fn = functions.get("beale")
     members = []
@@ -425,7 +481,7 @@ def test_run_sweep_caches_cells(tmp_path):
     first = sweep.run_sweep(TINY, jobs=1, cache_dir=tmp_path, quiet=True)
     assert (first.computed, first.cached) == (4, 0)
     assert set(first.cells) == {(o, f) for o in TINY.optimizers for f in TINY.functions}
-    assert len(list(tmp_path.glob("*.npz"))) == 4
+    assert len(list(tmp_path.glob("*.cell"))) == 4
     cell = first.cells[("adam", "himmelblau")]
     assert cell.runs.points.shape == (3, 51, 2)
     np.testing.assert_allclose(cell.lrs, sweep.lr_grid(1e-3, TINY))
@@ -504,10 +560,10 @@ def test_sweep_does_not_choose_a_run_that_left_mccormicks_box_below_f_star():
 
 
 def test_cell_key_covers_the_code_that_computes_a_cell():
-    """Editing lr_grid (or anything compute_cell calls) changes the source that the cache key hashes."""
+    """Editing lr_grid (or anything compute_many calls) changes the source that the cache key hashes."""
 
-    parts = "\n".join(sweep.source_closure(sweep.compute_cells, sweep, set()))
-    for helper in (sweep.lr_grid, sweep.search_learning_rates, sweep.compute_cells):
+    parts = "\n".join(sweep.source_closure(sweep.compute_many, sweep, set()))
+    for helper in (sweep.lr_grid, sweep.search_many, sweep._run_by_horizon, sweep._lr_members, sweep.compute_many):
         assert sweep.code_of(helper) in parts
 
 def test_cell_key_covers_the_radius_gradient_rule():

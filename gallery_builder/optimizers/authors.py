@@ -115,8 +115,10 @@ def prodigy(lr=1.0, beta1=0.9, beta2=0.999, beta3=math.sqrt(0.999), eps=1e-8, we
 
     def update(grads, state, params, **extra):
         d, k = state.d, state.k
-        corrected = power(1 - power(beta2, k + 1), 0.5) / (1 - power(beta1, k + 1))
-        dlr = d * lr * np.where(np.not_equal(use_bias_correction, 0), corrected, 1.0)
+        corrects = np.not_equal(use_bias_correction, 0)
+        dlr = d * lr  # × 1.0 without the correction, which is exact
+        if np.any(corrects):
+            dlr = dlr * np.where(corrects, power(1 - power(beta2, k + 1), 0.5) / (1 - power(beta1, k + 1)), 1.0)
         decoupled = np.not_equal(decouple, 0)
         decays = np.not_equal(weight_decay, 0)
         grads = np.where(decays & ~decoupled, grads + weight_decay * params, grads)  # coupled: an L2 gradient
@@ -147,6 +149,8 @@ def prodigy(lr=1.0, beta1=0.9, beta2=0.999, beta3=math.sqrt(0.999), eps=1e-8, we
         kept = ProdigyState(k, s, state.p0, exp_avg, exp_avg_sq, d, state.d_max, state.d_numerator, state.d_denom,
                             state.d_hat)
         new = ProdigyState(k + 1, s, state.p0, exp_avg, exp_avg_sq, new_d, d_max, d_numerator, d_denom, d_hat)
+        if not skip.any():
+            return updates, new
         return updates, ProdigyState(*(np.where(skip, old, now) for old, now in zip(kept, new)))
 
     return Transform(init, update)

@@ -295,13 +295,18 @@ def _direction(grads, memory, H_diag):
     links = memory.pushes - 1
     position = (links - 1) % LINKS + 1  # where the window starts in the previous block
     inside = (links <= LINKS) | (position == LINKS)  # the window is the current block's links alone
-    at = np.minimum(position, LINKS - 1)[None, :]
-    coefficient = np.where(inside, memory.first, np.take_along_axis(memory.suffix[0], at, 0)[0])
-    constant = np.where(inside, 0.0, np.take_along_axis(memory.suffix[1], at, 0)[0])
+    if inside.all():  # as until a run's 101st pair: no gather from the previous block
+        coefficient, constant = memory.first, 0.0
+    else:
+        at = np.minimum(position, LINKS - 1)[None, :]
+        coefficient = np.where(inside, memory.first, np.take_along_axis(memory.suffix[0], at, 0)[0])
+        constant = np.where(inside, 0.0, np.take_along_axis(memory.suffix[1], at, 0)[0])
     lam = memory.prefix[0] * (H_diag[:, 0] * coefficient + constant) + memory.prefix[1]
     y, s = memory.y, memory.s
     along = (memory.ro * _dot(s, grads)) * s
     across = (lam * _cross(y, grads))[:, None] * np.stack([-y[:, 1], y[:, 0]], axis=1)
+    if memory.pushes.all():
+        return -(along + across)
     return np.where((memory.pushes == 0)[:, None], -grads * H_diag, -(along + across))
 
 
@@ -371,13 +376,13 @@ def lbfgs(lr=1.0, tolerance_grad=1e-7, tolerance_change=1e-9):
             H_diag = np.where(push, ys / _dot(y, y), state.H_diag)
             direction = _direction(grads, memory, H_diag)
         num_old = np.minimum(memory.pushes, HISTORY_SIZE)[:, None]
-        d = np.where(later, direction, np.where(first, -grads, state.d))
+        d = direction if later.all() else np.where(later, direction, np.where(first, -grads, state.d))
         prev_flat_grad = np.where(moving, grads, state.prev_flat_grad)
         inverse = 1.0 / (np.abs(grads[:, :1]) + np.abs(grads[:, 1:]))
         t = np.where(first, np.where(inverse < 1.0, inverse, 1.0) * lr, lr)  # Python's min(1.0, 1/‖g‖₁)
         t = np.where(moving, t, state.t)
         step = moving & ~(_dot(grads, d) > -tolerance_change)
-        updates = np.where(step, d * t, 0.0)
+        updates = d * t if step.all() else np.where(step, d * t, 0.0)
         return updates, LBFGSState(state.func_evals + 1, n_iter, d, t, H_diag, prev_flat_grad, num_old, memory)
 
     return Transform(init, update)
