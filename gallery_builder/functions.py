@@ -180,7 +180,7 @@ defvjp(radius, _radius_vjp(lambda x, y: x), _radius_vjp(lambda x, y: y))
     "domain. Newton's method is attracted to the saddle because it seeks any stationary point.",
 )
 def saddle(x, y):
-    return x**2 - y**2
+    return np.square(x) - np.square(y)
 
 
 @test_function(
@@ -196,7 +196,7 @@ def saddle(x, y):
     notes="Unbounded below; runs end by leaving the domain through one of the three valleys.",
 )
 def monkey_saddle(x, y):
-    return x**3 - 3 * x * y**2
+    return x**3 - 3 * x * np.square(y)
 
 
 @test_function(
@@ -215,7 +215,7 @@ def monkey_saddle(x, y):
     steps=1000,
 )
 def rosenbrock(x, y):
-    return (1 - x) ** 2 + 100 * (y - x**2) ** 2
+    return np.square(1 - x) + 100 * np.square(y - np.square(x))
 
 
 @test_function(
@@ -231,7 +231,7 @@ def rosenbrock(x, y):
     reference=VLSE + "beale.html",
 )
 def beale(x, y):
-    return (1.5 - x + x * y) ** 2 + (2.25 - x + x * y**2) ** 2 + (2.625 - x + x * y**3) ** 2
+    return np.square(1.5 - x + x * y) + np.square(2.25 - x + x * np.square(y)) + np.square(2.625 - x + x * y**3)
 
 
 @test_function(
@@ -252,7 +252,7 @@ def beale(x, y):
     reference="Himmelblau, Applied Nonlinear Programming (1972)",
 )
 def himmelblau(x, y):
-    return (x**2 + y - 11) ** 2 + (x + y**2 - 7) ** 2
+    return np.square(np.square(x) + y - 11) + np.square(x + np.square(y) - 7)
 
 
 @test_function(
@@ -267,7 +267,7 @@ def himmelblau(x, y):
     reference=VLSE + "booth.html",
 )
 def booth(x, y):
-    return (x + 2 * y - 7) ** 2 + (2 * x + y - 5) ** 2
+    return np.square(x + 2 * y - 7) + np.square(2 * x + y - 5)
 
 
 @test_function(
@@ -283,7 +283,7 @@ def booth(x, y):
     reference=VLSE + "matya.html",
 )
 def matyas(x, y):
-    return 0.26 * (x**2 + y**2) - 0.48 * x * y
+    return 0.26 * (np.square(x) + np.square(y)) - 0.48 * x * y
 
 
 @test_function(
@@ -299,8 +299,8 @@ def matyas(x, y):
     reference=VLSE + "camel3.html",
 )
 def three_hump_camel(x, y):
-    x2 = x**2  # powers of x² ≥ 0: numpy computes x**n about 20 times slower for a negative x
-    return 2 * x2 - 1.05 * x2**2 + x2**3 / 6 + x * y + y**2
+    x2 = np.square(x)  # powers of x² ≥ 0: numpy computes x**n about 20 times slower for a negative x
+    return 2 * x2 - 1.05 * np.square(x2) + x2**3 / 6 + x * y + np.square(y)
 
 
 @test_function(
@@ -319,8 +319,8 @@ def three_hump_camel(x, y):
     reference=VLSE + "camel6.html",
 )
 def six_hump_camel(x, y):
-    x2 = x**2
-    return (4 - 2.1 * x2 + x2**2 / 3) * x2 + x * y + (-4 + 4 * y**2) * y**2
+    x2 = np.square(x)
+    return (4 - 2.1 * x2 + np.square(x2) / 3) * x2 + x * y + (-4 + 4 * np.square(y)) * np.square(y)
 
 
 @test_function(
@@ -337,8 +337,8 @@ def six_hump_camel(x, y):
     reference=VLSE + "goldpr.html",
 )
 def goldstein_price(x, y):
-    a = 1 + (x + y + 1) ** 2 * (19 - 14 * x + 3 * x**2 - 14 * y + 6 * x * y + 3 * y**2)
-    b = 30 + (2 * x - 3 * y) ** 2 * (18 - 32 * x + 12 * x**2 + 48 * y - 36 * x * y + 27 * y**2)
+    a = 1 + np.square(x + y + 1) * (19 - 14 * x + 3 * np.square(x) - 14 * y + 6 * x * y + 3 * np.square(y))
+    b = 30 + np.square(2 * x - 3 * y) * (18 - 32 * x + 12 * np.square(x) + 48 * y - 36 * x * y + 27 * np.square(y))
     return a * b
 
 
@@ -355,7 +355,7 @@ def goldstein_price(x, y):
     reference=VLSE + "rastr.html",
 )
 def rastrigin(x, y):
-    return 20 + (x**2 - 10 * np.cos(2 * math.pi * x)) + (y**2 - 10 * np.cos(2 * math.pi * y))
+    return 20 + (np.square(x) - 10 * np.cos(2 * math.pi * x)) + (np.square(y) - 10 * np.cos(2 * math.pi * y))
 
 
 @test_function(
@@ -398,9 +398,9 @@ def ackley(x, y):
 )
 def levi13(x, y):
     return (
-        np.sin(3 * math.pi * x) ** 2
-        + (x - 1) ** 2 * (1 + np.sin(3 * math.pi * y) ** 2)
-        + (y - 1) ** 2 * (1 + np.sin(2 * math.pi * y) ** 2)
+        np.square(np.sin(3 * math.pi * x))
+        + np.square(x - 1) * (1 + np.square(np.sin(3 * math.pi * y)))
+        + np.square(y - 1) * (1 + np.square(np.sin(2 * math.pi * y)))
     )
 
 
@@ -421,7 +421,7 @@ def levi13(x, y):
     escape_factor=1.0,  # outside its box the function falls without bound, so leaving the box ends a run
 )
 def mccormick(x, y):
-    return np.sin(x + y) + (x - y) ** 2 - 1.5 * x + 2.5 * y + 1
+    return np.sin(x + y) + np.square(x - y) - 1.5 * x + 2.5 * y + 1
 
 
 @test_function(
@@ -440,8 +440,8 @@ def mccormick(x, y):
     reference=VLSE + "stybtang.html",
 )
 def styblinski_tang(x, y):
-    x2, y2 = x**2, y**2
-    return 0.5 * (x2**2 - 16 * x2 + 5 * x + y2**2 - 16 * y2 + 5 * y)
+    x2, y2 = np.square(x), np.square(y)
+    return 0.5 * (np.square(x2) - 16 * x2 + 5 * x + np.square(y2) - 16 * y2 + 5 * y)
 
 
 _THETA = math.pi / 6  # the narrow valley is turned 30° so that no coordinate axis lines up with it
@@ -464,4 +464,4 @@ _THETA = math.pi / 6  # the narrow valley is turned 30° so that no coordinate a
 def ill_conditioned(x, y):
     u = x * math.cos(_THETA) + y * math.sin(_THETA)
     v = -x * math.sin(_THETA) + y * math.cos(_THETA)
-    return 0.5 * (u**2 + 100 * v**2)
+    return 0.5 * (np.square(u) + 100 * np.square(v))
