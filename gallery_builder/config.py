@@ -51,6 +51,11 @@ class Settings:
     def hyper(self, name: str) -> dict:
         return optimizers.get(name).hyperparameters(self.hyperparameters.get(name))
 
+    def cell_hyper(self, name: str, fn_name: str) -> dict:
+        """Optimizer ``name``'s hyperparameters in its cell on function ``fn_name``: the settings' and those the
+        function fills in (f* for Polyak's step)."""
+        return {**self.hyper(name), **optimizers.get(name).for_function(functions.get(fn_name))}
+
     def start(self, name: str) -> tuple:
         return self.starts.get(name, functions.get(name).start)
 

@@ -121,7 +121,7 @@ class _Derivatives:
     """f, ∇f and, for the Hessian users' rows (the first ``hessian_rows``), the Hessian: one autograd call per
     function and kind per step. ``parts`` is [(fn, rows)] with each member's function and rows (a slice)."""
 
-    def __init__(self, parts: list, hessian_rows: int, batch: int):
+    def __init__(self, parts: list, hessian_rows: int):
         self.h = hessian_rows
         by_call = {}  # (fn, Hessian or not) -> its members' rows, split at the end of the Hessian rows
         for fn, rows in parts:
@@ -246,7 +246,7 @@ def run_many(fn, members: list, steps: int, tolerance=TOLERANCE, escape_factor=N
     kept_rows = slice(None) if kept.all() else np.flatnonzero(kept)
     hessian_rows = sum(g.rows.stop - g.rows.start for g in groups if g.opt.uses_hessian)
     fns = [m.fn or fn for m in members]
-    derivatives = _Derivatives([(fns[k], slices[k]) for k in order], hessian_rows, batch)
+    derivatives = _Derivatives([(fns[k], slices[k]) for k in order], hessian_rows)
     noise = _Noise([members[k] for k in order], [sizes[k] for k in order], steps)
     # Each run's box and f*, flattened to (2B,) for the positions: comparing (B, 2) with (2,) broadcasts slowly.
     low, high, minimum = np.empty((batch, 2)), np.empty((batch, 2)), np.full(batch, np.nan)

@@ -319,46 +319,44 @@ def compute_many(work: dict, settings: Settings) -> dict:
     horizon: phase 1 searches learning rates from each function's start, phase 2 runs the basin maps at the chosen
     rates and the learning rate × second hyperparameter maps over the searched grid. Returns function name ->
     optimizer name -> Cell; each cell equals the cell computed alone, bit for bit."""
-    searches, members, owners = {}, [], []
+    searches = {}
     for fn_name, opt_names in work.items():
         fn = functions.get(fn_name)
         start = settings.start(fn_name)
         for name in opt_names:  # every variant of every optimizer in one batch per step
             opt = optimizers.get(name)
-            hyper = {**settings.hyper(name), **opt.for_function(fn)}
             variants = {name: Variant(name), **{(name, spec): Variant(name, spec) for spec in settings.schedules}}
             if settings.noise_seeds:
                 variants[(name, "noise")] = Variant(name, seeds=settings.noise_seeds, sigma=settings.sigma_for(fn_name))
+            hyper = settings.cell_hyper(name, fn_name)
             searches.update({(fn_name, key): Search(fn, opt, hyper, start, v) for key, v in variants.items()})
     searched = search_many(searches, settings)
 
+    grids = {fn_name: basin_grid(functions.get(fn_name), settings) for fn_name in work}
+    basin_lrs, members, owners = {}, [], []
     for fn_name, opt_names in work.items():
-        fn = functions.get(fn_name)
-        _, _, grid = basin_grid(fn, settings)
         for name in opt_names:
             search = searches[(fn_name, name)]
             lrs, runs, best = searched[(fn_name, name)]
-            basin_lr = float(lrs[best]) if best >= 0 else search.default
-            members.append(engine.Member(search.opt, grid, {**search.hyper, "lr": basin_lr}, keep_paths=False, fn=fn))
+            basin_lrs[(fn_name, name)] = basin_lr = float(lrs[best]) if best >= 0 else search.default
+            members.append(engine.Member(search.opt, grids[fn_name][2], {**search.hyper, "lr": basin_lr},
+                                         keep_paths=False, fn=search.fn))
             owners.append((fn_name, name, "basin"))
             if search.opt.second_axis is not None:
                 axis, values = search.opt.second_axis
                 pairs = np.array([(v, lr) for v in values for lr in lrs], float).reshape(-1, 2)
                 starts = np.repeat(np.array([search.start], float), len(pairs), axis=0)
                 members.append(engine.Member(search.opt, starts, {**search.hyper, axis: pairs[:, 0], "lr": pairs[:, 1]},
-                                             keep_paths=False, fn=fn))
+                                             keep_paths=False, fn=search.fn))
                 owners.append((fn_name, name, "second"))
     outputs = dict(zip(owners, _run_by_horizon(members, settings)))
 
     cells = {}
     for fn_name, opt_names in work.items():
-        fn = functions.get(fn_name)
-        xs, ys, _ = basin_grid(fn, settings)
         cells[fn_name] = {}
         for name in opt_names:
             search = searches[(fn_name, name)]
             lrs, runs, best = searched[(fn_name, name)]
-            basin_lr = float(lrs[best]) if best >= 0 else search.default
             second = None
             if search.opt.second_axis is not None:
                 axis, values = search.opt.second_axis
@@ -369,10 +367,11 @@ def compute_many(work: dict, settings: Settings) -> dict:
             scheduled = {spec: ScheduledSweep(spec, *searched[(fn_name, (name, spec))]) for spec in settings.schedules}
             noisy = None
             if settings.noise_seeds:
-                noisy = noisy_sweep(fn, *searched[(fn_name, (name, "noise"))], settings.noise_seeds,
+                noisy = noisy_sweep(search.fn, *searched[(fn_name, (name, "noise"))], settings.noise_seeds,
                                     settings.sigma_for(fn_name), settings.tolerance)
-            cells[fn_name][name] = Cell(name, fn_name, search.hyper, tuple(search.start), lrs, runs, best, basin_lr,
-                                        (xs, ys), outputs[(fn_name, name, "basin")], second, scheduled, noisy)
+            cells[fn_name][name] = Cell(name, fn_name, search.hyper, tuple(search.start), lrs, runs, best,
+                                        basin_lrs[(fn_name, name)], grids[fn_name][:2],
+                                        outputs[(fn_name, name, "basin")], second, scheduled, noisy)
     return cells
 
 
@@ -505,6 +504,10 @@ def _runs_from(data: dict, prefix: str) -> Runs:
 MAGIC, ALIGN = b"GBCELL1\n", 64
 
 
+def _aligned(size: int) -> int:
+    return -(-size // ALIGN) * ALIGN
+
+
 def save_cell(cell: Cell, path: Path) -> None:
     meta = {"optimizer": cell.optimizer, "function": cell.function, "hyperparameters": cell.hyperparameters,
             "start": cell.start, "best": cell.best, "basin_lr": cell.basin_lr,
@@ -523,14 +526,14 @@ def save_cell(cell: Cell, path: Path) -> None:
     table, offset = [], 0
     for name, value in arrays.items():
         table.append((name, value.dtype.str, value.shape, offset))
-        offset += -(-value.nbytes // ALIGN) * ALIGN
+        offset += _aligned(value.nbytes)
     header = json.dumps({"meta": meta, "arrays": table}).encode()
-    start = -(-(len(MAGIC) + 8 + len(header)) // ALIGN) * ALIGN
+    start = _aligned(len(MAGIC) + 8 + len(header))
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + f".{os.getpid()}.part")
     with open(partial, "wb") as handle:
         handle.write(MAGIC + len(header).to_bytes(8, "little") + header)
-        for (name, _, _, at), value in zip(table, arrays.values()):
+        for (_, _, _, at), value in zip(table, arrays.values()):
             handle.seek(start + at)
             handle.write(value.data)
         handle.truncate(start + offset)
@@ -545,7 +548,7 @@ def load_cell(path: Path) -> Cell:
         raise ValueError(f"{path}: not a cached cell")
     size = int.from_bytes(buffer[len(MAGIC):len(MAGIC) + 8], "little")
     header = json.loads(buffer[len(MAGIC) + 8:len(MAGIC) + 8 + size])
-    start = -(-(len(MAGIC) + 8 + size) // ALIGN) * ALIGN
+    start = _aligned(len(MAGIC) + 8 + size)
     data = {name: np.frombuffer(buffer, dtype, math.prod(shape), start + at).reshape(shape)
             for name, dtype, shape, at in header["arrays"]}
     meta = header["meta"]

@@ -26,7 +26,7 @@ def fragile_cells(name: str) -> tuple:
     settings, fn = Settings(), functions.get(name)
     names = [o for o, f in sweep.cell_pairs(settings) if f == name]
     opts = {n: optimizers.get(n) for n in names}
-    hypers = {n: {**settings.hyper(n), **opts[n].for_function(fn)} for n in names}
+    hypers = {n: settings.cell_hyper(n, name) for n in names}
     start = np.array(settings.start(name), float)
     searches = [sweep.search_learning_rates(fn, opts, hypers, s, settings)
                 for s in (start, np.nextafter(start, np.inf))]
