@@ -15,10 +15,11 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 import autograd.numpy as np
+import numpy as onp
 from autograd import make_vjp
 from autograd.extend import defvjp, primitive
-from autograd.tracer import getval
 
+from . import tape
 from .errors import unknown_name
 
 VLSE = "https://www.sfu.ca/~ssurjano/"
@@ -74,10 +75,7 @@ class TestFunction:
 
     def value_and_grad(self, points):
         """f and its gradient at a batch of points (B, 2), from one reverse pass of autograd."""
-        # x and y go in as a tuple: autograd's VJP of array indexing would use the slow np.add.at.
-        vjp, values = make_vjp(self._of_pair)((points[:, 0], points[:, 1]))
-        gx, gy = vjp(np.ones_like(values))
-        return values, np.stack([gx, gy], axis=1)
+        return _replayed(_value_and_grad, self.formula, points)
 
     def gradient(self, points):
         return self.value_and_grad(points)[1]
@@ -92,26 +90,52 @@ class TestFunction:
         return self.value_grad_and_hessian(points)[1:]
 
     def value_grad_and_hessian(self, points):
-        """f, its gradient and its Hessian at a batch of points (B, 2), from one trace of the gradient and one
-        reverse sweep: the points go in twice, the first copy's sweep gives ∂/∂(x, y) of ∂f/∂x and the second's of
-        ∂f/∂y (x and y as a tuple, as in ``value_and_grad``)."""
-        n, values = len(points), []
+        """f, its gradient and its Hessian at a batch of points (B, 2)."""
+        return _replayed(_value_grad_and_hessian, self.formula, points)
 
-        def gradient(xy):
-            vjp, value = make_vjp(self._of_pair)(xy)
-            values.append(value)
-            gx, gy = vjp(np.ones_like(value))
-            return np.stack([gx, gy], axis=1)
 
-        twice = np.concatenate([points, points])
-        vjp, grads = make_vjp(gradient)((twice[:, 0], twice[:, 1]))
-        dx, dy = vjp(np.repeat(np.eye(2), n, axis=0))
-        hess = np.stack([np.stack([dx[:n], dy[:n]], axis=1), np.stack([dx[n:], dy[n:]], axis=1)], axis=1)
-        return getval(values[0])[:n], grads[:n], hess
+def _value_and_grad(formula, points):
+    # x and y go in as a tuple: autograd's VJP of array indexing would use the slow np.add.at.
+    return _pair_value_and_grad(formula, (points[:, 0], points[:, 1]))
 
-    def _of_pair(self, xy):
-        return self.formula(xy[0], xy[1])
 
+def _pair_value_and_grad(formula, xy):
+    vjp, values = make_vjp(lambda pair: formula(pair[0], pair[1]))(xy)
+    gx, gy = vjp(np.ones_like(values))
+    return values, np.stack([gx, gy], axis=1)
+
+
+def _value_grad_and_hessian(formula, points):
+    """One trace of the gradient and one reverse sweep: the points go in twice, the first copy's sweep gives
+    ∂/∂(x, y) of ∂f/∂x and the second's of ∂f/∂y (x and y as a tuple, as in ``_value_and_grad``)."""
+    n, values = len(points), []
+
+    def gradient(xy):
+        value, grads = _pair_value_and_grad(formula, xy)
+        values.append(value)
+        return grads
+
+    twice = np.concatenate([points, points])
+    vjp, grads = make_vjp(gradient)((twice[:, 0], twice[:, 1]))
+    dx, dy = vjp(np.repeat(np.eye(2), n, axis=0))
+    hess = np.stack([np.stack([dx[:n], dy[:n]], axis=1), np.stack([dx[n:], dy[n:]], axis=1)], axis=1)
+    # the value is boxed by the outer trace only: peel that one level, not every level as getval would
+    return values[0]._value[:n], grads[:n], hess
+
+
+@functools.lru_cache(maxsize=256)
+def _tape(derivatives, formula, shape, dtype):
+    return tape.record(functools.partial(derivatives, formula), shape, dtype)
+
+
+def _replayed(derivatives, formula, points):
+    """``derivatives(formula, points)``, replayed from its tape at this shape when it has one (module ``tape``)."""
+    recorded = _tape(derivatives, formula, points.shape, points.dtype) if type(points) is onp.ndarray else None
+    return recorded(points) if recorded else derivatives(formula, points)
+
+
+# what computes a function's numbers besides its formula: the sweep's cache key covers their source
+CODE = (TestFunction, _value_and_grad, _pair_value_and_grad, _value_grad_and_hessian, _tape, _replayed, tape)
 
 TYPICAL_GRID = 64
 

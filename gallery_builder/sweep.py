@@ -464,7 +464,7 @@ def library_versions() -> dict:
 def _code_fingerprint() -> str:
     code = [inspect.getsource(engine), inspect.getsource(criteria), inspect.getsource(schedules),
             *source_closure(compute_many, sys.modules[__name__], set()),
-            inspect.getsource(functions.TestFunction), json.dumps(library_versions(), sort_keys=True)]
+            *map(inspect.getsource, functions.CODE), json.dumps(library_versions(), sort_keys=True)]
     return hashlib.sha256("\n".join(code).encode()).hexdigest()
 
 
