@@ -228,21 +228,35 @@ def square_average(average, grads, decay):
     return average * decay + (1 - decay) * (grads * grads)
 
 
-_STRETCHES: dict = {}  # id -> (array, its stretches' values, each element's stretch), for read-only arrays
+_STRETCHES: dict = {}  # id -> (array, its stretches' values, where they start), for read-only arrays
 _STRETCHES_KEPT = 256
 
 
+def _stretch_starts(*arrays) -> np.ndarray:
+    """Where the stretches of equal elements start (of equal tuples, for several arrays of one shape), flat."""
+    flats = [array.reshape(-1) for array in arrays]
+    first = np.zeros(flats[0].size, bool)
+    first[:1] = True
+    for flat in flats:
+        if flat.strides != (0,):  # a broadcast scalar is one stretch
+            first[1:] |= flat[1:] != flat[:-1]
+    return np.flatnonzero(first)
+
+
+def _spread(values: list, starts: np.ndarray, shape) -> np.ndarray:
+    """Each stretch's value over its stretch (np.repeat: a fraction of the cost of indexing by stretch)."""
+    return np.repeat(np.array(values, float), np.diff(starts, append=math.prod(shape))).reshape(shape)
+
+
 def _stretches(values: np.ndarray):
-    """The values of a read-only array's stretches of equal elements, as Python floats, and each element's stretch.
+    """The values of a read-only array's stretches of equal elements, as Python floats, and where they start.
 
     Cached by identity: a read-only array cannot change, and the engine's per-run hyperparameters (read-only)
     come back at every step."""
     entry = _STRETCHES.get(id(values))
     if entry is None or entry[0] is not values:
-        flat = values.reshape(-1)
-        first = np.empty(flat.size, bool)
-        first[:1], first[1:] = True, flat[1:] != flat[:-1]
-        entry = values, flat[first].tolist(), (np.cumsum(first) - 1).reshape(values.shape)
+        starts = _stretch_starts(values)
+        entry = values, values.reshape(-1)[starts].tolist(), starts
         if len(_STRETCHES) >= _STRETCHES_KEPT:
             del _STRETCHES[next(iter(_STRETCHES))]
         _STRETCHES[id(values)] = entry
@@ -263,23 +277,15 @@ def power(base, exponent):
     if np.ndim(base) == 0 and np.ndim(exponent) == 0:
         return float(base) ** float(exponent)
     if np.ndim(exponent) == 0 and _read_only(base):
-        values, index = _stretches(base)
+        values, starts = _stretches(base)
         exponent = float(exponent)
-        return np.array([value ** exponent for value in values])[index]
+        return _spread([value ** exponent for value in values], starts, base.shape)
     if np.ndim(base) == 0 and _read_only(exponent):
-        values, index = _stretches(exponent)
+        values, starts = _stretches(exponent)
         base = float(base)
-        return np.array([base ** value for value in values])[index]
-    base, exponent = np.asarray(base, float), np.asarray(exponent, float)
-    if base.size and exponent.size and (base == base.flat[0]).all() and (exponent == exponent.flat[0]).all():
-        # one stretch, as per-run step counts that moved together
-        return np.full(np.broadcast_shapes(base.shape, exponent.shape), float(base.flat[0]) ** float(exponent.flat[0]))
-    base, exponent = np.broadcast_arrays(base, exponent)
-    bases, exponents = base.reshape(-1), exponent.reshape(-1)
-    first = np.empty(bases.size, bool)  # where a stretch of equal pairs starts
-    first[:1], first[1:] = True, (bases[1:] != bases[:-1]) | (exponents[1:] != exponents[:-1])
-    starts = np.flatnonzero(first)
+        return _spread([base ** value for value in values], starts, exponent.shape)
+    base, exponent = np.broadcast_arrays(np.asarray(base, float), np.asarray(exponent, float))
+    starts = _stretch_starts(base, exponent)
+    pairs = zip(base.reshape(-1)[starts].tolist(), exponent.reshape(-1)[starts].tolist())
     powers = {}  # a pair equal to an earlier one takes the earlier one's power (a dict keeps the first of equal keys)
-    values = [powers.setdefault(pair, pair[0] ** pair[1])
-              for pair in zip(bases[starts].tolist(), exponents[starts].tolist())]
-    return np.array(values, float)[np.cumsum(first) - 1].reshape(base.shape)  # each element its stretch's
+    return _spread([powers.setdefault(pair, pair[0] ** pair[1]) for pair in pairs], starts, base.shape)
