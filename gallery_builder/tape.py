@@ -64,10 +64,11 @@ class Tape:
                              for out in outputs)
         if any(kind == "constant" and isbox(value) for kind, value in self.outputs):
             raise _Unreplayable("an output escaped the recording")
-        self.ops = self._needed(ops)
+        self.replay = self._compiled(self._needed(ops))
 
     def _needed(self, ops):
-        """The ops the outputs depend on, each with the slots it reads; the rest are dropped."""
+        """The ops the outputs depend on, each with the slots it reads and those it reads last; the rest are
+        dropped."""
         live = {index for kind, index in self.outputs if kind == "slot"}
         for index in range(len(ops), 0, -1):
             if index in live:
@@ -83,18 +84,40 @@ class Tape:
         for source, reader in last_reader.items():
             if source not in outputs:
                 freed.setdefault(reader, []).append(source)
-        return [(index, *ops[index - 1], tuple(freed.get(index, ()))) for index in kept]
+        return [(index, *ops[index - 1], freed.get(index, ())) for index in kept]
+
+    def _compiled(self, ops):
+        """The ops as one straight-line Python function, ``s3 = f3(s1, c3_1)`` per op: replaying then costs a
+        call per op and nothing else (a loop over the ops spent as long again in its own bookkeeping)."""
+        names, lines = {"copy": onp.copy}, ["def replay(s0):"]
+        for index, fun, constants, feeds, kwargs, done in ops:
+            fed, args = dict(feeds), []
+            for argnum, constant in enumerate(constants):
+                if argnum in fed:
+                    args.append(f"s{fed[argnum]}")
+                else:
+                    names[f"c{index}_{argnum}"] = constant
+                    args.append(f"c{index}_{argnum}")
+            if kwargs:
+                names[f"k{index}"] = kwargs
+                args.append(f"**k{index}")
+            names[f"f{index}"] = fun
+            lines.append(f"    s{index} = f{index}({', '.join(args)})")
+            if done:
+                lines.append(f"    del {', '.join(f's{source}' for source in done)}")
+        outputs = []
+        for number, (kind, value) in enumerate(self.outputs):
+            if kind == "slot":
+                outputs.append(f"s{value}")
+            else:  # a copy each time: the caller may write into what it gets
+                names[f"out{number}"] = value
+                outputs.append(f"copy(out{number})")
+        lines.append(f"    return ({', '.join(outputs)},)")
+        exec("\n".join(lines), names)
+        return names["replay"]
 
     def __call__(self, x):
-        slots = {0: x}
-        for index, fun, constants, feeds, kwargs, done in self.ops:
-            args = list(constants)
-            for argnum, source in feeds:
-                args[argnum] = slots[source]
-            slots[index] = fun(*args, **kwargs)
-            for source in done:
-                del slots[source]
-        return tuple(slots[value] if kind == "slot" else onp.copy(value) for kind, value in self.outputs)
+        return self.replay(x)
 
 
 def record(fun, shape, dtype) -> Tape | None:

@@ -228,7 +228,7 @@ def square_average(average, grads, decay):
     return average * decay + (1 - decay) * (grads * grads)
 
 
-_STRETCHES: dict = {}  # id -> (array, its stretches' values, where they start), for read-only arrays
+_STRETCHES: dict = {}  # id -> (array, its stretches' values, their lengths), for read-only arrays
 _STRETCHES_KEPT = 256
 
 
@@ -243,20 +243,24 @@ def _stretch_starts(*arrays) -> np.ndarray:
     return np.flatnonzero(first)
 
 
-def _spread(values: list, starts: np.ndarray, shape) -> np.ndarray:
+def _lengths(starts: np.ndarray, shape) -> np.ndarray:
+    return np.diff(starts, append=math.prod(shape))
+
+
+def _spread(values: list, lengths: np.ndarray, shape) -> np.ndarray:
     """Each stretch's value over its stretch (np.repeat: a fraction of the cost of indexing by stretch)."""
-    return np.repeat(np.array(values, float), np.diff(starts, append=math.prod(shape))).reshape(shape)
+    return np.repeat(np.array(values, float), lengths).reshape(shape)
 
 
 def _stretches(values: np.ndarray):
-    """The values of a read-only array's stretches of equal elements, as Python floats, and where they start.
+    """The values of a read-only array's stretches of equal elements, as Python floats, and their lengths.
 
     Cached by identity: a read-only array cannot change, and the engine's per-run hyperparameters (read-only)
     come back at every step."""
     entry = _STRETCHES.get(id(values))
     if entry is None or entry[0] is not values:
         starts = _stretch_starts(values)
-        entry = values, values.reshape(-1)[starts].tolist(), starts
+        entry = values, values.reshape(-1)[starts].tolist(), _lengths(starts, values.shape)
         if len(_STRETCHES) >= _STRETCHES_KEPT:
             del _STRETCHES[next(iter(_STRETCHES))]
         _STRETCHES[id(values)] = entry
@@ -277,15 +281,16 @@ def power(base, exponent):
     if np.ndim(base) == 0 and np.ndim(exponent) == 0:
         return float(base) ** float(exponent)
     if np.ndim(exponent) == 0 and _read_only(base):
-        values, starts = _stretches(base)
+        values, lengths = _stretches(base)
         exponent = float(exponent)
-        return _spread([value ** exponent for value in values], starts, base.shape)
+        return _spread([value ** exponent for value in values], lengths, base.shape)
     if np.ndim(base) == 0 and _read_only(exponent):
-        values, starts = _stretches(exponent)
+        values, lengths = _stretches(exponent)
         base = float(base)
-        return _spread([base ** value for value in values], starts, exponent.shape)
+        return _spread([base ** value for value in values], lengths, exponent.shape)
     base, exponent = np.broadcast_arrays(np.asarray(base, float), np.asarray(exponent, float))
     starts = _stretch_starts(base, exponent)
     pairs = zip(base.reshape(-1)[starts].tolist(), exponent.reshape(-1)[starts].tolist())
     powers = {}  # a pair equal to an earlier one takes the earlier one's power (a dict keeps the first of equal keys)
-    return _spread([powers.setdefault(pair, pair[0] ** pair[1]) for pair in pairs], starts, base.shape)
+    return _spread([powers.setdefault(pair, pair[0] ** pair[1]) for pair in pairs], _lengths(starts, base.shape),
+                   base.shape)
