@@ -12,6 +12,7 @@ keeps running through autograd.
 
 from __future__ import annotations
 
+import threading
 from contextlib import contextmanager
 
 import numpy as onp
@@ -22,34 +23,40 @@ class _Unreplayable(Exception):
     """The traced function branches on a value or unboxes one."""
 
 
+_RECORDING = threading.local()  # .tape: the list this thread is recording into, if any
+_ONE_AT_A_TIME = threading.Lock()  # Box.__bool__ is patched while a recording runs
+
+
 class _Recording(Node):
     """A node that appends its primitive call to the tape being recorded."""
 
     __slots__ = ["index"]
-    tape = None  # the list being recorded into; one recording at a time
 
     def __init__(self, value, fun, args, kwargs, parent_argnums, parents):
         feeds = tuple((argnum, parent.index) for argnum, parent in zip(parent_argnums, parents))
         constants = tuple(None if argnum in parent_argnums else arg for argnum, arg in enumerate(args))
-        self.index = len(_Recording.tape) + 1  # slot 0 holds the input
-        _Recording.tape.append((fun.fun, constants, feeds, kwargs))
+        self.index = len(_RECORDING.tape) + 1  # slot 0 holds the input
+        _RECORDING.tape.append((fun.fun, constants, feeds, kwargs))
 
     def initialize_root(self):
         self.index = 0
 
 
 def _refuse(box):
-    raise _Unreplayable("a Python branch on a traced value")
+    if getattr(_RECORDING, "tape", None) is not None:
+        raise _Unreplayable("a Python branch on a traced value")
+    return bool(box._value)  # autograd's own, in a thread that is not recording
 
 
 @contextmanager
 def _recording(tape):
-    _Recording.tape, saved = tape, Box.__bool__
-    Box.__bool__ = _refuse
-    try:
-        yield
-    finally:
-        _Recording.tape, Box.__bool__ = None, saved
+    with _ONE_AT_A_TIME:
+        _RECORDING.tape, saved = tape, Box.__bool__
+        Box.__bool__ = _refuse
+        try:
+            yield
+        finally:
+            _RECORDING.tape, Box.__bool__ = None, saved
 
 
 class Tape:

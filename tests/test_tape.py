@@ -1,5 +1,7 @@
 """Replayed tapes: the same bits as autograd, for every catalogue function, and refused where they cannot be."""
 
+import sys
+
 import autograd.numpy as anp
 import numpy as np
 import pytest
@@ -63,3 +65,31 @@ def test_a_replay_does_not_overwrite_the_last_outputs():
     recorded(second_input)
     assert_same_bits(first, kept)
     assert_same_bits(first, gradient_and_square(first_input))
+
+
+def test_threads_recording_at_once_each_get_their_own_tape():
+    # a Dask worker may run several tasks in threads: recordings must not mix their ops
+    import threading
+
+    failures = []
+
+    def record_all(k):
+        rng = np.random.default_rng(k)
+        for name, fn in CATALOGUE.items():
+            points = rng.uniform(-2, 2, (100 + k, 2))  # a shape of this thread's own: a fresh recording each
+            if functions._tape(functions._value_and_grad, fn.formula, points.shape, points.dtype) is None:
+                failures.append((k, name, "not recorded"))
+            elif fn.value_and_grad(points)[1].tobytes() != functions._value_and_grad(fn.formula, points)[1].tobytes():
+                failures.append((k, name, "differs"))
+
+    switching = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads often, so that recordings would interleave
+    try:
+        threads = [threading.Thread(target=record_all, args=(k,)) for k in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(switching)
+    assert failures == []
