@@ -426,6 +426,61 @@ def test_one_batch_of_many_optimizers_equals_each_alone():
 
 
 
+def test_a_batch_that_drops_its_stopped_runs_equals_each_member_alone(monkeypatch):
+    """Members without paths (basin-like) drop their stopped runs from the batch once that saves enough
+    (engine.DROP_AFTER): every optimizer's state follows its runs (L-BFGS's memory keeps them on its last axis),
+    Newton's Hessian rows and schedule-free's shown point too. Each member's summaries equal its runs done alone
+    with paths, where nothing is dropped."""
+    dropping = []
+    keep = engine._Group.keep
+    monkeypatch.setattr(engine._Group, "keep", lambda group, *args: dropping.append(group.opt.name) or
+                        keep(group, *args))
+    steps, members = 260, []  # beyond L-BFGS's 100 stored pairs, when its window slides
+    # unbounded; a domain runs leave (escape factor 1); a long valley where L-BFGS keeps storing pairs
+    for fn in (functions.get("saddle"), functions.get("mccormick"), functions.get("rosenbrock")):
+        (x0, x1), (y0, y1) = fn.domain
+        grid = np.stack(np.meshgrid(np.linspace(x0, x1, 5), np.linspace(y0, y1, 5)), -1).reshape(-1, 2)
+        for opt in optimizers.CATALOGUE.values():
+            if opt.applies_to(fn):
+                lrs = opt.defaults["lr"] * np.geomspace(0.3, 30, len(grid))  # larger rates leave sooner
+                members.append(engine.Member(opt, grid, {**opt.defaults, **opt.for_function(fn), "lr": lrs},
+                                             keep_paths=False, fn=fn))
+    together = engine.run_many(None, members, steps)
+    assert set(dropping) == set(optimizers.CATALOGUE)
+    summaries = [name for name in FIELDS if name not in ("points", "values", "grad_norms")]
+    for member, got in zip(members, together):
+        alone = run_batch(member.opt, member.fn, member.starts, steps, member.hyper)
+        for name in summaries:
+            assert np.array_equal(getattr(alone, name), getattr(got, name), equal_nan=True), (member.opt.name, name)
+
+
+@pytest.mark.parametrize("name", sorted(optimizers.CATALOGUE))
+def test_a_group_that_keeps_some_runs_goes_on_as_those_runs(name):
+    """engine._Group.keep (optimizers.take_rows on the state): after 150 steps of 6 runs on Rosenbrock (L-BFGS
+    past its 100 stored pairs, so its window slides), runs 1, 3 and 4 kept alone go on for 40 more steps exactly
+    as they do in the whole group."""
+    fn, opt = functions.get("rosenbrock"), optimizers.get(name)
+    starts = np.array([(-1.5, 2.0), (-1.0, 1.5), (0.0, 0.5), (1.5, 1.5), (-0.5, 0.0), (0.5, -0.5)])
+    # small rates: every run is still moving (and L-BFGS still storing pairs) after 150 steps
+    hyper = {**opt.defaults, **opt.for_function(fn), "lr": opt.defaults["lr"] * np.linspace(0.01, 0.05, 6)}
+
+    def advance(group, points, steps, first):
+        with np.errstate(all="ignore"):
+            for step in range(first, first + steps):
+                value, grads, hess = fn.value_grad_and_hessian(points)
+                points = points + group.update(step, grads, points, value=value, hessian=hess)
+        return points
+
+    whole = engine._Group([engine.Member(opt, starts, hyper)], [6], slice(0, 6), 190)
+    whole.state = whole.transform.init(starts)
+    points = advance(whole, starts, 150, 1)
+    kept = np.array([1, 3, 4])
+    part = engine._Group([engine.Member(opt, starts, hyper)], [6], slice(0, 6), 190)
+    part.state = whole.state
+    part.keep(kept, slice(0, 3))
+    np.testing.assert_array_equal(advance(part, points[kept], 40, 151), advance(whole, points, 40, 151)[kept])
+
+
 def test_members_of_one_optimizer_advance_as_one_group_equal_each_alone():
     """Members sharing an optimizer are updated together: a constant one recording its state, a scheduled one, a
     noisy one and a basin-like one with a per-run second hyperparameter, beside Newton (Hessian rows) and

@@ -6,7 +6,7 @@ one import line here.
 """
 
 from .base import (CATALOGUE, RANGES, Optimizer, Paper, Transform, check_hyperparameter, get, lerp, optimizer,
-                   power, square_average)
+                   power, square_average, take_rows)
 from . import sgd, adaptive, adam, optax_family, second_order  # noqa: F401  (registers, in catalogue order)
 from . import optax_extra  # noqa: F401
 from . import torch_extra  # noqa: F401

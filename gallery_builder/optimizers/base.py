@@ -39,6 +39,18 @@ class Transform(NamedTuple):
     shown: Callable | None = None
 
 
+def take_rows(state, rows):
+    """The state of the runs ``rows`` (indices) alone: each per-run array indexed along its first axis, where
+    every state keeps its runs, unless a part of it says otherwise with its own ``take_rows``; a number shared
+    by every run stays as it is."""
+    if hasattr(state, "take_rows"):
+        return state.take_rows(rows)
+    if isinstance(state, tuple):
+        parts = [take_rows(part, rows) for part in state]
+        return type(state)(*parts) if hasattr(state, "_fields") else tuple(parts)
+    return state[rows] if isinstance(state, np.ndarray) and state.ndim else state
+
+
 @dataclass(frozen=True)
 class Paper:
     authors: str

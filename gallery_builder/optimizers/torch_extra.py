@@ -59,6 +59,12 @@ class LBFGSMemory(NamedTuple):
     suffix: np.ndarray  # (2, LINKS, B): the previous block's links from each position on, composed and applied to
     # the scale of that position's older pair: (coefficient of H_diag, constant)
 
+    def take_rows(self, rows):
+        """The memory of the runs ``rows`` alone (prefix, links and suffix keep their runs on the last axis)."""
+        return LBFGSMemory(self.pushes[rows], self.y[rows], self.s[rows], self.ro[rows], self.scale[rows],
+                           self.first[rows], self.prefix[:, rows], tuple(link[:, rows] for link in self.links),
+                           self.suffix[:, :, rows])
+
 
 class LBFGSState(NamedTuple):
     func_evals: int  # closure evaluations: one per step() call with max_iter = 1, early return or not
