@@ -631,12 +631,15 @@ FUNCTIONS_PER_TASK = 3  # a task's functions advance in one batch: per-call cost
 def _tasks(stale: dict, settings: Settings) -> list:
     """The stale cells (function -> optimizers) as tasks of up to FUNCTIONS_PER_TASK functions of one horizon,
     the longest first (steps × cells), so that no long one starts last while the other workers idle."""
+    def cost(f):
+        return settings.steps_for(f) * len(stale[f])
+
     by_horizon = {}
-    for f in sorted(stale, key=lambda f: -settings.steps_for(f) * len(stale[f])):
+    for f in sorted(stale, key=lambda f: -cost(f)):
         by_horizon.setdefault(settings.steps_for(f), []).append(f)
     tasks = [{f: stale[f] for f in names[i:i + FUNCTIONS_PER_TASK]}
              for names in by_horizon.values() for i in range(0, len(names), FUNCTIONS_PER_TASK)]
-    return sorted(tasks, key=lambda task: -sum(settings.steps_for(f) * len(opts) for f, opts in task.items()))
+    return sorted(tasks, key=lambda task: -sum(map(cost, task)))
 
 
 def _store(cells: dict, paths: dict) -> int:

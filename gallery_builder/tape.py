@@ -76,7 +76,8 @@ class Tape:
     def _needed(self, ops):
         """The ops the outputs depend on, each with the slots it reads and those it reads last; the rest are
         dropped."""
-        live = {index for kind, index in self.outputs if kind == "slot"}
+        outputs = {index for kind, index in self.outputs if kind == "slot"}
+        live = set(outputs)
         for index in range(len(ops), 0, -1):
             if index in live:
                 live.update(source for _, source in ops[index - 1][2])
@@ -86,7 +87,6 @@ class Tape:
         for index in kept:
             for _, source in ops[index - 1][2]:
                 last_reader[source] = index
-        outputs = {index for kind, index in self.outputs if kind == "slot"}
         freed = {}
         for source, reader in last_reader.items():
             if source not in outputs:
