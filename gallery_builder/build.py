@@ -75,6 +75,15 @@ def _katex_files() -> dict:
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
+def _hard_link(old: Path, new: Path) -> None:
+    """``new`` as a hard link to ``old`` (a copy where the file systems differ)."""
+    new.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(old, new)
+    except OSError:
+        shutil.copy2(old, new)
+
+
 class Staging:
     """Files of the new gallery, reusing the previous gallery's files where inputs or bytes are unchanged."""
 
@@ -87,14 +96,10 @@ class Staging:
         self.manifest, self.written, self.reused = {}, 0, 0
 
     def _link(self, rel: str) -> bool:
-        old, new = self.previous / rel, self.root / rel
+        old = self.previous / rel
         if not old.is_file():
             return False
-        new.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            os.link(old, new)
-        except OSError:
-            shutil.copy2(old, new)
+        _hard_link(old, self.root / rel)
         return True
 
     def unchanged(self, rel: str, key: str) -> bool:
@@ -159,8 +164,11 @@ def _staging_dir(target: Path, where: Path) -> Path:
     return path
 
 
-def build_gallery(settings, docs_dir: Path, jobs=None, quiet=False, cache_dir=None, executor=None) -> dict:
-    """Write the whole gallery under ``docs_dir/gallery``; returns counts for the report line."""
+def build_gallery(settings, docs_dir: Path, jobs=None, quiet=False, cache_dir=None, executor=None,
+                  site=False) -> dict:
+    """Write the whole gallery under ``docs_dir/gallery``, and with ``site`` the MkDocs site into ``site/`` beside
+    ``docs_dir``, built from the new pages while the figure workers write the gallery's other files; returns
+    counts for the report line. A site that fails to build leaves the previous one, after the new gallery is in."""
     docs_dir = Path(docs_dir)
     if not docs_dir.is_dir():
         raise UserError(f"docs folder not found: {docs_dir}")
@@ -168,20 +176,34 @@ def build_gallery(settings, docs_dir: Path, jobs=None, quiet=False, cache_dir=No
     report = run_sweep(settings, jobs=jobs, cache_dir=cache_dir, quiet=quiet, executor=executor)
     target = docs_dir / pages.GALLERY
     staging_root = _staging_dir(target, docs_dir.resolve().parent)
+    site_build = None
+
+    def pages_written(pending: list) -> None:
+        nonlocal site_build
+        if site:
+            site_build = SiteBuild(docs_dir, staging_root, pending, quiet)
+
     try:
         staging = Staging(staging_root, target)
-        _write_everything(staging, settings, report.cells, report.keys, docs_dir, quiet, jobs)
+        _write_everything(staging, settings, report.cells, report.keys, docs_dir, quiet, jobs, pages_written)
         staging.write(MANIFEST, json.dumps(staging.manifest, indent=0, sort_keys=True) + "\n")
+        failure = site_build.finish() if site_build else None
         swap_in(staging_root, target)
     except BaseException:
+        if site_build:
+            site_build.abandon()
         shutil.rmtree(staging_root, ignore_errors=True)
         raise
+    if failure:
+        raise UserError(failure)
     return {"cells": len(report.cells), "computed": report.computed, "written": staging.written,
             "reused": staging.reused, "seconds": time.perf_counter() - started}
 
 
 def _write_everything(staging: Staging, settings, cells: dict, keys: dict, docs_dir: Path, quiet: bool,
-                      jobs: int | None) -> None:
+                      jobs: int | None, pages_written=lambda pending: None) -> None:
+    """Every file of the gallery into ``staging``; ``pages_written(pending)`` is called once the pages are, with
+    the figure files still to come (relative to the gallery)."""
     g = pages.GALLERY
     for name, data in embeds.asset_sources().items():
         staging.write(f"assets/{name}", data)
@@ -214,12 +236,12 @@ def _write_everything(staging: Staging, settings, cells: dict, keys: dict, docs_
     with _Producer(made, settings, assets, staging, jobs) as producer:
         results_iter = producer.results(todo)
         # The pages render here while the workers draw the figures and write them.
-        rendered = pages.Renderer(settings, cells, site, docs_dir).pages()
+        for path, text in pages.Renderer(settings, cells, site, docs_dir).pages().items():
+            staging.write(rel(path), text)
+        pages_written([path for _, _, path in todo])
         for written in results_iter:
             staging.count(written)
             progress.advance()
-    for path, text in rendered.items():
-        staging.write(rel(path), text)
 
 
 _WORK = None  # what forked figure workers draw from: set before the fork, inherited (cells are not pickled)
@@ -267,33 +289,76 @@ class _Producer:
         _WORK = None
 
 
+class SiteBuild:
+    """``mkdocs build --strict`` in a subprocess (site_build.py) into a staging folder, started as soon as the
+    gallery's pages are written: MkDocs reads them through a stand-in docs folder whose gallery/ is ``gallery``,
+    and the gallery's other files, ``pending`` of which are still being written, are hard-linked into the site
+    once MkDocs is done. ``finish`` swaps the site in, or returns why it failed and leaves the previous site."""
+
+    def __init__(self, docs_dir: Path, gallery: Path, pending: list, quiet: bool):
+        docs_dir = docs_dir.resolve()
+        self.project, self.gallery = docs_dir.parent, gallery
+        self.target = self.project / "site"
+        self.staging = _staging_dir(self.target, self.project)
+        self.work = _staging_dir(self.project / "sitework", self.project)
+        stand_in = self.work / "docs"
+        stand_in.mkdir(parents=True)
+        for entry in docs_dir.iterdir():
+            if entry.name != pages.GALLERY:
+                (stand_in / entry.name).symlink_to(entry)
+        (stand_in / pages.GALLERY).symlink_to(gallery.resolve())
+        plan = {"docs": str(docs_dir), "gallery": pages.GALLERY, "pending": [f"{pages.GALLERY}/{p}" for p in pending]}
+        (self.work / "plan.json").write_text(json.dumps(plan), encoding="utf-8")
+        command = [sys.executable, "-m", "gallery_builder.site_build", str(self.work), "--strict", "--site-dir",
+                   str(self.staging)]
+        if quiet:
+            command.append("--quiet")
+        env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "DISABLE_MKDOCS_2_WARNING": "true"}
+        self.log = open(self.work / "log", "w+")  # not a pipe: nothing has to drain it while the figures are made
+        self.process = subprocess.Popen(command, cwd=self.project, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+
+    def finish(self) -> str | None:
+        try:
+            if self.process.wait() != 0:
+                self.log.seek(0)
+                lines = self.log.read().splitlines()
+                problems = [line for line in lines if "WARNING" in line or "ERROR" in line] or lines[-1:] or ["?"]
+                shutil.rmtree(self.staging, ignore_errors=True)
+                return f"mkdocs build --strict failed: {problems[0]}"
+            for line in (self.work / "links").read_text(encoding="utf-8").splitlines():
+                source, destination = line.split("\t")
+                _hard_link(self.gallery / source[len(pages.GALLERY) + 1:], self.staging / destination)
+            swap_in(self.staging, self.target)
+            return None
+        finally:
+            self.log.close()
+            shutil.rmtree(self.work, ignore_errors=True)
+
+    def abandon(self) -> None:
+        self.process.kill()
+        self.process.wait()
+        self.log.close()
+        shutil.rmtree(self.work, ignore_errors=True)
+        shutil.rmtree(self.staging, ignore_errors=True)
+
+
 def build_site(project: Path, quiet: bool) -> None:
-    """``mkdocs build --strict`` into a staging folder, swapped into ``site/`` only when it succeeds; the gallery's
-    files are hard-linked, not copied (see site_build.py)."""
-    target = project / "site"
-    staging = _staging_dir(target, project)
-    command = [sys.executable, "-m", "gallery_builder.site_build", pages.GALLERY, "--strict", "--site-dir",
-               str(staging)]
-    if quiet:
-        command.append("--quiet")
-    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "DISABLE_MKDOCS_2_WARNING": "true"}
-    result = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True)
-    if result.returncode != 0:
-        shutil.rmtree(staging, ignore_errors=True)
-        problems = [line for line in result.stderr.splitlines() if "WARNING" in line or "ERROR" in line]
-        raise UserError(f"mkdocs build --strict failed: {(problems or result.stderr.splitlines() or ['?'])[0]}")
-    swap_in(staging, target)
+    """The site alone, from the gallery in docs/ (see ``SiteBuild``)."""
+    docs_dir = project / "docs"
+    failure = SiteBuild(docs_dir, docs_dir / pages.GALLERY, [], quiet).finish()
+    if failure:
+        raise UserError(failure)
 
 
 def command(name: str, settings, args) -> None:
     docs_dir = Path(args.docs)
     if name == "build":
         executor = make_executor(args.jobs or 1, args.executor) if args.executor else None
-        counts = build_gallery(settings, docs_dir, jobs=args.jobs, quiet=args.quiet, executor=executor)
+        counts = build_gallery(settings, docs_dir, jobs=args.jobs, quiet=args.quiet, executor=executor,
+                               site=args.site)
         print(f"gallery: {counts['cells']} cells ({counts['computed']} computed), {counts['written']} files written, "
               f"{counts['reused']} unchanged, {counts['seconds']:.1f} s")
         if args.site:
-            build_site(docs_dir.resolve().parent, args.quiet)
             print(f"site: {docs_dir.resolve().parent / 'site'}")
     else:
         from .watch import watch

@@ -1,36 +1,58 @@
-"""``python -m gallery_builder.site_build FOLDER ARGS...``: ``mkdocs build ARGS...``, with the media files under
-docs/FOLDER/ hard-linked into the site instead of copied (a copy where the file systems differ).
+"""``python -m gallery_builder.site_build WORK ARGS...``: ``mkdocs build ARGS...`` of the project in the current
+folder, reading its pages from WORK/docs instead of its docs folder.
 
-The generated gallery is never rewritten in place (a build writes new files and swaps the folder in), so a linked
-file keeps the bytes it had when the site was built, and the site holds no second copy of its embeds and data.
+WORK/docs stands in for the docs folder (WORK/plan.json: "docs"): its entries link to the docs folder's, except the
+gallery ("gallery", its name), which links to a build's staging folder, so that the site can be built while the
+figure workers still write the gallery's files. Those files (embeds, data, thumbnails, assets) are not copied: their
+source and site paths, one pair a line, go to WORK/links, and the caller hard-links them once they are all written.
+"pending" lists the ones not written yet (paths in the docs folder), so that links to them validate.
 """
 
 from __future__ import annotations
 
-import os
+import json
 import sys
+from pathlib import Path
 
+import mkdocs.config
 from mkdocs.__main__ import cli
+from mkdocs.commands import build
 from mkdocs.structure.files import File
 
-_copy_file = File.copy_file
 
+def main(work: Path, args: list) -> None:
+    plan = json.loads((work / "plan.json").read_text(encoding="utf-8"))
+    docs, original, folder = str(work / "docs"), Path(plan["docs"]), plan["gallery"] + "/"
+    load_config, get_files, copy_file = mkdocs.config.load_config, build.get_files, File.copy_file
 
-def _linking(folder: str):
-    def copy_file(self: File, dirty: bool = False) -> None:
-        if not self.src_uri.startswith(folder) or self.abs_src_path is None or (dirty and not self.is_modified()):
-            return _copy_file(self, dirty)
-        os.makedirs(os.path.dirname(self.abs_dest_path), exist_ok=True)
-        if os.path.lexists(self.abs_dest_path):  # a dirty build: never write through an old link
-            os.remove(self.abs_dest_path)
-        try:
-            os.link(self.abs_src_path, self.abs_dest_path)
-        except OSError:
-            _copy_file(self, dirty)
+    def loading(**options):
+        config = load_config(**options, docs_dir=docs)
+        # pymdownx.snippets reads its base paths from the current folder: the docs folder's becomes the stand-in.
+        snippets = config.mdx_configs.get("pymdownx.snippets", {})
+        if "base_path" in snippets:
+            snippets["base_path"] = [docs if Path(p).resolve() == original else p for p in snippets["base_path"]]
+        return config
 
-    return copy_file
+    def gathering(config):
+        files = get_files(config)
+        for path in plan["pending"]:
+            files.append(File(path, config.docs_dir, config.site_dir, config.use_directory_urls))
+        return files
+
+    listed = []
+
+    def listing(self: File, dirty: bool = False) -> None:
+        if self.src_uri.startswith(folder):
+            listed.append(f"{self.src_uri}\t{self.dest_uri}\n")
+        else:
+            copy_file(self, dirty)
+
+    mkdocs.config.load_config, build.get_files, File.copy_file = loading, gathering, listing
+    try:
+        cli.main(["build", *args], prog_name="mkdocs")  # exits, with MkDocs' own messages when it fails
+    finally:
+        (work / "links").write_text("".join(listed), encoding="utf-8")
 
 
 if __name__ == "__main__":
-    File.copy_file = _linking(sys.argv[1].rstrip("/") + "/")
-    cli.main(["build", *sys.argv[2:]], prog_name="mkdocs")
+    main(Path(sys.argv[1]), sys.argv[2:])
