@@ -33,7 +33,7 @@ class Runs:
 
     points: np.ndarray  # (B, S+1, 2); NaN after a run stopped
     values: np.ndarray  # (B, S+1)
-    grad_norms: np.ndarray  # (B, S+1)
+    grad_norms: np.ndarray  # (B, S+1), or (B, 0) for a member run without them
     status: np.ndarray  # (B,) codes into STATUSES
     stop_step: np.ndarray  # (B,) step at which a run diverged or escaped, -1 otherwise
     last: np.ndarray  # (B,) index of the last finite row
@@ -69,6 +69,7 @@ class Member:
     seed: object = 0
     schedule: np.ndarray | None = None
     record_state: bool = False  # keep the state's per-run arrays at every step (with keep_paths)
+    grad_norms: bool = True  # keep |∇f| at every step too (with keep_paths); the sweep's figures never read it
     fn: object = None  # the test function of these runs, when not the batch's own
 
 
@@ -296,7 +297,8 @@ def run_many(fn, members: list, steps: int, tolerance=TOLERANCE, escape_factor=N
     rows = steps + 1 if kept.any() else 0
     width = int(kept.sum())
     # Every row up to a run's last step is written, and the rows after it are set to NaN at the end.
-    points, values, grad_norms = np.empty((rows, width, 2)), np.empty((rows, width)), np.empty((rows, width))
+    norms = any(m.keep_paths and m.grad_norms for m in members)  # hypot is slow: only when some member asks
+    points, values, grad_norms = np.empty((rows, width, 2)), np.empty((rows, width)), np.empty((rows * norms, width))
     stop_step = np.full(batch, -1)
     stopped_as = np.full(batch, MOVING)
     last = np.zeros(batch, dtype=int)
@@ -322,7 +324,9 @@ def run_many(fn, members: list, steps: int, tolerance=TOLERANCE, escape_factor=N
             recorder.add(0, group_of[k].state, position[group_of[k].rows])
         final_point, final_value, final_grad = position, value, _norms(grads)
         if rows:
-            points[0], values[0], grad_norms[0] = final_point[kept_rows], final_value[kept_rows], final_grad[kept_rows]
+            points[0], values[0] = final_point[kept_rows], final_value[kept_rows]
+        if norms:
+            grad_norms[0] = final_grad[kept_rows]
         active = _both(np.isfinite(position)) & np.isfinite(value)
         stop_step[~active], stopped_as[~active] = 0, DIVERGED
         first_within[active & within(value)] = 0
@@ -384,7 +388,8 @@ def run_many(fn, members: list, steps: int, tolerance=TOLERANCE, escape_factor=N
             first_within[record & (first_within < 0) & within(shown_value)] = step
             if rows:  # the rows of a run after it stopped are set to NaN at the end
                 points[step], values[step] = shown[kept_rows], shown_value[kept_rows]
-                grad_norms[step] = _norms(new_grads[kept_rows])
+                if norms:
+                    grad_norms[step] = _norms(new_grads[kept_rows])
             final_point, final_value, reached = shown, shown_value, step
             position, value, grads, hess = candidate, new_value, new_grads, new_hess
             if dropping:
@@ -426,7 +431,9 @@ def run_many(fn, members: list, steps: int, tolerance=TOLERANCE, escape_factor=N
 
     if rows:  # a run's rows after its last recorded step (recorded steps are a prefix: a stop is final)
         after = np.arange(rows)[:, None] > last[kept_rows][None, :]
-        points[after], values[after], grad_norms[after] = np.nan, np.nan, np.nan
+        points[after], values[after] = np.nan, np.nan
+        if norms:
+            grad_norms[after] = np.nan
     kept_start, at = {}, 0
     for k in order:
         kept_start[k], at = at, at + (sizes[k] if members[k].keep_paths else 0)
@@ -435,7 +442,8 @@ def run_many(fn, members: list, steps: int, tolerance=TOLERANCE, escape_factor=N
         sl, n = slices[k], sizes[k]
         if m.keep_paths:
             mine = slice(kept_start[k], kept_start[k] + n)
-            member_paths = _batch_major(points[:, mine]), values[:, mine].T.copy(), grad_norms[:, mine].T.copy()
+            member_norms = grad_norms[:, mine].T.copy() if norms and m.grad_norms else np.full((n, 0), np.nan)
+            member_paths = _batch_major(points[:, mine]), values[:, mine].T.copy(), member_norms
         else:
             member_paths = np.full((n, 0, 2), np.nan), np.full((n, 0), np.nan), np.full((n, 0), np.nan)
         runs = _summary(fns[k], member_paths, final_point[sl], final_value[sl], final_grad[sl], last[sl],

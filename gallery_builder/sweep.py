@@ -155,11 +155,12 @@ def _lr_members(fn, opt, hyper, start, lrs, variant: Variant, steps: int):
     if not variant.seeds:
         starts = np.repeat(np.array([start], float), len(lrs), axis=0)
         # The exact constant-lr runs also record the optimizer's state, for the state figure.
-        return engine.Member(opt, starts, {**hyper, "lr": lrs}, schedule=factors, record_state=plan.constant, fn=fn)
+        return engine.Member(opt, starts, {**hyper, "lr": lrs}, schedule=factors, record_state=plan.constant,
+                             grad_norms=False, fn=fn)
     k = variant.seeds  # lr-major: the K seeds of one lr are consecutive rows
     starts = np.repeat(np.array([start], float), len(lrs) * k, axis=0)
     return engine.Member(opt, starts, {**hyper, "lr": np.repeat(lrs, k)}, noise=variant.sigma,
-                         seed=np.tile(np.arange(k), len(lrs)), schedule=factors, fn=fn)
+                         seed=np.tile(np.arange(k), len(lrs)), schedule=factors, grad_norms=False, fn=fn)
 
 
 @dataclass(frozen=True)

@@ -92,6 +92,26 @@ def test_mixed_batch_with_a_run_that_diverges_at_the_start():
     assert_runs_equal(runs, run_batch(opt, fn, [(-1.2, 1.0)], 3, {"lr": 1e-3}), rows=slice(1, 2))
 
 
+def test_a_member_may_leave_out_the_gradient_norms():
+    opt, fn = optimizers.get("momentum"), functions.get("beale")
+    starts = np.array([fn.start, (1.0, 1.0), (4.0, 4.0), (-3.0, 2.5)])
+    hyper = {**opt.hyperparameters(), "lr": np.array([1e-4, 1e-3, 1e-2, 1e-1])}
+    full, lean = engine.run_many(fn, [engine.Member(opt, starts, hyper),
+                                      engine.Member(opt, starts, hyper, grad_norms=False)], 60)
+    assert lean.grad_norms.shape == (4, 0) and full.grad_norms.shape == (4, 61)
+    for name in engine.ARRAYS:
+        if name != "grad_norms":
+            np.testing.assert_array_equal(getattr(lean, name), getattr(full, name), err_msg=name)
+    alone = engine.run_many(fn, [engine.Member(opt, starts, hyper, grad_norms=False)], 60)[0]
+    assert_runs_equal(alone, lean)
+    # what is kept is |∇f| at every recorded point, NaN after a stop
+    recorded = np.isfinite(full.values)
+    assert not recorded.all() and recorded[:, 0].all()
+    norms = np.hypot(*fn.gradient(full.points[recorded]).T)
+    np.testing.assert_array_equal(full.grad_norms[recorded], norms)
+    assert np.isnan(full.grad_norms[~recorded]).all()
+
+
 # --- Divergence and escapes are recorded, not raised -------------------------------------------------------------
 
 
