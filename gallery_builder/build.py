@@ -181,7 +181,7 @@ def build_gallery(settings, docs_dir: Path, jobs=None, quiet=False, cache_dir=No
     def pages_written(pending: list) -> None:
         nonlocal site_build
         if site:
-            site_build = SiteBuild(docs_dir, staging_root, pending, quiet)
+            site_build = SiteBuild(docs_dir, staging_root, pending)
 
     try:
         staging = Staging(staging_root, target)
@@ -293,9 +293,10 @@ class SiteBuild:
     """``mkdocs build --strict`` in a subprocess (site_build.py) into a staging folder, started as soon as the
     gallery's pages are written: MkDocs reads them through a stand-in docs folder whose gallery/ is ``gallery``,
     and the gallery's other files, ``pending`` of which are still being written, are hard-linked into the site
-    once MkDocs is done. ``finish`` swaps the site in, or returns why it failed and leaves the previous site."""
+    once MkDocs is done. ``finish`` swaps the site in, or returns why it failed and leaves the previous site.
+    MkDocs always logs its warnings (into a file read only when it fails): with --quiet, --strict would pass them."""
 
-    def __init__(self, docs_dir: Path, gallery: Path, pending: list, quiet: bool):
+    def __init__(self, docs_dir: Path, gallery: Path, pending: list):
         docs_dir = docs_dir.resolve()
         self.project, self.gallery = docs_dir.parent, gallery
         self.target = self.project / "site"
@@ -311,8 +312,6 @@ class SiteBuild:
         (self.work / "plan.json").write_text(json.dumps(plan), encoding="utf-8")
         command = [sys.executable, "-m", "gallery_builder.site_build", str(self.work), "--strict", "--site-dir",
                    str(self.staging)]
-        if quiet:
-            command.append("--quiet")
         env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "DISABLE_MKDOCS_2_WARNING": "true"}
         self.log = open(self.work / "log", "w+")  # not a pipe: nothing has to drain it while the figures are made
         self.process = subprocess.Popen(command, cwd=self.project, env=env, stdout=self.log, stderr=subprocess.STDOUT)
@@ -342,10 +341,10 @@ class SiteBuild:
         shutil.rmtree(self.staging, ignore_errors=True)
 
 
-def build_site(project: Path, quiet: bool) -> None:
+def build_site(project: Path) -> None:
     """The site alone, from the gallery in docs/ (see ``SiteBuild``)."""
     docs_dir = project / "docs"
-    failure = SiteBuild(docs_dir, docs_dir / pages.GALLERY, [], quiet).finish()
+    failure = SiteBuild(docs_dir, docs_dir / pages.GALLERY, []).finish()
     if failure:
         raise UserError(failure)
 

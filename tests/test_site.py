@@ -362,7 +362,7 @@ def test_hostile_text_is_escaped(hostile_optimizer, tmp_path):
                                     "description = '''" + HOSTILE + "'''"))
     settings = config.load(project / "gallery.toml")
     build.build_gallery(settings, project / "docs", jobs=1, quiet=True, cache_dir=project / ".cache")
-    build.build_site(project, quiet=True)
+    build.build_site(project)
     checked = 0
     for path in html_files(project / "site"):
         text = path.read_text()
@@ -409,6 +409,20 @@ def test_killed_build_leaves_previous_gallery_and_site_intact(tmp_path):
     assert tree_digest(project / "site") == site_before
     # The next build cleans the dead build's staging folder.
     assert run_cli("build", "--quiet", cwd=small, cache=small / ".cache").returncode == 0
+
+
+@pytest.mark.slow
+def test_a_site_that_fails_to_build_leaves_the_previous_one(tmp_path):
+    project = make_project(tmp_path / "broken")
+    assert run_cli("build", "--site", "--quiet", cwd=project, cache=project / ".cache").returncode == 0
+    site_before = tree_digest(project / "site")
+    (project / "docs" / "broken.md").write_text("# Broken\n\n[a page that is not there](missing.md)\n")
+    result = run_cli("build", "--site", "--quiet", cwd=project, cache=project / ".cache")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "mkdocs build --strict failed" in lines[0] and "missing.md" in lines[0], lines
+    assert tree_digest(project / "site") == site_before
+    assert not list(project.glob(".gallery-tmp-*"))  # neither the site's staging nor MkDocs' stand-in docs
 
 
 def test_editing_one_optimizer_recomputes_only_its_cells(tmp_path, monkeypatch):
