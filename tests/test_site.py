@@ -376,17 +376,22 @@ def test_hostile_text_is_escaped(hostile_optimizer, tmp_path):
 
 def test_failed_build_leaves_previous_gallery_untouched(small_site, monkeypatch):
     gallery = small_site / "docs" / "gallery"
-    before = tree_digest(gallery)
+    before, site_before = tree_digest(gallery), tree_digest(small_site / "site")
     settings = config.load(small_site / "gallery.toml")
 
     def broken(cell):
         raise RuntimeError("figure failed")
 
+    started = []
+    monkeypatch.setattr(build, "SiteBuild", lambda *args, site=build.SiteBuild: started.append(site(*args)) or started[-1])
     monkeypatch.setitem(embeds.KINDS, "pair", dataclasses.replace(embeds.KINDS["pair"], figure=broken))
     monkeypatch.setattr(build, "_code_hash", lambda *objects: "forces-new-figures")
     with pytest.raises(RuntimeError):
-        build.build_gallery(settings, small_site / "docs", jobs=1, quiet=True, cache_dir=small_site / ".cache")
-    assert tree_digest(gallery) == before
+        build.build_gallery(settings, small_site / "docs", jobs=1, quiet=True, cache_dir=small_site / ".cache",
+                            site=True)
+    # MkDocs had started on the new pages (the figures come after them), and was stopped
+    assert len(started) == 1 and started[0].process.returncode is not None
+    assert tree_digest(gallery) == before and tree_digest(small_site / "site") == site_before
     assert not list(small_site.glob(".gallery-tmp-*")) and not list((small_site / "docs").glob(".gallery-tmp-*"))
 
 
