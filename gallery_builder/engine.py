@@ -85,12 +85,12 @@ def _merged(opt, members, sizes) -> dict:
         if all(np.ndim(v) == 0 and type(v) is type(first) and repr(v) == repr(first) for v in values):
             hyper[key] = first
         else:
-            hyper[key] = _read_only(np.concatenate([np.asarray(v, float).reshape(n, 1) if np.ndim(v) else
-                                                    np.full((n, 1), float(v)) for v, n in zip(values, sizes)]))
+            hyper[key] = _freeze(np.concatenate([np.asarray(v, float).reshape(n, 1) if np.ndim(v) else
+                                                 np.full((n, 1), float(v)) for v, n in zip(values, sizes)]))
     return hyper
 
 
-def _read_only(values: np.ndarray) -> np.ndarray:
+def _freeze(values: np.ndarray) -> np.ndarray:
     values.flags.writeable = False  # constant for the whole batch: power() may cache by identity
     return values
 
@@ -117,7 +117,7 @@ class _Group:
     def keep(self, local, rows: slice) -> None:
         """Keep only the runs ``local`` (indices within the group), which are now the batch's ``rows``."""
         self.rows = rows
-        self.hyper = {key: _read_only(value[local]) if np.ndim(value) else value for key, value in self.hyper.items()}
+        self.hyper = {key: _freeze(value[local]) if np.ndim(value) else value for key, value in self.hyper.items()}
         self.transform = self.opt.transform(**self.hyper)
         if self.factors is not None:
             self.lr, self.factors = self.lr[local], self.factors[:, local]
