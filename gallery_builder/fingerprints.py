@@ -1,0 +1,433 @@
+"""What each generated file depends on, decided in one place: the code of an optimizer or a formula (hashed into the
+cell keys and listed on the optimizer pages), the cell keys, and the keys of the figure files.
+
+One walker, ``Closure``, follows definitions to every definition of the package they use. The build reuses a
+figure file when its key is unchanged, so a key must cover everything the file's bytes depend on; the figure keys
+are computed from what the figure code reads (its closure, the card fields and settings it names), not listed by
+hand. Pages are not keyed: they are rendered on every build.
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import dis
+import functools
+import hashlib
+import importlib
+import importlib.metadata
+import inspect
+import json
+import platform
+import sys
+import textwrap
+import types
+import zlib
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+from autograd.core import primitive_vjps
+
+from . import __version__, criteria, engine, functions, optimizers, schedules
+from .config import Settings
+
+PACKAGE = __package__
+
+
+@functools.lru_cache(maxsize=None)
+def code_of(obj) -> str:
+    """The source of a function or class without its decorators, normalized (comments and layout dropped): the
+    descriptive card passed to a catalogue decorator computes no number, so editing it must not recompute. A lambda's
+    source is the lines it sits on, as written."""
+    if inspect.isclass(obj):
+        node = _class_node(obj)
+        return ast.unparse(ast.ClassDef(**{**vars(node), "decorator_list": []}))
+    source = textwrap.dedent(inspect.getsource(obj))
+    try:
+        node = ast.parse(source).body[0]
+    except SyntaxError:  # a lambda inside a larger expression
+        return source.strip()
+    if isinstance(node, ast.FunctionDef):
+        node.decorator_list = []
+    return ast.unparse(node)
+
+
+def _class_node(cls) -> ast.ClassDef:
+    """A class's definition, from its module's parsed source (inspect.getsource parses the module on every call)."""
+    for node in _module_tree(cls.__module__).body:
+        if isinstance(node, ast.ClassDef) and node.name == cls.__name__:
+            return node
+    return ast.parse(textwrap.dedent(inspect.getsource(cls))).body[0]
+
+
+@functools.lru_cache(maxsize=None)
+def _class_names(node: ast.ClassDef) -> tuple:
+    """The names a class's code uses: its bases, decorators, methods and assigned values, but not the names of its
+    fields (a dataclass's fields are not read by declaring them)."""
+    parts = [*node.bases, *node.decorator_list]
+    for statement in node.body:
+        parts += [statement.value] if isinstance(statement, (ast.Assign, ast.AnnAssign)) else [statement]
+    names = [_node_names(part) for part in parts if part is not None]
+    return (list(dict.fromkeys(n for found, _ in names for n in found)),
+            list(dict.fromkeys(a for _, found in names for a in found)))
+
+
+def definition(obj) -> str:
+    """Source of a function or class from its ``def``/``class`` line on (decorators dropped, comments kept)."""
+    source = textwrap.dedent(inspect.getsource(obj))
+    node = ast.parse(source).body[0]
+    return "".join(source.splitlines(keepends=True)[node.lineno - 1:])
+
+
+def _gradient_rules(primitive, module) -> list:
+    """The functions of ``module`` registered with ``defvjp`` for an autograd primitive."""
+    found, stack, visited = [], [primitive_vjps.get(primitive)], set()
+    while stack:
+        item = stack.pop()
+        if id(item) in visited:
+            continue
+        visited.add(id(item))
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif inspect.isfunction(item):
+            if item.__module__ == module.__name__:
+                found.append(item)
+            stack.extend(cell.cell_contents for cell in item.__closure__ or ())
+    return found
+
+
+@functools.lru_cache(maxsize=None)
+def _code_names(code: types.CodeType) -> tuple:
+    """The global names and the attribute names that ``code`` and the functions nested in it use, each in order of
+    first use."""
+    names, attributes = [], []
+    for instruction in dis.get_instructions(code):
+        if instruction.opname in ("LOAD_GLOBAL", "LOAD_NAME"):
+            names.append(instruction.argval)
+        elif instruction.opname in ("LOAD_ATTR", "LOAD_METHOD"):
+            attributes.append(instruction.argval)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            inner = _code_names(const)
+            names, attributes = names + inner[0], attributes + inner[1]
+    return list(dict.fromkeys(names)), list(dict.fromkeys(attributes))
+
+
+@functools.lru_cache(maxsize=None)
+def _code_strings(code: types.CodeType) -> list:
+    strings = [c for c in code.co_consts if isinstance(c, str)]
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            strings += _code_strings(const)
+    return strings
+
+
+@functools.lru_cache(maxsize=None)
+def _node_strings(node: ast.AST) -> list:
+    return [n.value for n in ast.walk(node) if isinstance(n, ast.Constant) and isinstance(n.value, str)]
+
+
+@functools.lru_cache(maxsize=None)
+def _node_names(node: ast.AST) -> tuple:
+    """The names and the attribute names in a syntax tree, each in source order."""
+    names = sorted((n.lineno, n.col_offset, n.id) for n in ast.walk(node) if isinstance(n, ast.Name))
+    attributes = sorted((n.end_lineno, n.end_col_offset, n.attr) for n in ast.walk(node) if isinstance(n, ast.Attribute))
+    return list(dict.fromkeys(n for *_, n in names)), list(dict.fromkeys(n for *_, n in attributes))
+
+
+@functools.lru_cache(maxsize=None)
+def _module_tree(name: str) -> ast.Module:
+    return ast.parse(inspect.getsource(sys.modules[name]))
+
+
+@functools.lru_cache(maxsize=None)
+def _assignments(module: str, name: str) -> list:
+    """The top-level statements of ``module`` that assign ``name``."""
+    def targets(statement):
+        if isinstance(statement, ast.Assign):
+            return statement.targets
+        return [statement.target] if isinstance(statement, (ast.AnnAssign, ast.AugAssign)) else []
+
+    return [s for s in _module_tree(module).body
+            if any(isinstance(n, ast.Name) and n.id == name for t in targets(s) for n in ast.walk(t))]
+
+
+def _origin(module: str, name: str) -> str:
+    """The package module that defines ``name`` as ``module`` sees it (following ``from .x import name``)."""
+    for statement in _module_tree(module).body:
+        if isinstance(statement, ast.ImportFrom) and statement.level and any(
+                (alias.asname or alias.name) == name for alias in statement.names):
+            base = module if sys.modules[module].__spec__.submodule_search_locations else module.rpartition(".")[0]
+            for _ in range(statement.level - 1):
+                base = base.rpartition(".")[0]
+            return f"{base}.{statement.module}" if statement.module else base
+    return module
+
+
+def plain(value):
+    """``value`` as JSON text when it is immutable plain data (numbers, text, tuples and frozensets of them), else
+    None (a dict may be a cache that fills while the build runs)."""
+    def convert(v):
+        if v is None or isinstance(v, (bool, int, float, str)):
+            return v
+        if isinstance(v, tuple):
+            return [convert(x) for x in v]
+        if isinstance(v, frozenset):
+            return sorted(convert(x) for x in v)
+        raise TypeError
+
+    try:
+        return json.dumps(convert(value), sort_keys=True)
+    except TypeError:
+        return None
+
+
+def _in(module: str, prefix: str) -> bool:
+    return module == prefix or module.startswith(prefix + ".")
+
+
+def modules_under(prefix: str) -> frozenset:
+    return frozenset(name for name in sys.modules if _in(name, prefix))
+
+
+def imported_by(*modules: str) -> frozenset:
+    """``modules`` and the package modules they import, transitively (what their code can reach)."""
+    found, stack = set(), list(modules)
+    while stack:
+        name = stack.pop()
+        if name in found:
+            continue
+        found.add(name)
+        for value in vars(sys.modules[name]).values():
+            used = value.__name__ if isinstance(value, types.ModuleType) else getattr(value, "__module__", None)
+            if isinstance(used, str) and _in(used, PACKAGE) and used in sys.modules:
+                stack.append(used)
+    return frozenset(found)
+
+
+@functools.lru_cache(maxsize=None)
+def _methods() -> dict:
+    """Attribute name -> the package classes that define a method or property of that name."""
+    index = {}
+    for module in [m for name, m in sys.modules.items() if _in(name, PACKAGE)]:
+        for cls in vars(module).values():
+            if inspect.isclass(cls) and cls.__module__ == module.__name__:
+                for attribute, member in vars(cls).items():
+                    if isinstance(member, (types.FunctionType, property, functools.cached_property,
+                                           staticmethod, classmethod)):
+                        index.setdefault(attribute, []).append(cls)
+    return index
+
+
+class Closure:
+    """``roots`` and every definition of the modules in ``scope`` they use, transitively, in order of first use:
+    the functions and classes they name (as globals, or as attributes of a module they name), the module-level
+    values they read (the statements that assign them, and the value itself when it is plain data, which may come
+    from a file), an autograd primitive's gradient rules and the functions a closure captured. With ``methods``, an
+    attribute name also reaches every class of the scope that defines a method of that name (figure code calls
+    methods of objects it did not name: ``fn.values``, ``settings.steps_for``). ``reads`` holds every name used."""
+
+    def __init__(self, roots, scope: frozenset, methods: bool = False):
+        self.scope, self.methods = scope, methods
+        self.found = {}  # (module, name) -> (name, object, normalized source)
+        self.reads, self.strings = set(), set()
+        for root in roots:
+            self._visit(root)
+
+    def texts(self) -> list:
+        return [text for _, _, text in self.found.values()]
+
+    def _visit(self, obj) -> None:
+        target = getattr(obj, "fun", obj)  # autograd primitives wrap the Python function
+        where = (target.__module__, getattr(target, "__qualname__", "?"), id(target))
+        if where in self.found:
+            return
+        self.found[where] = (target.__name__, target, code_of(target))
+        module = target.__module__
+        if inspect.isclass(target):
+            tree = _class_node(target)
+            self._resolve(_class_names(tree), module, _node_strings(tree))
+            return
+        # An autograd primitive's gradient rules, and functions captured by closures, are code too.
+        for function in _gradient_rules(obj, sys.modules[module]):
+            self._visit(function)
+        for cell in target.__closure__ or ():
+            if inspect.isfunction(cell.cell_contents) and cell.cell_contents.__module__ in self.scope:
+                self._visit(cell.cell_contents)
+        self._resolve(_code_names(target.__code__), module, _code_strings(target.__code__))
+
+    def _resolve(self, names: tuple, module: str, strings=()) -> None:
+        """Reach what ``names`` (global names, attribute names) denote in ``module``."""
+        globals_, attributes = names
+        self.strings.update(strings)
+        self.reads.update(globals_, attributes)
+        own = vars(sys.modules[module])
+        for name in globals_:
+            if name in own:
+                self._reach(own[name], module, name)
+        spaces = [own[n] for n in globals_ if isinstance(own.get(n), types.ModuleType) and own[n].__name__ in self.scope]
+        for name in attributes:
+            for space in spaces:
+                if name in vars(space):
+                    self._reach(vars(space)[name], space.__name__, name)
+            for cls in _methods().get(name, ()) if self.methods else ():
+                if cls.__module__ in self.scope:
+                    self._visit(cls)
+
+    def _reach(self, obj, module: str, name: str) -> None:
+        target = getattr(obj, "fun", obj)
+        if isinstance(obj, types.ModuleType):
+            return
+        if inspect.isfunction(target) or inspect.isclass(target):
+            if target.__module__ in self.scope:
+                self._visit(obj)
+            return
+        origin = _origin(module, name)
+        if (origin, name) in self.found or origin not in self.scope:
+            return
+        statements = _assignments(origin, name)
+        if not statements:  # imported from outside the package (typing.Callable, numpy's constants)
+            return
+        value = plain(obj)
+        text = "\n".join(ast.unparse(s) for s in statements) + (f"\n{name} == {value}" if value else "")
+        self.found[(origin, name)] = (name, obj, text)
+        for statement in statements:
+            self._resolve(_node_names(statement), origin, _node_strings(statement))
+
+
+def family(module: str) -> frozenset:
+    """The scope of a catalogue entry's code: its module, or its subpackage (an optimizer family and its base)."""
+    parent = module.rpartition(".")[0]
+    return modules_under(parent) if parent.count(".") >= 1 else frozenset({module})
+
+
+def source_closure(obj) -> list:
+    """The normalized source of ``obj`` and of every definition of its family that it uses."""
+    return Closure([obj], family(getattr(obj, "fun", obj).__module__)).texts()
+
+
+@functools.lru_cache(maxsize=None)
+def fingerprint(obj) -> str:
+    """A hash of an optimizer factory's or a formula's source closure (cached: getsource is slow)."""
+    return hashlib.sha256("\n".join(source_closure(obj)).encode()).hexdigest()
+
+
+def _helpers(opt) -> list:
+    """(module, name, object) for everything but the factory in its cell key's closure, in order of first use
+    (state types, shared pieces such as ``lerp``), without the registry's plumbing (``Transform``)."""
+    found = list(Closure([opt.factory], family(opt.factory.__module__)).found.items())[1:]
+    return [(where[0], name, obj) for where, (name, obj, _) in found if obj is not optimizers.Transform]
+
+
+def helpers(opt) -> dict:
+    return {name: obj for _, name, obj in _helpers(opt)}
+
+
+def listing(opt) -> str:
+    """The code an optimizer page shows: the factory without its card, then each of its helpers as written."""
+    parts = [definition(opt.factory)]
+    for module, name, obj in _helpers(opt):
+        if inspect.isfunction(obj) or inspect.isclass(obj):
+            parts.append(definition(obj))
+        else:  # a module-level value: the statements that assign it
+            lines = inspect.getsource(sys.modules[module]).splitlines(keepends=True)
+            parts += ["".join(lines[s.lineno - 1:s.end_lineno]) for s in _assignments(module, name)]
+    return "\n\n".join(parts)
+
+
+def library_versions() -> dict:
+    """Versions of what computes the numbers (autograd has no __version__: ask the installed metadata)."""
+    return {"gallery-builder": __version__, "python": platform.python_version(), "numpy": np.__version__,
+            "autograd": importlib.metadata.version("autograd")}
+
+
+@functools.lru_cache(maxsize=None)
+def _code_fingerprint() -> str:
+    sweep = importlib.import_module(".sweep", PACKAGE)  # sweep imports this module: its code is read, not run
+    code = [inspect.getsource(engine), inspect.getsource(criteria), inspect.getsource(schedules),
+            *source_closure(sweep.compute_many), *source_closure(optimizers.take_rows),
+            *map(inspect.getsource, functions.CODE), json.dumps(library_versions(), sort_keys=True)]
+    return hashlib.sha256("\n".join(code).encode()).hexdigest()
+
+
+def cell_key(opt_name: str, fn_name: str, settings: Settings) -> str:
+    """A hash of everything that can change a cell's numbers, and nothing else."""
+    opt, fn = optimizers.get(opt_name), functions.get(fn_name)
+    payload = {
+        "optimizer": [opt_name, opt.uses_hessian, fingerprint(opt.factory)],
+        "hyperparameters": settings.hyper(opt_name),
+        "function": [fn_name, fingerprint(fn.formula), fn.domain, fn.minimizers, fn.minimum, fn.escape_factor],
+        "start": list(settings.start(fn_name)),
+        "settings": [settings.steps_for(fn_name), settings.lr_per_decade, settings.basin_grid,
+                     *map(float, (settings.lr_decades_below, settings.lr_decades_above, settings.lr_limit_below,
+                                  settings.lr_limit_above, settings.tolerance))],
+        "schedules": list(settings.schedules),
+        "noise": [settings.noise_seeds, settings.sigma_for(fn_name) if settings.noise_seeds else 0.0],
+        "code": _code_fingerprint(),
+    }
+    return _hash(payload)[:24]
+
+
+def _hash(payload) -> str:
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=repr).encode()).hexdigest()
+
+
+@functools.lru_cache(maxsize=None)
+def _package_files() -> dict:
+    """Every file of the package (code, templates, assets) by its path relative to the package."""
+    root = Path(str(resources.files(PACKAGE)))
+    return {p.relative_to(root).as_posix(): p for p in sorted(root.rglob("*"))
+            if p.is_file() and "__pycache__" not in p.parts}
+
+
+def _files_named(strings) -> dict:
+    """Hashes of the package files that a text of the code names (``"manifest.json"``, ``"assets/embed.js"``): a
+    value read from a file at import time, or a file read while drawing."""
+    names = {s for s in strings if "." in s and 3 < len(s) < 200 and not any(c.isspace() for c in s)}
+    return {rel: hashlib.sha256(path.read_bytes()).hexdigest() for rel, path in _package_files().items()
+            if any(rel == name or rel.endswith("/" + name) for name in names)}
+
+
+def _card(entry, reads: set) -> dict:
+    """The fields of a catalogue entry (an optimizer's or a function's card) that the code reads."""
+    card = {}
+    for field in dataclasses.fields(entry):
+        if field.name in reads:
+            value = getattr(entry, field.name)
+            card[field.name] = fingerprint(value) if callable(value) else plain(
+                dataclasses.asdict(value) if dataclasses.is_dataclass(value) else value) or repr(value)
+    return card
+
+
+class FigureKeys:
+    """The key of a figure's files (embed, data download, thumbnail): its cells' keys, the closure of the code that
+    writes them (the kind's builders and ``writers``, across the modules they import), the card fields and the
+    settings that code reads, the assets folder its page names, and the library versions."""
+
+    def __init__(self, settings: Settings, cell_keys: dict, writers: tuple, assets: str):
+        self.settings, self.cell_keys, self.writers, self.assets = settings, cell_keys, writers, assets
+        self.kinds = {}
+
+    def _kind(self, kind) -> tuple:
+        if kind.name not in self.kinds:
+            roots = [r for r in (kind.figure, kind.title, kind.data, kind.thumbnail, kind.applies) if r is not None]
+            scope = imported_by(*{getattr(r, "fun", r).__module__ for r in roots})
+            closure = Closure(roots + list(self.writers), scope, methods=True)
+            settings = {f.name: getattr(self.settings, f.name) for f in dataclasses.fields(self.settings)
+                        if f.name in closure.reads}
+            code = _hash([closure.texts(), _files_named(closure.strings), settings, self.assets,
+                          library_versions(), zlib.ZLIB_RUNTIME_VERSION])
+            self.kinds[kind.name] = (code, closure.reads)
+        return self.kinds[kind.name]
+
+    def key(self, kind, subject) -> str:
+        code, reads = self._kind(kind)
+        cells = kind.cells(subject)
+        names = [(c.optimizer, c.function) for c in cells]
+        used = {("function", f) for _, f in names} | {("optimizer", o) for o, _ in names}
+        if hasattr(subject, "fn"):
+            used.add(("function", subject.fn.name))
+        cards = [[*which, _card((optimizers if which[0] == "optimizer" else functions).get(which[1]), reads)]
+                 for which in sorted(used)]
+        return _hash([code, [self.cell_keys[n] for n in names], cards])[:24]
