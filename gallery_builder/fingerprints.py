@@ -40,25 +40,48 @@ def code_of(obj) -> str:
     """The source of a function or class without its decorators, normalized (comments and layout dropped): the
     descriptive card passed to a catalogue decorator computes no number, so editing it must not recompute. A lambda's
     source is the lines it sits on, as written."""
+    node = _node(obj)
+    if node is None:
+        return textwrap.dedent(inspect.getsource(obj)).strip()
+    return ast.unparse(type(node)(**{**vars(node), "decorator_list": []}))
+
+
+def definition(obj) -> str:
+    """Source of a function or class from its ``def``/``class`` line on (decorators dropped, comments kept)."""
+    node = _node(obj)
+    lines = _module_source(obj.__module__).splitlines(keepends=True)
+    return textwrap.dedent("".join(lines[node.lineno - 1:node.end_lineno]))
+
+
+@functools.lru_cache(maxsize=None)
+def _module_source(name: str) -> str:
+    return inspect.getsource(sys.modules[name])
+
+
+@functools.lru_cache(maxsize=None)
+def _module_tree(name: str) -> ast.Module:
+    return ast.parse(_module_source(name))
+
+
+@functools.lru_cache(maxsize=None)
+def _definitions(module: str) -> dict:
+    """(first line, name) -> syntax tree of every def and class of a module, nested ones too; the first line is
+    where the code object says it starts (its first decorator's)."""
+    found = {}
+    for node in ast.walk(_module_tree(module)):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            found[(min([node.lineno] + [d.lineno for d in node.decorator_list]), node.name)] = node
+    return found
+
+
+def _node(obj):
+    """The syntax tree of a function or class, from its module's parsed source (inspect.getsource would parse the
+    module again on each call); None for a lambda."""
     if inspect.isclass(obj):
-        node = _class_node(obj)
-        return ast.unparse(ast.ClassDef(**{**vars(node), "decorator_list": []}))
-    source = textwrap.dedent(inspect.getsource(obj))
-    try:
-        node = ast.parse(source).body[0]
-    except SyntaxError:  # a lambda inside a larger expression
-        return source.strip()
-    if isinstance(node, ast.FunctionDef):
-        node.decorator_list = []
-    return ast.unparse(node)
-
-
-def _class_node(cls) -> ast.ClassDef:
-    """A class's definition, from its module's parsed source (inspect.getsource parses the module on every call)."""
-    for node in _module_tree(cls.__module__).body:
-        if isinstance(node, ast.ClassDef) and node.name == cls.__name__:
-            return node
-    return ast.parse(textwrap.dedent(inspect.getsource(cls))).body[0]
+        found = [n for n in _module_tree(obj.__module__).body if isinstance(n, ast.ClassDef) and n.name == obj.__name__]
+        return found[0] if found else ast.parse(textwrap.dedent(inspect.getsource(obj))).body[0]
+    code = obj.__code__
+    return _definitions(obj.__module__).get((code.co_firstlineno, code.co_name))
 
 
 @functools.lru_cache(maxsize=None)
@@ -73,11 +96,10 @@ def _class_names(node: ast.ClassDef) -> tuple:
             list(dict.fromkeys(a for _, found in names for a in found)))
 
 
-def definition(obj) -> str:
-    """Source of a function or class from its ``def``/``class`` line on (decorators dropped, comments kept)."""
-    source = textwrap.dedent(inspect.getsource(obj))
-    node = ast.parse(source).body[0]
-    return "".join(source.splitlines(keepends=True)[node.lineno - 1:])
+def unwrapped(obj):
+    """The Python function behind an autograd primitive (``fun``) or a functools cache (``__wrapped__``)."""
+    inner = getattr(obj, "fun", None) or getattr(obj, "__wrapped__", None)
+    return unwrapped(inner) if callable(inner) else obj
 
 
 def _gradient_rules(primitive, module) -> list:
@@ -137,11 +159,6 @@ def _node_names(node: ast.AST) -> tuple:
 
 
 @functools.lru_cache(maxsize=None)
-def _module_tree(name: str) -> ast.Module:
-    return ast.parse(inspect.getsource(sys.modules[name]))
-
-
-@functools.lru_cache(maxsize=None)
 def _assignments(module: str, name: str) -> list:
     """The top-level statements of ``module`` that assign ``name``."""
     def targets(statement):
@@ -153,6 +170,7 @@ def _assignments(module: str, name: str) -> list:
             if any(isinstance(n, ast.Name) and n.id == name for t in targets(s) for n in ast.walk(t))]
 
 
+@functools.lru_cache(maxsize=None)
 def _origin(module: str, name: str) -> str:
     """The package module that defines ``name`` as ``module`` sees it (following ``from .x import name``)."""
     for statement in _module_tree(module).body:
@@ -239,14 +257,14 @@ class Closure:
         return [text for _, _, text in self.found.values()]
 
     def _visit(self, obj) -> None:
-        target = getattr(obj, "fun", obj)  # autograd primitives wrap the Python function
+        target = unwrapped(obj)
         where = (target.__module__, getattr(target, "__qualname__", "?"), id(target))
         if where in self.found:
             return
         self.found[where] = (target.__name__, target, code_of(target))
         module = target.__module__
         if inspect.isclass(target):
-            tree = _class_node(target)
+            tree = _node(target)
             self._resolve(_class_names(tree), module, _node_strings(tree))
             return
         # An autograd primitive's gradient rules, and functions captured by closures, are code too.
@@ -276,7 +294,7 @@ class Closure:
                     self._visit(cls)
 
     def _reach(self, obj, module: str, name: str) -> None:
-        target = getattr(obj, "fun", obj)
+        target = unwrapped(obj)
         if isinstance(obj, types.ModuleType):
             return
         if inspect.isfunction(target) or inspect.isclass(target):
@@ -304,7 +322,7 @@ def family(module: str) -> frozenset:
 
 def source_closure(obj) -> list:
     """The normalized source of ``obj`` and of every definition of its family that it uses."""
-    return Closure([obj], family(getattr(obj, "fun", obj).__module__)).texts()
+    return Closure([obj], family(unwrapped(obj).__module__)).texts()
 
 
 @functools.lru_cache(maxsize=None)
@@ -331,7 +349,7 @@ def listing(opt) -> str:
         if inspect.isfunction(obj) or inspect.isclass(obj):
             parts.append(definition(obj))
         else:  # a module-level value: the statements that assign it
-            lines = inspect.getsource(sys.modules[module]).splitlines(keepends=True)
+            lines = _module_source(module).splitlines(keepends=True)
             parts += ["".join(lines[s.lineno - 1:s.end_lineno]) for s in _assignments(module, name)]
     return "\n\n".join(parts)
 
@@ -412,7 +430,7 @@ class FigureKeys:
     def _kind(self, kind) -> tuple:
         if kind.name not in self.kinds:
             roots = [r for r in (kind.figure, kind.title, kind.data, kind.thumbnail, kind.applies) if r is not None]
-            scope = imported_by(*{getattr(r, "fun", r).__module__ for r in roots})
+            scope = imported_by(*{unwrapped(r).__module__ for r in roots})
             closure = Closure(roots + list(self.writers), scope, methods=True)
             settings = {f.name: getattr(self.settings, f.name) for f in dataclasses.fields(self.settings)
                         if f.name in closure.reads}
