@@ -67,10 +67,13 @@ def _module_tree(name: str) -> ast.Module:
 def _definitions(module: str) -> dict:
     """(first line, name) -> syntax tree of every def and class of a module, nested ones too; the first line is
     where the code object says it starts (its first decorator's)."""
-    found = {}
-    for node in ast.walk(_module_tree(module)):
+    found, statements = {}, list(_module_tree(module).body)
+    while statements:  # a def is a statement: only statement bodies are searched, not every expression
+        node = statements.pop()
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             found[(min([node.lineno] + [d.lineno for d in node.decorator_list]), node.name)] = node
+        for field in ("body", "orelse", "finalbody", "handlers"):
+            statements += getattr(node, field, None) or []
     return found
 
 
@@ -244,74 +247,82 @@ class Closure:
     values they read (the statements that assign them, and the value itself when it is plain data, which may come
     from a file), an autograd primitive's gradient rules and the functions a closure captured. With ``methods``, an
     attribute name also reaches every class of the scope that defines a method of that name (figure code calls
-    methods of objects it did not name: ``fn.values``, ``settings.steps_for``). ``reads`` holds every name used."""
+    methods of objects it did not name: ``fn.values``, ``settings.steps_for``). ``reads`` holds every name used,
+    ``strings`` every text constant."""
 
     def __init__(self, roots, scope: frozenset, methods: bool = False):
         self.scope, self.methods = scope, methods
-        self.found = {}  # (module, name) -> (name, object, normalized source)
+        self.found = {}  # definition -> (module, name, object, normalized source)
         self.reads, self.strings = set(), set()
         for root in roots:
             self._visit(root)
 
     def texts(self) -> list:
-        return [text for _, _, text in self.found.values()]
+        return [text for *_, text in self.found.values()]
 
-    def _visit(self, obj) -> None:
-        target = unwrapped(obj)
-        where = (target.__module__, getattr(target, "__qualname__", "?"), id(target))
-        if where in self.found:
+    def _visit(self, ref) -> None:
+        key = ref if isinstance(ref, tuple) else unwrapped(ref)
+        if key in self.found:
             return
-        self.found[where] = (target.__name__, target, code_of(target))
-        module = target.__module__
-        if inspect.isclass(target):
-            tree = _node(target)
-            self._resolve(_class_names(tree), module, _node_strings(tree))
-            return
-        # An autograd primitive's gradient rules, and functions captured by closures, are code too.
-        for function in _gradient_rules(obj, sys.modules[module]):
-            self._visit(function)
-        for cell in target.__closure__ or ():
-            if inspect.isfunction(cell.cell_contents) and cell.cell_contents.__module__ in self.scope:
-                self._visit(cell.cell_contents)
-        self._resolve(_code_names(target.__code__), module, _code_strings(target.__code__))
-
-    def _resolve(self, names: tuple, module: str, strings=()) -> None:
-        """Reach what ``names`` (global names, attribute names) denote in ``module``."""
-        globals_, attributes = names
+        entry, reached, names, strings = _uses(ref, self.scope, self.methods)
+        self.found[key] = entry
+        self.reads.update(names)
         self.strings.update(strings)
-        self.reads.update(globals_, attributes)
-        own = vars(sys.modules[module])
-        for name in globals_:
-            if name in own:
-                self._reach(own[name], module, name)
-        spaces = [own[n] for n in globals_ if isinstance(own.get(n), types.ModuleType) and own[n].__name__ in self.scope]
-        for name in attributes:
-            for space in spaces:
-                if name in vars(space):
-                    self._reach(vars(space)[name], space.__name__, name)
-            for cls in _methods().get(name, ()) if self.methods else ():
-                if cls.__module__ in self.scope:
-                    self._visit(cls)
+        for used in reached:
+            self._visit(used)
 
-    def _reach(self, obj, module: str, name: str) -> None:
-        target = unwrapped(obj)
-        if isinstance(obj, types.ModuleType):
-            return
-        if inspect.isfunction(target) or inspect.isclass(target):
-            if target.__module__ in self.scope:
-                self._visit(obj)
-            return
-        origin = _origin(module, name)
-        if (origin, name) in self.found or origin not in self.scope:
-            return
-        statements = _assignments(origin, name)
-        if not statements:  # imported from outside the package (typing.Callable, numpy's constants)
-            return
+
+@functools.lru_cache(maxsize=None)
+def _uses(ref, scope: frozenset, methods: bool) -> tuple:
+    """One definition (a function or class, or ("value", module, name)): its entry in a closure, the definitions
+    it uses, the names it reads and its text constants (cached: every figure kind walks the same definitions)."""
+    if isinstance(ref, tuple):
+        _, module, name = ref
+        statements = _assignments(module, name)
+        obj = vars(sys.modules[module])[name]
         value = plain(obj)
         text = "\n".join(ast.unparse(s) for s in statements) + (f"\n{name} == {value}" if value else "")
-        self.found[(origin, name)] = (name, obj, text)
-        for statement in statements:
-            self._resolve(_node_names(statement), origin, _node_strings(statement))
+        names = [_node_names(s) for s in statements]
+        names = ([n for found, _ in names for n in found], [a for _, found in names for a in found])
+        strings = [t for s in statements for t in _node_strings(s)]
+        return (module, name, obj, text), _resolve(names, module, scope, methods), names[0] + names[1], strings
+    target = unwrapped(ref)
+    module = target.__module__
+    entry = (module, target.__name__, target, code_of(target))
+    if inspect.isclass(target):
+        names, strings, reached = _class_names(_node(target)), _node_strings(_node(target)), []
+    else:
+        names, strings = _code_names(target.__code__), _code_strings(target.__code__)
+        # An autograd primitive's gradient rules, and functions captured by closures, are code too.
+        reached = _gradient_rules(ref, sys.modules[module])
+        reached += [c.cell_contents for c in target.__closure__ or ()
+                    if inspect.isfunction(c.cell_contents) and c.cell_contents.__module__ in scope]
+    return entry, reached + _resolve(names, module, scope, methods), names[0] + names[1], strings
+
+
+def _resolve(names: tuple, module: str, scope: frozenset, methods: bool) -> list:
+    """The definitions in ``scope`` that ``names`` (global names, attribute names) denote in ``module``."""
+    globals_, attributes = names
+    own = vars(sys.modules[module])
+    found = [_definition_of(own[name], module, name, scope) for name in globals_ if name in own]
+    spaces = [own[n] for n in globals_ if isinstance(own.get(n), types.ModuleType) and own[n].__name__ in scope]
+    for name in attributes:
+        found += [_definition_of(vars(space)[name], space.__name__, name, scope) for space in spaces
+                  if name in vars(space)]
+        found += [cls for cls in _methods().get(name, ()) if methods and cls.__module__ in scope]
+    return [ref for ref in found if ref is not None]
+
+
+def _definition_of(obj, module: str, name: str, scope: frozenset):
+    """What ``name`` in ``module`` refers to, when it is defined in ``scope``: the function or class, or
+    ("value", module that assigns it, name); None for modules and what comes from outside (typing, numpy)."""
+    target = unwrapped(obj)
+    if isinstance(obj, types.ModuleType):
+        return None
+    if inspect.isfunction(target) or inspect.isclass(target):
+        return obj if target.__module__ in scope else None
+    origin = _origin(module, name)
+    return ("value", origin, name) if origin in scope and _assignments(origin, name) else None
 
 
 def family(module: str) -> frozenset:
@@ -334,8 +345,8 @@ def fingerprint(obj) -> str:
 def _helpers(opt) -> list:
     """(module, name, object) for everything but the factory in its cell key's closure, in order of first use
     (state types, shared pieces such as ``lerp``), without the registry's plumbing (``Transform``)."""
-    found = list(Closure([opt.factory], family(opt.factory.__module__)).found.items())[1:]
-    return [(where[0], name, obj) for where, (name, obj, _) in found if obj is not optimizers.Transform]
+    found = list(Closure([opt.factory], family(opt.factory.__module__)).found.values())[1:]
+    return [(module, name, obj) for module, name, obj, _ in found if obj is not optimizers.Transform]
 
 
 def helpers(opt) -> dict:
