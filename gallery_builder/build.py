@@ -26,12 +26,6 @@ from .fingerprints import FigureKeys
 from .sweep import Progress, make_executor, run_sweep
 
 MANIFEST = "manifest.json"
-BENCHMARKS = "benchmarks.md"  # written by scripts/bench.py, carried over from build to build
-NO_BENCHMARKS = """# Benchmarks
-
-No benchmark has been recorded in this checkout yet. `make bench` (or `python scripts/bench.py`) measures the sweep,
-the embeds and the build and writes its figures here.
-"""
 
 
 def use_directory_urls(docs_dir: Path) -> bool:
@@ -202,8 +196,6 @@ def _write_everything(staging: Staging, settings, cells: dict, keys: dict, docs_
         staging.write(f"assets/{name}", data)
     for name, data in _katex_files().items():
         staging.write(f"assets/katex/{name}", data)
-    previous_bench = staging.previous / BENCHMARKS
-    staging.write(BENCHMARKS, previous_bench.read_bytes() if previous_bench.is_file() else NO_BENCHMARKS)
 
     site = pages.Site(use_directory_urls(docs_dir))
     made = [(kind, names, subject) for kind in embeds.KINDS.values()
