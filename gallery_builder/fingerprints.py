@@ -38,8 +38,8 @@ PACKAGE = __package__
 @functools.lru_cache(maxsize=None)
 def code_of(obj) -> str:
     """The source of a function or class without its decorators, normalized (comments and layout dropped): the
-    descriptive card passed to a catalogue decorator computes no number, so editing it must not recompute. A lambda's
-    source is the lines it sits on, as written."""
+    descriptive card passed to a catalogue decorator computes no number, so editing it must not recompute. A lambda
+    has no syntax tree of its own to find: its source is the lines it sits on, as written."""
     node = _node(obj)
     if node is None:
         return textwrap.dedent(inspect.getsource(obj)).strip()
@@ -441,8 +441,8 @@ class FigureKeys:
     def _kind(self, kind) -> tuple:
         if kind.name not in self.kinds:
             roots = [r for r in (kind.figure, kind.title, kind.data, kind.thumbnail, kind.applies) if r is not None]
-            scope = imported_by(*{unwrapped(r).__module__ for r in roots})
-            closure = Closure(roots + list(self.writers), scope, methods=True)
+            roots += self.writers
+            closure = Closure(roots, imported_by(*{unwrapped(r).__module__ for r in roots}), methods=True)
             settings = {f.name: getattr(self.settings, f.name) for f in dataclasses.fields(self.settings)
                         if f.name in closure.reads}
             code = _hash([closure.texts(), _files_named(closure.strings), settings, self.assets,
@@ -454,9 +454,8 @@ class FigureKeys:
         code, reads = self._kind(kind)
         cells = kind.cells(subject)
         names = [(c.optimizer, c.function) for c in cells]
-        used = {("function", f) for _, f in names} | {("optimizer", o) for o, _ in names}
-        if hasattr(subject, "fn"):
-            used.add(("function", subject.fn.name))
+        # The subject's function (the last of its names) counts even without cells: a surface is drawn from it.
+        used = {("function", kind.names(subject)[-1])} | {("optimizer", o) for o, _ in names}
         cards = [[*which, _card((optimizers if which[0] == "optimizer" else functions).get(which[1]), reads)]
                  for which in sorted(used)]
         return _hash([code, [self.cell_keys[n] for n in names], cards])[:24]
