@@ -39,11 +39,18 @@ PACKAGE = __package__
 def code_of(obj) -> str:
     """The source of a function or class without its decorators, normalized (comments and layout dropped): the
     descriptive card passed to a catalogue decorator computes no number, so editing it must not recompute. A lambda
-    has no syntax tree of its own to find: its source is the lines it sits on, as written."""
+    has no syntax tree of its own to find: it is the lines it starts on and what its code holds (the lines may not
+    show all of it)."""
     node = _node(obj)
     if node is None:
-        return textwrap.dedent(inspect.getsource(obj)).strip()
+        return textwrap.dedent(inspect.getsource(obj)).strip() + "\n" + _code_text(obj.__code__)
     return ast.unparse(type(node)(**{**vars(node), "decorator_list": []}))
+
+
+def _code_text(code: types.CodeType) -> str:
+    """A code object's instructions, names and constants (its nested functions' too), without line numbers."""
+    consts = [_code_text(c) if isinstance(c, types.CodeType) else repr(c) for c in code.co_consts]
+    return repr((code.co_code.hex(), code.co_names, consts))
 
 
 def definition(obj) -> str:
@@ -247,8 +254,8 @@ class Closure:
     values they read (the statements that assign them, and the value itself when it is plain data, which may come
     from a file), an autograd primitive's gradient rules and the functions a closure captured. With ``methods``, an
     attribute name also reaches every class of the scope that defines a method of that name (figure code calls
-    methods of objects it did not name: ``fn.values``, ``settings.steps_for``). ``reads`` holds every name used,
-    ``strings`` every text constant."""
+    methods of objects it did not name: ``fn.values``, ``settings.steps_for``). ``reads`` holds every attribute
+    read (a card's field, a setting), ``strings`` every text constant."""
 
     def __init__(self, roots, scope: frozenset, methods: bool = False):
         self.scope, self.methods = scope, methods
@@ -275,7 +282,7 @@ class Closure:
 @functools.lru_cache(maxsize=None)
 def _uses(ref, scope: frozenset, methods: bool) -> tuple:
     """One definition (a function or class, or ("value", module, name)): its entry in a closure, the definitions
-    it uses, the names it reads and its text constants (cached: every figure kind walks the same definitions)."""
+    it uses, the attributes it reads and its text constants (cached: every figure kind walks the same ones)."""
     if isinstance(ref, tuple):
         _, module, name = ref
         statements = _assignments(module, name)
@@ -285,7 +292,7 @@ def _uses(ref, scope: frozenset, methods: bool) -> tuple:
         names = [_node_names(s) for s in statements]
         names = ([n for found, _ in names for n in found], [a for _, found in names for a in found])
         strings = [t for s in statements for t in _node_strings(s)]
-        return (module, name, obj, text), _resolve(names, module, scope, methods), names[0] + names[1], strings
+        return (module, name, obj, text), _resolve(names, module, scope, methods), names[1], strings
     target = unwrapped(ref)
     module = target.__module__
     entry = (module, target.__name__, target, code_of(target))
@@ -297,7 +304,7 @@ def _uses(ref, scope: frozenset, methods: bool) -> tuple:
         reached = _gradient_rules(ref, sys.modules[module])
         reached += [c.cell_contents for c in target.__closure__ or ()
                     if inspect.isfunction(c.cell_contents) and c.cell_contents.__module__ in scope]
-    return entry, reached + _resolve(names, module, scope, methods), names[0] + names[1], strings
+    return entry, reached + _resolve(names, module, scope, methods), names[1], strings
 
 
 def _resolve(names: tuple, module: str, scope: frozenset, methods: bool) -> list:
