@@ -194,15 +194,19 @@ def _origin(module: str, name: str) -> str:
 
 
 def plain(value):
-    """``value`` as JSON text when it is immutable plain data (numbers, text, tuples and frozensets of them), else
-    None (a dict may be a cache that fills while the build runs)."""
+    """``value`` as JSON text when it is plain data (numbers, text, and tuples, lists, sets and string-keyed dicts of
+    them: what a module-level table such as ``figures.STYLES`` holds), else None. A value is keyed as it is when
+    the key is computed, so that an edit made in-process counts too; a cache of plain data that filled while a build
+    ran would make keys differ from build to build (tests/test_incremental.py would see it in manifest.json)."""
     def convert(v):
         if v is None or isinstance(v, (bool, int, float, str)):
             return v
-        if isinstance(v, tuple):
+        if isinstance(v, (tuple, list)):
             return [convert(x) for x in v]
-        if isinstance(v, frozenset):
+        if isinstance(v, (set, frozenset)):
             return sorted(convert(x) for x in v)
+        if isinstance(v, dict) and all(isinstance(k, str) for k in v):
+            return {k: convert(x) for k, x in v.items()}
         raise TypeError
 
     try:
@@ -272,6 +276,11 @@ class Closure:
         if key in self.found:
             return
         entry, reached, names, strings = _uses(ref, self.scope, self.methods)
+        if isinstance(ref, tuple):  # a value as it is now, not as the cache of _uses saw it
+            module, name, _, text = entry
+            obj = vars(sys.modules[module])[name]
+            value = plain(obj)
+            entry = (module, name, obj, text + (f"\n{name} == {value}" if value else ""))
         self.found[key] = entry
         self.reads.update(names)
         self.strings.update(strings)
@@ -286,13 +295,11 @@ def _uses(ref, scope: frozenset, methods: bool) -> tuple:
     if isinstance(ref, tuple):
         _, module, name = ref
         statements = _assignments(module, name)
-        obj = vars(sys.modules[module])[name]
-        value = plain(obj)
-        text = "\n".join(ast.unparse(s) for s in statements) + (f"\n{name} == {value}" if value else "")
+        text = "\n".join(ast.unparse(s) for s in statements)
         names = [_node_names(s) for s in statements]
         names = ([n for found, _ in names for n in found], [a for _, found in names for a in found])
         strings = [t for s in statements for t in _node_strings(s)]
-        return (module, name, obj, text), _resolve(names, module, scope, methods), names[1], strings
+        return (module, name, None, text), _resolve(names, module, scope, methods), names[1], strings
     target = unwrapped(ref)
     module = target.__module__
     entry = (module, target.__name__, target, code_of(target))
