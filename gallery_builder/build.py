@@ -201,8 +201,7 @@ def _write_everything(staging: Staging, settings, cells: dict, keys: dict, docs_
     made = [(kind, names, subject) for kind in embeds.KINDS.values()
             for names, subject in embeds.subjects(kind, settings, cells)]
     assets = embeds.relative(f"{g}/assets", f"{g}/embeds")
-    # What _produce writes a figure's files with, besides the kind's own builders.
-    figure_keys = FigureKeys(settings, keys, (embeds.html, embeds.data_json), assets)
+    figure_keys = FigureKeys(settings, keys, _produce, assets)
 
     def rel(path: str) -> str:  # Site paths start with the gallery folder; staging is rooted at it
         return path[len(g) + 1:]

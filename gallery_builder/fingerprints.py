@@ -445,18 +445,20 @@ def _card(entry, reads: set) -> dict:
 
 class FigureKeys:
     """The key of a figure's files (embed, data download, thumbnail): its cells' keys, the closure of the code that
-    writes them (the kind's builders and ``writers``, across the modules they import), the card fields and the
-    settings that code reads, the assets folder its page names, and the library versions."""
+    makes them (``writer``, which writes a figure's files, and the kind's builders it calls, across the modules the
+    builders import), the card fields and the settings that code reads, the assets folder its page names, the
+    package files its code names and the library versions."""
 
-    def __init__(self, settings: Settings, cell_keys: dict, writers: tuple, assets: str):
-        self.settings, self.cell_keys, self.writers, self.assets = settings, cell_keys, writers, assets
+    def __init__(self, settings: Settings, cell_keys: dict, writer, assets: str):
+        self.settings, self.cell_keys, self.writer, self.assets = settings, cell_keys, writer, assets
         self.kinds = {}
 
     def _kind(self, kind) -> tuple:
         if kind.name not in self.kinds:
             roots = [r for r in (kind.figure, kind.title, kind.data, kind.thumbnail, kind.applies) if r is not None]
-            roots += self.writers
-            closure = Closure(roots, imported_by(*{unwrapped(r).__module__ for r in roots}), methods=True)
+            # The writer's own module (the build) is outside the scope: only what it calls of the figure stages counts.
+            scope = imported_by(*{unwrapped(r).__module__ for r in roots})
+            closure = Closure([self.writer, *roots], scope, methods=True)
             settings = {f.name: getattr(self.settings, f.name) for f in dataclasses.fields(self.settings)
                         if f.name in closure.reads}
             code = _hash([closure.texts(), _files_named(closure.strings), settings, self.assets,

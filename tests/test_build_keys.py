@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from gallery_builder import config, embeds, fingerprints, functions, optimizers
+from gallery_builder import build, config, embeds, fingerprints, functions, optimizers
 
 SETTINGS = config.parse({"sweep": {"optimizers": ["momentum", "adam"], "functions": ["booth", "himmelblau"]}})
 PAIRS = [(o, f) for o in SETTINGS.optimizers for f in SETTINGS.functions]
@@ -17,8 +17,8 @@ PAIRS = [(o, f) for o in SETTINGS.optimizers for f in SETTINGS.functions]
 def keys(settings=SETTINGS) -> dict:
     """(kind, names) -> key for every kind over stand-in cells (a key reads only their names and cell keys)."""
     cells = {pair: SimpleNamespace(optimizer=pair[0], function=pair[1]) for pair in PAIRS}
-    figure_keys = fingerprints.FigureKeys(settings, {pair: "-".join(pair) for pair in PAIRS},
-                                          (embeds.html, embeds.data_json), "../assets")
+    figure_keys = fingerprints.FigureKeys(settings, {pair: "-".join(pair) for pair in PAIRS}, build._produce,
+                                          "../assets")
     subjects = [(kind, (o, f), cells[(o, f)]) for kind in embeds.KINDS.values() if kind.scope == embeds.CELL
                 for o, f in PAIRS]
     subjects += [(kind, (f,), embeds.row(f, settings.optimizers, cells)) for kind in embeds.KINDS.values()
@@ -75,8 +75,8 @@ def test_the_key_covers_the_code_and_files_a_figure_reads():
     """The pair figure's closure reaches figures.pair and what it calls in other modules, the state figure's the
     meanings of carried.py, and the vendored manifest that names the plotly.js bundle an embed loads."""
     kinds = embeds.KINDS
-    pair = fingerprints.Closure([kinds["pair"].figure, embeds.html], fingerprints.imported_by("gallery_builder.embeds"),
-                                methods=True)
+    pair = fingerprints.Closure([build._produce, kinds["pair"].figure],
+                                fingerprints.imported_by("gallery_builder.embeds"), methods=True)
     names = {(entry[0], entry[1]) for entry in pair.found.values()}
     assert {("gallery_builder.figures", "pair"), ("gallery_builder.figures", "style"),
             ("gallery_builder.embeds", "_PAGE"), ("gallery_builder.embeds", "PLOTLY_VERSION")} <= names

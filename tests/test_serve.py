@@ -96,7 +96,8 @@ def test_an_edited_explanation_shows_under_make_serve_after_one_mkdocs_build(sma
         explanation.write_text(original + '\nAn author measures: on the saddle SGD {{ run("sgd", "saddle", 1.0)'
                                '.leaves }}.\n')
         edited = time.monotonic()
-        assert wait_for(lambda: "An author measures: on the saddle SGD leaves at step 10." in fetch(url), timeout=30)
+        assert wait_for(lambda: "An author measures: on the saddle SGD leaves at step 10." in fetch(url),
+                        timeout=90), mkdocs.since(edited)
         shown = time.monotonic() - edited
         # The watcher rebuilds the pages (no cell is recomputed), then MkDocs rebuilds the small site once.
         assert "(0 computed)" in watcher.stdout.readline()
