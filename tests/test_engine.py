@@ -22,12 +22,13 @@ def summarize(fn, points, values, grad_norms, stop_step, stopped_as, tolerance=e
     last = np.where(finite_rows.any(axis=1), rows - 1 - np.argmax(finite_rows[:, ::-1], axis=1), 0)
     pick = np.arange(batch)
     if fn.minimum is None:
-        first_within = np.full(batch, -1)
+        steps_to_tolerance = np.full(batch, -1)
     else:
         hits = finite_rows & (np.abs(values - fn.minimum) <= tolerance)
-        first_within = np.where(hits.any(axis=1), np.argmax(hits, axis=1), -1)
-    return engine._summary(fn, (points, values, grad_norms), points[pick, last], values[pick, last],
-                           grad_norms[pick, last], last, first_within, stop_step, stopped_as, tolerance)
+        steps_to_tolerance = np.where(hits.any(axis=1), np.argmax(hits, axis=1), -1)
+    ends = engine._Ends(points[pick, last], values[pick, last], grad_norms[pick, last], last, steps_to_tolerance,
+                        stop_step, stopped_as)
+    return engine._summary(fn, (points, values, grad_norms), ends, tolerance)
 
 
 def assert_runs_equal(a: Runs, b: Runs, rows=None):
