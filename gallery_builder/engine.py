@@ -318,8 +318,8 @@ class _Ends:
 
 @dataclass
 class _Live:
-    """Each running run's numbers, one row per run (a structure of arrays): a batch drops its stopped runs' rows
-    together with ``take``."""
+    """Each run's numbers while the batch advances, one row per run (a structure of arrays); ``take`` keeps some
+    rows, as a batch that drops its stopped runs does."""
 
     row: np.ndarray  # (B,) the run's row in the whole batch
     position: np.ndarray  # (B, 2) the optimizer's point
