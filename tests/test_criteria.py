@@ -67,6 +67,16 @@ def test_newtons_overshoot_on_the_monkey_saddle_is_no_escape():
     assert not criteria.escapes(runs).any() and runs.status[best] != ESCAPED
 
 
+def test_a_run_that_leaves_above_the_saddle_level_has_not_escaped():
+    """AdamW at lr 100 leaves the saddle's box at f ≈ 0.0999, below its start but above the saddle's level 0."""
+    lrs, runs, fn = lr_runs("adamw", "saddle")
+    i = int(np.argmin(np.abs(np.log(lrs / 100.0))))
+    assert runs.status[i] == ESCAPED and 0 < runs.final_value[i] < runs.values[i, 0]
+    assert not criteria.escapes(runs)[i]
+    best = criteria.choose_best(runs, fn, SETTINGS.tolerance)
+    assert criteria.escapes(runs)[best] and runs.final_value[best] < criteria.SADDLE_LEVEL
+
+
 @pytest.mark.parametrize("opt_name, lr, step", [("momentum", 1.778, 7), ("sgd", 1.0, 10), ("adam", 17.78, 2)])
 def test_the_saddle_ranks_by_the_fastest_escape_over_every_learning_rate(opt_name, lr, step):
     lrs, runs, fn = lr_runs(opt_name, "saddle")
