@@ -215,6 +215,77 @@ def entry(cell, fn) -> dict:
     }
 
 
+# --- Controls ----------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Badge:
+    """A result that rests on something besides the update rule: its name and a one-line reason from the cell."""
+
+    name: str
+    reason: str
+
+
+STEPS_FACTOR, GAP_FACTOR = 2, 10  # a control run changes the outcome: steps to tolerance ×2, or the final gap ×10
+
+
+def _row_outcome(runs, i: int, fn, tolerance: float) -> tuple:
+    """(qualifies, reached, measure) of run i: ``measure`` is the steps to tolerance, the gap (floored at the
+    tolerance), or for a function without a minimum the escape step (inf when it did not escape)."""
+    if fn.minimum is None:
+        escaped = bool(escapes(runs)[i])
+        return escaped, escaped, float(runs.stop_step[i]) if escaped else math.inf
+    reached = int(runs.steps_to_tolerance[i]) >= 0
+    ok = not is_failure(int(runs.status[i]), fn)
+    return ok, reached, float(runs.steps_to_tolerance[i]) if reached else max(abs(float(runs.gap[i])), tolerance)
+
+
+def _changed(a: tuple, b: tuple) -> bool:
+    """Whether two outcomes of _row_outcome differ by more than the control tolerates."""
+    if a[:2] != b[:2]:
+        return True
+    if math.inf in (a[2], b[2]):
+        return a[2] != b[2]
+    low, high = sorted((a[2], b[2]))
+    return high > (STEPS_FACTOR if a[1] else GAP_FACTOR) * max(low, 1.0 if a[1] else 0.0)
+
+
+def _ending(runs, i: int, fn, steps: int) -> str:
+    status, stop = int(runs.status[i]), int(runs.stop_step[i])
+    if fn.minimum is not None and runs.steps_to_tolerance[i] >= 0:
+        return f"within the tolerance in {plural(int(runs.steps_to_tolerance[i]), 'step')}"
+    gap = "" if fn.minimum is None or is_failure(status, fn) else f", f − f* = {num(abs(float(runs.gap[i])))}"
+    return describe(status, stop, steps) + gap
+
+
+def badges(cell, tolerance: float = engine.TOLERANCE) -> list:
+    """The badges that apply to a cell's shown result, each with its reason: origin pull (the run changes when the
+    function and start are moved off the origin), lattice (it changes when the start moves by a thousandth of the
+    domain), inert setting (a schedule, or the learning rate near the chosen one, does not change the run at all),
+    knows f* (the optimizer is given the minimum value)."""
+    fn, opt, controls = functions.get(cell.function), optimizers.get(cell.optimizer), cell.controls
+    i, steps, lr = shown(cell), horizon(cell), num(float(cell.lrs[shown(cell)]))
+    mine = _row_outcome(cell.runs, i, fn, tolerance)
+    here = _ending(cell.runs, i, fn, steps)
+    found = []
+    if _changed(mine, _row_outcome(controls.shifted, 0, fn, tolerance)):
+        found.append(Badge("origin pull", f"with the function and its start moved off the origin, the run at lr = "
+                           f"{lr} ends: {_ending(controls.shifted, 0, fn, steps)} (in place: {here})"))
+    if _changed(mine, _row_outcome(controls.nudged, 0, fn, tolerance)):
+        found.append(Badge("lattice", f"from a start moved by a thousandth of the domain, the run at lr = {lr} "
+                           f"ends: {_ending(controls.nudged, 0, fn, steps)} (from the start itself: {here})"))
+    if controls.inert_schedules:
+        found.append(Badge("inert setting", f"the schedule{'s' if len(controls.inert_schedules) > 1 else ''} "
+                           f"{', '.join(controls.inert_schedules)} leave{'' if len(controls.inert_schedules) > 1 else 's'}"
+                           f" every run unchanged, bit for bit"))
+    if controls.same_as_neighbour:
+        found.append(Badge("inert setting", f"a neighbouring learning rate gives the same run as lr = {lr}, bit for "
+                           f"bit"))
+    if opt.needs_minimum:
+        found.append(Badge("knows f*", f"{opt.title} is given f* = {num(fn.minimum)}, the value it must reach"))
+    return found
+
+
 @dataclass(frozen=True)
 class Measured:
     """One run from a function's start, for the numbers written into the explanations at build time."""

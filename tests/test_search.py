@@ -1,0 +1,70 @@
+"""The learning-rate search, the control runs and their badges, and the public API reproducing the sweep's runs."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from gallery_builder import engine, functions, results, sweep, trajectory
+from gallery_builder.config import Settings
+
+# The default search and horizons; no noisy runs and one schedule, to keep each cell to a second or two.
+QUICK = dataclasses.replace(Settings(), noise_seeds=0, schedules=("cosine",), basin_grid=3)
+
+
+def names(cell) -> list:
+    return [b.name for b in results.badges(cell)]
+
+
+def test_adamws_decay_does_the_work_on_matyas_and_adams_rule_does_not_depend_on_the_origin():
+    """AdamW converges in 15 steps at lr 100 because its decay pulls θ to the origin, where Matyas has its
+    minimizer: moved off the origin, the same run leaves the domain. Adam's rule reads no θ: no badge."""
+    adamw, adam = (sweep.compute_cell(name, "matyas", QUICK) for name in ("adamw", "adam"))
+    assert adamw.runs.steps_to_tolerance[adamw.best] == 15 and adamw.lrs[adamw.best] == pytest.approx(100)
+    assert adamw.controls.shifted.steps_to_tolerance[0] < 0
+    assert "origin pull" in names(adamw)
+    assert "origin pull" not in names(adam)
+    shifted = functions.shifted("matyas")
+    assert shifted.values(np.array(shifted.minimizers)) == pytest.approx([0.0], abs=1e-15)
+    np.testing.assert_allclose(np.subtract(shifted.start, functions.get("matyas").start),
+                               np.subtract(shifted.minimizers[0], functions.get("matyas").minimizers[0]))
+
+
+def test_signums_exact_minimum_on_the_ill_conditioned_bowl_is_a_lattice_artefact():
+    """The start is a whole multiple of Signum's step: the run lands on the minimizer exactly; from a start moved
+    by a thousandth of the domain it does not."""
+    cell = sweep.compute_cell("signum", "ill_conditioned", QUICK)
+    i = cell.best
+    nudged = cell.controls.nudged
+    assert abs(cell.runs.gap[i]) < 1e-20 and abs(nudged.gap[0]) > 10 * engine.TOLERANCE
+    assert "lattice" in names(cell)
+
+
+def test_rprops_schedules_are_inert_and_polyak_knows_f_star():
+    rprop = sweep.compute_cell("rprop", "himmelblau", QUICK)
+    assert rprop.controls.inert_schedules == ("cosine",)
+    np.testing.assert_array_equal(rprop.schedules["cosine"].runs.points, rprop.runs.points)
+    assert "inert setting" in names(rprop)
+    sgd = sweep.compute_cell("sgd", "himmelblau", QUICK)
+    assert sgd.controls.inert_schedules == () and not sgd.controls.same_as_neighbour
+    assert "inert setting" not in names(sgd) and "knows f*" not in names(sgd)
+    polyak = sweep.compute_cell("polyak_sgd", "himmelblau", QUICK)
+    assert "knows f*" in names(polyak)
+
+
+SMALL = Settings(optimizers=("sgd", "adam", "polyak_sgd", "rprop", "lbfgs", "newton"),
+                 functions=("mccormick", "styblinski_tang", "saddle"), steps=60, basin_grid=3, lr_per_decade=2,
+                 lr_decades_below=1, lr_decades_above=1, lr_limit_below=3, lr_limit_above=3, noise_seeds=0)
+
+
+def test_trajectory_reproduces_every_cells_shown_run():
+    """The public API gives Polyak's step the function's f* as the sweep does (McCormick: f* = −1.91)."""
+    for fn_name in SMALL.functions:
+        for name, cell in sweep.compute_cells(fn_name, [o for o, f in sweep.cell_pairs(SMALL) if f == fn_name],
+                                              SMALL).items():
+            i = cell.chosen
+            hyper = {k: v for k, v in cell.hyperparameters.items() if k not in ("lr", "f_min")}
+            run = trajectory(name, fn_name, start=cell.start, steps=60, lr=float(cell.lrs[i]), **hyper)
+            np.testing.assert_array_equal(run.points, cell.runs.points[i], err_msg=f"{name} on {fn_name}")
