@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from gallery_builder import config, pages, sweep
+from gallery_builder import config, engine, extras, pages, results, sweep
 from gallery_builder.errors import UserError
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
@@ -24,7 +24,9 @@ def cells(tmp_path_factory):
 
 
 def render(cells, docs_dir=DOCS):
-    return pages.Renderer(TINY, cells, pages.Site(False), docs_dir).pages()
+    """The pages as the build renders them: the sweep's extra runs first, then the render stage, which runs none."""
+    found = extras.run_extras(TINY, cells, docs_dir)
+    return pages.Renderer(TINY, cells, pages.Site(False), docs_dir, found).pages()
 
 
 def test_start_and_bounded_below_are_separate_list_items(cells):
