@@ -74,15 +74,16 @@ def _climbed(cell) -> str:
 
 
 def search_edge(cell) -> str:
-    """Where the best learning rate sits at an end of the searched range, in words ("" when it is bracketed).
+    """Where the best learning rate sits at a limit of the search, in words ("" when it lies inside).
 
-    The search extends past an end where the best rate sits until it reaches its limit, so a best rate still at an
-    end sits at the limit: a rate beyond it might do better."""
-    b, lrs = cell.best, cell.lrs
-    if b < 0 or len(lrs) < 2 or 0 < b < len(lrs) - 1:
+    The search runs every rate within its limits, so only a rate beyond the limit where the best one sits might do
+    better."""
+    lrs = cell.search.lrs
+    if cell.best < 0 or len(lrs) < 2 or lrs[0] < cell.lrs[cell.best] < lrs[-1]:
         return ""
-    decades = num(abs(float(np.log10(lrs[b] / cell.hyperparameters["lr"]))))
-    side = "above" if b == len(lrs) - 1 else "below"
+    best = float(cell.lrs[cell.best])
+    decades = num(abs(float(np.log10(best / cell.hyperparameters["lr"]))))
+    side = "above" if best == lrs[-1] else "below"
     return f"at the edge of the search (limit {decades} decade{'' if decades == '1' else 's'} {side} the default)"
 
 
