@@ -212,6 +212,7 @@ def entry(cell, fn) -> dict:
         "steps_to_tolerance": reached if reached >= 0 else None,
         "stop_step": int(runs.stop_step[i]) if runs.stop_step[i] >= 0 else None,
         "criterion": CRITERION["bounded" if fn.minimum is not None else "unbounded"],
+        "badges": [{"name": b.name, "reason": b.reason} for b in badges(cell)],
     }
 
 

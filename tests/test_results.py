@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import re
 
@@ -9,7 +10,8 @@ import numpy as np
 import pytest
 
 from conftest import ROOT, run_cli
-from gallery_builder import config, criteria, engine, extras, functions, pages, results, sweep
+from gallery_builder import (carried, config, criteria, embeds, engine, extras, figures, functions, pages, results,
+                             sweep, thumbnails)
 from gallery_builder.errors import UserError
 from gallery_builder.engine import STATUSES
 
@@ -64,7 +66,7 @@ def test_one_entry_per_pair_with_every_field(entries):
     for e in entries:
         fn = functions.get(e["function"])
         assert {"optimizer", "function", "minimum", "lrs", "best_lr", "outcome", "final_gap", "steps_to_tolerance",
-                "criterion"} <= set(e)
+                "criterion", "badges"} <= set(e)
         assert e["minimum"] == fn.minimum
         assert len(e["lrs"]) == 6 and e["lrs"] == sorted(e["lrs"])
         assert e["best_lr"] is None or e["best_lr"] in e["lrs"]
@@ -218,10 +220,6 @@ def test_the_render_stage_runs_nothing_and_the_extras_come_from_the_cache(tmp_pa
 
 def test_no_module_after_the_sweep_calls_the_engine():
     """Results, figures, embeds and pages read cells and extras only (the dynamic check is the test above)."""
-    import inspect
-
-    from gallery_builder import carried, embeds, figures, thumbnails
-
     for module in (results, figures, carried, thumbnails, embeds, pages):
         source = inspect.getsource(module)
         for call in ("run_many(", "run_batch(", "trajectory(", "Member(", "compute_many(", "run_extras("):
