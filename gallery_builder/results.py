@@ -368,7 +368,7 @@ def noise_scaling(cell) -> dict:
     """σ multiple -> the median seed's final gap (the lower median, |f − f*|; inf for a failed run) at the noisy
     sweep's chosen lr, at σ/2, σ and 2σ: whether the noisy gap scales with σ. Empty without noise or a minimum."""
     noisy, fn = cell.noisy, functions.get(cell.function)
-    if noisy is None or noisy.scaled_gap is None or fn.minimum is None:
+    if noisy is None or fn.minimum is None:
         return {}
     failed = is_failure(noisy.scaled_status, fn)
     gaps = np.where(failed, np.inf, np.abs(noisy.scaled_gap))

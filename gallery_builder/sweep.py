@@ -108,9 +108,9 @@ class NoisySweep:
     best_points: np.ndarray  # (K, S+1, 2) every seed's full path at the chosen lr
     best_values: np.ndarray  # (K, S+1)
     # at the chosen lr, each seed's run again at NOISE_SCALES × σ: (3, K), for whether the noisy gap scales with σ
-    scaled_status: np.ndarray | None = None
-    scaled_gap: np.ndarray | None = None
-    scaled_final_value: np.ndarray | None = None
+    scaled_status: np.ndarray
+    scaled_gap: np.ndarray
+    scaled_final_value: np.ndarray
 
     ARRAYS = ("lrs", "median", "status", "gap", "steps_to_tolerance", "stop_step", "final_value", "quantiles",
               "path_steps", "paths", "best_points", "best_values", "scaled_status", "scaled_gap", "scaled_final_value")
@@ -272,8 +272,10 @@ def search_many(searches: dict, settings: Settings) -> dict:
     return found
 
 
-def noisy_sweep(fn, lrs, runs: Runs, best: int, seeds: int, sigma: float, tolerance: float) -> NoisySweep:
-    """The summaries a noisy search keeps: per-seed outcomes, gap quantiles, thinned paths, full paths at the best."""
+def noisy_sweep(fn, lrs, runs: Runs, best: int, seeds: int, sigma: float, tolerance: float,
+                scaled: Runs) -> NoisySweep:
+    """The summaries a noisy search keeps: per-seed outcomes, gap quantiles, thinned paths, full paths at the best,
+    and the outcomes of ``scaled``, the runs at the chosen lr at NOISE_SCALES × σ (scale-major)."""
     n, steps = len(lrs), runs.points.shape[1] - 1
     median = median_seeds(runs, seeds, fn, tolerance)
     curve = runs.values - (fn.minimum if fn.minimum is not None else 0.0)
@@ -289,8 +291,9 @@ def noisy_sweep(fn, lrs, runs: Runs, best: int, seeds: int, sigma: float, tolera
     return NoisySweep(sigma, np.asarray(lrs), best, median - np.arange(n) * seeds, **per_seed, quantiles=quantiles,
                       path_steps=path_steps,
                       paths=runs.points[:, path_steps].reshape(n, seeds, len(path_steps), 2).astype(np.float32),
-                      best_points=runs.points[block],
-                      best_values=runs.values[block])
+                      best_points=runs.points[block], best_values=runs.values[block],
+                      **{f"scaled_{name}": getattr(scaled, name).reshape(len(NOISE_SCALES), seeds)
+                         for name in ("status", "gap", "final_value")})
 
 
 def basin_grid(fn, settings: Settings):
@@ -392,10 +395,7 @@ def _cell(key, search: Search, searched: dict, outputs: dict, grid, settings: Se
     noisy = None
     if settings.noise_seeds:
         noisy = noisy_sweep(search.fn, *searched[(fn_name, (name, "noise"))], settings.noise_seeds,
-                            settings.sigma_for(fn_name), settings.tolerance)
-        scaled, shape = outputs[(*key, "scaled")], (len(NOISE_SCALES), settings.noise_seeds)
-        noisy.scaled_status, noisy.scaled_gap, noisy.scaled_final_value = (
-            getattr(scaled, f).reshape(shape) for f in ("status", "gap", "final_value"))
+                            settings.sigma_for(fn_name), settings.tolerance, outputs[(*key, "scaled")])
     summary = LrSearch(lrs, *(getattr(runs, f) for f in LrSearch.FIELDS[1:]))
     return Cell(name, fn_name, search.hyper, tuple(search.start), shown_lrs, shown_runs, shown_best,
                 float(lrs[_chosen(lrs, best, search.default)]), grid[:2], outputs[(*key, "basin")], second,

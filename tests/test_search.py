@@ -54,6 +54,18 @@ def test_rprops_schedules_are_inert_and_polyak_knows_f_star():
     assert "knows f*" in names(polyak)
 
 
+def test_the_noisy_runs_at_half_and_twice_sigma_show_how_the_gap_scales():
+    """SGD on Booth: the σ row repeats the noisy sweep's runs at its chosen lr, bit for bit, and the median gap
+    grows with σ, though by less than σ² (at the chosen lr the start is not forgotten: the gap is part noise, part
+    the exact run's residual, which is why the scaling has to be measured)."""
+    cell = sweep.compute_cell("sgd", "booth", dataclasses.replace(QUICK, noise_seeds=8, schedules=()))
+    noisy = cell.noisy
+    np.testing.assert_array_equal(noisy.scaled_gap[1], noisy.gap[noisy.chosen])
+    medians = results.noise_scaling(cell)
+    assert list(medians) == [0.5, 1.0, 2.0]
+    assert medians[0.5] < medians[1.0] < medians[2.0] < 4 * medians[1.0]
+
+
 SMALL = Settings(optimizers=("sgd", "adam", "polyak_sgd", "rprop", "lbfgs", "newton"),
                  functions=("mccormick", "styblinski_tang", "saddle"), steps=60, basin_grid=3, lr_per_decade=2,
                  lr_decades_below=1, lr_decades_above=1, lr_limit_below=3, lr_limit_above=3, noise_seeds=0)
