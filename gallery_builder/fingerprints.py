@@ -386,7 +386,9 @@ def library_versions() -> dict:
 
 
 @functools.lru_cache(maxsize=None)
-def _code_fingerprint() -> str:
+def code_fingerprint() -> str:
+    """A hash of the code every cell shares: the engine, the criterion, the schedules, the sweep's search, the
+    formulas' machinery and the library versions."""
     sweep = importlib.import_module(".sweep", PACKAGE)  # sweep imports this module: its code is read, not run
     code = [inspect.getsource(engine), inspect.getsource(criteria), inspect.getsource(schedules),
             *source_closure(sweep.compute_many), *source_closure(optimizers.take_rows),
@@ -407,7 +409,7 @@ def cell_key(opt_name: str, fn_name: str, settings: Settings) -> str:
                                   settings.lr_limit_above, settings.tolerance))],
         "schedules": list(settings.schedules),
         "noise": [settings.noise_seeds, settings.sigma_for(fn_name) if settings.noise_seeds else 0.0],
-        "code": _code_fingerprint(),
+        "code": code_fingerprint(),
     }
     return _hash(payload)[:24]
 

@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from .pages import EXPLANATIONS
+from .extras import EXPLANATIONS
 
 PACKAGE = Path(__file__).resolve().parent
 
