@@ -21,7 +21,7 @@ import jinja2
 from jinja2 import nodes
 import numpy as np
 
-from . import engine, fingerprints, functions, optimizers, sweep
+from . import engine, fingerprints, functions, optimizers
 from .errors import UserError
 
 EXPLANATIONS = "explanations"  # hand-written prose inside docs_dir
