@@ -195,9 +195,7 @@ def _origin(module: str, name: str) -> str:
 
 def plain(value):
     """``value`` as JSON text when it is plain data (numbers, text, and tuples, lists, sets and string-keyed dicts of
-    them: what a module-level table such as ``figures.STYLES`` holds), else None. A value is keyed as it is when
-    the key is computed, so that an edit made in-process counts too; a cache of plain data that filled while a build
-    ran would make keys differ from build to build (tests/test_incremental.py would see it in manifest.json)."""
+    them, as a module-level table such as ``figures.STYLES`` holds), else None."""
     def convert(v):
         if v is None or isinstance(v, (bool, int, float, str)):
             return v
@@ -213,6 +211,12 @@ def plain(value):
         return json.dumps(convert(value), sort_keys=True)
     except TypeError:
         return None
+
+
+def _immutable(value) -> bool:
+    if isinstance(value, (tuple, frozenset)):
+        return all(map(_immutable, value))
+    return value is None or isinstance(value, (bool, int, float, str))
 
 
 def _in(module: str, prefix: str) -> bool:
@@ -258,11 +262,14 @@ class Closure:
     values they read (the statements that assign them, and the value itself when it is plain data, which may come
     from a file), an autograd primitive's gradient rules and the functions a closure captured. With ``methods``, an
     attribute name also reaches every class of the scope that defines a method of that name (figure code calls
-    methods of objects it did not name: ``fn.values``, ``settings.steps_for``). ``reads`` holds every attribute
-    read (a card's field, a setting), ``strings`` every text constant."""
+    methods of objects it did not name: ``fn.values``, ``settings.steps_for``). A value counts as it is now when it
+    is immutable (``PLOTLY_VERSION``, read from a file); with ``tables`` also when it is a plain dict, list or set
+    (``figures.STYLES``, so that a change made in-process counts too), which the figure code reads but the sweep's
+    code must not: its caches (``base._STRETCHES``) fill while it runs. ``reads`` holds every attribute read (a
+    card's field, a setting), ``strings`` every text constant."""
 
-    def __init__(self, roots, scope: frozenset, methods: bool = False):
-        self.scope, self.methods = scope, methods
+    def __init__(self, roots, scope: frozenset, methods: bool = False, tables: bool = False):
+        self.scope, self.methods, self.tables = scope, methods, tables
         self.found = {}  # definition -> (module, name, object, normalized source)
         self.reads, self.strings = set(), set()
         for root in roots:
@@ -279,7 +286,7 @@ class Closure:
         if isinstance(ref, tuple):  # a value as it is now, not as the cache of _uses saw it
             module, name, _, text = entry
             obj = vars(sys.modules[module])[name]
-            value = plain(obj)
+            value = plain(obj) if self.tables or _immutable(obj) else None
             entry = (module, name, obj, text + (f"\n{name} == {value}" if value else ""))
         self.found[key] = entry
         self.reads.update(names)
@@ -460,7 +467,7 @@ class FigureKeys:
             roots = [r for r in (kind.figure, kind.title, kind.data, kind.thumbnail, kind.applies) if r is not None]
             # The writer's own module (the build) is outside the scope: only what it calls of the figure stages counts.
             scope = imported_by(*{unwrapped(r).__module__ for r in roots})
-            closure = Closure([self.writer, *roots], scope, methods=True)
+            closure = Closure([self.writer, *roots], scope, methods=True, tables=True)
             settings = {f.name: getattr(self.settings, f.name) for f in dataclasses.fields(self.settings)
                         if f.name in closure.reads}
             code = _hash([closure.texts(), _files_named(closure.strings), settings, self.assets,
