@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .engine import ESCAPED, is_failure
+from .model import ESCAPED, is_failure
 
 # Two gaps are equal when they differ by at most TIE_RELATIVE × max(1, |f*|): a million times coarser than the
 # rounding of float64 values of that size (about 1e-16 relative), so runs stalled in the same local minimum tie,

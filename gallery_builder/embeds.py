@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from . import carried, figures, functions, optimizers, results, schedules, thumbnails
-from .engine import STATUSES, describe
+from .model import STATUSES, describe
 
 # Partial plotly.js bundles, vendored by scripts/vendor_assets.py (see assets/vendor/manifest.json), and the trace
 # types each one draws (checked in the browser by the tests). An embed loads the first bundle that draws all its

@@ -9,47 +9,20 @@ position or value is not finite (it *diverged* there) or that lands outside the 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from typing import NamedTuple
 
 import numpy as np
 
 from . import functions, optimizers, schedules
 from .errors import UserError
-
-# Run outcomes, in the order of their integer codes.
-STATUSES = ("converged", "stalled", "moving", "diverged", "escaped")
-CONVERGED, STALLED, MOVING, DIVERGED, ESCAPED = range(len(STATUSES))
+from .model import CONVERGED, DIVERGED, ESCAPED, MOVING, STALLED, STATUSES, Runs, describe
 
 # A run "converges" once |f - f*| <= TOLERANCE; it "stalled" when it ends with |grad f| <= STALL_GRADIENT elsewhere.
 TOLERANCE = 1e-6
 STALL_GRADIENT = 1e-6
 CAPTURE_FRACTION = 0.01  # a run "ended in" a minimizer when it stops within 1 % of the domain's width of it
 MAX_STEPS = 100_000
-
-
-@dataclass
-class Runs:
-    """A batch of runs: full paths and per-run summaries."""
-
-    points: np.ndarray  # (B, S+1, 2); NaN after a run stopped
-    values: np.ndarray  # (B, S+1)
-    grad_norms: np.ndarray  # (B, S+1), or (B, 0) for a member run without them
-    status: np.ndarray  # (B,) codes into STATUSES
-    stop_step: np.ndarray  # (B,) step at which a run diverged or escaped, -1 otherwise
-    last: np.ndarray  # (B,) index of the last finite row
-    final_point: np.ndarray  # (B, 2)
-    final_value: np.ndarray  # (B,)
-    gap: np.ndarray  # (B,) final f - f* (NaN without a known minimum)
-    distance: np.ndarray  # (B,) to the nearest global minimizer (NaN without one)
-    steps_to_tolerance: np.ndarray  # (B,) first step with f - f* <= tolerance, -1 if never
-    minimizer: np.ndarray  # (B,) index of the minimizer the run ended in, -1 for none
-    # What the optimizer carried at each step, read from its own state: field -> (B, S+1, k), for members run
-    # with record_state (the gradient point too, for optimizers that show another point than where they evaluate).
-    state: dict = field(default_factory=dict)
-
-
-ARRAYS = tuple(f.name for f in fields(Runs) if f.name != "state")  # the per-run arrays, for slicing and storing
 
 
 @dataclass
@@ -613,24 +586,6 @@ def _summary(fn, paths, ends: _Ends, tolerance) -> Runs:
     status[running & away & (ends.grad <= STALL_GRADIENT)] = STALLED
     return Runs(*paths, status, ends.stop_step, ends.last, final_point, ends.value, gap, distance,
                 ends.steps_to_tolerance, minimizer)
-
-
-def is_failure(status, fn):
-    """Which runs failed: the diverged ones, and on a function with a minimum also those that left the domain
-    (on a saddle, leaving is the goal)."""
-    status = np.asarray(status)
-    return (status == DIVERGED) | ((status == ESCAPED) & (fn.minimum is not None))
-
-
-def describe(status: int, stop_step: int, steps: int) -> str:
-    """The status of one run in words."""
-    return {
-        CONVERGED: "converged",
-        STALLED: "stalled at a stationary point that is not a global minimum",
-        MOVING: f"still moving after {steps} steps",
-        DIVERGED: f"diverged at step {stop_step}",
-        ESCAPED: f"left the domain at step {stop_step}",
-    }[int(status)]
 
 
 @dataclass

@@ -22,6 +22,7 @@ from jinja2 import nodes
 import numpy as np
 
 from . import engine, fingerprints, functions, optimizers
+from .model import STATUSES
 from .errors import UserError
 
 EXPLANATIONS = "explanations"  # hand-written prose inside docs_dir
@@ -115,7 +116,7 @@ def requests_in(docs_dir: Path, settings) -> dict:
 def _measured(runs, row: int, fn, steps: int) -> Measured:
     values = runs.values[row]
     value = float(values[np.flatnonzero(np.isfinite(values))[-1]])
-    return Measured(engine.STATUSES[int(runs.status[row])], int(runs.stop_step[row]),
+    return Measured(STATUSES[int(runs.status[row])], int(runs.stop_step[row]),
                     int(runs.steps_to_tolerance[row]), None if fn.minimum is None else value - fn.minimum, value,
                     steps)
 

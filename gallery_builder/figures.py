@@ -17,8 +17,7 @@ import numpy as np
 
 from . import carried, functions, optimizers, schedules
 from .criteria import left_downhill
-from .engine import DIVERGED, ESCAPED, STALLED, describe, is_failure
-from .sweep import Cell
+from .model import DIVERGED, ESCAPED, STALLED, Cell, describe, is_failure
 
 # Line colours: every one reaches a WCAG contrast of at least 3:1 against both the light page (#ffffff) and
 # Material's slate page (#1e2129), so they all sit in one band of lightness; hue alone cannot then keep 28 lines

@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 from autograd.core import primitive_vjps
 
-from . import __version__, criteria, engine, functions, optimizers, schedules
+from . import __version__, criteria, engine, functions, model, optimizers, schedules
 from .config import Settings
 
 PACKAGE = __package__
@@ -394,10 +394,10 @@ def library_versions() -> dict:
 
 @functools.lru_cache(maxsize=None)
 def code_fingerprint() -> str:
-    """A hash of the code every cell shares: the engine, the criterion, the schedules, the sweep's search, the
-    formulas' machinery and the library versions."""
+    """A hash of the code every cell shares: the engine, the data model, the criterion, the schedules, the sweep's
+    search, the formulas' machinery and the library versions."""
     sweep = importlib.import_module(".sweep", PACKAGE)  # sweep imports this module: its code is read, not run
-    code = [inspect.getsource(engine), inspect.getsource(criteria), inspect.getsource(schedules),
+    code = [*map(inspect.getsource, (engine, model, criteria, schedules)),
             *source_closure(sweep.compute_many), *source_closure(optimizers.take_rows),
             *map(inspect.getsource, functions.CODE), json.dumps(library_versions(), sort_keys=True)]
     return hashlib.sha256("\n".join(code).encode()).hexdigest()

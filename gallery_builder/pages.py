@@ -20,8 +20,9 @@ import plotly
 from . import functions, optimizers
 from .criteria import CRITERION
 from .embeds import CELL, KINDS, relative, row
-from .engine import CAPTURE_FRACTION, STALL_GRADIENT, STATUSES
+from .engine import CAPTURE_FRACTION, STALL_GRADIENT
 from .errors import UserError
+from .model import STATUSES
 from .extras import EXPLANATIONS, Extras  # hand-written prose inside docs_dir, included by the pages
 from .results import (leaderboard, no_cell, noise_facts, noise_families, num, pair_facts, schedule_facts,
                       schedule_summary, verdict)

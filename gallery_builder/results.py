@@ -9,9 +9,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import engine, functions, optimizers
-from .sweep import NOISE_SCALES
 from .criteria import CRITERION, before_exit, ended_above_start, escapes, overshoot, tie_width
-from .engine import CONVERGED, DIVERGED, ESCAPED, STALLED, STATUSES, describe, is_failure
+from .model import CONVERGED, DIVERGED, ESCAPED, NOISE_SCALES, STALLED, STATUSES, describe, is_failure
 
 
 def num(value, digits: int = 3) -> str:

@@ -19,9 +19,11 @@ import numpy as np
 
 from . import criteria, engine, functions, optimizers, schedules
 from .config import Settings
-from .engine import Runs
 from .errors import UserError
 from .fingerprints import cell_key
+from .model import (ARRAYS, NOISE_SCALES, QUANTILES, AxisSweep, Cell, Controls, LrSearch, NoisySweep, Runs,
+                    ScheduledSweep)
+
 
 def lr_grid(default: float, settings: Settings) -> np.ndarray:
     """Every learning rate the search runs: ``lr_per_decade`` to a decade, from ``lr_limit_below`` decades below to
@@ -44,135 +46,10 @@ def shown_window(count: int, centre: int, settings: Settings) -> slice:
     return slice(first, first + width)
 
 
-@dataclass
-class AxisSweep:
-    """Outcomes over learning rate × a second hyperparameter (momentum, β1, ...): arrays of shape (values, lrs)."""
-
-    name: str
-    values: np.ndarray
-    status: np.ndarray
-    gap: np.ndarray
-    steps_to_tolerance: np.ndarray
-    stop_step: np.ndarray
-    final_value: np.ndarray
-
-    FIELDS = ("values", "status", "gap", "steps_to_tolerance", "stop_step", "final_value")
-
-
-@dataclass
-class ScheduledSweep:
-    """One schedule's learning-rate search in a cell: one run per peak learning rate, full paths."""
-
-    spec: str
-    lrs: np.ndarray
-    runs: Runs
-    best: int
-
-    @property
-    def chosen(self) -> int:
-        return self.best if self.best >= 0 else len(self.lrs) // 2
-
-
 PATH_POINTS = 41  # the steps at which a noisy sweep keeps every seed's position (evenly spaced, first and last)
-QUANTILES = (0.25, 0.5, 0.75)
-
-
-@dataclass
-class NoisySweep:
-    """The learning-rate search under gradient noise: ``seeds`` runs per learning rate, summarized per lr.
-
-    Per learning rate, the *median seed* is the seed ranked ⌊(K−1)/2⌋ by criteria.seed_rank (the lower median):
-    the best learning rate is the one whose median seed's run the choice criterion prefers.
-    """
-
-    sigma: float
-    lrs: np.ndarray  # (L,)
-    best: int
-    median: np.ndarray  # (L,) the median seed at each lr
-    status: np.ndarray  # (L, K) and below: each seed's summary
-    gap: np.ndarray
-    steps_to_tolerance: np.ndarray
-    stop_step: np.ndarray
-    final_value: np.ndarray
-    quantiles: np.ndarray  # (L, 3, S+1): f − f* (f without a minimum) at QUANTILES over seeds; ±inf after a stop
-    path_steps: np.ndarray  # (P,) the steps kept in paths
-    paths: np.ndarray  # (L, K, P, 2) every seed's position at path_steps (NaN after a stop)
-    best_points: np.ndarray  # (K, S+1, 2) every seed's full path at the chosen lr
-    best_values: np.ndarray  # (K, S+1)
-    # at the chosen lr, each seed's run again at NOISE_SCALES × σ: (3, K), for whether the noisy gap scales with σ
-    scaled_status: np.ndarray
-    scaled_gap: np.ndarray
-    scaled_final_value: np.ndarray
-
-    ARRAYS = ("lrs", "median", "status", "gap", "steps_to_tolerance", "stop_step", "final_value", "quantiles",
-              "path_steps", "paths", "best_points", "best_values", "scaled_status", "scaled_gap", "scaled_final_value")
-
-    @property
-    def seeds(self) -> int:
-        return self.status.shape[1]
-
-    @property
-    def chosen(self) -> int:
-        return self.best if self.best >= 0 else len(self.lrs) // 2
-
-
-@dataclass
-class LrSearch:
-    """The constant-lr search over the whole allowed range (``lr_grid``): every rate's outcome, without paths (the
-    cell keeps the paths of its shown window only)."""
-
-    lrs: np.ndarray
-    status: np.ndarray
-    gap: np.ndarray
-    steps_to_tolerance: np.ndarray
-    stop_step: np.ndarray
-    final_value: np.ndarray
-
-    FIELDS = ("lrs", "status", "gap", "steps_to_tolerance", "stop_step", "final_value")
-
-
-@dataclass
-class Controls:
-    """Control runs of a cell at its chosen learning rate, for results that rest on something besides the update
-    rule: ``shifted`` is the run on ``functions.shifted`` (the function and start moved off the origin), ``nudged``
-    the run from the start moved by NUDGE of the domain; ``inert_schedules`` the schedules whose runs equal the
-    constant-lr runs bit for bit at every searched rate; ``same_as_neighbour`` whether the chosen run equals the run
-    at a neighbouring rate bit for bit."""
-
-    shifted: Runs
-    nudged: Runs
-    inert_schedules: tuple
-    same_as_neighbour: bool
 
 
 NUDGE = 1e-3  # the lattice control moves the start by this fraction of the domain's sides
-NOISE_SCALES = (0.5, 1.0, 2.0)  # the noisy runs at the chosen lr are repeated at these multiples of σ
-
-
-@dataclass
-class Cell:
-    """One (optimizer, function) cell of the sweep."""
-
-    optimizer: str
-    function: str
-    hyperparameters: dict
-    start: tuple
-    lrs: np.ndarray  # ascending: the grid searched
-    runs: Runs  # one run per learning rate, full paths
-    best: int  # index into lrs, -1 when every run diverged
-    basin_lr: float
-    basin_axes: tuple  # (xs, ys) of the start grid
-    basin: Runs  # one run per start (row-major over ys, xs); summaries only, no paths
-    second: AxisSweep | None = None  # for optimizers with a momentum-like hyperparameter
-    schedules: dict | None = None  # spec -> ScheduledSweep, for each schedule of the settings
-    noisy: NoisySweep | None = None  # with noise_seeds > 0
-    search: LrSearch | None = None  # every rate searched; lrs and runs above are its shown window
-    controls: Controls | None = None
-
-    @property
-    def chosen(self) -> int:
-        """The learning rate shown first: the best one, or the default when none qualifies."""
-        return self.best if self.best >= 0 else int(np.argmin(np.abs(np.log(self.lrs / self.hyperparameters["lr"]))))
 
 
 @dataclass(frozen=True)
@@ -235,7 +112,7 @@ def median_seeds(runs: Runs, seeds: int, fn, tolerance: float) -> np.ndarray:
 
 def _rows(runs: Runs, rows, state: bool = False) -> Runs:
     """Some rows of ``runs`` (and of their recorded states, with ``state``)."""
-    return Runs(**{name: getattr(runs, name)[rows] for name in engine.ARRAYS},
+    return Runs(**{name: getattr(runs, name)[rows] for name in ARRAYS},
                 state={name: values[rows] for name, values in runs.state.items()} if state else {})
 
 
@@ -423,14 +300,14 @@ def compute_cell(opt_name: str, fn_name: str, settings: Settings) -> Cell:
 
 
 def _runs_arrays(runs: Runs, prefix: str) -> dict:
-    arrays = {prefix + name: getattr(runs, name) for name in engine.ARRAYS}
+    arrays = {prefix + name: getattr(runs, name) for name in ARRAYS}
     arrays.update({f"{prefix}state__{name}": values for name, values in runs.state.items()})
     return arrays
 
 
 def _runs_from(data: dict, prefix: str) -> Runs:
     state = {key[len(prefix) + 7:]: data[key] for key in data if key.startswith(prefix + "state__")}
-    return Runs(**{name: data[prefix + name] for name in engine.ARRAYS}, state=state)
+    return Runs(**{name: data[prefix + name] for name in ARRAYS}, state=state)
 
 
 # A cached cell is one file: MAGIC, the length of a JSON header (8 bytes, little-endian), the header (the cell's

@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 
-from gallery_builder import config, criteria, engine, extras, functions, results, sweep, trajectory
+from gallery_builder import config, criteria, engine, extras, functions, model, results, sweep, trajectory
 from gallery_builder.errors import UserError
 
 SMALL = {"sweep": {"optimizers": ["sgd", "momentum", "adam", "lion"], "functions": ["himmelblau"], "steps": 120,
@@ -142,7 +142,7 @@ def test_a_cell_with_schedules_and_noise_survives_the_cache(small, tmp_path):
     for spec in cell.schedules:
         assert back.schedules[spec].best == cell.schedules[spec].best
         assert np.array_equal(back.schedules[spec].runs.points, cell.schedules[spec].runs.points, equal_nan=True)
-    for name in sweep.NoisySweep.ARRAYS:
+    for name in model.NoisySweep.ARRAYS:
         assert np.array_equal(getattr(back.noisy, name), getattr(cell.noisy, name), equal_nan=True), name
     assert back.noisy.sigma == cell.noisy.sigma and back.noisy.best == cell.noisy.best
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from gallery_builder import config, criteria, functions, optimizers, sweep
-from gallery_builder.engine import CONVERGED, DIVERGED, ESCAPED, MOVING, STALLED, Runs
+from gallery_builder.model import CONVERGED, DIVERGED, ESCAPED, MOVING, STALLED, Runs
 
 SETTINGS = config.Settings()
 

@@ -7,12 +7,13 @@ import sys
 import numpy as np
 import pytest
 
-from gallery_builder import Trajectory, criteria, engine, fingerprints, functions, optimizers, sweep, trajectory
+from gallery_builder import Trajectory, criteria, engine, fingerprints, functions, model, optimizers, sweep, trajectory
 from gallery_builder.config import Settings
-from gallery_builder.engine import CONVERGED, DIVERGED, ESCAPED, MOVING, STALLED, STATUSES, Runs, run_batch
+from gallery_builder.engine import run_batch
+from gallery_builder.model import CONVERGED, DIVERGED, ESCAPED, MOVING, STALLED, STATUSES, Runs
 from gallery_builder.errors import UserError
 
-FIELDS = engine.ARRAYS
+FIELDS = model.ARRAYS
 
 
 def summarize(fn, points, values, grad_norms, stop_step, stopped_as, tolerance=engine.TOLERANCE):
@@ -100,7 +101,7 @@ def test_a_member_may_leave_out_the_gradient_norms():
     full, lean = engine.run_many(fn, [engine.Member(opt, starts, hyper),
                                       engine.Member(opt, starts, hyper, grad_norms=False)], 60)
     assert lean.grad_norms.shape == (4, 0) and full.grad_norms.shape == (4, 61)
-    for name in engine.ARRAYS:
+    for name in model.ARRAYS:
         if name != "grad_norms":
             np.testing.assert_array_equal(getattr(lean, name), getattr(full, name), err_msg=name)
     alone = engine.run_many(fn, [engine.Member(opt, starts, hyper, grad_norms=False)], 60)[0]
@@ -345,7 +346,7 @@ def test_the_search_runs_every_rate_within_the_limits_and_keeps_the_window_about
     np.testing.assert_array_equal(cell.search.gap[start:start + 5], cell.runs.gap)
     assert cell.lrs[cell.best] >= 0.1  # two decades above the default
     # the best of the window is the best of the whole search
-    usable = ~engine.is_failure(cell.search.status, functions.get("booth"))
+    usable = ~model.is_failure(cell.search.status, functions.get("booth"))
     assert np.abs(cell.search.gap[usable]).min() == pytest.approx(max(abs(cell.runs.gap[cell.best]), 1e-6), abs=1e-6)
     capped = dataclasses.replace(settings, lr_limit_above=1.0)
     assert sweep.compute_cell("sgd", "booth", capped).search.lrs[-1] == pytest.approx(1e-2)
@@ -524,9 +525,9 @@ def cell_arrays(cell):
     for prefix, runs in (("lr_", cell.runs), ("basin_", cell.basin), ("shifted_", cell.controls.shifted),
                          ("nudged_", cell.controls.nudged)):
         out.update({prefix + name: getattr(runs, name) for name in FIELDS})
-    out.update({f"search_{name}": getattr(cell.search, name) for name in sweep.LrSearch.FIELDS})
+    out.update({f"search_{name}": getattr(cell.search, name) for name in model.LrSearch.FIELDS})
     if cell.noisy is not None:
-        out.update({f"noise_{name}": getattr(cell.noisy, name) for name in sweep.NoisySweep.ARRAYS})
+        out.update({f"noise_{name}": getattr(cell.noisy, name) for name in model.NoisySweep.ARRAYS})
     return out
 
 

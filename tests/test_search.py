@@ -7,7 +7,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from gallery_builder import engine, functions, results, sweep, trajectory
+from gallery_builder import engine, functions, model, results, sweep, trajectory
 from gallery_builder.config import Settings
 
 # The default search and horizons; no noisy runs and one schedule, to keep each cell to a second or two.
@@ -95,7 +95,7 @@ def test_no_rate_within_the_limits_ends_ten_times_closer_than_the_chosen_one(def
             continue
         search = cell.search
         np.testing.assert_array_equal(search.lrs, sweep.lr_grid(cell.hyperparameters["lr"], settings))
-        usable = ~engine.is_failure(search.status, fn) & (search.final_value <= fn.values(np.asarray(cell.start)))
+        usable = ~model.is_failure(search.status, fn) & (search.final_value <= fn.values(np.asarray(cell.start)))
         gaps = np.maximum(np.abs(search.gap[usable]), settings.tolerance)
         chosen = max(abs(float(cell.runs.gap[cell.best])), settings.tolerance)
         if len(gaps) and gaps.min() * 10 < chosen:
