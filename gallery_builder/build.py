@@ -21,10 +21,11 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from . import embeds, pages
+from .cache import default_cache_dir
 from .errors import UserError
 from .extras import run_extras
 from .fingerprints import FigureKeys
-from .sweep import Progress, default_cache_dir, make_executor, run_sweep
+from .sweep import Progress, make_executor, run_sweep
 
 MANIFEST = "manifest.json"
 

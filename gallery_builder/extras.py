@@ -12,7 +12,6 @@ import hashlib
 import inspect
 import json
 import math
-import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +21,7 @@ from jinja2 import nodes
 import numpy as np
 
 from . import engine, fingerprints, functions, optimizers
+from .cache import load_json, save_json
 from .model import STATUSES
 from .errors import UserError
 
@@ -211,13 +211,6 @@ def _path(folder: Path, kind: str, *request, code=()) -> Path:
     return folder / f"{kind}-{digest}.json"
 
 
-def _write(path: Path, value) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + f".{os.getpid()}.part")
-    partial.write_text(json.dumps(value))
-    os.replace(partial, path)  # atomic: a reader never sees half a file
-
-
 def run_extras(settings, cells: dict, docs_dir: Path | None, cache_dir: Path | None = None) -> Extras:
     """The runs the explanations under ``docs_dir`` quote, at this build's horizons (from the cache, from a cell
     that made them, or computed in one batch per function), and the noise families of the swept functions; cached
@@ -226,21 +219,21 @@ def run_extras(settings, cells: dict, docs_dir: Path | None, cache_dir: Path | N
     keys = list(requests_in(docs_dir, settings)) if docs_dir is not None else []
     paths = {key: _path(folder, "run", key, code=(optimizers.get(key[0]).factory, functions.get(key[1]).formula))
              for key in keys} if folder else {}
-    measured = {key: Measured(**json.loads(path.read_text())) for key, path in paths.items() if path.is_file()}
+    measured = {key: Measured(**load_json(path)) for key, path in paths.items() if path.is_file()}
     # Most are rows of the sweep's learning-rate searches, when it judged runs at the engine's tolerance.
     fresh = measure_many([key for key in keys if key not in measured],
                          cells if settings.tolerance == engine.TOLERANCE else None)
     for key, value in fresh.items() if folder else ():
-        _write(paths[key], dataclasses.asdict(value))
+        save_json(dataclasses.asdict(value), paths[key])
     families = {}
     for name in settings.functions if settings.noise_seeds else ():
         sigma = settings.sigma_for(name)
         path = folder and _path(folder, "families", name, sigma,
                                 code=(*(optimizers.get(o).factory for o in FAMILIES), functions.get(name).formula))
         if path and path.is_file():
-            families[name] = json.loads(path.read_text())
+            families[name] = load_json(path)
         else:
             families[name] = family_numbers(name, sigma)
             if path:
-                _write(path, families[name])
+                save_json(families[name], path)
     return Extras({**measured, **fresh}, families)

@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 
-from gallery_builder import config, criteria, engine, extras, functions, model, results, sweep, trajectory
+from gallery_builder import cache, config, criteria, engine, extras, functions, model, results, sweep, trajectory
 from gallery_builder.errors import UserError
 
 SMALL = {"sweep": {"optimizers": ["sgd", "momentum", "adam", "lion"], "functions": ["himmelblau"], "steps": 120,
@@ -136,8 +136,8 @@ def test_noisy_runs_are_reproducible_one_seed_at_a_time(small):
 def test_a_cell_with_schedules_and_noise_survives_the_cache(small, tmp_path):
     _, cells = small
     cell = cells["momentum"]
-    sweep.save_cell(cell, tmp_path / "cell.cell")
-    back = sweep.load_cell(tmp_path / "cell.cell")
+    cache.save_cell(cell, tmp_path / "cell.cell")
+    back = cache.load_cell(tmp_path / "cell.cell")
     assert list(back.schedules) == list(cell.schedules)
     for spec in cell.schedules:
         assert back.schedules[spec].best == cell.schedules[spec].best

@@ -7,7 +7,8 @@ import sys
 import numpy as np
 import pytest
 
-from gallery_builder import Trajectory, criteria, engine, fingerprints, functions, model, optimizers, sweep, trajectory
+from gallery_builder import (Trajectory, cache, criteria, engine, fingerprints, functions, model, optimizers, sweep,
+                             trajectory)
 from gallery_builder.config import Settings
 from gallery_builder.engine import run_batch
 from gallery_builder.model import CONVERGED, DIVERGED, ESCAPED, MOVING, STALLED, STATUSES, Runs
@@ -396,13 +397,13 @@ def test_a_cached_cell_reads_back_equal_and_writable(tmp_path):
     settings = Settings(steps=40, basin_grid=3, lr_per_decade=1, lr_decades_below=1, lr_decades_above=1,
                         noise_seeds=2)
     for name, cell in sweep.compute_cells("beale", ["adam", "lbfgs", "newton"], settings).items():
-        sweep.save_cell(cell, tmp_path / f"{name}.cell")
-        back = sweep.load_cell(tmp_path / f"{name}.cell")
+        cache.save_cell(cell, tmp_path / f"{name}.cell")
+        back = cache.load_cell(tmp_path / f"{name}.cell")
         assert_same_leaves(back, cell, name)
         assert back.runs.points.flags.writeable and back.basin.status.flags.writeable
     (tmp_path / "other.cell").write_bytes(b"PK\x03\x04 an old .npz")
     with pytest.raises(ValueError, match="not a cached cell"):
-        sweep.load_cell(tmp_path / "other.cell")
+        cache.load_cell(tmp_path / "other.cell")
 
 
 def test_sweep_tasks_batch_a_few_functions_of_one_horizon_longest_first():
