@@ -192,6 +192,10 @@ class Renderer:
                                                       optimizers=self.optimizers, functions=self.functions,
                                                       figure=self.figure, **context)
 
+    def _on(self, fn) -> list:
+        """Every cell of the build on ``fn``, in the build's order of optimizers."""
+        return [self.cells[(o, fn.name)] for o in self.settings.optimizers if (o, fn.name) in self.cells]
+
     def _noise(self, fn, swept: bool) -> dict:
         """The noise section of a function page: σ, where it comes from, and the per-family measurements."""
         if not swept or not self.settings.noise_seeds:
@@ -240,7 +244,7 @@ class Renderer:
                     continue
                 tabs.append({"fn": fn, "cell": cell, "facts": pair_facts(cell, fn, tolerance),
                              "carries": KINDS["state"].applies(cell), "schedule_facts": schedule_facts(cell, fn),
-                             "noise_facts": noise_facts(cell, fn, tolerance)})
+                             "noise_facts": noise_facts(cell, fn, tolerance, self._on(fn))})
             out[page] = self._render("optimizer.md.j2", page, opt=opt, tabs=tabs,
                                      explanation=self.explanation("optimizers", opt.name))
         for fn in functions.CATALOGUE.values():
