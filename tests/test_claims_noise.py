@@ -162,7 +162,7 @@ def test_the_noise_sentence_is_the_data(small):
     settings, cells = small
     fn = functions.get("himmelblau")
     for cell in cells.values():
-        text = results.noise_facts(cell, fn, settings.tolerance)
+        text = results.noise_facts(cell, fn, settings.tolerance, cells.values())
         noisy = cell.noisy
         i = noisy.chosen
         converged = int((noisy.status[i] == engine.CONVERGED).sum())
@@ -170,8 +170,10 @@ def test_the_noise_sentence_is_the_data(small):
         failed = np.isin(noisy.status[i], (engine.DIVERGED, engine.ESCAPED))
         median = np.quantile(np.where(failed, np.inf, np.abs(noisy.gap[i])), 0.5, method="lower")
         assert f"median final gap is {results.num(float(median))}" in text
-        floor = "sets the floor" in text
-        assert floor == (abs(cell.runs.gap[cell.best]) * results.FLOOR_RATIO < median)
+        # The noise costs something; then exactly one of: it sets the floor, it changed the basin, others do better.
+        costs = abs(cell.runs.gap[cell.best]) * results.FLOOR_RATIO < median
+        said = [p for p in ("sets the floor", "a change of basin", "does not set this floor") if p in text]
+        assert len(said) == costs
 
 
 def test_the_schedule_sentence_is_the_data(small):
@@ -224,16 +226,20 @@ def test_what_noise_does_to_each_family(function):
     settings = config.Settings()
     found = results.noise_families(function, settings.sigma_for(function))
     n = found["numbers"]
-    # Momentum averages the noise: for pure noise its steps are √((1+β)/(1−β)) times shorter than SGD's at the
-    # same effective lr; the small pull of the minimum and 16 seeds keep the measurement within 15 %.
+    # Momentum's steps are √((1+β)/(1−β)) times shorter than SGD's at the same effective lr, as for pure noise
+    # (the small pull of the minimum and 16 seeds keep the measurement within 15 %), while both stay about equally
+    # far from the minimizer: the jitter differs, not the distance.
     assert n["momentum_ratio"] == pytest.approx(n["momentum_expected"], rel=0.15)
-    # SGD's steps scale with σ; Adam's barely do (m̂/√v̂ normalizes the noise away).
+    assert n["sgd_distance"] == pytest.approx(n["momentum_distance"], rel=0.25)
+    # SGD's steps scale with σ; Adam's barely do (√v̂ shrinks with the noise it divides).
     assert n["sgd_shrink"] == pytest.approx(1000, rel=0.01)
     assert n["adam_shrink"] < n["sgd_shrink"] / 20
     # Lion's steps are lr·√2 whatever the noise.
     assert n["lion_spread"] < 1e-9
     text = " ".join(found["sentences"])
-    for key in ("momentum_ratio", "momentum_expected", "sgd_shrink", "adam_shrink"):
+    assert "only the jitter differs" in text and "of order 1" not in text
+    for key in ("momentum_ratio", "momentum_expected", "sgd_shrink", "adam_shrink", "sgd_distance",
+                "momentum_distance"):
         assert results.num(n[key]) in text
 
 
@@ -241,4 +247,4 @@ def test_noise_families_is_measured_from_the_minimizer():
     found = results.noise_families("booth", config.Settings().sigma_for("booth"))
     assert found["where"] == "(1, 3)"
     assert results.noise_families("saddle", 1.0) is None
-    assert re.search(r"lr·√2 long to within \S+ relative", found["sentences"][2])
+    assert re.search(r"lr·√2 long to within \S+ relative", found["sentences"][-1])
