@@ -682,8 +682,13 @@ def _median_end(cell) -> np.ndarray:
     return path[np.flatnonzero(np.isfinite(path).all(axis=1))[-1]]
 
 
+BASIN_MATCH = 0.2  # a median gap within this fraction of a side minimum's height is that minimum's, not a floor
+
+
 def _basin(f) -> float | None:
-    return side_minimum(f.fn, _median_end(f.cell), f.tolerance)
+    """The height of the side minimum the median noisy seed sits in, when its gap is about that height."""
+    height = side_minimum(f.fn, _median_end(f.cell), f.tolerance)
+    return height if height is not None and abs(_noisy(f)["median_gap"] - height) <= BASIN_MATCH * height else None
 
 
 def _best_peer(f) -> tuple:
