@@ -22,6 +22,11 @@ def num(value, digits: int = 3) -> str:
     return f"{value:.{digits}g}"
 
 
+def times(ratio: float) -> str:
+    """A ratio as a reader says it: "362×", "6.3×"."""
+    return f"{ratio:.0f}×" if ratio >= 10 else f"{ratio:.2g}×"
+
+
 def plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
@@ -736,7 +741,7 @@ def _noise_behind(f):
     best, name = _best_peer(f)
     ratio = _noisy(f)["median_gap"] / max(best, f.tolerance)
     return (f"{_without_noise(f)}, and under the same noise {optimizers.get(name).title}'s median seed ends "
-            f"{num(ratio, 2)}× closer ({num(best)}): the noise alone does not set this floor.")
+            f"{times(ratio)} closer ({num(best)}): the noise alone does not set this floor.")
 
 
 NOISE_SENTENCES = ("noise: no lr qualifies", "noise: best lr", "noise: outcome", "noise: sets the floor",
@@ -779,8 +784,8 @@ def _rms_distance(points, at) -> float:
 EQUALLY_FAR = 1.25  # two root mean square distances within this factor are "about equally far"
 
 
-def _measured(f):
-    return f.measured
+def _family(f) -> bool:
+    return f.measured is not None
 
 
 def _distance_ratio(f) -> float:
@@ -793,37 +798,37 @@ def _momentum_setting(n) -> str:
             f"with β = {num(n['beta'])} at lr = {num(n['lr'])})")
 
 
-@template("family: momentum jitters less", _measured,
+@template("family: momentum jitters less", _family,
           holds=lambda f: 1 / EQUALLY_FAR <= _distance_ratio(f) <= EQUALLY_FAR and f.measured["momentum_ratio"] > 1)
 def _family_momentum(f):
     n = f.measured
     return (f"Momentum does not hold it closer {_momentum_setting(n)}: both stay about equally far from the "
             f"minimizer (root mean square distance {num(n['sgd_distance'])} against {num(n['momentum_distance'])}); "
-            f"only the jitter differs, SGD's steps being {num(n['momentum_ratio'])}× longer (root mean square "
+            f"only the jitter differs, SGD's steps being {times(n['momentum_ratio'])} longer (root mean square "
             f"step {num(n['sgd'])} against {num(n['momentum'])}; √((1 + β)/(1 − β)) = "
             f"{num(n['momentum_expected'])} for pure noise).")
 
 
-@template("family: momentum ends elsewhere", _measured,
+@template("family: momentum ends elsewhere", _family,
           holds=lambda f: not 1 / EQUALLY_FAR <= _distance_ratio(f) <= EQUALLY_FAR)
 def _family_momentum_apart(f):
     n, ratio = f.measured, _distance_ratio(f)
     closer = "momentum" if ratio > 1 else "SGD"
     return (f"{_momentum_setting(n)[0].upper()}{_momentum_setting(n)[1:]}, {closer} stays "
-            f"{num(max(ratio, 1 / ratio), 2)}× closer to the minimizer (root mean square distance "
+            f"{times(max(ratio, 1 / ratio))} closer to the minimizer (root mean square distance "
             f"{num(n['sgd_distance'])} for SGD, {num(n['momentum_distance'])} for momentum).")
 
 
-@template("family: Adam barely shrinks", _measured,
+@template("family: Adam barely shrinks", _family,
           holds=lambda f: f.measured["adam_shrink"] * 10 < f.measured["sgd_shrink"])
 def _family_adam(f):
     n = f.measured
     return (f"Adam's normalization keeps it moving near a minimum: with σ a thousand times smaller, SGD's steps "
-            f"shrink {num(n['sgd_shrink'])}× but Adam's (lr = {num(n['adam_lr'])}) only {num(n['adam_shrink'])}×, "
-            f"since √v̂, the size of the noise it divides by, shrinks with it.")
+            f"shrink {times(n['sgd_shrink'])} but Adam's (lr = {num(n['adam_lr'])}) only {times(n['adam_shrink'])}: "
+            f"it divides by √v̂, the size of the noise, which shrinks with it, so most of the shrink cancels.")
 
 
-@template("family: Lion's steps are lr·√2", _measured, holds=lambda f: f.measured["lion_spread"] <= 1e-9)
+@template("family: Lion's steps are lr·√2", _family, holds=lambda f: f.measured["lion_spread"] <= 1e-9)
 def _family_lion(f):
     n = f.measured
     return (f"Lion's sign caps it: without weight decay every Lion step (lr = {num(n['lion_lr'])}) is lr·√2 long to "

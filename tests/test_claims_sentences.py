@@ -224,7 +224,7 @@ def _family_jitter(cell, fn, text, f):
 def _family_apart(cell, fn, text, f):
     n = f.measured
     ratio = n["sgd_distance"] / n["momentum_distance"]
-    assert not 0.8 <= ratio <= 1.25 and results.num(max(ratio, 1 / ratio), 2) in text
+    assert not 0.8 <= ratio <= 1.25 and results.times(max(ratio, 1 / ratio)) in text
 
 
 def _family_adam(cell, fn, text, f):
