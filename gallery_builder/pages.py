@@ -18,7 +18,7 @@ from jinja2 import nodes
 import markupsafe
 import plotly
 
-from . import functions, optimizers
+from . import carried, functions, optimizers
 from .criteria import CRITERION
 from .embeds import CELL, KINDS, relative, row
 from .engine import CAPTURE_FRACTION, STALL_GRADIENT, STATUSES, TOLERANCE
@@ -146,7 +146,7 @@ def environment() -> jinja2.Environment:
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
                              keep_trailing_newline=True)
     env.filters.update(md=md, attr=attr, first_sentence=first_sentence, page_title=page_title, texnum=texnum, fence=fence, latex=latex, num=num)
-    env.globals.update(STATUSES=STATUSES)
+    env.globals.update(STATUSES=STATUSES, memory=carried.memory)
     return env
 
 
@@ -243,7 +243,8 @@ class Renderer:
                     tabs.append({"fn": fn, "cell": None, "facts": no_cell(opt)})
                     continue
                 tabs.append({"fn": fn, "cell": cell, "facts": pair_facts(cell, fn, tolerance),
-                             "carries": KINDS["state"].applies(cell), "schedule_facts": schedule_facts(cell, fn),
+                             "carries": KINDS["state"].applies(cell), "views": carried.views(opt.name, cell.runs.state),
+                             "schedule_facts": schedule_facts(cell, fn),
                              "noise_facts": noise_facts(cell, fn, tolerance, self._on(fn))})
             out[page] = self._render("optimizer.md.j2", page, opt=opt, tabs=tabs,
                                      explanation=self.explanation("optimizers", opt.name))
