@@ -122,8 +122,8 @@ def lion(lr=1e-4, beta1=0.9, beta2=0.99, weight_decay=1e-3):
 @optimizer(
     "signum",
     title="Signum",
-    summary="Sign momentum: step every coordinate by exactly lr in the direction of the sign of a moving average of "
-    "gradients. Like Lion without the interpolation and weight decay, it ignores gradient magnitude entirely.",
+    summary="Sign momentum: step every coordinate by exactly lr against the sign of a moving average of gradients. "
+    "It is Lion with β1 = β2 and no weight decay, and it ignores gradient magnitude entirely.",
     latex=r"\begin{aligned} m_t &= \beta\, m_{t-1} + (1 - \beta)\, g_t\\ "
     r"\theta_t &= \theta_{t-1} - \gamma\, \operatorname{sign}(m_t) \end{aligned}",
     pseudocode="g = grad f(theta)\nm = (1 - momentum) * g + momentum * m\ntheta = theta - lr * sign(m)",
