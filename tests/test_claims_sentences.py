@@ -4,6 +4,7 @@ checking from the cell's raw arrays that what the sentence asserts is true where
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -293,3 +294,20 @@ def test_the_sentence_holds_on_every_cell_that_writes_it(default_cells, name):
     places = written(default_cells, config.Settings(), name)
     for cell, fn, text, facts in places:
         CHECKS[name](cell, fn, text, facts)
+
+
+# --- Claims about the whole gallery, in hand-written text that cannot call run() -------------------------------
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_in_300_steps_only_curvature_or_f_star_reaches_rosenbrocks_minimum(default_cells):
+    """docs/methodology.md and Rosenbrock's notes: who reaches the tolerance within 300 of its 1000 steps."""
+    text = " ".join((ROOT / "docs" / "methodology.md").read_text(encoding="utf-8").split())
+    assert ("in 300 steps only Newton's method, L-BFGS and Polyak's step, which is given f*, reach the tolerance at "
+            "any learning rate of their search") in text
+    assert "only Newton's method, L-BFGS and Polyak's step (which is given f*) reach" in functions.get(
+        "rosenbrock").notes
+    early = {name for (name, fn), cell in default_cells.items() if fn == "rosenbrock"
+             and ((cell.runs.steps_to_tolerance >= 0) & (cell.runs.steps_to_tolerance <= 300)).any()}
+    assert early == {"newton", "lbfgs", "polyak_sgd"}
