@@ -781,7 +781,6 @@ def _rms_distance(points, at) -> float:
     return float(np.sqrt(np.mean(np.sum(offsets ** 2, axis=-1))))
 
 
-SMOOTH_SLOPE = 1e-3  # |∇f| next to the minimizer below this: the pull vanishes there (not on Ackley's cone)
 EQUALLY_FAR = 1.25  # two root mean square distances within this factor are "about equally far"
 
 
@@ -856,9 +855,11 @@ def _family_numbers(fn, at, sigma: float) -> dict:
                      map(_rms_step, (sgd, sgd_small, momentum, adam, adam_small))))
     lion_spread = max(float(np.abs(np.hypot(*np.diff(p, axis=1).transpose(2, 0, 1)) / (lion_lr * math.sqrt(2))
                                    - 1).max()) for p in lion)
-    nearby = at + 1e-6 * fn.width / math.sqrt(2)  # a point next to the minimizer: does the pull vanish there?
+    # |∇f| at 1e-4 and 1e-6 of the domain from the minimizer: it falls with the distance where f is smooth there
+    near, nearer = (float(np.hypot(*fn.gradient((at + r * fn.width / math.sqrt(2))[None, :])[0]))
+                    for r in (1e-4, 1e-6))
     return {"lr": lr, "beta": beta, "sgd": steps["sgd"], "momentum": steps["momentum"],
-            "slope": float(np.hypot(*fn.gradient(nearby[None, :])[0])),
+            "slope": nearer, "smooth": nearer < near / 10,
             "momentum_ratio": steps["sgd"] / steps["momentum"],
             "momentum_expected": math.sqrt((1 + beta) / (1 - beta)),
             "sgd_distance": _rms_distance(sgd, at), "momentum_distance": _rms_distance(momentum, at),
@@ -880,7 +881,7 @@ def noise_families(function: str, sigma: float) -> dict | None:
     sentences = [TEMPLATES[n].words(facts) for n, ok in judge(facts, FAMILY_SENTENCES).items() if ok]
     where = ", ".join(f"{v:.4g}" for v in at)
     return {"numbers": numbers, "sentences": sentences, "where": f"({where})", "steps": FAMILY_STEPS,
-            "seeds": FAMILY_SEEDS, "smooth": numbers["slope"] <= SMOOTH_SLOPE}
+            "seeds": FAMILY_SEEDS, "smooth": numbers["smooth"]}
 
 
 def _gains(f) -> list:

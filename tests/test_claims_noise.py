@@ -249,3 +249,12 @@ def test_noise_families_is_measured_from_the_minimizer():
     assert found["where"] == "(1, 3)"
     assert results.noise_families("saddle", 1.0) is None
     assert re.search(r"lr·√2 long to within \S+ relative", found["sentences"][-1])
+
+
+def test_the_noise_section_says_where_the_gradient_does_not_vanish():
+    """Ackley's minimizer is the tip of a cone: next to it |∇f| is 2√2, not 0, so the section may not say that
+    only noise moves the optimizers there; on a smooth minimizer it may."""
+    settings = config.Settings()
+    ackley = results.noise_families("ackley", settings.sigma_for("ackley"))
+    assert not ackley["smooth"] and ackley["numbers"]["slope"] == pytest.approx(2 * np.sqrt(2), rel=1e-3)
+    assert all(results.noise_families(f, settings.sigma_for(f))["smooth"] for f in ("booth", "rastrigin", "rosenbrock"))
