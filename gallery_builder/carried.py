@@ -289,7 +289,8 @@ VIEWS = {
               first=1),
     ],
     "ademamix": [
-        Panel("m̂₁", "the fast average of gradients (β₁), bias-corrected: it reacts to the gradient of the moment", _corrected("m1", "beta1"), fields=("m1",)),
+        Panel("m̂₁", "the fast average of gradients (β₁), bias-corrected: it reacts to the gradient of the moment",
+              _corrected("m1", "beta1"), fields=("m1",)),
         Panel("α·m₂", "α times the slow average of gradients (β₃ = 0.9999), not bias-corrected: it starts at 0 and "
               "fades in over thousands of steps", lambda c: c.hyper["alpha_mix"] * c.state["m2"], fields=("m2",)),
         *_adam_views(first="m1", second="nu")[1:],

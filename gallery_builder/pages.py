@@ -24,7 +24,7 @@ from .embeds import CELL, KINDS, relative, row
 from .engine import CAPTURE_FRACTION, STALL_GRADIENT, STATUSES, TOLERANCE
 from .errors import UserError
 from .results import (leaderboard, measure, measure_many, no_cell, noise_facts, noise_families, num, pair_facts,
-                      schedule_facts, schedule_summary, verdict)
+                      quadratic_theory, schedule_facts, schedule_summary, verdict)
 from .sweep import library_versions
 
 GALLERY = "gallery"  # the generated folder inside docs_dir
@@ -163,7 +163,8 @@ class Renderer:
         def run(optimizer, function, lr, **hyperparameters):
             return measure(optimizer, function, lr, steps=settings.steps_for(function), **hyperparameters)
 
-        self.prose.globals.update(run=run)
+        self.prose.globals.update(run=run, theory=lambda function: quadratic_theory(
+            function, settings.tolerance, settings.steps_for(function)))
         self.optimizers = [optimizers.get(n) for n in settings.optimizers]
         self.functions = [functions.get(n) for n in settings.functions]
 

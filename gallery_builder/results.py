@@ -298,7 +298,8 @@ def _overshoots(f):
 
 
 PAIR_SENTENCES = ("no lr qualifies", "best escapes", "best stays", "best converges", "best ends short",
-                  "climbed to a saddle or maximum", "climbed to a local minimum", "fails above", "fails at some", "never fails", "overshoots")
+                  "climbed to a saddle or maximum", "climbed to a local minimum", "fails above", "fails at some",
+                  "never fails", "overshoots")
 
 
 def pair_facts(cell, fn, tolerance: float) -> str:
@@ -480,6 +481,27 @@ def measure(optimizer: str, function: str, lr: float, steps: int = 300, **hyperp
     if key not in _MEASURED:  # rejected: the run says why, in the author's terms
         engine.trajectory(optimizer, function, steps=steps, **dict(key[3]))
     return _MEASURED[key]
+
+
+def quadratic_theory(function: str, tolerance: float = engine.TOLERANCE, steps: int = 300) -> dict:
+    """Textbook rates on a quadratic with Hessian eigenvalues λ_min ≤ λ_max and κ = λ_max/λ_min, for the numbers
+    the explanations set beside measured runs: gradient descent at its best constant lr = 2/(λ_min + λ_max)
+    contracts the error by (κ − 1)/(κ + 1) per step, heavy ball at lr = 4/(√λ_max + √λ_min)² and
+    μ = ((√κ − 1)/(√κ + 1))² by (√κ − 1)/(√κ + 1) (asymptotically); f − f* shrinks by the square of the rate, so
+    reaching the tolerance from the start takes about ln(gap₀/tolerance) / (2 ln(1/rate)) steps, and after
+    ``steps`` steps gradient descent's gap is gap₀·rate^(2·steps)."""
+    fn = functions.get(function)
+    _, hessians = fn.hessian(np.array([fn.minimizers[0]], float))
+    low, high = np.linalg.eigvalsh(hessians[0])
+    kappa, root = high / low, math.sqrt(high / low)
+    gap = float(fn.values(np.array([fn.start], float))[0]) - fn.minimum
+    gd_rate, hb_rate = (kappa - 1) / (kappa + 1), (root - 1) / (root + 1)
+    decades = math.log(gap / tolerance) / 2  # f − f* shrinks by rate² per step
+    return {"kappa": kappa, "low": low, "high": high, "gap": gap, "steps": steps,
+            "gd_gap": gap * gd_rate ** (2 * steps),
+            "gd_lr": 2 / (low + high), "gd_rate": gd_rate, "gd_steps": math.ceil(decades / math.log(1 / gd_rate)),
+            "hb_lr": 4 / (math.sqrt(high) + math.sqrt(low)) ** 2, "hb_momentum": hb_rate ** 2, "hb_rate": hb_rate,
+            "hb_steps": math.ceil(decades / math.log(1 / hb_rate))}
 
 
 # --- Schedules and noise ----------------------------------------------------------------------------------------

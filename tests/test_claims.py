@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gallery_builder import config, criteria, engine, functions, optimizers, sweep, trajectory
+from gallery_builder import config, criteria, engine, functions, optimizers, results, sweep, trajectory
 
 EXPLANATIONS = Path(__file__).resolve().parents[1] / "docs" / "explanations"
 SETTINGS = config.Settings()
@@ -1000,3 +1000,33 @@ def test_beale_adam_steps_about_lr_where_sgd_must_choose():
     assert 0.5 < np.median(step_lengths(run("adam", "beale", 0.01))[:50]) / 0.01 < 1.5
     assert run("sgd", "beale", 0.1).status == "escaped"  # too large for the walls
     assert run("sgd", "beale", 0.01).status == "moving" and run("adam", "beale", 1.0).status == "converged"
+
+
+# --- Theory beside the runs on the quadratics (functions/ill_conditioned.md, booth.md, matyas.md) ----------------
+
+QUADRATICS = ("booth", "matyas", "ill_conditioned")
+
+
+@pytest.mark.parametrize("fn", QUADRATICS)
+def test_gradient_descent_takes_the_steps_its_rate_predicts(fn):
+    """At lr = 2/(λ_min + λ_max), SGD reaches the tolerance at the step (κ−1)/(κ+1) predicts, to within one."""
+    verb = "shrinks" if fn == "ill_conditioned" else "contracts"
+    claim(f"functions/{fn}.md", f"{verb} the error by $(\\kappa - 1)/(\\kappa + 1) = {{{{ q.gd_rate | num }}}}$ per step")
+    q = results.quadratic_theory(fn)
+    t = run("sgd", fn, q["gd_lr"], steps=2 * q["gd_steps"])
+    assert abs(t.steps_to_tolerance - q["gd_steps"]) <= 1
+    assert run("sgd", fn, q["gd_lr"], steps=300).values[-1] == pytest.approx(q["gap"] * q["gd_rate"] ** 600, rel=0.05)
+
+
+def test_heavy_ball_steps_grow_like_the_root_of_kappa():
+    """Heavy ball at its best setting reaches the tolerance within 1.6 times the steps its rate (√κ−1)/(√κ+1)
+    predicts (the transient of a repeated eigenvalue), and its gain over gradient descent grows with √κ."""
+    claim("functions/ill_conditioned.md", "so its step count grows like $\\sqrt\\kappa$ instead of $\\kappa$")
+    claim("functions/ill_conditioned.md", "so the error falls like $t\\,\\rho^t$ rather than $\\rho^t$")
+    gains = []
+    for fn in QUADRATICS:  # κ = 9, 25, 100
+        q = results.quadratic_theory(fn)
+        steps = run("momentum", fn, q["hb_lr"], steps=300, momentum=q["hb_momentum"]).steps_to_tolerance
+        assert q["hb_steps"] <= steps <= 1.6 * q["hb_steps"], fn
+        gains.append(q["gd_steps"] / steps)
+    assert gains == sorted(gains) and gains[-1] > 2 * gains[0]
