@@ -311,3 +311,14 @@ def test_in_300_steps_only_curvature_or_f_star_reaches_rosenbrocks_minimum(defau
     early = {name for (name, fn), cell in default_cells.items() if fn == "rosenbrock"
              and ((cell.runs.steps_to_tolerance >= 0) & (cell.runs.steps_to_tolerance <= 300)).any()}
     assert early == {"newton", "lbfgs", "polyak_sgd"}
+
+
+def test_the_glossary_gives_the_builds_constants():
+    """docs/glossary.md quotes the default tolerance and stall threshold, and the memory of three optimizers."""
+    from gallery_builder import carried
+
+    text = " ".join((ROOT / "docs" / "glossary.md").read_text(encoding="utf-8").split())
+    assert engine.TOLERANCE == 1e-6 and "reached the minimum: $10^{-6}$ unless" in text
+    assert engine.STALL_GRADIENT == 1e-6 and "has vanished (below $10^{-6}$)" in text
+    assert "0 for SGD, 1 for momentum, 2 for Adam" in text
+    assert [carried.memory(n)["copies"] for n in ("sgd", "momentum", "adam")] == [0, 1, 2]
