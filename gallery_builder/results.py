@@ -570,14 +570,20 @@ def _schedule_sentence(f, verdict: str) -> str:
             f"({_schedule_words(c, digits)}){tied}.")
 
 
-def _sooner_or_closer(row: dict, other: dict, fn) -> bool:
-    """``row`` converged and ``other`` did not, or both did and ``row`` sooner, or both at the same step or neither
-    and ``row`` ends closer by more than a tie."""
-    if (row["steps"] is None) != (other["steps"] is None):
-        return row["steps"] is not None
-    if row["steps"] is not None and row["steps"] != other["steps"]:
-        return row["steps"] < other["steps"]
-    return row["gap"] is not None and (other["gap"] is None or row["gap"] < other["gap"] - tie_width(fn))
+def _shows_a_gain(gain: dict, fn) -> bool:
+    """The words show the schedule ahead: it converged and the constant rate did not, or sooner, or (at the same
+    step or neither converging) at a final gap that reads smaller."""
+    c, s = gain["constant"], gain["scheduled"]
+    if s["lr"] is None or (s["steps"] is None) != (c["steps"] is None) or s["steps"] != c["steps"]:
+        return s["lr"] is not None and (c["steps"] is None or (s["steps"] is not None and s["steps"] < c["steps"]))
+    digits = _schedule_digits(c, s, fn)
+    return c["gap"] is None or float(num(s["gap"], digits)) < float(num(c["gap"], digits))
+
+
+def _not_sooner(gain: dict) -> bool:
+    """The schedule did not come within the tolerance sooner than the constant rate."""
+    c, s = gain["constant"], gain["scheduled"]
+    return s["steps"] is None or (c["steps"] is not None and s["steps"] >= c["steps"])
 
 
 def _has_schedules(f):
@@ -585,13 +591,13 @@ def _has_schedules(f):
 
 
 @template("schedule helps", lambda f: _has_schedules(f) and _gain(f)["helps"],
-          holds=lambda f: _sooner_or_closer(_gain(f)["scheduled"], _gain(f)["constant"], f.fn))
+          holds=lambda f: _shows_a_gain(_gain(f), f.fn))
 def _schedule_helps(f):
     return _schedule_sentence(f, "does better than")
 
 
 @template("schedule does not help", lambda f: _has_schedules(f) and not _gain(f)["helps"],
-          holds=lambda f: not _sooner_or_closer(_gain(f)["scheduled"], _gain(f)["constant"], f.fn))
+          holds=lambda f: _not_sooner(_gain(f)))
 def _schedule_does_not_help(f):
     return _schedule_sentence(f, "does not beat")
 
@@ -915,13 +921,13 @@ def _helped(f) -> list:
 
 
 @template("schedules: none helps", lambda f: _bounded(f) and _gains(f) and not _helped(f),
-          holds=lambda f: not any(_sooner_or_closer(g["scheduled"], g["constant"], f.fn) for g in _gains(f)))
+          holds=lambda f: all(_not_sooner(g) for g in _gains(f)))
 def _schedules_none(f):
     return f"No schedule beats the best constant learning rate for any of the {len(_gains(f))} optimizers."
 
 
 @template("schedules: some help", lambda f: _bounded(f) and bool(_helped(f)),
-          holds=lambda f: all(_sooner_or_closer(g["scheduled"], g["constant"], f.fn) for g in _helped(f)))
+          holds=lambda f: all(_shows_a_gain(g, f.fn) for g in _helped(f)))
 def _schedules_some(f):
     specs = [g["scheduled"]["spec"] for g in _helped(f)]
     top = max(dict.fromkeys(specs), key=specs.count)

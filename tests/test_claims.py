@@ -979,13 +979,13 @@ def test_adagrad_small_lr_crawls_before_reaching_the_minimum():
 
 
 @pytest.mark.slow  # runs of 3000 steps
-def test_adamw_bias_vanishes_at_the_origin():
-    claim("optimizers/adamw.md", "the difference is the decay's bias, which vanishes where the minimizer is the "
-          "origin")
+def test_adamw_bias_hinders_away_from_the_origin_and_helps_at_it():
+    claim("optimizers/adamw.md", "the difference is the decay's bias, a hindrance away from the origin and a help at "
+          "it")
     for fn in ("booth", "himmelblau"):  # minimizers away from the origin: AdamW ends measurably worse
         assert run("adamw", fn, 0.1, steps=3000).values[-1] > 1e-6 > run("adam", fn, 0.1, steps=3000).values[-1]
-    for fn in ("matyas", "ill_conditioned"):
-        assert run("adamw", fn, 0.1, steps=3000).values[-1] < 1e-20
+    for fn in ("matyas", "ill_conditioned"):  # at the origin: it ends closer than Adam
+        assert run("adamw", fn, 0.1, steps=3000).values[-1] < min(1e-20, run("adam", fn, 0.1, steps=3000).values[-1])
 
 
 @pytest.mark.slow  # runs of 1500 steps
