@@ -322,3 +322,13 @@ def test_the_glossary_gives_the_builds_constants():
     assert engine.STALL_GRADIENT == 1e-6 and "has vanished (below $10^{-6}$)" in text
     assert "0 for SGD, 1 for momentum, 2 for Adam" in text
     assert [carried.memory(n)["copies"] for n in ("sgd", "momentum", "adam")] == [0, 1, 2]
+
+
+def test_lamb_and_adamw_rank_high_on_the_bowl(default_cells):
+    """functions/ill_conditioned.md: both are in the first quarter of the bowl's leaderboard."""
+    text = " ".join((ROOT / "docs" / "explanations" / "functions" / "ill_conditioned.md").read_text("utf-8").split())
+    assert "also rank high on this bowl's leaderboard, for a reason that has nothing to do with conditioning" in text
+    fn = functions.get("ill_conditioned")
+    board = [row["optimizer"].name for row in
+             results.leaderboard([c for (_, f), c in default_cells.items() if f == fn.name], fn)]
+    assert board.index("lamb") < len(board) / 4 and board.index("adamw") < len(board) / 4
