@@ -1,11 +1,13 @@
 """What an optimizer carries from step to step, read from the state the sweep recorded for one run.
 
-A small table says, per optimizer, what each state field means and how to draw it: as a panel of per-coordinate
-series against the step, as an arrow from the current point, or as a point sequence of its own on the contour.
-Every value comes from the recorded state (or, for Newton, from the function's Hessian at the recorded points,
-which is the Hessian the update used). Bias corrections use the state's own step count: the state recorded at
-index t is the state after t updates, so its step counter is t. A recorded field the table does not describe
-(an optimizer added later) is still shown, as a panel of its raw values.
+A table says, per optimizer, which quantities explain its method, in words, and how to draw them: as a panel of
+per-coordinate series against the step (on a log axis where they span decades), as an arrow from the current point,
+or as a point sequence of its own on the contour. Every value comes from the recorded state and the recorded path
+(Newton's Hessian, Polyak's step size, LAMB's trust ratio and L-BFGS's true curvature are computed from the function
+at the recorded points, as the update computed them). Bias corrections use the state's own step count: the state
+recorded at index t is the state after t updates, so its step counter is t. An optimizer the table does not know
+yet (one added later) shows each recorded field as a panel of its raw values. ``memory`` counts an optimizer's state
+in copies of the parameters.
 """
 
 from __future__ import annotations
@@ -86,9 +88,8 @@ def _adam_views(second="exp_avg_sq", note="", first="exp_avg", beta2="beta2", wh
     views = [
         Panel("m̂", "the bias-corrected average of gradients, m / (1 − β₁ᵗ): the direction of the step",
               _corrected(first, "beta1"), fields=(first,)),
-        Panel("√v̂", f"the bias-corrected root mean square of {what}, √(v / (1 − β₂ᵗ)): the size of the gradient "
-              "in each coordinate, which the step divides by", _root_corrected(second, beta2), log=True,
-              fields=(second,)),
+        Panel("√v̂", f"the bias-corrected root mean square of {what}, √(v / (1 − β₂ᵗ)), per coordinate: what the "
+              "step divides by", _root_corrected(second, beta2), log=True, fields=(second,)),
     ]
     views.append(Panel("lr/(√v̂+ε)", f"lr / (√v̂ + ε): the step per unit of m̂ in each coordinate, the learning rate "
                        f"each coordinate really gets{note}", _adam_step(second, beta2), log=True, fields=(second,),
