@@ -7,10 +7,12 @@ over the cells of a build (the default gallery unless --config; read from the sw
 from __future__ import annotations
 
 import argparse
+import sys
 from collections import Counter
 from pathlib import Path
 
 from gallery_builder import config, functions, results, sweep
+from gallery_builder.errors import UserError
 
 
 def main() -> None:
@@ -19,7 +21,11 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--show", action="append", default=[], help="list the places of this template")
     args = parser.parse_args()
-    settings = config.load(args.config) if args.config else config.Settings()
+    try:
+        settings = config.load(args.config) if args.config else config.Settings()
+    except UserError as error:
+        print(f"error: {error}", file=sys.stderr)
+        sys.exit(2)
     cells = sweep.run_sweep(settings, jobs=args.jobs, quiet=True).cells
     found = results.verdicts(cells, [functions.get(n) for n in settings.functions], settings.tolerance,
                              settings.sigma_for)
