@@ -776,10 +776,11 @@ NOISE_SENTENCES = ("noise: no lr qualifies", "noise: best lr", "noise: outcome",
                    "noise: changes the basin", "noise: others do better")
 
 
-def noise_facts(cell, fn, tolerance: float, peers=()) -> str:
+def noise_facts(cell, fn, tolerance: float, peers=(), scaling: tuple | None = None) -> str:
     """Sentences about a cell under gradient noise, written from its numbers and, for comparisons, from the
-    other cells on the function (``peers``)."""
-    return say(Facts(fn, cell, tolerance, tuple(peers)), NOISE_SENTENCES)
+    other cells on the function (``peers``); ``scaling``, the median final gaps at σ/2, σ and 2σ, once the sweep
+    runs them (see Facts)."""
+    return say(Facts(fn, cell, tolerance, tuple(peers), scaling), NOISE_SENTENCES)
 
 
 FAMILY_SEEDS, FAMILY_STEPS = 16, 120

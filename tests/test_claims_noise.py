@@ -258,3 +258,21 @@ def test_the_noise_section_says_where_the_gradient_does_not_vanish():
     ackley = results.noise_families("ackley", settings.sigma_for("ackley"))
     assert not ackley["smooth"] and ackley["numbers"]["slope"] == pytest.approx(2 * np.sqrt(2), rel=1e-3)
     assert all(results.noise_families(f, settings.sigma_for(f))["smooth"] for f in ("booth", "rastrigin", "rosenbrock"))
+
+
+def test_the_floor_is_the_noise_s_when_the_gap_grows_with_sigma(small):
+    """Given the median gaps at σ/2, σ and 2σ, the floor sentence follows them, not the comparison with the
+    other optimizers: a gap that grows with σ is set by the noise; one that does not, is not."""
+    settings, cells = small
+    fn = functions.get("himmelblau")
+    checked = 0
+    for cell in cells.values():
+        n = results.noise_summary(cell, fn, settings.tolerance)
+        if cell.best < 0 or n["best"] < 0 or not abs(cell.runs.gap[cell.best]) * results.FLOOR_RATIO < n["median_gap"]:
+            continue
+        gap = n["median_gap"]
+        grows = results.noise_facts(cell, fn, settings.tolerance, cells.values(), (gap / 2, gap, gap * 2))
+        flat = results.noise_facts(cell, fn, settings.tolerance, cells.values(), (gap, gap, gap))
+        assert ("sets the floor" in grows) != ("a change of basin" in grows) and "sets the floor" not in flat
+        checked += 1
+    assert checked
