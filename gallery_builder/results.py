@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import functools
 import math
 from dataclasses import dataclass
 from typing import Callable
@@ -12,8 +11,8 @@ import numpy as np
 
 from . import engine, functions, optimizers
 from .criteria import CRITERION, SADDLE_LEVEL, before_exit, ended_above_start, escapes, overshoot, tie_width
+from .sweep import NOISE_SCALES
 from .engine import CONVERGED, DIVERGED, ESCAPED, STALLED, STATUSES, describe, is_failure
-from .errors import UserError
 
 
 def num(value, digits: int = 3) -> str:
@@ -70,15 +69,16 @@ def failures(cell, fn) -> str:
 
 
 def search_edge(cell) -> str:
-    """Where the best learning rate sits at an end of the searched range, in words ("" when it is bracketed).
+    """Where the best learning rate sits at a limit of the search, in words ("" when it lies inside).
 
-    The search extends past an end where the best rate sits until it reaches its limit, so a best rate still at an
-    end sits at the limit: a rate beyond it might do better."""
-    b, lrs = cell.best, cell.lrs
-    if b < 0 or len(lrs) < 2 or 0 < b < len(lrs) - 1:
+    The search runs every rate within its limits, so only a rate beyond the limit where the best one sits might do
+    better."""
+    lrs = cell.search.lrs
+    if cell.best < 0 or len(lrs) < 2 or lrs[0] < cell.lrs[cell.best] < lrs[-1]:
         return ""
-    decades = num(abs(float(np.log10(lrs[b] / cell.hyperparameters["lr"]))))
-    side = "above" if b == len(lrs) - 1 else "below"
+    best = float(cell.lrs[cell.best])
+    decades = num(abs(float(np.log10(best / cell.hyperparameters["lr"]))))
+    side = "above" if best == lrs[-1] else "below"
     return f"at the edge of the search (limit {decades} decade{'' if decades == '1' else 's'} {side} the default)"
 
 
@@ -103,8 +103,8 @@ class Facts:
     cell: object = None
     tolerance: float = engine.TOLERANCE
     peers: tuple = ()  # every cell on fn, this one included
-    # The median final gap of this cell's noisy runs at σ/2, σ and 2σ, once the sweep makes them: a gap that
-    # grows with σ is the direct evidence that the noise sets the floor. None while the sweep has only σ.
+    # The median final gap of this cell's noisy runs at σ/2, σ and 2σ (noise_scaling): a gap that grows with σ is
+    # the direct evidence that the noise sets the floor. None without noisy runs.
     scaling: tuple | None = None
     measured: dict | None = None  # a function's own measurements (the noise families)
 
@@ -378,109 +378,79 @@ def entry(cell, fn) -> dict:
         "steps_to_tolerance": reached if reached >= 0 else None,
         "stop_step": int(runs.stop_step[i]) if runs.stop_step[i] >= 0 else None,
         "criterion": CRITERION["bounded" if fn.minimum is not None else "unbounded"],
+        "badges": [{"name": b.name, "reason": b.reason} for b in badges(cell)],
     }
 
 
+# --- Controls ----------------------------------------------------------------------------------------------------
+
+
 @dataclass(frozen=True)
-class Measured:
-    """One run from a function's start, for the numbers written into the explanations at build time."""
+class Badge:
+    """A result that rests on something besides the update rule: its name and a one-line reason from the cell."""
 
-    status: str
-    stop_step: int  # step at which it left the domain or diverged, -1 otherwise
-    steps_to_tolerance: int  # -1 if never
-    gap: float | None
-    final_value: float
-    steps: int
-
-    @property
-    def left_at(self):
-        return self.stop_step if self.status == "escaped" else None
-
-    @property
-    def leaves(self) -> str:
-        """"leaves at step 55", or "does not leave within 300 steps"."""
-        if self.status == "escaped":
-            return f"leaves at step {self.stop_step}"
-        if self.status == "diverged":
-            return f"diverges at step {self.stop_step}"
-        return f"does not leave within {self.steps} steps"
-
-    @property
-    def ends(self) -> str:
-        """How the run ends, as a verb phrase: "reaches the minimum in 5 steps", "leaves the domain at step 9"."""
-        if self.status == "converged":
-            return f"reaches the minimum in {plural(self.steps_to_tolerance, 'step')}"
-        if self.status in ("escaped", "diverged"):
-            return f"{'leaves the domain' if self.status == 'escaped' else 'diverges'} at step {self.stop_step}"
-        gap = "" if self.gap is None else f" with f − f* = {num(self.gap)}"
-        return f"{'stalls' if self.status == 'stalled' else f'is still moving after {self.steps} steps'}{gap}"
+    name: str
+    reason: str
 
 
-_MEASURED: dict = {}  # (optimizer, function, steps, sorted hyperparameters) -> Measured
+STEPS_FACTOR, GAP_FACTOR = 2, 10  # a control run changes the outcome: steps to tolerance ×2, or the final gap ×10
 
 
-def _measure_key(optimizer: str, function: str, lr: float, steps: int, hyperparameters: dict) -> tuple:
-    filled = optimizers.get(optimizer).for_function(functions.get(function))
-    return optimizer, function, steps, tuple(sorted({**filled, **hyperparameters, "lr": lr}.items()))
+def _row_outcome(runs, i: int, fn, tolerance: float) -> tuple:
+    """(qualifies, reached, measure) of run i: ``measure`` is the steps to tolerance, the gap (floored at the
+    tolerance), or for a function without a minimum the escape step (inf when it did not escape)."""
+    if fn.minimum is None:
+        escaped = bool(escapes(runs)[i])
+        return escaped, escaped, float(runs.stop_step[i]) if escaped else math.inf
+    reached = int(runs.steps_to_tolerance[i]) >= 0
+    ok = not is_failure(int(runs.status[i]), fn)
+    return ok, reached, float(runs.steps_to_tolerance[i]) if reached else max(abs(float(runs.gap[i])), tolerance)
 
 
-def _measured(runs, row: int, fn, steps: int) -> Measured:
-    values = runs.values[row]
-    value = float(values[np.flatnonzero(np.isfinite(values))[-1]])
-    return Measured(engine.STATUSES[int(runs.status[row])], int(runs.stop_step[row]),
-                    int(runs.steps_to_tolerance[row]), None if fn.minimum is None else value - fn.minimum, value,
-                    steps)
+def _changed(a: tuple, b: tuple) -> bool:
+    """Whether two outcomes of _row_outcome differ by more than the control tolerates."""
+    if a[:2] != b[:2]:
+        return True
+    if math.inf in (a[2], b[2]):
+        return a[2] != b[2]
+    low, high = sorted((a[2], b[2]))
+    return high > (STEPS_FACTOR if a[1] else GAP_FACTOR) * max(low, 1.0 if a[1] else 0.0)
 
 
-def _swept_row(cell, fn, steps: int, hyperparameters: dict) -> int | None:
-    """The row of ``cell``'s learning-rate search that is this run (same start, horizon and hyperparameters), or
-    None."""
-    if (cell is None or tuple(map(float, cell.start)) != tuple(map(float, fn.start))
-            or cell.runs.points.shape[1] != steps + 1 or {**cell.hyperparameters, "lr": hyperparameters["lr"]}
-            != hyperparameters):
-        return None
-    rows = np.flatnonzero(cell.lrs == hyperparameters["lr"])
-    return int(rows[0]) if len(rows) else None
+def _ending(runs, i: int, fn, steps: int) -> str:
+    status, stop = int(runs.status[i]), int(runs.stop_step[i])
+    if fn.minimum is not None and runs.steps_to_tolerance[i] >= 0:
+        return f"within the tolerance in {plural(int(runs.steps_to_tolerance[i]), 'step')}"
+    gap = "" if fn.minimum is None or is_failure(status, fn) else f", f − f* = {num(abs(float(runs.gap[i])))}"
+    return describe(status, stop, steps) + gap
 
 
-def measure_many(requests, cells: dict | None = None) -> None:
-    """Compute ``measure`` for many (optimizer, function, lr, steps, hyperparameters) at once, one batch per
-    function and horizon (each run equals the run alone, bit for bit). A run that ``cells`` (swept at the default
-    tolerance) already made is read from its cell instead. A request ``measure`` would reject is left for it to
-    reject."""
-    groups = {}
-    for optimizer, function, lr, steps, hyperparameters in requests:
-        try:
-            key = _measure_key(optimizer, function, lr, steps, hyperparameters)
-            opt, fn = optimizers.get(optimizer), functions.get(function)
-            hyper = opt.hyperparameters(dict(key[3]))
-            member = engine.Member(opt, [fn.start], hyper)
-            engine.check_steps(steps)
-        except UserError:
-            continue
-        if key in _MEASURED:
-            continue
-        cell = (cells or {}).get((optimizer, function))
-        row = _swept_row(cell, fn, steps, hyper)
-        if row is not None:
-            _MEASURED[key] = _measured(cell.runs, row, fn, steps)
-        else:
-            groups.setdefault((function, steps), {})[key] = member
-    for (function, steps), members in groups.items():
-        fn = functions.get(function)
-        for key, runs in zip(members, engine.run_many(fn, list(members.values()), steps)):
-            _MEASURED[key] = _measured(runs, 0, fn, steps)
-
-
-def measure(optimizer: str, function: str, lr: float, steps: int = 300, **hyperparameters) -> Measured:
-    """The outcome of ``optimizer`` on ``function`` from its start at ``lr`` (other hyperparameters at their
-    defaults unless given; f* from the function for an optimizer that needs it)."""
-    key = _measure_key(optimizer, function, lr, steps, hyperparameters)
-    if key not in _MEASURED:
-        measure_many([(optimizer, function, lr, steps, hyperparameters)])
-    if key not in _MEASURED:  # rejected: the run says why, in the author's terms
-        engine.trajectory(optimizer, function, steps=steps, **dict(key[3]))
-    return _MEASURED[key]
+def badges(cell, tolerance: float = engine.TOLERANCE) -> list:
+    """The badges that apply to a cell's shown result, each with its reason: origin pull (the run changes when the
+    function and start are moved off the origin), lattice (it changes when the start moves by a thousandth of the
+    domain), inert setting (a schedule, or the learning rate near the chosen one, does not change the run at all),
+    knows f* (the optimizer is given the minimum value)."""
+    fn, opt, controls = functions.get(cell.function), optimizers.get(cell.optimizer), cell.controls
+    i, steps, lr = shown(cell), horizon(cell), num(float(cell.lrs[shown(cell)]))
+    mine = _row_outcome(cell.runs, i, fn, tolerance)
+    here = _ending(cell.runs, i, fn, steps)
+    found = []
+    if _changed(mine, _row_outcome(controls.shifted, 0, fn, tolerance)):
+        found.append(Badge("origin pull", f"with the function and its start moved off the origin, the run at lr = "
+                           f"{lr} ends: {_ending(controls.shifted, 0, fn, steps)} (in place: {here})"))
+    if _changed(mine, _row_outcome(controls.nudged, 0, fn, tolerance)):
+        found.append(Badge("lattice", f"from a start moved by a thousandth of the domain, the run at lr = {lr} "
+                           f"ends: {_ending(controls.nudged, 0, fn, steps)} (from the start itself: {here})"))
+    if controls.inert_schedules:
+        found.append(Badge("inert setting", f"the schedule{'s' if len(controls.inert_schedules) > 1 else ''} "
+                           f"{', '.join(controls.inert_schedules)} leave{'' if len(controls.inert_schedules) > 1 else 's'}"
+                           f" every run unchanged, bit for bit"))
+    if controls.same_as_neighbour:
+        found.append(Badge("inert setting", f"a neighbouring learning rate gives the same run as lr = {lr}, bit for "
+                           f"bit"))
+    if opt.needs_minimum:
+        found.append(Badge("knows f*", f"{opt.title} is given f* = {num(fn.minimum)}, the value it must reach"))
+    return found
 
 
 def quadratic_theory(function: str, tolerance: float = engine.TOLERANCE, steps: int = 300) -> dict:
@@ -492,7 +462,7 @@ def quadratic_theory(function: str, tolerance: float = engine.TOLERANCE, steps: 
     ``steps`` steps gradient descent's gap is gap₀·rate^(2·steps)."""
     fn = functions.get(function)
     _, hessians = fn.hessian(np.array([fn.minimizers[0]], float))
-    low, high = np.linalg.eigvalsh(hessians[0])
+    low, high = map(float, np.linalg.eigvalsh(hessians[0]))
     kappa, root = high / low, math.sqrt(high / low)
     gap = float(fn.values(np.array([fn.start], float))[0]) - fn.minimum
     gd_rate, hb_rate = (kappa - 1) / (kappa + 1), (root - 1) / (root + 1)
@@ -624,8 +594,21 @@ def noise_summary(cell, fn, tolerance: float) -> dict:
                                                                                          method="lower")]}
 
 
+def noise_scaling(cell) -> dict:
+    """σ multiple -> the median seed's final gap (the lower median, |f − f*|; inf for a failed run) at the noisy
+    sweep's chosen lr, at σ/2, σ and 2σ: whether the noisy gap scales with σ. Empty without noise or a minimum."""
+    noisy, fn = cell.noisy, functions.get(cell.function)
+    if noisy is None or fn.minimum is None:
+        return {}
+    failed = is_failure(noisy.scaled_status, fn)
+    gaps = np.where(failed, np.inf, np.abs(noisy.scaled_gap))
+    medians = np.quantile(gaps, 0.5, axis=1, method="lower")
+    return {scale: float(m) for scale, m in zip(NOISE_SCALES, medians)}
+
+
 FLOOR_RATIO = 10  # the noise may set the floor when the exact-gradient run ends at least this much closer
-FLOOR_FACTOR = 3  # ... and this optimizer's median gap is within this factor of the best under the same noise
+FLOOR_FACTOR = 3  # ... and this optimizer's median gap is within this factor of the best under the same noise,
+SIGMA_GROWTH = 2  # or its median gap grows at least this much from σ/2 to 2σ
 
 
 def _noisy(f) -> dict:
@@ -732,16 +715,23 @@ def _best_peer(f) -> tuple:
     return min(rows, default=(None, None))
 
 
+def _grows_with_sigma(f) -> bool:
+    """The median gap grows with σ: larger at each of σ/2, σ and 2σ, and at least SIGMA_GROWTH times larger at 2σ
+    than at σ/2 (False where the sweep has no runs at σ/2 and 2σ)."""
+    if f.scaling is None:
+        return False
+    half, gap, double = f.scaling
+    return half < gap < double and double >= SIGMA_GROWTH * max(half, f.tolerance)
+
+
 def _sets_the_floor(f) -> bool:
-    """Not a change of basin, and either the gap grows with σ (when measured at σ/2, σ and 2σ) or no optimizer
-    without f* ends more than FLOOR_FACTOR times closer under the same noise."""
+    """Not a change of basin, and either the gap grows with σ or no optimizer without f* ends more than
+    FLOOR_FACTOR times closer under the same noise."""
     if _basin(f) is not None:
         return False
-    if f.scaling is not None:
-        half, _, double = f.scaling
-        return half < _noisy(f)["median_gap"] < double
     best, _ = _best_peer(f)
-    return best is not None and _noisy(f)["median_gap"] <= FLOOR_FACTOR * max(best, f.tolerance)
+    return _grows_with_sigma(f) or (best is not None
+                                    and _noisy(f)["median_gap"] <= FLOOR_FACTOR * max(best, f.tolerance))
 
 
 def _without_noise(f) -> str:
@@ -760,8 +750,10 @@ def _noise_basin(f):
 
 
 def _behind(f) -> bool:
+    """Not a floor (see _sets_the_floor) and not a change of basin: another optimizer does much better."""
     best, _ = _best_peer(f)
-    return _basin(f) is None and best is not None and _noisy(f)["median_gap"] > FLOOR_FACTOR * max(best, f.tolerance)
+    return (_basin(f) is None and not _grows_with_sigma(f) and best is not None
+            and _noisy(f)["median_gap"] > FLOOR_FACTOR * max(best, f.tolerance))
 
 
 @template("noise: others do better", _noise_costs, holds=_behind)
@@ -776,38 +768,16 @@ NOISE_SENTENCES = ("noise: no lr qualifies", "noise: best lr", "noise: outcome",
                    "noise: changes the basin", "noise: others do better")
 
 
-def noise_facts(cell, fn, tolerance: float, peers=(), scaling: tuple | None = None) -> str:
+def cell_facts(cell, fn, tolerance: float, peers=()) -> Facts:
+    """What a cell's sentences may read, its noisy gaps at σ/2, σ and 2σ included."""
+    scaling = noise_scaling(cell)
+    return Facts(fn, cell, tolerance, tuple(peers), tuple(scaling[k] for k in NOISE_SCALES) if scaling else None)
+
+
+def noise_facts(cell, fn, tolerance: float, peers=()) -> str:
     """Sentences about a cell under gradient noise, written from its numbers and, for comparisons, from the
-    other cells on the function (``peers``); ``scaling``, the median final gaps at σ/2, σ and 2σ, once the sweep
-    runs them (see Facts)."""
-    return say(Facts(fn, cell, tolerance, tuple(peers), scaling), NOISE_SENTENCES)
-
-
-FAMILY_SEEDS, FAMILY_STEPS = 16, 120
-
-
-def _noise_runs(fn, at, runs: list) -> list:
-    """The points (seeds, steps + 1, 2) of each (optimizer, lr, σ, hyperparameters) in ``runs``, started at ``at``
-    with gradient noise σ, over FAMILY_SEEDS seeds: all in one batch."""
-    starts = np.repeat(np.array([at], float), FAMILY_SEEDS, axis=0)
-    members = []
-    for name, lr, sigma, hyper in runs:
-        opt = optimizers.get(name)
-        members.append(engine.Member(opt, starts, opt.hyperparameters({**hyper, "lr": lr}), noise=sigma,
-                                     seed=np.arange(FAMILY_SEEDS)))
-    return [r.points for r in engine.run_many(fn, members, FAMILY_STEPS)]
-
-
-def _rms_step(points) -> float:
-    """Root mean square step length over the second half of the runs (the momentum buffer has filled by then)."""
-    lengths = np.hypot(*np.diff(points, axis=1).transpose(2, 0, 1))
-    return float(np.sqrt(np.mean(lengths[:, FAMILY_STEPS // 2:] ** 2)))
-
-
-def _rms_distance(points, at) -> float:
-    """Root mean square distance from ``at`` over the second half of the runs."""
-    offsets = points[:, FAMILY_STEPS // 2 + 1:] - at
-    return float(np.sqrt(np.mean(np.sum(offsets ** 2, axis=-1))))
+    other cells on the function (``peers``)."""
+    return say(cell_facts(cell, fn, tolerance, peers), NOISE_SENTENCES)
 
 
 EQUALLY_FAR = 1.25  # two root mean square distances within this factor are "about equally far"
@@ -868,49 +838,16 @@ FAMILY_SENTENCES = ("family: momentum jitters less", "family: momentum ends else
                     "family: Lion's steps are lr·√2")
 
 
-def _family_numbers(fn, at, sigma: float) -> dict:
-    """RMS step lengths and distances of SGD, momentum, Adam and Lion moved by noise alone from ``at``."""
-    _, hess = fn.hessian(at[None, :])
-    curvature = float(np.abs(np.linalg.eigvalsh(hess[0])).max()) or 1.0
-    beta = optimizers.get("momentum").defaults["momentum"]
-    lr = 1e-3 / curvature  # SGD's lr/(1−β) times the curvature stays 0.01: the noise, not the pull, moves them
-    adam_lr, lion_lr = optimizers.get("adam").defaults["lr"], optimizers.get("lion").defaults["lr"]
-    sgd, sgd_small, momentum, adam, adam_small, *lion = _noise_runs(fn, at, [
-        ("sgd", lr / (1 - beta), sigma, {}), ("sgd", lr / (1 - beta), sigma / 1000, {}),
-        ("momentum", lr, sigma, {"momentum": beta}),
-        ("adam", adam_lr, sigma, {}), ("adam", adam_lr, sigma / 1000, {}),
-        ("lion", lion_lr, sigma, {"weight_decay": 0.0}), ("lion", lion_lr, 100 * sigma, {"weight_decay": 0.0})])
-    steps = dict(zip(("sgd", "sgd_small", "momentum", "adam", "adam_small"),
-                     map(_rms_step, (sgd, sgd_small, momentum, adam, adam_small))))
-    lion_spread = max(float(np.abs(np.hypot(*np.diff(p, axis=1).transpose(2, 0, 1)) / (lion_lr * math.sqrt(2))
-                                   - 1).max()) for p in lion)
-    # |∇f| at 1e-4 and 1e-6 of the domain from the minimizer: it falls with the distance where f is smooth there
-    near, nearer = (float(np.hypot(*fn.gradient((at + r * fn.width / math.sqrt(2))[None, :])[0]))
-                    for r in (1e-4, 1e-6))
-    return {"lr": lr, "beta": beta, "sgd": steps["sgd"], "momentum": steps["momentum"],
-            "slope": nearer, "smooth": nearer < near / 10,
-            "momentum_ratio": steps["sgd"] / steps["momentum"],
-            "momentum_expected": math.sqrt((1 + beta) / (1 - beta)),
-            "sgd_distance": _rms_distance(sgd, at), "momentum_distance": _rms_distance(momentum, at),
-            "sgd_shrink": steps["sgd"] / steps["sgd_small"], "adam_lr": adam_lr,
-            "adam_shrink": steps["adam"] / steps["adam_small"], "lion_lr": lion_lr, "lion_spread": lion_spread}
-
-
-@functools.lru_cache(maxsize=None)
-def noise_families(function: str, sigma: float) -> dict | None:
-    """What noise alone does to SGD, momentum, Adam and Lion at a global minimizer, where ∇f = 0: measured RMS
-    step lengths and distances, and the sentences whose predicates they satisfy. None for a function without a
-    minimum."""
-    fn = functions.get(function)
-    if not fn.minimizers or sigma <= 0:
+def noise_families(numbers: dict | None) -> dict | None:
+    """What noise alone does to SGD, momentum, Adam and Lion at a global minimizer: the sweep's measurements
+    (``extras.family_numbers``, None for a function without a minimum) and the sentences whose predicates they
+    satisfy."""
+    if numbers is None:
         return None
-    at = np.asarray(fn.minimizers[0], float)
-    numbers = _family_numbers(fn, at, sigma)
-    facts = Facts(fn, measured=numbers)
+    facts = Facts(None, measured=numbers)
     sentences = [TEMPLATES[n].words(facts) for n, ok in judge(facts, FAMILY_SENTENCES).items() if ok]
-    where = ", ".join(f"{v:.4g}" for v in at)
-    return {"numbers": numbers, "sentences": sentences, "where": f"({where})", "steps": FAMILY_STEPS,
-            "seeds": FAMILY_SEEDS, "smooth": numbers["smooth"]}
+    return {"numbers": numbers, "sentences": sentences, "where": numbers["where"], "steps": numbers["steps"],
+            "seeds": numbers["seeds"], "smooth": numbers["smooth"]}
 
 
 def _gains(f) -> list:
@@ -944,19 +881,19 @@ def schedule_summary(cells: list, fn) -> str:
 CELL_SENTENCES = PAIR_SENTENCES + ("schedule helps", "schedule does not help") + NOISE_SENTENCES
 
 
-def verdicts(cells: dict, functions_: list, tolerance: float, sigma_for: Callable) -> list:
+def verdicts(cells: dict, functions_: list, tolerance: float, families: dict) -> list:
     """(template, optimizer or None, function, written) for every template the pages want on ``cells`` (keyed by
-    (optimizer, function)), over ``functions_``: what the pages write, and what the predicates turned away."""
+    (optimizer, function)) and ``families`` (function -> extras.family_numbers), over ``functions_``: what the pages
+    write, and what the predicates turned away."""
     out = []
     for fn in functions_:
         peers = tuple(c for (_, name), c in cells.items() if name == fn.name)
         for cell in peers:
             out += [(n, cell.optimizer, fn.name, ok) for n, ok in
-                    judge(Facts(fn, cell, tolerance, peers), CELL_SENTENCES).items()]
+                    judge(cell_facts(cell, fn, tolerance, peers), CELL_SENTENCES).items()]
         out += [(n, None, fn.name, ok) for n, ok in
                 judge(Facts(fn, peers=peers), ("schedules: none helps", "schedules: some help")).items()]
-        families = noise_families(fn.name, sigma_for(fn.name)) if any(c.noisy for c in peers) else None
-        if families:
+        if families.get(fn.name) and any(c.noisy for c in peers):
             out += [(n, None, fn.name, ok) for n, ok in
-                    judge(Facts(fn, measured=families["numbers"]), FAMILY_SENTENCES).items()]
+                    judge(Facts(fn, measured=families[fn.name]), FAMILY_SENTENCES).items()]
     return out

@@ -11,7 +11,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from gallery_builder import config, functions, results, sweep
+from gallery_builder import config, extras, functions, results, sweep
 from gallery_builder.errors import UserError
 
 
@@ -27,8 +27,8 @@ def main() -> None:
         print(f"error: {error}", file=sys.stderr)
         sys.exit(2)
     cells = sweep.run_sweep(settings, jobs=args.jobs, quiet=True).cells
-    found = results.verdicts(cells, [functions.get(n) for n in settings.functions], settings.tolerance,
-                             settings.sigma_for)
+    families = extras.run_extras(settings, cells, None, sweep.default_cache_dir()).families
+    found = results.verdicts(cells, [functions.get(n) for n in settings.functions], settings.tolerance, families)
     written = Counter(name for name, *_, ok in found if ok)
     turned = Counter(name for name, *_, ok in found if not ok)
     print(f"{'template':38} {'written':>8} {'turned away':>12}")

@@ -1025,6 +1025,10 @@ def test_gradient_descent_takes_the_steps_its_rate_predicts(fn):
     verb = "shrinks" if fn == "ill_conditioned" else "contracts"
     claim(f"functions/{fn}.md", f"{verb} the error by $(\\kappa - 1)/(\\kappa + 1) = {{{{ q.gd_rate | num }}}}$ per step")
     q = results.quadratic_theory(fn)
+    text = (EXPLANATIONS / "functions" / f"{fn}.md").read_text(encoding="utf-8")
+    # The runs the page quotes are at the rates theory gives (written out, since the sweep runs literal calls).
+    assert f'run("sgd", "{fn}", {q["gd_lr"]!r})' in text
+    assert f'run("momentum", "{fn}", {q["hb_lr"]!r}, momentum={q["hb_momentum"]!r})' in text
     t = run("sgd", fn, q["gd_lr"], steps=2 * q["gd_steps"])
     assert abs(t.steps_to_tolerance - q["gd_steps"]) <= 1
     assert run("sgd", fn, q["gd_lr"], steps=300).values[-1] == pytest.approx(q["gap"] * q["gd_rate"] ** 600, rel=0.05)

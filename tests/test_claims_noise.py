@@ -1,6 +1,7 @@
 """The noise and schedule axes: the guarantees of the noise model, the sweep's choices under noise and schedules,
 and every claim the pages make about them, checked on real runs."""
 
+import dataclasses
 import re
 import subprocess
 import sys
@@ -8,7 +9,7 @@ import sys
 import numpy as np
 import pytest
 
-from gallery_builder import config, criteria, engine, functions, results, sweep, trajectory
+from gallery_builder import config, criteria, engine, extras, functions, results, sweep, trajectory
 from gallery_builder.errors import UserError
 
 SMALL = {"sweep": {"optimizers": ["sgd", "momentum", "adam", "lion"], "functions": ["himmelblau"], "steps": 120,
@@ -224,7 +225,7 @@ def test_a_schedule_does_not_win_by_rounding():
 def test_what_noise_does_to_each_family(function):
     """The three sentences of a function page's noise section, each number measured again here."""
     settings = config.Settings()
-    found = results.noise_families(function, settings.sigma_for(function))
+    found = results.noise_families(extras.family_numbers(function, settings.sigma_for(function)))
     n = found["numbers"]
     # Momentum's steps are √((1+β)/(1−β)) times shorter than SGD's at the same effective lr, as for pure noise
     # (the small pull of the minimum and 16 seeds keep the measurement within 15 %), while both stay about equally
@@ -245,9 +246,9 @@ def test_what_noise_does_to_each_family(function):
 
 
 def test_noise_families_is_measured_from_the_minimizer():
-    found = results.noise_families("booth", config.Settings().sigma_for("booth"))
+    found = results.noise_families(extras.family_numbers("booth", config.Settings().sigma_for("booth")))
     assert found["where"] == "(1, 3)"
-    assert results.noise_families("saddle", 1.0) is None
+    assert extras.family_numbers("saddle", 1.0) is None and results.noise_families(None) is None
     assert re.search(r"lr·√2 long to within \S+ relative", found["sentences"][-1])
 
 
@@ -255,24 +256,26 @@ def test_the_noise_section_says_where_the_gradient_does_not_vanish():
     """Ackley's minimizer is the tip of a cone: next to it |∇f| is 2√2, not 0, so the section may not say that
     only noise moves the optimizers there; on a smooth minimizer it may."""
     settings = config.Settings()
-    ackley = results.noise_families("ackley", settings.sigma_for("ackley"))
-    assert not ackley["smooth"] and ackley["numbers"]["slope"] == pytest.approx(2 * np.sqrt(2), rel=1e-3)
-    assert all(results.noise_families(f, settings.sigma_for(f))["smooth"] for f in ("booth", "rastrigin", "rosenbrock"))
+    ackley = extras.family_numbers("ackley", settings.sigma_for("ackley"))
+    assert not ackley["smooth"] and ackley["slope"] == pytest.approx(2 * np.sqrt(2), rel=1e-3)
+    assert all(extras.family_numbers(f, settings.sigma_for(f))["smooth"] for f in ("booth", "rastrigin", "rosenbrock"))
 
 
 def test_the_floor_is_the_noise_s_when_the_gap_grows_with_sigma(small):
-    """Given the median gaps at σ/2, σ and 2σ, the floor sentence follows them, not the comparison with the
-    other optimizers: a gap that grows with σ is set by the noise; one that does not, is not."""
+    """Given median gaps at σ/2, σ and 2σ that grow with σ, the noise sets the floor (or the median seed changed
+    basin); given gaps that do not, the comparison with the other optimizers decides: exactly one sentence."""
     settings, cells = small
     fn = functions.get("himmelblau")
+    said = ("sets the floor", "a change of basin", "does not set this floor")
     checked = 0
     for cell in cells.values():
-        n = results.noise_summary(cell, fn, settings.tolerance)
-        if cell.best < 0 or n["best"] < 0 or not abs(cell.runs.gap[cell.best]) * results.FLOOR_RATIO < n["median_gap"]:
+        facts = results.cell_facts(cell, fn, settings.tolerance, cells.values())
+        if not results.TEMPLATES["noise: sets the floor"].wanted(facts):
             continue
-        gap = n["median_gap"]
-        grows = results.noise_facts(cell, fn, settings.tolerance, cells.values(), (gap / 2, gap, gap * 2))
-        flat = results.noise_facts(cell, fn, settings.tolerance, cells.values(), (gap, gap, gap))
-        assert ("sets the floor" in grows) != ("a change of basin" in grows) and "sets the floor" not in flat
+        gap = results.noise_summary(cell, fn, settings.tolerance)["median_gap"]
+        grows = results.say(dataclasses.replace(facts, scaling=(gap / 2, gap, gap * 2)), results.NOISE_SENTENCES)
+        flat = results.say(dataclasses.replace(facts, scaling=(gap, gap, gap)), results.NOISE_SENTENCES)
+        assert said[2] not in grows and (said[0] in grows) != (said[1] in grows)
+        assert sum(p in flat for p in said) == 1
         checked += 1
     assert checked

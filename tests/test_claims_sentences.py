@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gallery_builder import config, engine, functions, optimizers, results, sweep
+from gallery_builder import config, engine, extras, functions, optimizers, results, sweep
 from gallery_builder.engine import CONVERGED, DIVERGED, ESCAPED, STALLED
 
 FAILED = (DIVERGED, ESCAPED)
@@ -257,10 +257,11 @@ def written(cells: dict, settings, name: str) -> list:
     out = []
     for fn in (functions.get(n) for n in settings.functions):
         peers = tuple(c for (_, f), c in cells.items() if f == fn.name)
-        facts = [results.Facts(fn, c, settings.tolerance, peers) for c in peers] + [results.Facts(fn, peers=peers)]
-        families = results.noise_families(fn.name, settings.sigma_for(fn.name))
-        if families:
-            facts.append(results.Facts(fn, measured=families["numbers"]))
+        facts = [results.cell_facts(c, fn, settings.tolerance, peers) for c in peers]
+        facts.append(results.Facts(fn, peers=peers))
+        numbers = extras.family_numbers(fn.name, settings.sigma_for(fn.name))
+        if numbers:
+            facts.append(results.Facts(fn, measured=numbers))
         for f in facts:
             template = results.TEMPLATES[name]
             if _scope(f) == _scope_of(name) and template.wanted(f) and template.holds(f):
