@@ -607,8 +607,8 @@ def noise_scaling(cell) -> dict:
 
 
 FLOOR_RATIO = 10  # the noise may set the floor when the exact-gradient run ends at least this much closer
-FLOOR_FACTOR = 3  # ... and this optimizer's median gap is within this factor of the best under the same noise,
-SIGMA_GROWTH = 2  # or its median gap grows at least this much from σ/2 to 2σ
+FLOOR_FACTOR = 3  # ... and this optimizer's median gap is within this factor of the best under the same noise
+SIGMA_GROWTH = 2  # a median gap that grows at least this much from σ/2 to 2σ grows with σ
 
 
 def _noisy(f) -> dict:
@@ -724,23 +724,33 @@ def _grows_with_sigma(f) -> bool:
     return half < gap < double and double >= SIGMA_GROWTH * max(half, f.tolerance)
 
 
-def _sets_the_floor(f) -> bool:
-    """Not a change of basin, and either the gap grows with σ or no optimizer without f* ends more than
-    FLOOR_FACTOR times closer under the same noise."""
-    if _basin(f) is not None:
-        return False
+def _near_the_best(f) -> bool:
+    """No optimizer without f* ends more than FLOOR_FACTOR times closer under the same noise."""
     best, _ = _best_peer(f)
-    return _grows_with_sigma(f) or (best is not None
-                                    and _noisy(f)["median_gap"] <= FLOOR_FACTOR * max(best, f.tolerance))
+    return best is not None and _noisy(f)["median_gap"] <= FLOOR_FACTOR * max(best, f.tolerance)
 
 
 def _without_noise(f) -> str:
     return f"Without noise {optimizers.get(f.cell.optimizer).title} ends at {num(_exact_gap(f))}"
 
 
-@template("noise: sets the floor", _noise_costs, holds=_sets_the_floor)
+def _closer_peer(f) -> str:
+    best, name = _best_peer(f)
+    ratio = _noisy(f)["median_gap"] / max(best, f.tolerance)
+    return f"under the same noise {optimizers.get(name).title}'s median seed ends {times(ratio)} closer ({num(best)})"
+
+
+@template("noise: sets the floor", _noise_costs, holds=lambda f: _basin(f) is None and _near_the_best(f))
 def _noise_floor(f):
     return f"{_without_noise(f)}: the noise, not the optimizer, sets the floor."
+
+
+@template("noise: grows with σ", _noise_costs,
+          holds=lambda f: _basin(f) is None and not _near_the_best(f) and _grows_with_sigma(f))
+def _noise_grows(f):
+    half, gap, double = f.scaling
+    return (f"{_without_noise(f)}; under noise its median gap grows with σ ({num(half)} at σ/2, {num(gap)} at σ, "
+            f"{num(double)} at 2σ), so the noise sets this floor, but {_closer_peer(f)}.")
 
 
 @template("noise: changes the basin", _noise_costs, holds=lambda f: _basin(f) is not None)
@@ -749,23 +759,15 @@ def _noise_basin(f):
             f"f − f* = {num(_basin(f))}: a change of basin, not a floor.")
 
 
-def _behind(f) -> bool:
-    """Not a floor (see _sets_the_floor) and not a change of basin: another optimizer does much better."""
-    best, _ = _best_peer(f)
-    return (_basin(f) is None and not _grows_with_sigma(f) and best is not None
-            and _noisy(f)["median_gap"] > FLOOR_FACTOR * max(best, f.tolerance))
-
-
-@template("noise: others do better", _noise_costs, holds=_behind)
+@template("noise: others do better", _noise_costs,
+          holds=lambda f: _basin(f) is None and not _near_the_best(f) and not _grows_with_sigma(f)
+          and _best_peer(f)[0] is not None)
 def _noise_behind(f):
-    best, name = _best_peer(f)
-    ratio = _noisy(f)["median_gap"] / max(best, f.tolerance)
-    return (f"{_without_noise(f)}, and under the same noise {optimizers.get(name).title}'s median seed ends "
-            f"{times(ratio)} closer ({num(best)}): the noise alone does not set this floor.")
+    return f"{_without_noise(f)}, and {_closer_peer(f)}: the noise alone does not set this floor."
 
 
 NOISE_SENTENCES = ("noise: no lr qualifies", "noise: best lr", "noise: outcome", "noise: sets the floor",
-                   "noise: changes the basin", "noise: others do better")
+                   "noise: grows with σ", "noise: changes the basin", "noise: others do better")
 
 
 def cell_facts(cell, fn, tolerance: float, peers=()) -> Facts:
