@@ -18,7 +18,7 @@ from importlib import resources
 import numpy as onp
 from autograd.numpy.numpy_vspaces import ArrayVSpace
 
-from . import functions, optimizers, schedules, tape
+from . import figures, functions, optimizers, schedules, tape
 from .optimizers import optax_extra, torch_extra
 from .config import DEFAULT_STEPS, Settings
 from .engine import CAPTURE_FRACTION, STALL_GRADIENT, STATUSES, TOLERANCE
@@ -188,7 +188,7 @@ def _optimizer_meta(opt) -> dict:
             "lr_range": [lr * 10 ** -settings.lr_limit_below, lr * 10 ** settings.lr_limit_above],
             "second": [opt.second_axis[0], min(opt.second_axis[1]), max(opt.second_axis[1])]
             if opt.second_axis else None,
-            "hessian": opt.uses_hessian, "needs_minimum": opt.needs_minimum}
+            "style": figures.style(opt.name), "hessian": opt.uses_hessian, "needs_minimum": opt.needs_minimum}
 
 
 def _json(value) -> str:

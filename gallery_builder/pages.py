@@ -18,9 +18,9 @@ from jinja2 import nodes
 import markupsafe
 import plotly
 
-from . import functions, optimizers
+from . import functions, jsgen, optimizers
 from .criteria import CRITERION
-from .embeds import CELL, KINDS, relative, row
+from .embeds import BUNDLES, CELL, KINDS, relative, row
 from .engine import CAPTURE_FRACTION, STALL_GRADIENT, STATUSES, TOLERANCE
 from .errors import UserError
 from .results import (leaderboard, measure, measure_many, no_cell, noise_facts, noise_families, num, pair_facts,
@@ -259,6 +259,9 @@ class Renderer:
         page = f"{GALLERY}/comparison.md"
         out[page] = self._render("comparison.md.j2", page, matrix=matrix)
         verdicts = {pair: verdict(cell, functions.get(pair[1]))[0] for pair, cell in self.cells.items()}
+        page = f"{GALLERY}/playground.md"
+        out[page] = self._render("playground.md.j2", page, plotly=next(iter(BUNDLES)), noise_steps=jsgen.noise_steps(),
+                                 noise_seeds=jsgen.NOISE_SEEDS)
         page = f"{GALLERY}/index.md"
         out[page] = self._render("gallery_index.md.j2", page, cells=self.cells, verdicts=verdicts)
         # Snippets are included by hand-written pages at the docs root, so their links are relative to it.
