@@ -13,6 +13,8 @@
 
   function fmt(v, digits) {  // a number for people; never "NaN"
     if (!Number.isFinite(v)) return "—";
+    const a = Math.abs(v);
+    if (a !== 0 && (a >= 1e6 || a < 1e-4)) return v.toExponential((digits || 4) - 1).replace(/\.?0+e/, "e");
     return Number(v.toPrecision(digits || 4)).toString();
   }
 
@@ -75,7 +77,7 @@
       }
       out.push(o);
     });
-    if (!out.length) { notes.push("no known optimizer: the default ones"); return DEFAULTS.map((name) => ({ name, lr: C.optimizers[name].defaults.lr, second: secondDefault(name) })); }
+    if (!out.length) notes.push("no known optimizer: the default ones");
     return out;
   }
 
@@ -112,10 +114,11 @@
     const meta = C.functions[fn];
     const horizon = meta.steps || C.default_steps;
     const steps = integer(q, "n", 1, C.noise.steps, horizon, "steps", notes);
-    const opts = parseOptimizers(q, notes).filter((o) => {
+    let opts = parseOptimizers(q, notes).filter((o) => {
       if (C.optimizers[o.name].needs_minimum && meta.minimum === null) { notes.push(`${o.name} needs f*, which ${meta.title} has not: left out`); return false; }
       return true;
     });
+    if (!opts.length) opts = DEFAULTS.map((name) => ({ name, lr: C.optimizers[name].defaults.lr, second: secondDefault(name) }));
     let sigma = q.has("sigma") ? number(q.get("sigma")) : 0;
     if (!(sigma >= 0)) { notes.push(`noise σ "${q.get("sigma")}" is not a number ≥ 0: no noise`); sigma = 0; }
     const seed = integer(q, "seed", 0, C.noise.seeds - 1, 0, "seed", notes);
@@ -190,7 +193,7 @@
 .og-pg-opt output{font-variant-numeric:tabular-nums;min-width:4.5em}
 .og-pg-message{color:var(--md-typeset-color);background:#fdd49e33;border-left:4px solid #fdae6b;padding:.2rem .5rem;margin:.4rem 0}
 .og-pg-message:empty{display:none}
-.og-pg-map{width:100%;height:min(92vw,30rem);touch-action:none}.og-pg-panels{display:grid;grid-template-columns:1fr 1fr;gap:var(--og-gap)}
+.og-pg-map{position:relative;width:100%;height:min(92vw,30rem)}.og-pg-layer{position:absolute;inset:0}.og-pg-paths{touch-action:none}.og-pg-panels{display:grid;grid-template-columns:1fr 1fr;gap:var(--og-gap)}
 .og-pg-panel{height:14rem}@media (max-width:560px){.og-pg-panels{grid-template-columns:1fr}}
 .og-pg-status li{margin:0}.og-pg-python code{white-space:pre-wrap;word-break:break-all}
 .og-pg-state table{font-size:.7rem}`;
@@ -284,26 +287,29 @@
     build();
   }
 
-  let parts = null;
+  let parts = null, belowLayer = null;  // the contour's plot outlives a rebuild of the controls
 
   function build() {
     if (!document.getElementById("og-pg-css")) document.head.append(el("style", { id: "og-pg-css" }, CSS));
     const s = state.setting;
     const stepInput = el("input", { type: "range", min: 0, max: s.steps, step: 1, value: s.step, "aria-label": "step" });
     const stepOut = el("output", {}, String(s.step));
-    stepInput.addEventListener("input", () => { state.setting.step = Number(stepInput.value); stepOut.textContent = stepInput.value; draw(); remember(); });
+    stepInput.addEventListener("input", () => { state.setting.step = Number(stepInput.value); stepOut.textContent = stepInput.value; drawMap(); remember(); });
     const play = el("button", { type: "button", "aria-label": "play" }, "▶");
     play.addEventListener("click", () => animate(play));
     parts = { message: el("div", { class: "og-pg-message", role: "status" }), stepInput, stepOut,
-              map: el("div", { class: "og-pg-map" }), gap: el("div", { class: "og-pg-panel" }),
+              below: belowLayer || (belowLayer = el("div", { class: "og-pg-layer", "aria-hidden": "true" })),
+              map: el("div", { class: "og-pg-layer og-pg-paths", role: "img",
+                               "aria-label": "map: click or tap to start there, drag to move the start" }), gap: el("div", { class: "og-pg-panel" }),
               length: el("div", { class: "og-pg-panel" }), status: el("ul", { class: "og-pg-status" }),
               state: el("div", { class: "og-pg-state" }), python: el("div", { class: "og-pg-python" }),
               link: el("a", { href: "?" + query(s) }, "Link to this view") };
     root.replaceChildren(el("div", { class: "og-pg" }, parts.message, controls(),
       el("div", { class: "og-pg-controls" }, play, el("label", {}, "step", stepInput, stepOut)),
-      parts.map, el("div", { class: "og-pg-panels" }, parts.gap, parts.length), parts.status, parts.state,
+      el("div", { class: "og-pg-map" }, parts.below, parts.map), el("div", { class: "og-pg-panels" }, parts.gap, parts.length), parts.status, parts.state,
       parts.python, el("p", {}, parts.link)));
     listen(parts.map);
+    parts.below.dataset.key = parts.below.dataset.key || "";
     render();
   }
 
@@ -321,7 +327,7 @@
     const tick = () => {
       s.step = Math.min(s.steps, s.step + stride);
       parts.stepInput.value = s.step; parts.stepOut.textContent = String(s.step);
-      draw();
+      drawMap();
       if (s.step < s.steps) playing = requestAnimationFrame(tick);
       else { playing = 0; button.textContent = "▶"; remember(); }
     };
@@ -375,6 +381,7 @@
       notes.push(e instanceof PG.PlaygroundError ? e.message : `the runs failed: ${e.message}`);
     }
     parts.message.textContent = notes.join("; ");
+    window.ogPlayground.ready = true;
     parts.stepInput.max = s.steps; parts.stepInput.value = s.step; parts.stepOut.textContent = String(s.step);
     parts.link.setAttribute("href", "?" + query(s));
     parts.status.replaceChildren(...runs.map((r, i) => el("li", {}, `${C.optimizers[s.opts[i].name].title} (lr ${fmt(s.opts[i].lr)}): ${describe(r, s.steps)}; f = ${fmt(r.finalValue, 6)} at (${fmt(r.finalPoint[0], 6)}, ${fmt(r.finalPoint[1], 6)})`)));
@@ -413,40 +420,69 @@
     return { title: { text: title }, color: c.fg, gridcolor: c.grid, zeroline: false, ...extra };
   }
 
-  function draw() {
-    const s = state.setting, c = colours(), meta = C.functions[s.fn], k = s.step;
-    const traces = [contour(s.fn, c.dark)];
+  const BASE = { paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)", margin: { l: 48, r: 8, t: 8, b: 40 },
+                 dragmode: false, hovermode: false, showlegend: false };
+  const STATIC = { displayModeBar: false, staticPlot: true, responsive: true };
+
+  /* The map is two plots of the same size and axes: the contour below, drawn once per function, colour scheme and
+     size (a filled contour takes Plotly hundreds of ms), and the paths above it, redrawn at every change. */
+  function mapLayout(c) {
+    const [[x0, x1], [y0, y1]] = C.functions[state.setting.fn].domain;
+    return { ...BASE, font: { color: c.fg, size: 11 }, xaxis: axis(c, "x", { range: [x0, x1] }),
+             yaxis: axis(c, "y", { range: [y0, y1] }) };
+  }
+
+  function drawBackground(c) {
+    const key = [state.setting.fn, c.dark, parts.map.clientWidth, parts.map.clientHeight].join();
+    if (parts.below.dataset.key === key) return;
+    parts.below.dataset.key = key;
+    Plotly.react(parts.below, [contour(state.setting.fn, c.dark)], mapLayout(c), STATIC);
+  }
+
+  function drawMap() {
+    const s = state.setting, c = colours(), k = s.step, traces = [];
+    drawBackground(c);
+    runs.forEach((r, i) => {
+      const o = s.opts[i], style = C.optimizers[o.name].style, n = Math.min(k, r.last);
+      const path = r.points.subarray(0, 2 * n + 2), xs = new Array(n + 1), ys = new Array(n + 1);
+      for (let j = 0; j <= n; j++) { xs[j] = path[2 * j]; ys[j] = path[2 * j + 1]; }
+      traces.push({ type: "scatter", mode: "lines", x: xs, y: ys, line: { color: style.color, dash: style.dash, width: 2 } },
+        { type: "scatter", mode: "markers", x: [xs[n]], y: [ys[n]], marker: { size: 10, symbol: style.symbol, color: style.color } });
+    });
+    traces.push({ type: "scatter", mode: "markers", x: [s.start[0]], y: [s.start[1]],
+      marker: { size: 14, color: "rgba(0,0,0,0)", line: { width: 2.5, color: c.fg } } });
+    Plotly.react(parts.map, traces, mapLayout(c), { displayModeBar: false, scrollZoom: false, responsive: true });
+    const line = { shapes: [{ type: "line", xref: "x", yref: "paper", x0: k, x1: k, y0: 0, y1: 1,
+                              line: { color: c.fg, width: 1, dash: "dot" } }] };
+    if (parts.gap.layout) { Plotly.relayout(parts.gap, line); Plotly.relayout(parts.length, line); }
+    drawState();
+  }
+
+  /* |f − f*| (f on a function without a minimum) and the step length of every run over the whole horizon. */
+  function drawPanels() {
+    const s = state.setting, c = colours(), meta = C.functions[s.fn];
     const gaps = [], lengths = [];
     runs.forEach((r, i) => {
-      const o = s.opts[i], style = C.optimizers[o.name].style, title = C.optimizers[o.name].title;
-      const n = Math.min(k, r.last), xs = [], ys = [], g = [], l = [], steps = [];
-      for (let j = 0; j <= n; j++) {
-        xs.push(r.points[2 * j]); ys.push(r.points[2 * j + 1]); steps.push(j);
+      const style = C.optimizers[s.opts[i].name].style, steps = [], g = [], l = [];
+      for (let j = 0; j <= r.last; j++) {
         const f = r.values[j], gap = meta.minimum === null ? f : Math.abs(f - meta.minimum);
+        steps.push(j);
         g.push(Number.isFinite(gap) && (meta.minimum === null || gap > 0) ? gap : null);
-        l.push(j ? Math.hypot(xs[j] - xs[j - 1], ys[j] - ys[j - 1]) || null : null);
+        l.push(j ? Math.hypot(r.points[2 * j] - r.points[2 * j - 2], r.points[2 * j + 1] - r.points[2 * j - 1]) || null : null);
       }
       const line = { color: style.color, dash: style.dash, width: 2 };
-      traces.push({ type: "scatter", mode: "lines+markers", x: xs, y: ys, name: title, line,
-        marker: { size: xs.map((_, j) => j === n ? 10 : 0), symbol: style.symbol, color: style.color } });
-      gaps.push({ type: "scatter", mode: "lines", x: steps, y: g, name: title, line, showlegend: false });
-      lengths.push({ type: "scatter", mode: "lines", x: steps, y: l, name: title, line, showlegend: false });
+      gaps.push({ type: "scatter", mode: "lines", x: steps, y: g, line });
+      lengths.push({ type: "scatter", mode: "lines", x: steps, y: l, line });
     });
-    traces.push({ type: "scatter", mode: "markers", x: [s.start[0]], y: [s.start[1]], name: "start (drag me)",
-      marker: { size: 14, color: "rgba(0,0,0,0)", line: { width: 2.5, color: c.fg } } });
-    const base = { paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)", font: { color: c.fg, size: 11 },
-                   margin: { l: 48, r: 8, t: 8, b: 40 }, dragmode: false, hovermode: false };
-    const [[x0, x1], [y0, y1]] = meta.domain;
-    Plotly.react(parts.map, traces, { ...base, showlegend: true, legend: { orientation: "h", y: -0.12 },
-      xaxis: axis(c, "x", { range: [x0, x1] }), yaxis: axis(c, "y", { range: [y0, y1] }) },
-      { displayModeBar: false, scrollZoom: false, responsive: true });
-    const steps = axis(c, "step", { range: [0, s.steps] });
+    const base = { ...BASE, font: { color: c.fg, size: 11 } }, steps = axis(c, "step", { range: [0, s.steps] });
     Plotly.react(parts.gap, gaps, { ...base, xaxis: steps,
-      yaxis: axis(c, meta.minimum === null ? "f" : "|f − f*|", { type: meta.minimum === null ? "linear" : "log" }) },
-      { displayModeBar: false, staticPlot: true, responsive: true });
-    Plotly.react(parts.length, lengths, { ...base, xaxis: steps, yaxis: axis(c, "step length", { type: "log" }) },
-      { displayModeBar: false, staticPlot: true, responsive: true });
-    drawState();
+      yaxis: axis(c, meta.minimum === null ? "f" : "|f − f*|", { type: meta.minimum === null ? "linear" : "log" }) }, STATIC);
+    Plotly.react(parts.length, lengths, { ...base, xaxis: steps, yaxis: axis(c, "step length", { type: "log" }) }, STATIC);
+  }
+
+  function draw() {
+    drawPanels();
+    drawMap();
   }
 
   /* What the selected optimizer carries at the shown step: its state's numbers and per-coordinate vectors. */
@@ -467,7 +503,7 @@
     state = parse(location.search);
     history.replaceState(history.state, "", location.pathname + "?" + query(state.setting) + location.hash);
     build();
-    new MutationObserver(() => { surface = null; draw(); }).observe(document.body, { attributes: true, attributeFilter: ["data-md-color-scheme"] });
+    new MutationObserver(() => { surface = null; if (parts) draw(); }).observe(document.body, { attributes: true, attributeFilter: ["data-md-color-scheme"] });
   }
 
   window.ogPlayground = { parse, query, runAll, pythonCall, describe, fmt, reparse, get state() { return state; },

@@ -388,9 +388,11 @@
           const step = h.beta1 > 0 ? -dlr * (m[i] / denom) : (-dlr * newD) * (g[i] / denom);
           return skip ? 0.0 : (decayed[i] + step) - p[i];
         });
-        const common = { s, p0: st.p0, m, v };
-        if (skip) return [u, { ...st, ...common }];
-        return [u, { ...common, k: k + 1, d: newD, d_max: dMax, d_numerator: dNum, d_denom: dDenom, d_hat: dHat }];
+        if (skip) {  // prodigyopt returns before the step: only the accumulators move
+          return [u, { k, s, p0: st.p0, m, v, d, d_max: st.d_max, d_numerator: st.d_numerator, d_denom: st.d_denom,
+                       d_hat: st.d_hat }];
+        }
+        return [u, { k: k + 1, s, p0: st.p0, m, v, d: newD, d_max: dMax, d_numerator: dNum, d_denom: dDenom, d_hat: dHat }];
       },
     };
   }
