@@ -27,12 +27,6 @@ from .errors import UserError
 from .sweep import Progress, make_executor, run_sweep
 
 MANIFEST = "manifest.json"
-BENCHMARKS = "benchmarks.md"  # written by scripts/bench.py, carried over from build to build
-NO_BENCHMARKS = """# Benchmarks
-
-No benchmark has been recorded in this checkout yet. `make bench` (or `python scripts/bench.py`) measures the sweep,
-the embeds and the build and writes its figures here.
-"""
 
 
 def use_directory_urls(docs_dir: Path) -> bool:
@@ -209,8 +203,6 @@ def _write_everything(staging: Staging, settings, cells: dict, keys: dict, docs_
         staging.write(f"assets/{name}", data)
     for name, data in _katex_files().items():
         staging.write(f"assets/katex/{name}", data)
-    previous_bench = staging.previous / BENCHMARKS
-    staging.write(BENCHMARKS, previous_bench.read_bytes() if previous_bench.is_file() else NO_BENCHMARKS)
 
     code = _code_hash(figures, embeds, results, thumbnails)
     site = pages.Site(use_directory_urls(docs_dir))
