@@ -287,7 +287,7 @@
     schedule_free_adamw: scheduleFree,
   };
 
-  /* L-BFGS with torch's history of 100 pairs, in the closed form of torch_extra.LBFGSMemory: the newest pair and
+  /* L-BFGS with torch's history of 100 pairs, in the closed form of second_order.LBFGSMemory: the newest pair and
      one number λ for all older ones, kept by blocks of links (see its docstring). */
   function remember(mem, y, s, ys) {
     const L = C.constants.lbfgs_links;
