@@ -1,34 +1,20 @@
 """The playground page of the built test site, in Chromium under a sub-path: clicks, drags and taps set the start,
 the URL reproduces a view, the "reproduce in Python" calls give the same runs, bad input shows a message, and it
-works in dark mode and at 390 px with touch. And, without a browser: every catalogue optimizer has a JS rule."""
+works in dark mode and at 390 px with touch."""
 
 from __future__ import annotations
 
-import math
-import re
 from urllib.parse import parse_qs, urlparse
 
 import numpy as np
 import pytest
 
-from gallery_builder import engine, jsgen, optimizers
+from gallery_builder import engine
 from test_browser import SUB_PATH, Visit, browser, server  # noqa: F401  (fixtures)
 
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
 PAGE = "gallery/playground.html"
-
-
-def test_every_catalogue_optimizer_has_a_js_rule():
-    """A rule missing from playground.js's registry fails here, before any browser runs it."""
-    text = jsgen.assets()["playground.js"].decode()
-    block = text[text.index("const RULES = {"):text.index("\n  };", text.index("const RULES = {"))]
-    rules = set(re.findall(r"^    (\w+): ", block, re.M))
-    assert set(optimizers.CATALOGUE) <= rules, sorted(set(optimizers.CATALOGUE) - rules)
-
-
-def test_every_function_has_generated_js():
-    code = jsgen.catalogue_js()
-    for name in jsgen.functions.CATALOGUE:
-        assert f'"{name}": {{\n  v(x, y) {{' in code
 
 
 @pytest.fixture
