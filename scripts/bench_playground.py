@@ -37,7 +37,8 @@ CLICK = """async ([x, y]) => {
     map.dispatchEvent(new PointerEvent("pointerdown", at));
     const handled = performance.now() - t0;
     map.dispatchEvent(new PointerEvent("pointerup", at));
-    const P = window.ogPlayground;
+    const P = window.ogPlayground, start = P.state.setting.start;
+    if (Math.abs(start[0] - x) > 0.05 || Math.abs(start[1] - y) > 0.05) throw new Error(`the click did not set the start: ${start}`);
     return [P.compute, handled, P.runs.length, Math.max(...P.runs.map((r) => r.last))];
 }"""
 

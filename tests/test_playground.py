@@ -79,6 +79,10 @@ def test_a_click_sets_the_start_and_a_drag_moves_it(visit):
     s = setting(page)
     assert abs(float(s["x"]) + 3.0) < 0.05 and abs(float(s["y"]) - 3.0) < 0.05
     assert js_runs(page)[1]["points"][:2] == [float(s["x"]), float(s["y"])]
+    assert page.input_value("input[aria-label='start x']") == s["x"]
+    page.fill("input[aria-label='start y']", "2.5")  # or type it
+    page.press("input[aria-label='start y']", "Enter")
+    assert setting(page)["y"] == "2.5" and js_runs(page)[0]["points"][:2] == [float(s["x"]), 2.5]
     no_nan_text(page)
 
 

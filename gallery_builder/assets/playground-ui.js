@@ -217,8 +217,11 @@
     if (!(opts && opts.keepStep)) state.setting.step = state.setting.steps;
     state.setting.step = Math.min(state.setting.step, state.setting.steps);
     history.replaceState(history.state, "", location.pathname + "?" + query(state.setting) + location.hash);
-    if (opts && opts.fast) render(); else build();
+    if (!(opts && opts.fast)) build();
+    else if (!opts.later) render();
+    else if (!pendingRender) pendingRender = requestAnimationFrame(() => { pendingRender = 0; render(); });
   }
+  let pendingRender = 0;  // a slider's moves between two frames are drawn once
 
   function sliderRow(label, value, low, high, log, onInput) {
     const f = log ? log10 : (v) => v, inv = log ? (v) => Math.pow(10, v) : (v) => v;
@@ -239,10 +242,10 @@
       select.append(el("option", { value: name, selected: name === o.name ? "" : null }, m.title));
     }
     const row = el("div", { class: "og-pg-opt", style: `--og-colour:${meta.style.color}` }, select,
-      sliderRow("lr", o.lr, meta.lr_range[0], meta.lr_range[1], true, (v) => update((t) => { t.opts[i].lr = v; }, { fast: true })));
+      sliderRow("lr", o.lr, meta.lr_range[0], meta.lr_range[1], true, (v) => update((t) => { t.opts[i].lr = v; }, { fast: true, later: true })));
     if (meta.second) {
       const [key, lo, hi] = meta.second;
-      row.append(sliderRow(key, o.second, lo, hi, false, (v) => update((t) => { t.opts[i].second = v; }, { fast: true })));
+      row.append(sliderRow(key, o.second, lo, hi, false, (v) => update((t) => { t.opts[i].second = v; }, { fast: true, later: true })));
     }
     row.append(el("label", {}, el("input", { type: "radio", name: "og-pg-sel", checked: i === s.selected ? "" : null,
       onchange: () => update((t) => { t.selected = i; }, { keepStep: true }) }), "show its state"));
@@ -273,10 +276,17 @@
       "warmup_cosine:warmup=30", "wsd:warmup=30,decay=60"].map((v) => el("option", { value: v })));
     const sigma = el("input", { type: "number", min: 0, step: "any", value: s.sigma, "aria-label": "noise sigma",
       onchange: () => { const q = new URLSearchParams(query(s)); q.set("sigma", sigma.value); q.set("seed", s.seed); reparse(q.toString()); } });
+    const startInputs = s.start.map((v, i) => el("input", { type: "number", step: "any", value: v,
+      "aria-label": `start ${"xy"[i]}`, onchange: () => {
+        const q = new URLSearchParams(query(s));
+        q.set("x", startInputs[0].value); q.set("y", startInputs[1].value);
+        reparse(q.toString());
+      } }));
+    parts.startInputs = startInputs;
     const seed = el("select", { "aria-label": "seed", onchange: () => update((t) => { t.seed = Number(seed.value); }) });
     for (let i = 0; i < C.noise.seeds; i++) seed.append(el("option", { value: i, selected: i === s.seed ? "" : null }, String(i)));
     return el("div", {}, el("div", { class: "og-pg-controls" }, el("label", {}, "function", fnSelect), add,
-      el("label", {}, "steps", steps), el("label", {}, "schedule", schedule, list),
+      el("label", {}, "start", ...startInputs), el("label", {}, "steps", steps), el("label", {}, "schedule", schedule, list),
       el("label", {}, "noise σ", sigma), el("label", {}, "seed", seed)), ...s.opts.map(optimizerRow));
   }
 
@@ -350,7 +360,7 @@
       const point = at(e);
       if (!point) return;
       dragging = true;
-      if (map.setPointerCapture) map.setPointerCapture(e.pointerId);
+      try { map.setPointerCapture(e.pointerId); } catch (error) { /* a pointer the browser no longer tracks */ }
       e.preventDefault();
       move(point);
     }, true);
@@ -382,6 +392,7 @@
     }
     parts.message.textContent = notes.join("; ");
     window.ogPlayground.ready = true;
+    parts.startInputs.forEach((input, i) => { input.value = s.start[i]; });
     parts.stepInput.max = s.steps; parts.stepInput.value = s.step; parts.stepOut.textContent = String(s.step);
     parts.link.setAttribute("href", "?" + query(s));
     parts.status.replaceChildren(...runs.map((r, i) => el("li", {}, `${C.optimizers[s.opts[i].name].title} (lr ${fmt(s.opts[i].lr)}): ${describe(r, s.steps)}; f = ${fmt(r.finalValue, 6)} at (${fmt(r.finalPoint[0], 6)}, ${fmt(r.finalPoint[1], 6)})`)));
@@ -503,7 +514,12 @@
     state = parse(location.search);
     history.replaceState(history.state, "", location.pathname + "?" + query(state.setting) + location.hash);
     build();
-    new MutationObserver(() => { surface = null; if (parts) draw(); }).observe(document.body, { attributes: true, attributeFilter: ["data-md-color-scheme"] });
+    const watcher = new MutationObserver(() => {
+      if (!root.isConnected) { watcher.disconnect(); return; }  // instant navigation left the page
+      surface = null;
+      draw();
+    });
+    watcher.observe(document.body, { attributes: true, attributeFilter: ["data-md-color-scheme"] });
   }
 
   window.ogPlayground = { parse, query, runAll, pythonCall, describe, fmt, reparse, get state() { return state; },
