@@ -165,3 +165,15 @@ def test_play_runs_the_step_slider_to_the_end(visit):
     page.click("button[aria-label=play]")
     page.wait_for_function("document.querySelector('input[aria-label=step]').value === '300'")
     assert setting(page)["k"] == "300"
+
+
+def test_the_learning_rate_slider_is_logarithmic_over_the_search_range(visit):
+    page = open_page(visit(), "?f=booth&o=adam&lr=0.001")
+    slider = "input[aria-label=lr]"
+    low, high = float(page.get_attribute(slider, "min")), float(page.get_attribute(slider, "max"))
+    assert (low, high) == pytest.approx((-8, 2))  # Adam's default 1e-3, five decades either side
+    before = js_runs(page)[0]["points"]
+    page.eval_on_selector(slider, "(s) => { s.value = -1; s.dispatchEvent(new Event('input')); }")
+    page.wait_for_function("new URLSearchParams(location.search).get('lr') === '0.1'")
+    assert "lr=0.1" in page.inner_text(".og-pg-python code")
+    assert js_runs(page)[0]["points"] != before
