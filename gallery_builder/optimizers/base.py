@@ -308,7 +308,6 @@ def power(base, exponent):
                    base.shape)
 
 
-
 # Shared by two families: torch's two-element dot and norm (Adafactor, L-BFGS); optax's moving average (Signum and
 # the optax relatives of Adam), and the note of the optax optimizers' cards on the learning rate.
 
