@@ -177,3 +177,18 @@ def test_the_learning_rate_slider_is_logarithmic_over_the_search_range(visit):
     page.wait_for_function("new URLSearchParams(location.search).get('lr') === '0.1'")
     assert "lr=0.1" in page.inner_text(".og-pg-python code")
     assert js_runs(page)[0]["points"] != before
+
+
+def test_instant_navigation_sets_the_playground_up_and_the_palette_toggle_redraws_it(visit):
+    v = visit()
+    page = v.goto("gallery/index.html")
+    page.evaluate("window.__notReloaded = true")
+    page.locator("nav a[href$='playground.html']:visible").first.click()
+    page.wait_for_url("**/gallery/playground.html*")
+    page.wait_for_function("window.ogPlayground && window.ogPlayground.ready")
+    assert page.evaluate("window.__notReloaded === true")  # Material swapped the page in and ran its scripts
+    assert len(js_runs(page)) == 3, page.inner_text(".og-pg-message")
+    light = page.evaluate("document.querySelector('.og-pg-paths')._fullLayout.font.color")
+    page.locator("form[data-md-component=palette] label:visible").first.click()
+    page.wait_for_function("document.body.getAttribute('data-md-color-scheme') === 'slate'")
+    page.wait_for_function(f"document.querySelector('.og-pg-paths')._fullLayout.font.color !== '{light}'")

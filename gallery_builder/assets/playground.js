@@ -6,7 +6,7 @@
    hyperparameters, h.lr already scaled by the schedule at this step. */
 (function () {
   "use strict";
-  const C = window.PG_CATALOGUE;
+  let C = window.PG_CATALOGUE;  // read again by run(): Material's instant navigation may load the catalogue after this
   const V = (f) => [f(0), f(1)];
   const dot = (a, b) => a[0] * b[0] + a[1] * b[1];
   const norm = (a) => Math.sqrt(a[0] * a[0] + a[1] * a[1]);
@@ -449,6 +449,7 @@
   /* One run, as engine.run_many runs a member alone: the same stopping rules (diverged at the first non-finite
      step, left the domain outside the function's escape box) and the same final status. */
   function run(spec) {
+    C = window.PG_CATALOGUE;
     const { fn: name, opt: optName, steps } = spec;
     const meta = C.functions[name], code = C.code[name], om = C.optimizers[optName];
     const make = RULES[optName];
