@@ -17,15 +17,15 @@ import jinja2
 import markupsafe
 import plotly
 
-from . import carried, functions, optimizers
+from . import carried, functions, jsgen, optimizers
 from .criteria import CRITERION
-from .embeds import CELL, KINDS, relative, row
+from .embeds import BUNDLES, CELL, KINDS, relative, row
 from .engine import CAPTURE_FRACTION, STALL_GRADIENT, STATUSES
 from .errors import UserError
 from .extras import EXPLANATIONS, Extras  # hand-written prose inside docs_dir, included by the pages
 from .results import (leaderboard, no_cell, noise_facts, noise_families, num, pair_facts, quadratic_theory,
                       schedule_facts, schedule_summary, verdict)
-from .sweep import library_versions
+from .fingerprints import library_versions, listing
 
 GALLERY = "gallery"  # the generated folder inside docs_dir
 
@@ -224,7 +224,7 @@ class Renderer:
                              "carries": KINDS["state"].applies(cell), "views": carried.views(opt.name, cell.runs.state),
                              "schedule_facts": schedule_facts(cell, fn),
                              "noise_facts": noise_facts(cell, fn, tolerance, self._on(fn))})
-            out[page] = self._render("optimizer.md.j2", page, opt=opt, tabs=tabs,
+            out[page] = self._render("optimizer.md.j2", page, opt=opt, tabs=tabs, implementation=listing(opt),
                                      explanation=self.explanation("optimizers", opt.name))
         for fn in functions.CATALOGUE.values():
             page = self.site.function_page(fn.name)
@@ -242,6 +242,9 @@ class Renderer:
         page = f"{GALLERY}/comparison.md"
         out[page] = self._render("comparison.md.j2", page, matrix=matrix)
         verdicts = {pair: verdict(cell, functions.get(pair[1]))[0] for pair, cell in self.cells.items()}
+        page = f"{GALLERY}/playground.md"
+        out[page] = self._render("playground.md.j2", page, plotly=next(iter(BUNDLES)), noise_steps=jsgen.noise_steps(),
+                                 noise_seeds=jsgen.NOISE_SEEDS)
         page = f"{GALLERY}/index.md"
         out[page] = self._render("gallery_index.md.j2", page, cells=self.cells, verdicts=verdicts)
         # Snippets are included by hand-written pages at the docs root, so their links are relative to it.
