@@ -13,7 +13,7 @@ STAGES = {
     "sweep": {"engine", "model", "config", "criteria", "fingerprints", "sweep", "cache", "extras"},
     "results": {"results"},
     "figures": {"figures", "carried", "thumbnails"},
-    "embeds": {"embeds", "downloads"},
+    "embeds": {"embeds", "jsgen", "downloads"},
     "pages": {"pages"},
     "build": {"build", "site_build", "watch", "cli", "__init__", "__main__"},
 }
