@@ -1,6 +1,7 @@
 """The batched engine, run summaries, the trajectory() API and the cached sweep."""
 
 import dataclasses
+import inspect
 import pickle
 import sys
 
@@ -630,6 +631,23 @@ def test_cell_key_covers_the_code_that_computes_a_cell():
     parts = "\n".join(fingerprints.source_closure(sweep.compute_many))
     for helper in (sweep.lr_grid, sweep.search_many, sweep._run_by_horizon, sweep._lr_members, sweep.compute_many):
         assert fingerprints.code_of(helper) in parts
+
+
+def test_cell_key_covers_the_data_model(monkeypatch):
+    """An edit to model.py (here the σ multiples the noisy runs are repeated at) changes the cells' keys, as an
+    edit to the engine does."""
+    base, source = sweep.cell_key("adam", "booth", TINY), inspect.getsource
+    assert "NOISE_SCALES = (0.5, 1.0, 2.0)" in source(model)
+    monkeypatch.setattr(inspect, "getsource", lambda obj: source(obj).replace("NOISE_SCALES = (0.5, 1.0, 2.0)",
+                                                                              "NOISE_SCALES = (0.5, 1.0, 3.0)"))
+    fingerprints.code_fingerprint.cache_clear()
+    try:
+        assert sweep.cell_key("adam", "booth", TINY) != base
+    finally:
+        monkeypatch.undo()
+        fingerprints.code_fingerprint.cache_clear()
+    assert sweep.cell_key("adam", "booth", TINY) == base
+
 
 def test_cell_key_covers_the_radius_gradient_rule():
 
