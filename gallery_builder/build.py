@@ -227,8 +227,7 @@ def _write_everything(staging: Staging, settings, cells: dict, keys: dict, docs_
         # The key covers what the figure draws: its cells' results and each optimizer's look, and the code.
         drawn = [(keys[(c.optimizer, c.function)], figures.style(c.optimizer)) for c in kind.cells(subject)]
         key = hashlib.sha256(json.dumps(drawn, sort_keys=True).encode()).hexdigest()[:24] + f"-{code}"
-        outputs = [(site.embed(kind.name, *names), "embed"), (site.data(kind.name, *names), "data"),
-                   (site.thumbnail(kind.name, *names), "thumbnail")]
+        outputs = [(site.embed(kind.name, *names), "embed"), (site.thumbnail(kind.name, *names), "thumbnail")]
         todo += [(index, output, rel(path)) for path, output in outputs
                  if (output == "embed" or getattr(kind, output) is not None) and not staging.unchanged(rel(path), key)]
 
@@ -248,15 +247,15 @@ _WORK = None  # what forked figure workers draw from: set before the fork, inher
 
 
 def _produce(job) -> bool:
-    """One output of one figure (its embed page, its data download or its thumbnail), put into the staging folder
-    by the process that made it, so that no file goes back through a pipe; True if written, False if linked."""
+    """One output of one figure (its embed page, which carries its data download, or its thumbnail), put into the
+    staging folder by the process that made it, so that no file goes back through a pipe; True if written, False if
+    linked."""
     made, settings, assets, staging = _WORK
     index, output, path = job
     kind, _, subject = made[index]
     if output == "embed":
-        content = embeds.html(kind.figure(subject), kind.title(subject), assets)
-    elif output == "data":
-        content = embeds.data_json(kind.data(subject, settings))
+        content = embeds.html(kind.figure(subject), kind.title(subject), assets,
+                              kind.data and kind.data(subject, settings))
     else:
         content = kind.thumbnail(subject)
     return staging.put(path, content)

@@ -284,13 +284,16 @@ def test_a_diverged_run_is_marked(small_site):
     assert marked > 0
 
 
-def test_data_downloads_hold_the_runs(small_site):
-    path = small_site / "docs" / "gallery" / "embeds" / "pair--adam--rosenbrock.json"
-    record = json.loads(path.read_text())
+def test_data_downloads_are_carried_by_their_embeds(small_site):
+    """No data file beside the embeds: each embed with data carries it (its JSON is written in the browser)."""
+    embeds_dir = small_site / "docs" / "gallery" / "embeds"
+    assert not list(embeds_dir.glob("*.json"))
+    record = json.loads(re.search(r'id="figure-download">(.*?)</script>',
+                                  (embeds_dir / "pair--adam--rosenbrock.html").read_text()).group(1))
     assert record["optimizer"] == "adam" and record["settings"]["steps"]["rosenbrock"] == 80
-    assert len(record["runs"]) == 5
-    first = record["runs"][0]["rows"][0]
-    assert first[0] == 0 and first[1:3] == [-1.2, 1.0]
+    assert len(record["runs"]) == 5 and record["runs"][0]["rows"]["columns"][0] == {"from": 0}
+    assert 'href="../embeds/pair--adam--rosenbrock.html#download"' in \
+        (small_site / "site" / "gallery" / "optimizers" / "adam.html").read_text().replace("/index.html", ".html")
 
 
 def test_pages_show_numbers_from_this_build(small_site):
