@@ -209,6 +209,8 @@ def _write_everything(staging: Staging, settings, cells: dict, keys: dict, docs_
         staging.write(f"assets/{name}", data)
     for name, data in _katex_files().items():
         staging.write(f"assets/katex/{name}", data)
+    for function in settings.functions:  # what every embed of the function points at (embeds.landscape)
+        staging.write(f"embeds/{embeds.landscape_file(function)}", embeds.landscape_script(function))
     previous_bench = staging.previous / BENCHMARKS
     staging.write(BENCHMARKS, previous_bench.read_bytes() if previous_bench.is_file() else NO_BENCHMARKS)
 
@@ -254,8 +256,7 @@ def _produce(job) -> bool:
     index, output, path = job
     kind, _, subject = made[index]
     if output == "embed":
-        content = embeds.html(kind.figure(subject), kind.title(subject), assets,
-                              kind.data and kind.data(subject, settings))
+        content = embeds.page(kind, subject, settings, assets)
     else:
         content = kind.thumbnail(subject)
     return staging.put(path, content)

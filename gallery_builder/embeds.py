@@ -6,6 +6,7 @@ The output is deterministic: a fixed element id, no timestamps, compact JSON wit
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import math
 import os
@@ -45,7 +46,7 @@ _PAGE = """<!DOCTYPE html>
 <div id="figure" role="figure" tabindex="0" aria-label="{label}"></div>
 <script src="{assets}/{plotly}"></script>
 <script type="application/json" id="figure-data">{data}</script>
-{download}<script src="{assets}/embed.js"></script>
+{download}{shared}<script src="{assets}/embed.js"></script>
 </body>
 </html>
 """
@@ -72,18 +73,61 @@ def figure_json(figure: dict) -> str:
     return json.dumps(figure, separators=(",", ":"), ensure_ascii=False, allow_nan=False).replace("</", "<\\/")
 
 
-def html(figure: dict, title: str, assets: str, record: dict | None = None) -> str:
+def html(figure: dict, title: str, assets: str, record: dict | None = None, function: str | None = None) -> str:
     """A standalone page for ``figure``; ``assets`` is the relative URL of the shared assets folder; ``record``, the
-    figure's data download (made in the browser by embed.js's download button, from the numbers the page holds)."""
+    figure's data download (made in the browser by embed.js's download button, from the numbers the page holds);
+    ``function``, whose shared landscape (``landscape_file``) the figure points at instead of carrying it."""
     label = title
     if "animate" in figure:
         label += ". Keys: left and right arrows step through the run, space plays or pauses"
         if any(s.get("name") == "lr" for s in figure["layout"].get("sliders", [])):
             label += ", up and down change the learning rate"
+    figure, shared = _share(figure, function)
     carried = "" if record is None else \
         f'<script type="application/json" id="figure-download">{figure_json(download(record, figure))}</script>\n'
     return _PAGE.format(title=escape(title), label=escape(label), assets=assets, plotly=bundle(figure),
-                        data=figure_json(figure), download=carried)
+                        data=figure_json(figure), download=carried,
+                        shared=f'<script src="{landscape_file(function)}"></script>\n' if shared else "")
+
+
+def page(kind, subject, settings, assets: str) -> str:
+    """The embed of ``kind`` for ``subject``: its figure, its data download, and its function's shared landscape."""
+    return html(kind.figure(subject), kind.title(subject), assets, kind.data and kind.data(subject, settings),
+                kind.names(subject)[-1])
+
+
+# The arrays every map of a function draws, its contour's and its 3-D surface's grids, are the same bytes in each of
+# its hundreds of embeds (a third of their weight): landscape--<function>.js beside them holds them once, and each
+# embed points at them ({"shared": name}), which embed.js resolves before drawing.
+LANDSCAPE_GLOBAL = "OG_LANDSCAPE"
+
+
+@functools.lru_cache(maxsize=None)
+def landscape(function: str) -> dict:
+    """The shared arrays of ``function``'s maps by name, as figures.typed writes them."""
+    out = {}
+    for name, n in (("contour", figures.CONTOUR_GRID), ("surface", figures.SURFACE_GRID)):
+        xs, ys, z, _ = figures.landscape(functions.get(function), n)
+        out.update({f"{name}.x": figures.typed(xs), f"{name}.y": figures.typed(ys), f"{name}.z": figures.typed(z)})
+    return out
+
+
+def landscape_file(function: str) -> str:
+    return f"landscape--{function}.js"
+
+
+def landscape_script(function: str) -> str:
+    return f"window.{LANDSCAPE_GLOBAL} = {figure_json(landscape(function))};\n"
+
+
+def _share(figure: dict, function: str | None) -> tuple:
+    """``figure`` with its function's shared arrays replaced by their names, and whether any was."""
+    if function is None:
+        return figure, False
+    names = {spec["bdata"]: name for name, spec in landscape(function).items()}
+    data = [{key: {"shared": names[value["bdata"]]} if isinstance(value, dict) and value.get("bdata") in names
+             else value for key, value in trace.items()} for trace in figure["data"]]
+    return {**figure, "data": data}, data != figure["data"]
 
 
 def relative(target: str, start_dir: str) -> str:

@@ -179,16 +179,22 @@ def test_embeds_are_standalone_and_share_the_plotly_bundles(small_site):
         links = parse(path)
         scripts = [a["src"] for a, _ in links.scripts if a.get("src")]
         three_d = path.name.startswith(("pair3d--", "surface--"))
-        assert scripts == [f"../assets/{gl3d if three_d else flat}", "../assets/embed.js"], path.name
+        figure = figure_of(path)
+        # the function's contour or surface grids come once, from its landscape file (embeds.landscape)
+        function = path.stem.split("--")[-1]
+        shared = json.loads((path.parent / f"landscape--{function}.js").read_text().split(" = ", 1)[1].rstrip(";\n"))
+        drawn_shared = any(trace["type"] in ("contour", "surface") for trace in figure["data"])
+        assert all("shared" in trace["z"] for trace in figure["data"] if trace["type"] in ("contour", "surface"))
+        assert scripts == [f"../assets/{gl3d if three_d else flat}",
+                           *[f"landscape--{function}.js"] * drawn_shared, "../assets/embed.js"], path.name
         used.add(scripts[0])
         assert path.stat().st_size < 600_000  # far below plotly.js: nothing of it is inlined
         assert "cdn.plot.ly" not in path.read_text()
-        figure = figure_of(path)
         assert is_finite_json(figure)
         for trace in figure["data"]:
             for axis in ("x", "y", "z"):
                 if isinstance(trace.get(axis), dict):
-                    assert np.isfinite(decode(trace[axis]).astype(float)).all()
+                    assert np.isfinite(decode(shared.get(trace[axis].get("shared"), trace[axis])).astype(float)).all()
     assert len(used) == 2
 
 

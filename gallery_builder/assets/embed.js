@@ -3,6 +3,13 @@
 (function () {
   "use strict";
   var spec = JSON.parse(document.getElementById("figure-data").textContent);
+  // Arrays every map of a function draws come once per function, from landscape--<function>.js, which the embed
+  // loads before this script (embeds.landscape): {"shared": name} stands for them.
+  spec.data.forEach(function (trace) {
+    Object.keys(trace).forEach(function (key) {
+      if (trace[key] && typeof trace[key].shared === "string") trace[key] = window.OG_LANDSCAPE[trace[key].shared];
+    });
+  });
   var gd = document.getElementById("figure");
   var THEMES = {
     light: { paper: "#ffffff", font: "#1f2328", grid: "#e3e3e3", line: "#9a9a9a", panel: "#f4f4f4" },
