@@ -165,14 +165,25 @@ def _float_array(values, dtype: str) -> dict:
 
 
 def _column(values, drawn: dict, dtype: str):
-    """One column of a download as the embed carries it: consecutive step numbers as the first one, the figure's
-    own array where it holds the same bytes, else a typed array (floats) or a plain list."""
+    """One column of a download as the embed carries it: consecutive step numbers as the first one; a grid's
+    coordinate as the axis it tiles or repeats; strings as indices into the names they take; the figure's own
+    array where it holds the same bytes; else a typed array (floats) or a plain list."""
     values = np.asarray(values)
-    if values.dtype.kind in "iuf" and len(values) and np.array_equal(values, values[0] + np.arange(len(values))) \
+    n = len(values)
+    if values.dtype.kind in "iuf" and n and np.array_equal(values, values[0] + np.arange(n)) \
             and float(values[0]).is_integer():
         return {"from": int(values[0])}
+    if values.dtype.kind == "U":
+        names, codes = np.unique(values, return_inverse=True)
+        return {"names": names.tolist(), "codes": codes.tolist()}
     if values.dtype.kind != "f":
         return values.tolist()
+    period = np.flatnonzero(values[1:] == values[0])[:1] + 1  # where a tiled axis starts again
+    if period.size and n % period[0] == 0 and np.array_equal(values, np.tile(values[: period[0]], n // period[0])):
+        return {"tile": _column(values[: period[0]], drawn, dtype), "times": n // int(period[0])}
+    run = int(np.argmax(values != values[0])) if n else 0  # how long each value of a repeated axis lasts
+    if run > 1 and n % run == 0 and np.array_equal(values, np.repeat(values[::run], run)):
+        return {"repeat": _column(values[::run], drawn, dtype), "times": run}
     spec = _float_array(values, dtype)
     return {"ref": drawn[spec["bdata"]]} if spec["bdata"] in drawn else spec
 

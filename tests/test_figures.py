@@ -167,6 +167,12 @@ def decoded_column(column, count: int, figure: dict) -> np.ndarray:
         return np.array(column)
     if "from" in column:
         return column["from"] + np.arange(count)
+    if "names" in column:
+        return np.array(column["names"])[column["codes"]]
+    if "tile" in column:
+        return np.tile(decoded_column(column["tile"], count // column["times"], figure), column["times"])
+    if "repeat" in column:
+        return np.repeat(decoded_column(column["repeat"], count // column["times"], figure), column["times"])
     spec = figure["data"][column["ref"][0]][column["ref"][1]] if "ref" in column else column
     return np.frombuffer(base64.b64decode(spec["bdata"]), {"f4": "<f4", "f8": "<f8"}[spec["dtype"]])
 
@@ -189,9 +195,15 @@ def test_a_download_carries_each_number_once_at_float32(tiny):
         np.testing.assert_array_equal(f, cell.runs.values[i, : last + 1].astype(np.float32))
         assert run["lr"] == float(cell.lrs[i])
     assert len(carried["runs"]) == len(cell.lrs)
-    basins = embeds.download(embeds.basins_data(cell, settings), figures.basins(cell))["rows"]
-    status = decoded_column(basins["columns"][2], basins["og"], {})
-    assert set(status.tolist()) <= set(STATUSES) and len(status) == len(cell.basin.status)
+    # The basin map's starts are its axes tiled and repeated, their outcomes names by index.
+    figure = figures.basins(cell)
+    basins = embeds.download(embeds.basins_data(cell, settings), figure)["rows"]
+    (xs, ys), count = cell.basin_axes, basins["og"]
+    start_x, start_y, status = (decoded_column(c, count, figure) for c in basins["columns"][:3])
+    assert "tile" in basins["columns"][0] and "repeat" in basins["columns"][1]
+    np.testing.assert_array_equal(start_x, np.tile(xs, len(ys)).astype(np.float32))
+    np.testing.assert_array_equal(start_y, np.repeat(ys, len(xs)).astype(np.float32))
+    assert status.tolist() == [STATUSES[s] for s in cell.basin.status]
 
 
 def test_seed_lines_round_to_3_digits_as_python_formats():

@@ -417,6 +417,13 @@
   function column(col, count, figure) {
     if (Array.isArray(col)) return col;
     if (col.from !== undefined) return Array.from({ length: count }, function (_, k) { return col.from + k; });
+    if (col.names) return col.codes.map(function (k) { return col.names[k]; });
+    if (col.tile || col.repeat) {
+      var axis = column(col.tile || col.repeat, count / col.times, figure), times = col.times;
+      return Array.from({ length: count }, function (_, k) {
+        return axis[col.tile ? k % axis.length : Math.floor(k / times)];
+      });
+    }
     var source = col.ref ? figure.data[col.ref[0]][col.ref[1]] : col;
     var values = Array.from(decode(source));
     return source.dtype === "f4" ? values.map(shortest32) : values;
