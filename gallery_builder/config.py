@@ -27,9 +27,9 @@ class Settings:
     functions: tuple = field(default_factory=lambda: tuple(functions.CATALOGUE))
     steps: int | None = None  # every function's horizon; None: each function's own (functions.py), else 300
     lr_per_decade: int = 4
-    lr_decades_below: float = 2.0  # the grid first searched, about each optimizer's default
+    lr_decades_below: float = 2.0  # the window a cell shows (figures, lr × second-hyperparameter map) about its lr
     lr_decades_above: float = 2.0
-    lr_limit_below: float = 5.0  # how far the search may extend to bracket the best learning rate
+    lr_limit_below: float = 5.0  # the search runs every rate this far below and above the optimizer's default
     lr_limit_above: float = 5.0
     basin_grid: int = 41
     tolerance: float = engine.TOLERANCE

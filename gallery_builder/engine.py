@@ -559,9 +559,10 @@ def check_noise(noise, seed) -> tuple:
 def trajectory(optimizer: str, function: str, start=None, steps: int = 300, noise=0.0, seed=0, schedule="constant",
                **hyperparameters) -> Trajectory:
     """Run one optimizer from one start; e.g. ``trajectory("adam", "rosenbrock", steps=200, lr=0.03)``. ``noise``
-    σ adds σ·ξ_t (ξ_t from ``seed``) to every gradient; ``schedule`` is a spec string of schedules.py."""
+    σ adds σ·ξ_t (ξ_t from ``seed``) to every gradient; ``schedule`` is a spec string of schedules.py. An optimizer
+    that reads f* (Polyak's step) gets the function's, as in the sweep, unless ``f_min`` is given."""
     opt, fn = optimizers.get(optimizer), functions.get(function)
-    hyper = opt.hyperparameters(hyperparameters)
+    hyper = opt.hyperparameters({**opt.for_function(fn), **hyperparameters})
     start = check_start(fn, fn.start if start is None else start)
     steps = check_steps(steps)
     noise, seed = check_noise(noise, seed)

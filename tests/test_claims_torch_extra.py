@@ -8,7 +8,7 @@ import pytest
 
 from gallery_builder import functions, optimizers
 from gallery_builder.engine import run_batch
-from gallery_builder.optimizers.torch_extra import HISTORY_SIZE
+from gallery_builder.optimizers.second_order import HISTORY_SIZE
 from test_claims import claim, first_step, run
 
 

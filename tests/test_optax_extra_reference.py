@@ -1,4 +1,4 @@
-"""Step-for-step equality with optax 0.2.8 for the optax_extra family (Yogi, Adan, NovoGrad, Signum, LAMB, Polyak's
+"""Step-for-step equality with optax 0.2.8 for the optimizers after optax (Yogi, Adan, NovoGrad, Signum, LAMB, Polyak's
 step, AdEMAMix), in float64.
 
 jax and optax are test-only references: these tests skip where they are missing, unless REQUIRE_REFERENCES=1

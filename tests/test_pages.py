@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from gallery_builder import config, pages, sweep
+from gallery_builder import config, extras, pages, sweep
 from gallery_builder.errors import UserError
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
@@ -23,8 +23,16 @@ def cells(tmp_path_factory):
     return sweep.run_sweep(TINY, jobs=1, cache_dir=tmp_path_factory.mktemp("cache"), quiet=True).cells
 
 
+_EXTRAS = {}  # (cells, docs folder) -> the sweep's extra runs, computed once per folder
+
+
 def render(cells, docs_dir=DOCS):
-    return pages.Renderer(TINY, cells, pages.Site(False), docs_dir).pages()
+    """The pages as the build renders them: the sweep's extra runs first, then the render stage, which runs none."""
+    key = (id(cells), str(docs_dir))
+    if key not in _EXTRAS:
+        _EXTRAS[key] = extras.run_extras(TINY, cells, docs_dir)
+    found = _EXTRAS[key]
+    return pages.Renderer(TINY, cells, pages.Site(False), docs_dir, found).pages()
 
 
 def test_start_and_bounded_below_are_separate_list_items(cells):

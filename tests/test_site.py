@@ -82,7 +82,7 @@ def test_strict_build_has_every_page(small_site):
     for name in settings.functions:
         assert (site / "gallery" / "functions" / f"{name}.html").is_file()
     for page in ("index.html", "methodology.html", "add-your-own.html", "gallery/comparison.html",
-                 "gallery/benchmarks.html"):
+                 "benchmarks.html"):
         assert (site / page).is_file(), page
     # Only relative URLs: nothing starts with "/" so the site works under any sub-path. (404.html is served at
     # arbitrary URLs and must be root-relative; MkDocs roots it at site_url.)

@@ -10,7 +10,7 @@ import pytest
 
 from gallery_builder import functions, optimizers
 from gallery_builder.engine import run_batch
-from gallery_builder.optimizers.torch_extra import HISTORY_SIZE
+from gallery_builder.optimizers.second_order import HISTORY_SIZE
 from test_torch_reference import STEPS, torch, torch_path
 
 # our name -> a function (hyperparameters, parameter) -> the torch optimizer
