@@ -458,6 +458,8 @@
   var config = { responsive: true, displaylogo: false, showSendToCloud: false, showEditInChartStudio: false,
                  modeBarButtonsToRemove: ["sendDataToCloud", "lasso2d", "select2d"] };
   if (carried) {
+    // In place of autoscale (reset axes does as much here): the toolbar keeps its width, clear of the title.
+    config.modeBarButtonsToRemove = config.modeBarButtonsToRemove.concat(["autoScale2d"]);
     config.modeBarButtonsToAdd = [{ name: "Download the data as JSON", click: saveData,
       icon: { width: 24, height: 24, path: "M11 3h2v9l3.5-3.5 1.4 1.4-5.9 5.9-5.9-5.9 1.4-1.4L11 12zM5 18h14v2H5z" } }];
     // A page's "as JSON" link opens the figure alone at #download: the data is saved at once.
