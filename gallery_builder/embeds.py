@@ -137,16 +137,17 @@ def relative(target: str, start_dir: str) -> str:
 
 class Numbers:
     """Numbers of a data download: ``values``, a 1-D array (a list in the download, kept exact as float64) or a 2-D
-    one (a list of rows; float32 where the figure draws at that precision), or ``columns`` of mixed rows (float
-    columns as float32, int and string columns as they are). Not finite: null."""
+    one (a list of rows; float32 where the figure draws at that precision, unless ``exact``), or ``columns`` of mixed
+    rows (float columns as float32, int and string columns as they are). Not finite: null."""
 
-    def __init__(self, values=None, columns=()):
+    def __init__(self, values=None, columns=(), exact: bool = False):
         if values is not None:
             values = np.asarray(values, float)
             self.flat = values.ndim == 1
             self.count, self.columns = len(values), [values] if self.flat else list(values.T)
         else:
             self.flat, self.count, self.columns = False, len(columns[0]), list(columns)
+        self.exact = exact or self.flat
 
     def plain(self) -> list:
         """The numbers as JSON-ready Python lists at full precision (what a download approximates)."""
@@ -196,7 +197,7 @@ def download(record: dict, figure: dict) -> dict:
 
     def encode(value):
         if isinstance(value, Numbers):
-            dtype = "f8" if value.flat else "f4"
+            dtype = "f8" if value.exact else "f4"
             return {"og": value.count, "flat": value.flat, "columns": [_column(c, drawn, dtype) for c in value.columns]}
         if isinstance(value, dict):
             return {k: encode(v) for k, v in value.items()}
@@ -350,9 +351,8 @@ def _noise_record(cell, settings) -> dict:
     return {"sigma": noisy.sigma, "seeds": noisy.seeds, "lrs": Numbers(noisy.lrs),
             "best_lr": float(noisy.lrs[noisy.best]) if noisy.best >= 0 else None,
             "median_seed": [int(m) for m in noisy.median],
-            "status": [[STATUSES[int(s)] for s in row] for row in noisy.status],
-            "final_gap": [[None if g != g else float(g) for g in row] for row in noisy.gap],
-            "steps_to_tolerance": noisy.steps_to_tolerance.tolist()}
+            "status": Numbers(columns=list(np.array(STATUSES)[noisy.status].T)),
+            "final_gap": Numbers(noisy.gap, exact=True), "steps_to_tolerance": noisy.steps_to_tolerance.tolist()}
 
 
 def noise_data(cell, settings) -> dict:
