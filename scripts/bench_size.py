@@ -6,10 +6,10 @@ Sizes are file sizes summed (a file hard-linked twice counts once), in MB of 10^
 
 Run: .venv/bin/python scripts/bench_size.py [--site site] [--site before=/path/to/site ...]
 
-Measured on the default gallery (28 optimizers × 16 functions, 3,074 embeds), `gallery-builder build --site`, both
-from one sweep cache: before (main at 2f696a2) 605.1 MB, of which 334.0 MB JSON downloads and 257.2 MB embeds;
-after (downloads written by embed.js from the embed's numbers, landscapes shared) 265.6 MB, of which 252.4 MB embeds
-and 0.8 MB landscape files (docs/design/site-size.md).
+Measured on the default gallery (28 optimizers × 16 functions, 3,074 embeds), `gallery-builder build --site`:
+before (main at 2f696a2) 605.1 MB, of which 334.0 MB JSON downloads and 257.2 MB embeds; after (downloads written by
+embed.js from the embed's numbers, landscapes shared; h2-light merged with main at dfb9437) 253.5 MB, of which
+239.4 MB embeds (79.5 MB of them download records) and 0.8 MB landscape files (docs/design/site-size.md).
 """
 
 from __future__ import annotations
