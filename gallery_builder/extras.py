@@ -21,7 +21,7 @@ import jinja2
 from jinja2 import nodes
 import numpy as np
 
-from . import engine, functions, optimizers, sweep
+from . import engine, fingerprints, functions, optimizers
 from .errors import UserError
 
 EXPLANATIONS = "explanations"  # hand-written prose inside docs_dir
@@ -204,7 +204,7 @@ FAMILIES = ("sgd", "momentum", "adam", "lion")
 def _path(folder: Path, kind: str, *request, code=()) -> Path:
     """Where an extra run's numbers are cached: under a hash of its request, the fingerprints of the optimizers and
     function that compute it (``code``), the sweep's code and this module's."""
-    payload = [kind, *request, *map(sweep.fingerprint, code), sweep._code_fingerprint(),
+    payload = [kind, *request, *map(fingerprints.fingerprint, code), fingerprints.code_fingerprint(),
                inspect.getsource(sys.modules[__name__])]
     digest = hashlib.sha256(json.dumps(payload, sort_keys=True, default=repr).encode()).hexdigest()[:24]
     return folder / f"{kind}-{digest}.json"

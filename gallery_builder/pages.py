@@ -25,7 +25,7 @@ from .errors import UserError
 from .extras import EXPLANATIONS, Extras  # hand-written prose inside docs_dir, included by the pages
 from .results import (leaderboard, no_cell, noise_facts, noise_families, num, pair_facts, schedule_facts,
                       schedule_summary, verdict)
-from .sweep import library_versions
+from .fingerprints import library_versions, listing
 
 GALLERY = "gallery"  # the generated folder inside docs_dir
 
@@ -219,7 +219,7 @@ class Renderer:
                 tabs.append({"fn": fn, "cell": cell, "facts": pair_facts(cell, fn, tolerance),
                              "carries": KINDS["state"].applies(cell), "schedule_facts": schedule_facts(cell, fn),
                              "noise_facts": noise_facts(cell, fn, tolerance)})
-            out[page] = self._render("optimizer.md.j2", page, opt=opt, tabs=tabs,
+            out[page] = self._render("optimizer.md.j2", page, opt=opt, tabs=tabs, implementation=listing(opt),
                                      explanation=self.explanation("optimizers", opt.name))
         for fn in functions.CATALOGUE.values():
             page = self.site.function_page(fn.name)

@@ -394,7 +394,6 @@ def test_failed_build_leaves_previous_gallery_untouched(small_site, monkeypatch)
     started = []
     monkeypatch.setattr(build, "SiteBuild", lambda *args, site=build.SiteBuild: started.append(site(*args)) or started[-1])
     monkeypatch.setitem(embeds.KINDS, "pair", dataclasses.replace(embeds.KINDS["pair"], figure=broken))
-    monkeypatch.setattr(build, "_code_hash", lambda *objects: "forces-new-figures")
     with pytest.raises(RuntimeError):
         build.build_gallery(settings, small_site / "docs", jobs=1, quiet=True, cache_dir=small_site / ".cache",
                             site=True)

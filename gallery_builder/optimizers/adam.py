@@ -25,7 +25,6 @@ class AdamState(NamedTuple):
     exp_avg_sq: np.ndarray
 
 
-
 class AMSGradState(NamedTuple):
     step: int
     exp_avg: np.ndarray
@@ -33,12 +32,10 @@ class AMSGradState(NamedTuple):
     max_exp_avg_sq: np.ndarray
 
 
-
 class AdamaxState(NamedTuple):
     step: int
     exp_avg: np.ndarray
     exp_inf: np.ndarray
-
 
 
 class NAdamState(NamedTuple):
@@ -48,19 +45,16 @@ class NAdamState(NamedTuple):
     exp_avg_sq: np.ndarray
 
 
-
 class AdaBeliefState(NamedTuple):
     count: int
     mu: np.ndarray
     nu: np.ndarray
 
 
-
 class YogiState(NamedTuple):  # optax's ScaleByAdamState, as scale_by_yogi returns it
     count: int
     mu: np.ndarray
     nu: np.ndarray
-
 
 
 class AdanState(NamedTuple):  # optax's ScaleByAdanState
@@ -71,12 +65,10 @@ class AdanState(NamedTuple):  # optax's ScaleByAdanState
     t: int
 
 
-
 class NovogradState(NamedTuple):  # optax's ScaleByNovogradState; nu is one number per run (per leaf in optax)
     count: int
     mu: np.ndarray
     nu: np.ndarray
-
 
 
 class LambState(NamedTuple):  # optax's ScaleByAdamState; the trust ratio keeps no state
@@ -85,14 +77,12 @@ class LambState(NamedTuple):  # optax's ScaleByAdamState; the trust ratio keeps 
     nu: np.ndarray
 
 
-
 class AdemamixState(NamedTuple):  # optax.contrib's ScaleByAdemamixState
     count: int
     count_m2: int
     m1: np.ndarray
     m2: np.ndarray
     nu: np.ndarray
-
 
 
 ADAM_PAPER = Paper("Kingma, Ba", "Adam: a method for stochastic optimization", 2015, "https://arxiv.org/abs/1412.6980")
@@ -107,7 +97,6 @@ _ADAM_LATEX = (
     r"v_t &= \beta_2 v_{t-1} + (1 - \beta_2)\, g_t^2\\ "
     r"\hat m_t &= \frac{m_t}{1 - \beta_1^t},\quad \hat v_t = \frac{v_t}{1 - \beta_2^t}\\ "
 )
-
 
 
 def _adam(lr, beta1, beta2, eps, weight_decay=None, amsgrad=False):
@@ -135,7 +124,6 @@ def _adam(lr, beta1, beta2, eps, weight_decay=None, amsgrad=False):
     return Transform(init, update)
 
 
-
 @optimizer(
     "adam",
     title="Adam",
@@ -159,7 +147,6 @@ def adam(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
     return _adam(lr, beta1, beta2, eps)
 
 
-
 @optimizer(
     "amsgrad",
     title="AMSGrad",
@@ -179,7 +166,6 @@ def adam(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
 )
 def amsgrad(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
     return _adam(lr, beta1, beta2, eps, amsgrad=True)
-
 
 
 @optimizer(
@@ -204,7 +190,6 @@ def amsgrad(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
 )
 def adamw(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=1e-2):
     return _adam(lr, beta1, beta2, eps, weight_decay=weight_decay)
-
 
 
 @optimizer(
@@ -234,7 +219,6 @@ def adamax(lr=2e-3, beta1=0.9, beta2=0.999, eps=1e-8):
         return -(lr / (1 - power(beta1, t))) * (exp_avg / exp_inf), AdamaxState(t, exp_avg, exp_inf)
 
     return Transform(init, update)
-
 
 
 @optimizer(
@@ -279,7 +263,6 @@ def nadam(lr=2e-3, beta1=0.9, beta2=0.999, eps=1e-8, momentum_decay=4e-3):
         return updates, NAdamState(t, mu_product, exp_avg, exp_avg_sq)
 
     return Transform(init, update)
-
 
 
 @optimizer(
@@ -336,7 +319,6 @@ def radam(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
     return Transform(init, update)
 
 
-
 @optimizer(
     "adabelief",
     title="AdaBelief",
@@ -379,9 +361,7 @@ def adabelief(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-16, eps_root=1e-16):
     return Transform(init, update)
 
 
-
 YOGI_INITIAL_ACCUMULATOR = 1e-6  # scale_by_yogi's initial_accumulator_value, which optax.yogi does not expose
-
 
 
 def scale_by_inverse(x, scalar):
@@ -389,11 +369,9 @@ def scale_by_inverse(x, scalar):
     return x * (1 / scalar)
 
 
-
 def bias_correction(moment, decay, count):
     """optax.tree.bias_correction: ``moment / (1 − decay^count)``, rounded as optax rounds it."""
     return scale_by_inverse(moment, 1 - power(decay, count))
-
 
 
 def norm(x):
@@ -401,9 +379,7 @@ def norm(x):
     return np.sqrt(x[:, :1] * x[:, :1] + x[:, 1:] * x[:, 1:])  # the sum of two squares, as np.sum adds them
 
 
-
 BETA1_AXIS = ("beta1", (0.0, 0.5, 0.8, 0.9, 0.95, 0.99))
-
 
 
 @optimizer(
@@ -443,7 +419,6 @@ def yogi(lr=1e-2, beta1=0.9, beta2=0.999, eps=1e-3):
         return -lr * step, YogiState(count, mu, nu)
 
     return Transform(init, update)
-
 
 
 @optimizer(
@@ -498,7 +473,6 @@ def adan(lr=1e-3, beta1=0.98, beta2=0.92, beta3=0.99, eps=1e-8, eps_root=1e-8, w
     return Transform(init, update)
 
 
-
 @optimizer(
     "novograd",
     title="NovoGrad",
@@ -539,7 +513,6 @@ def novograd(lr=1e-2, beta1=0.9, beta2=0.25, eps=1e-6, eps_root=0.0, weight_deca
         return -lr * mu, NovogradState(count, mu, nu)
 
     return Transform(init, update)
-
 
 
 @optimizer(
@@ -588,7 +561,6 @@ def lamb(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-6, eps_root=0.0, weight_decay=0
         return -lr * (step * ratio), LambState(count, mu, nu)
 
     return Transform(init, update)
-
 
 
 @optimizer(

@@ -15,12 +15,10 @@ class AdagradState(NamedTuple):
     sum: np.ndarray
 
 
-
 class RMSpropState(NamedTuple):
     step: int
     square_avg: np.ndarray
     momentum_buffer: np.ndarray  # kept whatever the momentum, which may differ from run to run
-
 
 
 class AdadeltaState(NamedTuple):
@@ -29,11 +27,9 @@ class AdadeltaState(NamedTuple):
     acc_delta: np.ndarray
 
 
-
 class AdafactorState(NamedTuple):
     step: int
     variance: np.ndarray  # a vector parameter is not factored: one second moment per coordinate
-
 
 
 @optimizer(
@@ -62,7 +58,6 @@ def adagrad(lr=1e-2, eps=1e-10, initial_accumulator_value=0.0):
         return -lr * (grads / (np.sqrt(total) + eps)), AdagradState(state.step + 1, total)
 
     return Transform(init, update)
-
 
 
 @optimizer(
@@ -99,7 +94,6 @@ def rmsprop(lr=1e-2, alpha=0.99, eps=1e-8, momentum=0.0):
     return Transform(init, update)
 
 
-
 @optimizer(
     "adadelta",
     title="Adadelta",
@@ -132,7 +126,6 @@ def adadelta(lr=1.0, rho=0.9, eps=1e-6):
         return -lr * delta, AdadeltaState(state.step + 1, square_avg, acc_delta)
 
     return Transform(init, update)
-
 
 
 @optimizer(

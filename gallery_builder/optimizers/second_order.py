@@ -18,7 +18,6 @@ class NewtonState(NamedTuple):
     step: int
 
 
-
 @optimizer(
     "newton",
     title="Newton's method",
@@ -58,12 +57,10 @@ def newton(lr=1.0, damping=0.0):
     return Transform(lambda params: NewtonState(0), update)
 
 
-
 # torch's default history_size: it sets the shape of the memory, so it is not a per-run hyperparameter.
 HISTORY_SIZE = 100
 
 LINKS = HISTORY_SIZE - 1  # the pairs of a full memory are joined by this many links
-
 
 
 class LBFGSMemory(NamedTuple):
@@ -94,7 +91,6 @@ class LBFGSMemory(NamedTuple):
                            self.suffix[:, :, rows])
 
 
-
 class LBFGSState(NamedTuple):
     func_evals: int  # closure evaluations: one per step() call with max_iter = 1, early return or not
     n_iter: np.ndarray  # (B, 1): iterations done; a run that returned early at tolerance_grad did none
@@ -106,11 +102,9 @@ class LBFGSState(NamedTuple):
     memory: LBFGSMemory  # torch's old_dirs, old_stps and ro, in closed form
 
 
-
 def _cross(a, b):
     """Row-wise a₀b₁ − a₁b₀ of (B, 2) arrays, (B,): (Ja)·b, where J turns by 90°."""
     return a[:, 0] * b[:, 1] - a[:, 1] * b[:, 0]
-
 
 
 def _empty_memory(n):
@@ -118,7 +112,6 @@ def _empty_memory(n):
     link = np.stack([np.ones(n), zeros, zeros])  # the identity map; a slot is always written before it is read
     return LBFGSMemory(np.zeros(n, dtype=int), pairs, pairs, np.zeros((n, 1)), zeros, zeros, link[:2],
                        (link,) * LINKS, np.zeros((2, LINKS, n)))
-
 
 
 def _remember(memory, y, s, ys, push):
@@ -159,7 +152,6 @@ def _remember(memory, y, s, ys, push):
                        tuple(links), suffix)
 
 
-
 def _direction(grads, memory, H_diag):
     """−H·g for the inverse Hessian H that torch's two-loop recursion applies, with H₀ = H_diag·I.
 
@@ -183,7 +175,6 @@ def _direction(grads, memory, H_diag):
     if memory.pushes.all():
         return -(along + across)
     return np.where((memory.pushes == 0)[:, None], -grads * H_diag, -(along + across))
-
 
 
 @optimizer(

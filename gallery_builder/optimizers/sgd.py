@@ -14,11 +14,9 @@ class SGDState(NamedTuple):
     step: int
 
 
-
 class MomentumState(NamedTuple):
     step: int
     momentum_buffer: np.ndarray
-
 
 
 class ASGDState(NamedTuple):
@@ -28,14 +26,12 @@ class ASGDState(NamedTuple):
     ax: np.ndarray  # (B, 2): the average of the iterates
 
 
-
 TORCH_SGD = Paper(
     "Sutskever, Martens, Dahl, Hinton",
     "On the importance of initialization and momentum in deep learning",
     2013,
     "https://proceedings.mlr.press/v28/sutskever13.html",
 )
-
 
 
 @optimizer(
@@ -58,7 +54,6 @@ def sgd(lr=1e-3):
     return Transform(lambda params: SGDState(0), update)
 
 
-
 def _heavy_ball(lr, momentum, nesterov):
     def init(params):
         return MomentumState(0, np.zeros_like(params))
@@ -72,14 +67,12 @@ def _heavy_ball(lr, momentum, nesterov):
     return Transform(init, update)
 
 
-
 _MOMENTUM_FORM = (
     "This is torch's form: the buffer accumulates raw gradients and the learning rate multiplies the whole "
     "buffer. Sutskever et al. (and the Deep Learning book) put the learning rate inside the buffer "
     "(v ← μv + γg, θ ← θ − v). The two agree for a constant learning rate but not once the learning rate "
     "changes during a run."
 )
-
 
 
 @optimizer(
@@ -98,7 +91,6 @@ _MOMENTUM_FORM = (
 )
 def momentum(lr=1e-3, momentum=0.9):
     return _heavy_ball(lr, momentum, nesterov=False)
-
 
 
 @optimizer(
@@ -123,7 +115,6 @@ def momentum(lr=1e-3, momentum=0.9):
 )
 def nesterov(lr=1e-3, momentum=0.9):
     return _heavy_ball(lr, momentum, nesterov=True)
-
 
 
 @optimizer(

@@ -20,17 +20,14 @@ class RpropState(NamedTuple):
     step_size: np.ndarray
 
 
-
 class LionState(NamedTuple):
     count: int
     mu: np.ndarray
 
 
-
 class SignumState(NamedTuple):  # optax's EmaState
     count: int
     ema: np.ndarray
-
 
 
 @optimizer(
@@ -81,7 +78,6 @@ def rprop(lr=1e-2, etaminus=0.5, etaplus=1.2, step_size_min=1e-6, step_size_max=
     return Transform(init, update)
 
 
-
 @optimizer(
     "lion",
     title="Lion",
@@ -114,7 +110,6 @@ def lion(lr=1e-4, beta1=0.9, beta2=0.99, weight_decay=1e-3):
         return -lr * (direction + weight_decay * params), LionState(state.count + 1, mu)
 
     return Transform(init, update)
-
 
 
 @optimizer(

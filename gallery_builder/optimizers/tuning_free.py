@@ -21,10 +21,8 @@ from .base import Paper, Transform, lerp, optimizer, power
 MACHINE_EPS = float(np.finfo(float).eps)  # scale_by_polyak's jnp.finfo(float).eps
 
 
-
 class PolyakState(NamedTuple):  # optax's EmptyState: the step reads only the gradient and the value
     pass
-
 
 
 class ProdigyState(NamedTuple):
@@ -43,7 +41,6 @@ class ProdigyState(NamedTuple):
     d_hat: np.ndarray
 
 
-
 class ScheduleFreeState(NamedTuple):
     """schedulefree's parameter state (z, exp_avg_sq) and group state (k, weight_sum, lr_max). The parameters
     themselves are y; x is not stored: eval() recovers it from y and z."""
@@ -55,9 +52,7 @@ class ScheduleFreeState(NamedTuple):
     lr_max: np.ndarray
 
 
-
 UNLIMITED = sys.float_info.max  # growth_rate: no limit, as prodigyopt's float('inf'), but finite
-
 
 
 def column(value, n):
@@ -65,17 +60,14 @@ def column(value, n):
     return np.array(np.broadcast_to(np.asarray(value, float), (n, 1)))
 
 
-
 def larger(a, b):
     """Python's max(a, b) per element: b only where b > a, so a NaN b keeps a (np.maximum would spread it)."""
     return np.where(b > a, b, a)
 
 
-
 def smaller(a, b):
     """Python's min(a, b) per element."""
     return np.where(b < a, b, a)
-
 
 
 @optimizer(
@@ -121,7 +113,6 @@ def polyak_sgd(lr=1.0, scaling=1.0, f_min=0.0, eps=0.0):
         return step * direction, state
 
     return Transform(init, update)
-
 
 
 @optimizer(
@@ -218,7 +209,6 @@ def prodigy(lr=1.0, beta1=0.9, beta2=0.999, beta3=math.sqrt(0.999), eps=1e-8, we
         return updates, ProdigyState(*(np.where(skip, old, now) for old, now in zip(kept, new)))
 
     return Transform(init, update)
-
 
 
 @optimizer(
