@@ -17,14 +17,14 @@ import jinja2
 import markupsafe
 import plotly
 
-from . import functions, optimizers
+from . import carried, functions, jsgen, optimizers
 from .criteria import CRITERION
-from .embeds import CELL, KINDS, relative, row
+from .embeds import BUNDLES, CELL, KINDS, relative, row
 from .engine import CAPTURE_FRACTION, STALL_GRADIENT, STATUSES
 from .errors import UserError
 from .extras import EXPLANATIONS, Extras  # hand-written prose inside docs_dir, included by the pages
-from .results import (leaderboard, no_cell, noise_facts, noise_families, num, pair_facts, schedule_facts,
-                      schedule_summary, verdict)
+from .results import (leaderboard, no_cell, noise_facts, noise_families, num, pair_facts, quadratic_theory,
+                      schedule_facts, schedule_summary, verdict)
 from .fingerprints import library_versions, listing
 
 GALLERY = "gallery"  # the generated folder inside docs_dir
@@ -146,7 +146,7 @@ def environment() -> jinja2.Environment:
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
                              keep_trailing_newline=True)
     env.filters.update(md=md, attr=attr, first_sentence=first_sentence, page_title=page_title, texnum=texnum, fence=fence, latex=latex, num=num)
-    env.globals.update(STATUSES=STATUSES)
+    env.globals.update(STATUSES=STATUSES, memory=carried.memory)
     return env
 
 
@@ -165,7 +165,8 @@ class Renderer:
         def run(optimizer, function, lr, **hyperparameters):
             return self.extras.run(optimizer, function, lr, settings.steps_for(function), **hyperparameters)
 
-        self.prose.globals.update(run=run)
+        self.prose.globals.update(run=run, theory=lambda function: quadratic_theory(
+            function, settings.tolerance, settings.steps_for(function)))
         self.optimizers = [optimizers.get(n) for n in settings.optimizers]
         self.functions = [functions.get(n) for n in settings.functions]
 
@@ -194,6 +195,10 @@ class Renderer:
                                                       optimizers=self.optimizers, functions=self.functions,
                                                       figure=self.figure, **context)
 
+    def _on(self, fn) -> list:
+        """Every cell of the build on ``fn``, in the build's order of optimizers."""
+        return [self.cells[(o, fn.name)] for o in self.settings.optimizers if (o, fn.name) in self.cells]
+
     def _noise(self, fn, swept: bool) -> dict:
         """The noise section of a function page: σ, where it comes from, and the per-family measurements."""
         if not swept or not self.settings.noise_seeds:
@@ -217,8 +222,9 @@ class Renderer:
                     tabs.append({"fn": fn, "cell": None, "facts": no_cell(opt)})
                     continue
                 tabs.append({"fn": fn, "cell": cell, "facts": pair_facts(cell, fn, tolerance),
-                             "carries": KINDS["state"].applies(cell), "schedule_facts": schedule_facts(cell, fn),
-                             "noise_facts": noise_facts(cell, fn, tolerance)})
+                             "carries": KINDS["state"].applies(cell), "views": carried.views(opt.name, cell.runs.state),
+                             "schedule_facts": schedule_facts(cell, fn),
+                             "noise_facts": noise_facts(cell, fn, tolerance, self._on(fn))})
             out[page] = self._render("optimizer.md.j2", page, opt=opt, tabs=tabs, implementation=listing(opt),
                                      explanation=self.explanation("optimizers", opt.name))
         for fn in functions.CATALOGUE.values():
@@ -237,6 +243,9 @@ class Renderer:
         page = f"{GALLERY}/comparison.md"
         out[page] = self._render("comparison.md.j2", page, matrix=matrix)
         verdicts = {pair: verdict(cell, functions.get(pair[1]))[0] for pair, cell in self.cells.items()}
+        page = f"{GALLERY}/playground.md"
+        out[page] = self._render("playground.md.j2", page, plotly=next(iter(BUNDLES)), noise_steps=jsgen.noise_steps(),
+                                 noise_seeds=jsgen.NOISE_SEEDS)
         page = f"{GALLERY}/index.md"
         out[page] = self._render("gallery_index.md.j2", page, cells=self.cells, verdicts=verdicts)
         # Snippets are included by hand-written pages at the docs root, so their links are relative to it.
