@@ -133,7 +133,8 @@ def _tape(derivatives, fn, shape, dtype):
 
 def _replayed(derivatives, fn, points):
     """``derivatives(fn.formula, points)``, replayed from its tape at this shape when it has one."""
-    recorded = _tape(derivatives, fn, points.shape, points.dtype) if type(points) is onp.ndarray else None
+    recorded = _tape(derivatives, fn, points.shape, points.dtype) \
+        if tape.REPLAY and type(points) is onp.ndarray else None
     return recorded(points) if recorded else derivatives(fn.formula, points)
 
 

@@ -10,8 +10,9 @@ recording refuses a branch, and the replay must equal autograd, bit for bit, at 
 runs go (the function's domain, the box they stay in, its corners), so that a branch hidden from the recording
 (``getval(x).max() > 5``) shows as a difference on one side of it. Such a function keeps running through autograd.
 
-``GALLERY_TAPE=off`` in the environment turns replaying off: every call goes through autograd (the same bits,
-slower), should a new autograd change the ``autograd.tracer`` internals this module records through.
+``GALLERY_TAPE=off`` in the environment turns replaying off (``REPLAY``): every call of a function's derivatives
+goes through autograd (the same bits, slower), should a new autograd change the ``autograd.tracer`` internals this
+module records through. Recording still works (the playground's JavaScript is generated from a recording).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import numpy as onp
 from autograd.tracer import Box, Node, isbox, new_box, trace_stack
 
 
-REPLAY = os.environ.get("GALLERY_TAPE", "on") != "off"
+REPLAY = os.environ.get("GALLERY_TAPE", "on") != "off"  # read by functions._replayed
 
 
 class _Unreplayable(Exception):
@@ -136,12 +137,10 @@ class Tape:
 
 
 def record(fun, shape, dtype, domain, reach) -> Tape | None:
-    """``fun``'s tape at this input shape, or None when ``fun`` cannot be replayed (or replaying is off): traced at
-    points drawn from ``domain`` and checked bit for bit against ``fun`` itself at more, drawn from ``domain`` and
-    from ``reach`` (the box the runs stay in) and at reach's two corners (the first replay's outputs must survive
-    the others). A box is its lower and upper corners, broadcast against the input's last axis."""
-    if not REPLAY:
-        return None
+    """``fun``'s tape at this input shape, or None when ``fun`` cannot be replayed: traced at points drawn from
+    ``domain`` and checked bit for bit against ``fun`` itself at more, drawn from ``domain`` and from ``reach`` (the
+    box the runs stay in) and at reach's two corners (the first replay's outputs must survive the others). A box is
+    its lower and upper corners, broadcast against the input's last axis."""
     rng = onp.random.default_rng(0)
     (low, high), (far_low, far_high) = domain, reach
     first, *checks = (rng.uniform(lo, hi, shape).astype(dtype) for lo, hi in (domain, domain, reach))
