@@ -657,8 +657,8 @@ def assert_within_float32(got, want, where="download"):
 
 def test_every_data_download_is_the_sweeps_data_to_float32(browser, server, small_site):
     """Each kind's download, saved by its embed opened alone at #download (as the pages link it) and once from the
-    modebar's button, equals the sweep's numbers (embeds.plain) to float32's precision."""
-    from gallery_builder import config, embeds, sweep
+    modebar's button, equals the sweep's numbers (downloads.plain) to float32's precision."""
+    from gallery_builder import config, downloads, embeds, sweep
 
     settings = config.load(small_site / "gallery.toml")
     cells = sweep.run_sweep(settings, jobs=1, cache_dir=small_site / ".cache", quiet=True).cells
@@ -675,7 +675,7 @@ def test_every_data_download_is_the_sweeps_data_to_float32(browser, server, smal
                 page.goto(f"{origin}/{SUB_PATH}/gallery/embeds/{name}.html#download")
             assert saved.value.suggested_filename == f"{name}.json"
             got = json.loads(Path(saved.value.path()).read_text())
-            assert_within_float32(got, embeds.plain(kind.data(subject, settings)), name)
+            assert_within_float32(got, downloads.plain(kind.data(subject, settings)), name)
         page.goto(f"{origin}/{SUB_PATH}/gallery/embeds/pair--adam--rosenbrock.html")
         page.wait_for_selector("#figure[data-ready=true]")
         page.hover("#figure")

@@ -9,7 +9,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from gallery_builder import carried, config, embeds, figures, functions, optimizers, sweep
+from gallery_builder import carried, config, downloads, embeds, figures, functions, optimizers, sweep
 
 SETTINGS = config.parse({"sweep": {"optimizers": ["sgd", "momentum", "adam", "newton"],
                                    "functions": ["ill_conditioned", "himmelblau"], "steps": 40, "basin_grid": 3,
@@ -104,7 +104,7 @@ def test_a_state_field_nobody_described_still_gets_a_panel(cells, monkeypatch):
 def test_optimizers_without_state_get_no_state_figure_and_the_download_holds_the_state(cells):
     kind = embeds.KINDS["state"]
     assert not kind.applies(cells["sgd"]) and kind.applies(cells["momentum"]) and kind.applies(cells["newton"])
-    record = embeds.plain(kind.data(cells["adam"], SETTINGS))
+    record = downloads.plain(kind.data(cells["adam"], SETTINGS))
     last = int(cells["adam"].runs.last[cells["adam"].chosen])
     assert len(record["state"]["exp_avg_sq"]) == last + 1 == len(record["path"]["rows"])
     assert record["state"]["exp_avg_sq"][0] == [0.0, 0.0]

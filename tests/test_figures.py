@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gallery_builder import build, config, embeds, figures, optimizers, sweep
+from gallery_builder import build, config, downloads, embeds, figures, optimizers, sweep
 from gallery_builder.engine import STATUSES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -163,7 +163,7 @@ EDGES = [0.0, -0.0, 1.0, -2.5, 0.1, 1e-5, 9.99999999995e-5, 123456.789012345, 99
 
 
 def decoded_column(column, count: int, figure: dict) -> np.ndarray:
-    """A download column as the embed carries it (embeds.download), read back as embed.js reads it."""
+    """A download column as the embed carries it (downloads.download), read back as embed.js reads it."""
     if isinstance(column, list):
         return np.array(column)
     if "from" in column:
@@ -184,7 +184,7 @@ def test_a_download_carries_each_number_once_at_float32(tiny):
     settings, report = tiny
     kind, cell = embeds.KINDS["pair"], report.cells[("momentum", "booth")]
     figure = kind.figure(cell)
-    carried = embeds.download(kind.data(cell, settings), figure)
+    carried = downloads.download(kind.data(cell, settings), figure)
     assert carried["runs"][0]["rows"]["og"] == int(cell.runs.last[0]) + 1
     for i, run in enumerate(carried["runs"]):
         rows, last = run["rows"], int(cell.runs.last[i])
@@ -198,7 +198,7 @@ def test_a_download_carries_each_number_once_at_float32(tiny):
     assert len(carried["runs"]) == len(cell.lrs)
     # The basin map's starts are its axes tiled and repeated, their outcomes names by index.
     figure = figures.basins(cell)
-    basins = embeds.download(embeds.basins_data(cell, settings), figure)["rows"]
+    basins = downloads.download(downloads.basins_data(cell, settings), figure)["rows"]
     (xs, ys), count = cell.basin_axes, basins["og"]
     start_x, start_y, status = (decoded_column(c, count, figure) for c in basins["columns"][:3])
     assert "tile" in basins["columns"][0] and "repeat" in basins["columns"][1]
