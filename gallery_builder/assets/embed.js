@@ -402,7 +402,7 @@
     }
   }
 
-  // The figure's data download (embeds.download): written here, from the numbers this page holds, so that the
+  // The figure's data download (downloads.download): written here, from the numbers this page holds, so that the
   // site carries them once. A float32 column is written with the fewest digits that give back the same float32.
   var carried = document.getElementById("figure-download");
 
