@@ -5,9 +5,11 @@ The output is deterministic: a fixed element id, no timestamps, compact JSON wit
 
 from __future__ import annotations
 
+import base64
 import functools
 import json
 import os
+import zlib
 from dataclasses import dataclass
 from html import escape
 from importlib import resources
@@ -42,7 +44,7 @@ _PAGE = """<!DOCTYPE html>
 <body>
 <div id="figure" role="figure" tabindex="0" aria-label="{label}"></div>
 <script src="{assets}/{plotly}"></script>
-<script type="application/json" id="figure-data">{data}</script>
+<script type="application/octet-stream" id="figure-data">{data}</script>
 {download}{shared}<script src="{assets}/embed.js"></script>
 </body>
 </html>
@@ -71,6 +73,17 @@ def figure_json(figure: dict) -> str:
     return json.dumps(figure, separators=(",", ":"), ensure_ascii=False, allow_nan=False).replace("</", "<\\/")
 
 
+def packed(value) -> str:
+    """``value``'s JSON as an embed carries it: deflated (zlib, level 9) and base64-encoded, about half the bytes of
+    the text (a third for basin maps); embed.js inflates it (the browser's DecompressionStream)."""
+    return base64.b64encode(zlib.compress(figure_json(value).encode("utf-8"), 9)).decode("ascii")
+
+
+def unpacked(text: str) -> str:
+    """The JSON text ``packed`` wrote (tests and tools read embeds through it)."""
+    return zlib.decompress(base64.b64decode(text)).decode("utf-8")
+
+
 def html(figure: dict, title: str, assets: str, record: dict | None = None, function: str | None = None) -> str:
     """A standalone page for ``figure``; ``assets`` is the relative URL of the shared assets folder; ``record``, the
     figure's data download (made in the browser by embed.js's download button, from the numbers the page holds);
@@ -82,9 +95,9 @@ def html(figure: dict, title: str, assets: str, record: dict | None = None, func
             label += ", up and down change the learning rate"
     figure, shared = _share(figure, function)
     carried = "" if record is None else \
-        f'<script type="application/json" id="figure-download">{figure_json(download(record, figure))}</script>\n'
+        f'<script type="application/octet-stream" id="figure-download">{packed(download(record, figure))}</script>\n'
     return _PAGE.format(title=escape(title), label=escape(label), assets=assets, plotly=bundle(figure),
-                        data=figure_json(figure), download=carried,
+                        data=packed(figure), download=carried,
                         shared=f'<script src="{landscape_file(function)}"></script>\n' if shared else "")
 
 

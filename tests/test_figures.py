@@ -153,7 +153,8 @@ def test_changing_an_optimizers_colour_rewrites_exactly_the_files_that_draw_it(t
                  ("noise_sensitivity", "embeds", ".html", "booth")]}
     # Data, basin maps and surfaces do not show the colour: rebuilt or not, their bytes are the same.
     assert rewritten == expected
-    assert "#018E8F" in (gallery / "embeds" / "pair--sgd--booth.html").read_text()
+    packed = re.search(r'id="figure-data">(.*?)</script>', (gallery / "embeds" / "pair--sgd--booth.html").read_text())
+    assert "#018E8F" in embeds.unpacked(packed.group(1))
 
 
 # --- Fast paths that must write what the plain per-value code wrote ---------------------------------------------

@@ -152,7 +152,7 @@ def figure_of(path: Path) -> dict:
     def refuse(constant):
         raise AssertionError(f"{constant} in figure JSON of {path.name}")
 
-    return json.loads(data[0], parse_constant=refuse)
+    return json.loads(embeds.unpacked(data[0]), parse_constant=refuse)
 
 
 def decode(spec) -> np.ndarray:
@@ -294,8 +294,8 @@ def test_data_downloads_are_carried_by_their_embeds(small_site):
     """No data file beside the embeds: each embed with data carries it (its JSON is written in the browser)."""
     embeds_dir = small_site / "docs" / "gallery" / "embeds"
     assert not list(embeds_dir.glob("*.json"))
-    record = json.loads(re.search(r'id="figure-download">(.*?)</script>',
-                                  (embeds_dir / "pair--adam--rosenbrock.html").read_text()).group(1))
+    record = json.loads(embeds.unpacked(re.search(r'id="figure-download">(.*?)</script>',
+                                                  (embeds_dir / "pair--adam--rosenbrock.html").read_text()).group(1)))
     assert record["optimizer"] == "adam" and record["settings"]["steps"]["rosenbrock"] == 80
     assert len(record["runs"]) == 5 and record["runs"][0]["rows"]["columns"][0] == {"from": 0}
     assert 'href="../embeds/pair--adam--rosenbrock.html#download"' in \

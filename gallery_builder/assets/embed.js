@@ -1,8 +1,29 @@
 // Draws one gallery figure from the JSON beside it, follows the parent page's light/dark palette and plays
 // step animations by slicing the full arrays (so the trail keeps every step). Shared by every embed.
-(function () {
+// The figure's JSON and its download's come deflated and base64-encoded (embeds.packed, half the bytes): they are
+// inflated first (the browser's DecompressionStream), then the figure is drawn.
+(function (embed) {
   "use strict";
-  var spec = JSON.parse(document.getElementById("figure-data").textContent);
+  function inflate(id) {
+    var element = document.getElementById(id);
+    if (!element) return Promise.resolve(null);
+    var raw = atob(element.textContent), bytes = new Uint8Array(raw.length);
+    for (var i = 0; i < raw.length; i++) bytes[i] = raw.charCodeAt(i);
+    return new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream("deflate"))).text();
+  }
+  var shown = document.getElementById("figure");
+  if (typeof DecompressionStream !== "function") {
+    shown.textContent = "This figure needs a newer browser (one with DecompressionStream).";
+    return;
+  }
+  Promise.all([inflate("figure-data"), inflate("figure-download")]).then(function (texts) {
+    embed(texts[0], texts[1]);
+  }, function () {
+    shown.textContent = "This figure's data could not be read.";
+  });
+})(function (figureText, downloadText) {
+  "use strict";
+  var spec = JSON.parse(figureText);
   // Arrays every map of a function draws come once per function, from landscape--<function>.js, which the embed
   // loads before this script (embeds.landscape): {"shared": name} stands for them.
   spec.data.forEach(function (trace) {
@@ -404,7 +425,7 @@
 
   // The figure's data download (downloads.download): written here, from the numbers this page holds, so that the
   // site carries them once. A float32 column is written with the fewest digits that give back the same float32.
-  var carried = document.getElementById("figure-download");
+  var carried = downloadText !== null;
 
   function shortest32(v) {
     for (var p = 1; p < 9; p++) {
@@ -443,8 +464,8 @@
   }
 
   function saveData() {
-    var figure = JSON.parse(document.getElementById("figure-data").textContent); // as written, not as drawn
-    var text = JSON.stringify(expand(JSON.parse(carried.textContent), figure)) + "\n"; // NaN becomes null
+    var figure = JSON.parse(figureText); // as written, not as drawn
+    var text = JSON.stringify(expand(JSON.parse(downloadText), figure)) + "\n"; // NaN becomes null
     var link = document.createElement("a");
     link.href = URL.createObjectURL(new Blob([text], { type: "application/json" }));
     link.download = location.pathname.split("/").pop().replace(/\.html$/, "") + ".json";
@@ -597,4 +618,4 @@
     }
     event.preventDefault();
   });
-})();
+});
