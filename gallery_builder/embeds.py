@@ -15,6 +15,8 @@ from html import escape
 from importlib import resources
 from pathlib import Path
 
+import numpy as np
+
 from . import carried, figures, functions, jsgen, optimizers, results, thumbnails
 from .downloads import (basins_data, download, lr_map_data, noise_data, noise_sensitivity_data, pair_data, race_data,
                         schedule_help_data, schedules_data, sensitivity_data, state_data)
@@ -73,15 +75,48 @@ def figure_json(figure: dict) -> str:
     return json.dumps(figure, separators=(",", ":"), ensure_ascii=False, allow_nan=False).replace("</", "<\\/")
 
 
+WIDTHS = {"f4": 4, "f8": 8, "i2": 2, "u1": 1}  # bytes per value of a typed array's dtype
+
+
 def packed(value) -> str:
-    """``value``'s JSON as an embed carries it: deflated (zlib, level 9) and base64-encoded, about half the bytes of
-    the text (a third for basin maps); embed.js inflates it (the browser's DecompressionStream)."""
-    return base64.b64encode(zlib.compress(figure_json(value).encode("utf-8"), 9)).decode("ascii")
+    """``value``'s JSON as an embed carries it: each typed array's bytes moved out of the JSON to follow it, after a
+    NUL, byte-shuffled (every value's first bytes, then its second bytes...: smooth floats share their high bytes),
+    a typed array's "bdata" becoming "bin": [offset, length]; the whole deflated (zlib, level 9) and base64-encoded.
+    About half the bytes of the JSON; embed.js restores it (with the browser's DecompressionStream)."""
+    blobs, offset = [], 0
+
+    def pull(node):
+        nonlocal offset
+        if isinstance(node, dict):
+            if isinstance(node.get("bdata"), str):
+                raw = np.frombuffer(base64.b64decode(node["bdata"]), np.uint8)
+                blobs.append(raw.reshape(-1, WIDTHS[node["dtype"]]).T.tobytes())
+                offset += len(raw)
+                return {("bin" if k == "bdata" else k): [offset - len(raw), len(raw)] if k == "bdata" else v
+                        for k, v in node.items()}
+            return {k: pull(v) for k, v in node.items()}
+        return [pull(v) for v in node] if isinstance(node, list) else node
+
+    head = figure_json(pull(value)).encode("utf-8")  # JSON escapes control characters: no NUL inside
+    return base64.b64encode(zlib.compress(head + b"\0" + b"".join(blobs), 9)).decode("ascii")
 
 
 def unpacked(text: str) -> str:
-    """The JSON text ``packed`` wrote (tests and tools read embeds through it)."""
-    return zlib.decompress(base64.b64decode(text)).decode("utf-8")
+    """The JSON text ``packed`` was given (tests and tools read embeds through it)."""
+    head, _, blob = zlib.decompress(base64.b64decode(text)).partition(b"\0")
+
+    def push(node):
+        if isinstance(node, dict):
+            if "bin" in node:
+                at, n = node["bin"]
+                width = WIDTHS[node["dtype"]]
+                raw = np.frombuffer(blob[at: at + n], np.uint8).reshape(width, -1).T.tobytes()
+                return {("bdata" if k == "bin" else k): base64.b64encode(raw).decode("ascii") if k == "bin" else v
+                        for k, v in node.items()}
+            return {k: push(v) for k, v in node.items()}
+        return [push(v) for v in node] if isinstance(node, list) else node
+
+    return figure_json(push(json.loads(head.decode("utf-8"))))
 
 
 def html(figure: dict, title: str, assets: str, record: dict | None = None, function: str | None = None) -> str:

@@ -1,22 +1,40 @@
 // Draws one gallery figure from the JSON beside it, follows the parent page's light/dark palette and plays
 // step animations by slicing the full arrays (so the trail keeps every step). Shared by every embed.
-// The figure's JSON and its download's come deflated and base64-encoded (embeds.packed, half the bytes): they are
-// inflated first (the browser's DecompressionStream), then the figure is drawn.
+// The figure's JSON and its download's come packed (embeds.packed, half the bytes): deflated, with each typed
+// array's bytes after the JSON, byte-shuffled. They are restored first (the browser's DecompressionStream), then drawn.
 (function (embed) {
   "use strict";
-  function inflate(id) {
+  var WIDTHS = { f4: 4, f8: 8, i2: 2, u1: 1 };
+  function unpack(id) {
     var element = document.getElementById(id);
     if (!element) return Promise.resolve(null);
-    var raw = atob(element.textContent), bytes = new Uint8Array(raw.length);
-    for (var i = 0; i < raw.length; i++) bytes[i] = raw.charCodeAt(i);
-    return new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream("deflate"))).text();
+    var raw = atob(element.textContent), packed = new Uint8Array(raw.length);
+    for (var i = 0; i < raw.length; i++) packed[i] = raw.charCodeAt(i);
+    var inflated = new Blob([packed]).stream().pipeThrough(new DecompressionStream("deflate"));
+    return new Response(inflated).arrayBuffer().then(function (buffer) {
+      var all = new Uint8Array(buffer), nul = all.indexOf(0);
+      return JSON.stringify(JSON.parse(new TextDecoder().decode(all.subarray(0, nul)), function (key, value) {
+        if (!value || !Array.isArray(value.bin)) return value;
+        var at = nul + 1 + value.bin[0], n = value.bin[1], width = WIDTHS[value.dtype], count = n / width;
+        var bytes = new Uint8Array(n), text = "";
+        for (var k = 0; k < count; k++) {
+          for (var j = 0; j < width; j++) bytes[k * width + j] = all[at + j * count + k];
+        }
+        for (var c = 0; c < n; c += 8192) text += String.fromCharCode.apply(null, bytes.subarray(c, c + 8192));
+        var restored = {};
+        Object.keys(value).forEach(function (name) {
+          restored[name === "bin" ? "bdata" : name] = name === "bin" ? btoa(text) : value[name];
+        });
+        return restored;
+      }));
+    });
   }
   var shown = document.getElementById("figure");
   if (typeof DecompressionStream !== "function") {
     shown.textContent = "This figure needs a newer browser (one with DecompressionStream).";
     return;
   }
-  Promise.all([inflate("figure-data"), inflate("figure-download")]).then(function (texts) {
+  Promise.all([unpack("figure-data"), unpack("figure-download")]).then(function (texts) {
     embed(texts[0], texts[1]);
   }, function () {
     shown.textContent = "This figure's data could not be read.";
