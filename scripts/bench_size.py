@@ -9,8 +9,9 @@ Run: .venv/bin/python scripts/bench_size.py [--site site] [--site before=/path/t
 Measured on the default gallery (28 optimizers × 16 functions, 3,074 embeds), `gallery-builder build --site`:
 before (main at 2f696a2) 605.1 MB, of which 334.0 MB JSON downloads and 257.2 MB embeds; after (downloads written by
 embed.js from the embed's numbers, landscapes shared; h2-light merged with main at dfb9437) 253.5 MB, of which
-239.4 MB embeds (79.5 MB of them download records) and 0.8 MB landscape files; then (embeds' JSON deflated,
-embeds.packed, at h8-size) 146.3 MB, of which 131.3 MB embeds (docs/design/site-size.md).
+239.4 MB embeds (79.5 MB of them download records) and 0.8 MB landscape files; then (embeds' JSON packed:
+typed arrays byte-shuffled after it, deflated, embeds.packed, at h8-size) 116.3 MB, of which 101.3 MB embeds
+(docs/design/site-size.md).
 """
 
 from __future__ import annotations
