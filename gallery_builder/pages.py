@@ -9,6 +9,8 @@ when one is edited).
 from __future__ import annotations
 
 import json
+import math
+import sys
 import re
 from html import escape
 from pathlib import PurePosixPath
@@ -23,8 +25,10 @@ from .criteria import CRITERION
 from .embeds import CELL, KINDS, relative, row
 from .engine import CAPTURE_FRACTION, STALL_GRADIENT, STATUSES, TOLERANCE
 from .errors import UserError
+from .figures import style
 from .results import (leaderboard, measure, measure_many, no_cell, noise_facts, noise_families, num, pair_facts,
                       schedule_facts, schedule_summary, verdict)
+from .scorecard import COLUMNS, WINDOW_FACTOR, scorecard
 from .sweep import library_versions
 
 GALLERY = "gallery"  # the generated folder inside docs_dir
@@ -87,6 +91,28 @@ def texnum(value: float) -> markupsafe.Markup:
     return markupsafe.Markup(power if mantissa == "1" else f"{mantissa} \\times {power}")
 
 
+def code(text) -> markupsafe.Markup:
+    """An inline code span that the text cannot close; Markdown escapes its HTML, so it is not escaped here (that
+    would show "&#39;" for a quote)."""
+    line = " ".join(str(text).split())
+    ticks = "`" * (max((len(run) for run in re.findall(r"`+", line)), default=0) + 1)
+    pad = " " if line.startswith("`") or line.endswith("`") else ""
+    return markupsafe.Markup(f"{ticks}{pad}{line}{pad}{ticks}")
+
+
+def hyper(value) -> str:
+    """A hyperparameter's default as the table shows it: infinity as ∞, not as the largest float."""
+    if isinstance(value, float) and (math.isinf(value) or value == sys.float_info.max):
+        return "∞"
+    return num(value, 6)
+
+
+def sortkey(value: float) -> str:
+    """A number for a table's sorting script: NaN (nothing measured) sorts as empty, infinity as the largest."""
+    value = float(value)
+    return "" if math.isnan(value) else "1e999" if math.isinf(value) else repr(value)
+
+
 def slug(*parts: str) -> str:
     return "--".join(parts)
 
@@ -128,6 +154,14 @@ class Site:
         """The URL of a static file as seen from a page: what an <iframe src> needs (MkDocs does not rewrite it)."""
         return relative(target, self.url_dir(page))
 
+    def page_url(self, page: str, target: str) -> str:
+        """The URL of a page or a static file as seen from a page, for raw HTML (which MkDocs does not rewrite)."""
+        if target.endswith(".md"):
+            path = PurePosixPath(target)
+            target = (str(path.with_suffix("")) + "/" if self.use_directory_urls and path.stem != "index"
+                      else str(path.with_suffix(".html")))
+        return self.src(page, target)
+
     @staticmethod
     def link(page: str, target: str) -> str:
         """A Markdown link between files of docs_dir, which MkDocs checks and rewrites."""
@@ -145,7 +179,8 @@ def environment() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.PackageLoader("gallery_builder", "templates"), autoescape=True,
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
                              keep_trailing_newline=True)
-    env.filters.update(md=md, attr=attr, first_sentence=first_sentence, page_title=page_title, texnum=texnum, fence=fence, latex=latex, num=num)
+    env.filters.update(md=md, attr=attr, first_sentence=first_sentence, page_title=page_title, texnum=texnum, fence=fence, latex=latex, num=num,
+                       sortkey=sortkey, code=code, hyper=hyper)
     env.globals.update(STATUSES=STATUSES)
     return env
 
@@ -223,6 +258,18 @@ class Renderer:
         # Most of them are rows of the sweep's learning-rate searches, when it judged runs at measure's tolerance.
         measure_many(requests, self.cells if self.settings.tolerance == TOLERANCE else None)
 
+    def _tour(self) -> dict:
+        """What the home page's tour shows: a bowl for the first steps (the ill-conditioned one when swept), a
+        curved valley (Rosenbrock) for the race, and the pairs and figures this build has of them."""
+        swept = [f for f in self.settings.functions if any((o, f) in self.cells for o in self.settings.optimizers)]
+        bounded = [f for f in swept if functions.get(f).minimum is not None]
+        bowl = "ill_conditioned" if "ill_conditioned" in bounded else next(iter(bounded), None)
+        curved = "rosenbrock" if "rosenbrock" in bounded else bowl
+        first = row(curved, self.settings.optimizers, self.cells).cells[0] if curved else None
+        return {"cells": self.cells, "bowl": bowl, "curved": curved, "noisy": first is not None and first.noisy is not None,
+                "hero": [o for o in ("sgd", "momentum", "adam") if (o, bowl) in self.cells],
+                "titles": {o.name: o.title for o in self.optimizers}, "fn_titles": {f.name: f.title for f in self.functions}}
+
     def pages(self) -> dict:
         """Relative path under docs_dir -> Markdown text, for every generated page and snippet."""
         self._prefetch()
@@ -258,12 +305,17 @@ class Renderer:
                    for fn in self.functions] for o in self.optimizers]
         page = f"{GALLERY}/comparison.md"
         out[page] = self._render("comparison.md.j2", page, matrix=matrix)
+        page = f"{GALLERY}/scorecard.md"
+        rows = [{"optimizer": r.optimizer, "scores": r.scores, "colour": style(r.optimizer.name)["color"],
+                 "window": 0.0 if math.isnan(r.scores["window"].value) else r.scores["window"].value}
+                for r in scorecard(self.cells, self.settings.optimizers, self.settings.functions)]
+        out[page] = self._render("scorecard.md.j2", page, rows=rows, columns=COLUMNS, factor=WINDOW_FACTOR,
+                                 bounded=[fn for fn in self.functions if fn.minimum is not None])
+        # Snippets are included by hand-written pages at the docs root, so their links are relative to it.
+        out[f"{GALLERY}/snippets/tour.md"] = self._render("tour.md.j2", "index.md", **self._tour())
         verdicts = {pair: verdict(cell, functions.get(pair[1]))[0] for pair, cell in self.cells.items()}
         page = f"{GALLERY}/index.md"
         out[page] = self._render("gallery_index.md.j2", page, cells=self.cells, verdicts=verdicts)
-        # Snippets are included by hand-written pages at the docs root, so their links are relative to it.
-        out[f"{GALLERY}/snippets/grid.md"] = self._render("grid.md.j2", "index.md", cells=self.cells,
-                                                          verdicts=verdicts)
         out[f"{GALLERY}/snippets/settings.md"] = self._render(
             "settings.md.j2", "methodology.md", criterion=CRITERION, versions=versions(),
             constants={"escape": functions.ESCAPE_FACTOR, "capture": CAPTURE_FRACTION, "stall": STALL_GRADIENT})

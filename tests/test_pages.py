@@ -46,7 +46,7 @@ def test_gallery_summaries_end_in_one_full_stop(cells):
 def test_newton_converges_in_one_step_in_the_singular(cells):
     pages_out = render(cells)
     assert "✓ 1 step]" in pages_out["gallery/comparison.md"]
-    assert "1 steps" not in pages_out["gallery/comparison.md"] + pages_out["gallery/snippets/grid.md"]
+    assert "1 steps" not in pages_out["gallery/comparison.md"] + pages_out["gallery/index.md"]
 
 
 def test_an_apostrophe_in_an_embed_title_is_one_character_reference(cells):
