@@ -32,7 +32,8 @@ from .scorecard import COLUMNS, WINDOW_FACTOR, scorecard
 from .sweep import library_versions
 
 GALLERY = "gallery"  # the generated folder inside docs_dir
-EXPLANATIONS = "explanations"  # hand-written prose inside docs_dir, included by the generated pages
+EXPLANATIONS = "explanations"
+PLAYGROUND = "playground.md"  # the side-by-side view, linked from every optimizer and function page when present  # hand-written prose inside docs_dir, included by the generated pages
 
 # Markdown and arithmatex punctuation; parentheses stay as they are since "\(" would start inline math.
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]#+!|~>$-])")
@@ -200,7 +201,10 @@ class Renderer:
 
         self.prose.globals.update(run=run)
         self.optimizers = [optimizers.get(n) for n in settings.optimizers]
-        self.functions = [functions.get(n) for n in settings.functions]
+        swept = [functions.get(n) for n in settings.functions]
+        # Functions with a minimum first, so that pages, the comparison and the gallery open on one that teaches
+        # (Rosenbrock); the saddles, where the best run is the one that leaves soonest, keep their place at the end.
+        self.functions = [f for f in swept if f.minimum is not None] + [f for f in swept if f.minimum is None]
 
     def explanation(self, kind: str, name: str) -> str | None:
         """An author's explanation, rendered, when there is one: its measured numbers are filled in from runs of
@@ -222,8 +226,16 @@ class Renderer:
             subject = row(names[0], self.settings.optimizers, self.cells)
         return {"path": self.site.embed(kind.name, *names), "title": kind.title(subject), "ratio": kind.ratio}
 
+    def side_by_side(self, page: str, fn: str, *names: str) -> str | None:
+        """The playground's URL for a function and 2–4 optimizers, as seen from ``page``; None without one."""
+        if not (self.docs_dir / PLAYGROUND).is_file() or fn not in self.settings.functions:
+            return None
+        chosen = [n for n in dict.fromkeys(names) if n in self.settings.optimizers][:4]
+        return f"{self.site.page_url(page, PLAYGROUND)}?f={fn}&o={','.join(chosen)}" if len(chosen) >= 2 else None
+
     def _render(self, template: str, page: str, **context) -> str:
         return self.env.get_template(template).render(page=page, site=self.site, settings=self.settings,
+                                                      side_by_side=self.side_by_side,
                                                       optimizers=self.optimizers, functions=self.functions,
                                                       figure=self.figure, **context)
 
