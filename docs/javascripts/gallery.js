@@ -26,19 +26,20 @@
         card.hidden = !match;
         shown += match;
       });
+      // A select at its default stays out of the URL; "all" where the default is one function is written out.
       selects.forEach(function (select) {
-        if (select.value) params.set(select.dataset.filter, select.value);
-        else params.delete(select.dataset.filter);
+        if (select.value === (select.dataset.default || "")) params.delete(select.dataset.filter);
+        else params.set(select.dataset.filter, select.value);
       });
       count.textContent = shown + " of " + cards.length + " shown";
       var search = params.toString();
       history.replaceState(history.state, "", location.pathname + (search ? "?" + search : "") + location.hash);
     }
 
-    // Without a query, a select opens on its default (the gallery on one function, not 446 cards at once).
-    var fresh = !selects.length || ![].some.call(selects, function (s) { return query.has(s.dataset.filter); });
+    // A select missing from the query opens on its default (the gallery on one function, not 446 cards at once).
     selects.forEach(function (select) {
-      var wanted = fresh ? select.dataset.default : query.get(select.dataset.filter);
+      var name = select.dataset.filter;
+      var wanted = query.has(name) ? query.get(name) : select.dataset.default;
       if (wanted && select.querySelector('option[value="' + CSS.escape(wanted) + '"]')) select.value = wanted;
       select.addEventListener("change", apply);
     });
