@@ -316,10 +316,11 @@ def pair(cell: Cell) -> dict:
         ],
         "updatemenus": [_play_buttons()],
     }
+    # On a phone the sliders follow the map, so that the map and what moves it fit one screen.
     narrow = {"blocks": [{"axes": ["xaxis", "yaxis"], "height": "square", "below": 48},
+                         {"slider": 0, "height": 64}, {"slider": 1, "buttons": 0, "height": 64},
                          {"axes": ["xaxis2", "yaxis2"], "height": 120, "below": 16, "nticks": 4},
-                         {"axes": ["xaxis3", "yaxis3"], "height": 120, "below": 48, "nticks": 4},
-                         {"slider": 0, "height": 64}, {"slider": 1, "buttons": 0, "height": 64}]}
+                         {"axes": ["xaxis3", "yaxis3"], "height": 120, "below": 48, "nticks": 4}]}
     return {"data": data, "layout": layout, "animate": {"traces": animated, "slider": "step"}, "narrow": narrow}
 
 
@@ -351,8 +352,8 @@ def race(cells: list, fn) -> dict:
               "sliders": [_steps_slider(cells[0].runs.points.shape[1] - 1, y=-0.12)],
               "updatemenus": [_play_buttons(y=-0.12)]}
     layout["xaxis"]["domain"] = [0, 0.6]
-    narrow = {"blocks": [{"axes": ["xaxis", "yaxis"], "height": "square", "below": 48}, {"legend": True},
-                         {"slider": 0, "buttons": 0, "height": 64}]}
+    narrow = {"blocks": [{"axes": ["xaxis", "yaxis"], "height": "square", "below": 48},
+                         {"slider": 0, "buttons": 0, "height": 64}, {"legend": True}]}
     return {"data": data, "layout": layout, "animate": {"traces": animated, "slider": "step"}, "narrow": narrow}
 
 
@@ -630,7 +631,7 @@ def state(cell: Cell) -> dict:
               "legend": {"orientation": "h", "x": 0, "y": -0.19, "yanchor": "top", "font": {"size": 11}},
               "sliders": [_steps_slider(cell.runs.points.shape[1] - 1, y=-0.33)],
               "updatemenus": [_play_buttons(y=-0.33)]}
-    blocks = [{"axes": ["xaxis", "yaxis"], "height": "square", "below": 48}]
+    blocks = [{"axes": ["xaxis", "yaxis"], "height": "square", "below": 48}, {"slider": 0, "buttons": 0, "height": 64}]
     steps = np.arange(len(points))
     for n, (view, values) in enumerate(panels, start=2):
         top = 1 - (n - 2) * (height + gap)
@@ -639,7 +640,7 @@ def state(cell: Cell) -> dict:
                                **({"matches": "x2"} if n > 2 else {}), **({"title": {"text": "step"}} if last else {})}
         layout[f"yaxis{n}"] = {"type": "log" if view.log else "linear", "anchor": f"x{n}", "exponentformat": "power",
                                "domain": [max(top - height, 0), top], "title": {"text": view.name, "font": {"size": 11}},
-                               "nticks": 4}
+                               "nticks": 4, **(log_ticks(values) if view.log else {})}
         blocks.append({"axes": [f"xaxis{n}", f"yaxis{n}"], "height": 110, "below": 48 if last else 4, "nticks": 4})
         looks = zip(view.coordinates, ARROW_COLOURS, ("solid", "dot")) if values.shape[1] == 2 else \
             [(f"[{k}]" if values.shape[1] > 1 else "", colour, "solid") for k in range(values.shape[1])]
@@ -652,7 +653,7 @@ def state(cell: Cell) -> dict:
                          "name": name, "legendgroup": view.name, "xaxis": f"x{n}", "yaxis": f"y{n}",
                          "line": {"color": line, "width": 1.5, "dash": dash},
                          "hovertemplate": "step %{x}<br>" + name + " = %{y:.3g}<extra></extra>"})
-    blocks += [{"legend": True}, {"slider": 0, "buttons": 0, "height": 64}]
+    blocks.append({"legend": True})
     return {"data": data, "layout": layout, "narrow": {"blocks": blocks},
             "animate": {"traces": animated, "slider": "step", "window": window, "full": full}}
 
@@ -839,9 +840,8 @@ def noise_pair(cell: Cell) -> dict:
               "sliders": [{"name": "lr", "active": int(np.flatnonzero(shown == noisy.chosen)[0]), "y": -0.14,
                            "len": 0.9, "x": 0.05, "pad": {"t": 0}, "font": {"size": 10},
                            "currentvalue": {"prefix": "learning rate "}, "steps": slider_steps}]}
-    narrow = {"blocks": [{"axes": ["xaxis", "yaxis"], "height": "square", "below": 48},
-                         {"axes": ["xaxis2", "yaxis2"], "height": 160, "below": 48, "nticks": 4},
-                         {"slider": 0, "height": 64}]}
+    narrow = {"blocks": [{"axes": ["xaxis", "yaxis"], "height": "square", "below": 48}, {"slider": 0, "height": 64},
+                         {"axes": ["xaxis2", "yaxis2"], "height": 160, "below": 48, "nticks": 4}]}
     return {"data": data, "layout": layout, "narrow": narrow}
 
 

@@ -76,6 +76,7 @@
   var NARROW = 560;
   var MODEBAR = 42; // room for the modebar above the title (Plotly sets the title about 12 px above this)
   var MARGIN = { l: 72, r: 14 };
+  var PLAY_BUTTONS = 96; // ▶ and ❚❚ side by side, and a gap before the slider they sit beside
   var measure = document.createElement("canvas").getContext("2d");
 
   var measuredAt = null, widths = {};
@@ -238,7 +239,7 @@
       }
       if (block.slider !== undefined) {
         var slider = layout.sliders[block.slider];
-        var start = block.buttons !== undefined ? 70 : 8;
+        var start = block.buttons !== undefined ? PLAY_BUTTONS : 8;
         Object.assign(slider, { x: left + start / plotWidth, len: (plotWidth + MARGIN.l - start) / plotWidth, y: high,
           yanchor: "top", pad: { t: 0, b: 0, l: 0, r: 0 } });
         if (block.buttons !== undefined) {
