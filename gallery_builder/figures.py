@@ -639,8 +639,9 @@ def state(cell: Cell) -> dict:
         layout[f"xaxis{n}"] = {"domain": [0.7, 1.0], "anchor": f"y{n}", "showticklabels": last,
                                **({"matches": "x2"} if n > 2 else {}), **({"title": {"text": "step"}} if last else {})}
         layout[f"yaxis{n}"] = {"type": "log" if view.log else "linear", "anchor": f"x{n}", "exponentformat": "power",
-                               "domain": [max(top - height, 0), top], "title": {"text": view.name, "font": {"size": 11}},
-                               "nticks": 4, **(log_ticks(values) if view.log else {})}
+                               "domain": [max(top - height, 0), top], "nticks": 4,
+                               "title": {"text": view.name, "font": {"size": 11}},
+                               **(log_ticks(values) if view.log else {})}
         blocks.append({"axes": [f"xaxis{n}", f"yaxis{n}"], "height": 110, "below": 48 if last else 4, "nticks": 4})
         looks = zip(view.coordinates, ARROW_COLOURS, ("solid", "dot")) if values.shape[1] == 2 else \
             [(f"[{k}]" if values.shape[1] > 1 else "", colour, "solid") for k in range(values.shape[1])]
@@ -725,8 +726,9 @@ def schedule_help(rows: list, fn) -> dict:
     layout = {"title": {"text": f"{fn.title}: does a schedule help?", "x": 0.01, "font": {"size": 14}},
               # Every optimizer named, upright: slanted names overlap as boxes, and the embed hides overlapping ones.
               "xaxis": {"type": "category", "tickangle": -90, "dtick": 1},
-              "yaxis": {"type": "log", "title": {"text": "final |f − f*| (0 drawn at 1e-16)"}, "exponentformat": "power",
-                        **log_ticks([g for r in rows for g in (r["constant"]["shown_gap"], r["scheduled"]["shown_gap"])])},
+              "yaxis": {"type": "log", "title": {"text": "final |f − f*| (0 drawn at 1e-16)"},
+                        "exponentformat": "power",
+                        **log_ticks([r[key]["shown_gap"] for r in rows for key in ("constant", "scheduled")])},
               "margin": {"l": 60, "r": 10, "t": 40, "b": 140},
               "legend": {"x": 1.0, "xanchor": "right", "y": 1.0, "yanchor": "top", "font": {"size": 11},
                          "bgcolor": "rgba(255,255,255,0.6)"}}

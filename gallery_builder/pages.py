@@ -28,7 +28,7 @@ from .errors import UserError
 from .figures import style
 from .results import (leaderboard, measure, measure_many, no_cell, noise_facts, noise_families, num, pair_facts,
                       schedule_facts, schedule_summary, verdict)
-from .scorecard import COLUMNS, WINDOW_FACTOR, scorecard
+from .scorecard import COLUMNS, WINDOW_FACTOR, lr_window, scorecard
 from .sweep import library_versions
 
 GALLERY = "gallery"  # the generated folder inside docs_dir
@@ -180,8 +180,8 @@ def environment() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.PackageLoader("gallery_builder", "templates"), autoescape=True,
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
                              keep_trailing_newline=True)
-    env.filters.update(md=md, attr=attr, first_sentence=first_sentence, page_title=page_title, texnum=texnum, fence=fence, latex=latex, num=num,
-                       sortkey=sortkey, code=code, hyper=hyper)
+    env.filters.update(md=md, attr=attr, first_sentence=first_sentence, page_title=page_title, texnum=texnum,
+                       fence=fence, latex=latex, num=num, sortkey=sortkey, code=code, hyper=hyper)
     env.globals.update(STATUSES=STATUSES)
     return env
 
@@ -278,9 +278,11 @@ class Renderer:
         bowl = "ill_conditioned" if "ill_conditioned" in bounded else next(iter(bounded), None)
         curved = "rosenbrock" if "rosenbrock" in bounded else bowl
         first = row(curved, self.settings.optimizers, self.cells).cells[0] if curved else None
-        return {"cells": self.cells, "bowl": bowl, "curved": curved, "noisy": first is not None and first.noisy is not None,
+        return {"cells": self.cells, "bowl": bowl, "curved": curved,
+                "noisy": first is not None and first.noisy is not None,
                 "hero": [o for o in ("sgd", "momentum", "adam") if (o, bowl) in self.cells],
-                "titles": {o.name: o.title for o in self.optimizers}, "fn_titles": {f.name: f.title for f in self.functions}}
+                "titles": {o.name: o.title for o in self.optimizers},
+                "fn_titles": {f.name: f.title for f in self.functions}}
 
     def pages(self) -> dict:
         """Relative path under docs_dir -> Markdown text, for every generated page and snippet."""
@@ -311,7 +313,9 @@ class Renderer:
             out[page] = self._render("function.md.j2", page, fn=fn, pairs=pairs, cells=cells,
                                      board=leaderboard(cells, fn), no_cell=no_cell,
                                      explanation=self.explanation("functions", fn.name),
-                                     schedule_summary=schedule_summary(cells, fn), noise=self._noise(fn, swept))
+                                     schedule_summary=schedule_summary(cells, fn), noise=self._noise(fn, swept),
+                                     factor=WINDOW_FACTOR, windows={c.optimizer: lr_window(c, fn) for c in cells}
+                                     if fn.minimum is not None else {})
         matrix = [[(fn, self.cells[(o.name, fn.name)], *verdict(self.cells[(o.name, fn.name)], fn))
                    if (o.name, fn.name) in self.cells else (fn, None, no_cell(o), "")
                    for fn in self.functions] for o in self.optimizers]

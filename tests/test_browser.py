@@ -660,7 +660,8 @@ def test_the_home_pages_first_screen_shows_a_picture(visit, name):
     page = screen(visit, name).goto("index.html")
     shown = page.evaluate("""() => [...document.querySelectorAll('article img, article iframe.og-embed')]
         .filter(el => { const r = el.getBoundingClientRect();
-                        return r.width > 80 && r.top < innerHeight && r.bottom > 0 && (el.tagName !== 'IMG' || el.complete && el.naturalWidth > 0); })
+                        return r.width > 80 && r.top < innerHeight && r.bottom > 0
+                               && (el.tagName !== 'IMG' || el.complete && el.naturalWidth > 0); })
         .map(el => el.getAttribute('src') || el.dataset.src)""")
     assert shown, "no picture on the first screen"
     # Its first paragraph says what the site is, above the tour.
@@ -678,8 +679,8 @@ def test_the_first_figure_is_within_a_screen_and_a_half_on_every_optimizer_and_f
     v = screen(visit, name)
     for path in paths:
         page = v.goto(path)
-        top = page.evaluate("""() => { const first = [...document.querySelectorAll('article .og-embed, article .og-deferred')]
-                                          .find(el => el.offsetParent);
+        top = page.evaluate("""() => { const first = [...document.querySelectorAll(
+                                           'article .og-embed, article .og-deferred')].find(el => el.offsetParent);
                                        return first ? first.getBoundingClientRect().top + scrollY : null; }""")
         assert top is not None and top < 1.5 * SCREENS[name][1], (path, top)
 
