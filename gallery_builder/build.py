@@ -24,15 +24,10 @@ from pathlib import Path
 
 from . import embeds, figures, pages, results, thumbnails
 from .errors import UserError
-from .sweep import Progress, make_executor, run_sweep
+from .extras import run_extras
+from .sweep import Progress, default_cache_dir, make_executor, run_sweep
 
 MANIFEST = "manifest.json"
-BENCHMARKS = "benchmarks.md"  # written by scripts/bench.py, carried over from build to build
-NO_BENCHMARKS = """# Benchmarks
-
-No benchmark has been recorded in this checkout yet. `make bench` (or `python scripts/bench.py`) measures the sweep,
-the embeds and the build and writes its figures here.
-"""
 
 
 def use_directory_urls(docs_dir: Path) -> bool:
@@ -174,6 +169,8 @@ def build_gallery(settings, docs_dir: Path, jobs=None, quiet=False, cache_dir=No
         raise UserError(f"docs folder not found: {docs_dir}")
     started = time.perf_counter()
     report = run_sweep(settings, jobs=jobs, cache_dir=cache_dir, quiet=quiet, executor=executor)
+    # the sweep's runs besides the cells: those the explanations quote, and the noise families
+    extra = run_extras(settings, report.cells, docs_dir, cache_dir or default_cache_dir())
     target = docs_dir / pages.GALLERY
     staging_root = _staging_dir(target, docs_dir.resolve().parent)
     site_build = None
@@ -185,7 +182,7 @@ def build_gallery(settings, docs_dir: Path, jobs=None, quiet=False, cache_dir=No
 
     try:
         staging = Staging(staging_root, target)
-        _write_everything(staging, settings, report.cells, report.keys, docs_dir, quiet, jobs, pages_written)
+        _write_everything(staging, settings, report.cells, report.keys, docs_dir, quiet, jobs, pages_written, extra)
         staging.write(MANIFEST, json.dumps(staging.manifest, indent=0, sort_keys=True) + "\n")
         failure = site_build.finish() if site_build else None
         swap_in(staging_root, target)
@@ -201,7 +198,7 @@ def build_gallery(settings, docs_dir: Path, jobs=None, quiet=False, cache_dir=No
 
 
 def _write_everything(staging: Staging, settings, cells: dict, keys: dict, docs_dir: Path, quiet: bool,
-                      jobs: int | None, pages_written=lambda pending: None) -> None:
+                      jobs: int | None, pages_written=lambda pending: None, extra=None) -> None:
     """Every file of the gallery into ``staging``; ``pages_written(pending)`` is called once the pages are, with
     the figure files still to come (relative to the gallery)."""
     g = pages.GALLERY
@@ -209,8 +206,6 @@ def _write_everything(staging: Staging, settings, cells: dict, keys: dict, docs_
         staging.write(f"assets/{name}", data)
     for name, data in _katex_files().items():
         staging.write(f"assets/katex/{name}", data)
-    previous_bench = staging.previous / BENCHMARKS
-    staging.write(BENCHMARKS, previous_bench.read_bytes() if previous_bench.is_file() else NO_BENCHMARKS)
 
     code = _code_hash(figures, embeds, results, thumbnails)
     site = pages.Site(use_directory_urls(docs_dir))
@@ -236,7 +231,7 @@ def _write_everything(staging: Staging, settings, cells: dict, keys: dict, docs_
     with _Producer(made, settings, assets, staging, jobs) as producer:
         results_iter = producer.results(todo)
         # The pages render here while the workers draw the figures and write them.
-        for path, text in pages.Renderer(settings, cells, site, docs_dir).pages().items():
+        for path, text in pages.Renderer(settings, cells, site, docs_dir, extra).pages().items():
             staging.write(rel(path), text)
         pages_written([path for _, _, path in todo])
         for written in results_iter:

@@ -106,9 +106,8 @@ def _run(args) -> str:
         if key in hyper:
             raise UserError(f"hyperparameter {key} given twice")
         hyper[key] = value
-    filled = optimizers.get(args.optimizer).for_function(functions.get(args.function))  # f* for Polyak's step
     run = engine.trajectory(args.optimizer, args.function, start=args.start, steps=args.steps, noise=args.noise,
-                            seed=args.seed, schedule=args.schedule, **{**filled, **hyper})
+                            seed=args.seed, schedule=args.schedule, **hyper)
     rows = [(k, *map(float, run.points[k]), float(run.values[k])) for k in range(run.steps + 1) if math.isfinite(run.values[k])]
     if args.format == "json":
         return json.dumps({

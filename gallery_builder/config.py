@@ -27,9 +27,9 @@ class Settings:
     functions: tuple = field(default_factory=lambda: tuple(functions.CATALOGUE))
     steps: int | None = None  # every function's horizon; None: each function's own (functions.py), else 300
     lr_per_decade: int = 4
-    lr_decades_below: float = 2.0  # the grid first searched, about each optimizer's default
+    lr_decades_below: float = 2.0  # the window a cell shows (figures, lr × second-hyperparameter map) about its lr
     lr_decades_above: float = 2.0
-    lr_limit_below: float = 5.0  # how far the search may extend to bracket the best learning rate
+    lr_limit_below: float = 5.0  # the search runs every rate this far below and above the optimizer's default
     lr_limit_above: float = 5.0
     basin_grid: int = 41
     tolerance: float = engine.TOLERANCE
@@ -154,54 +154,14 @@ def parse(data: dict, path="config") -> Settings:
     sweep.known({"optimizers", "functions", "steps", "basin_grid", "tolerance", "learning_rates", "schedules"})
     noise = root.table_of("noise")
     noise.known({"seeds", "fraction", "sigma"})
-    sigma_table = noise.table_of("sigma")
-    sigma = {}
-    for name in sigma_table.table:
-        if name not in functions.CATALOGUE:
-            raise UserError(f"{path}: noise.sigma.{name}: {_unknown('function', name, functions.CATALOGUE)}")
-        sigma[name] = sigma_table.number(name, 0, 1e12, None)
+    sigma = _noise_sigma(noise.table_of("sigma"), path)
     rates = sweep.table_of("learning_rates")
     rates.known({"per_decade", "decades_below", "decades_above", "limit_below", "limit_above"})
     site = root.table_of("site")
     site.known({"description"})
-
-    hyper = {}
-    tables = root.table_of("optimizers")
-    for name in tables.table:
-        if name not in optimizers.CATALOGUE:
-            raise UserError(f"{path}: optimizers.{name}: {_unknown('optimizer', name, optimizers.CATALOGUE)}")
-        overrides = tables.table_of(name).table
-        if optimizers.get(name).needs_minimum and "f_min" in overrides:  # the sweep takes f* from each function
-            raise UserError(f"{path}: optimizers.{name}.f_min: set from each function's minimum, not in the settings")
-        try:
-            optimizers.get(name).hyperparameters(overrides)
-        except UserError as error:
-            raise UserError(f"{path}: optimizers.{name}: {error}") from None
-        hyper[name] = dict(overrides)
-
-    starts, horizons = {}, {}
-    tables = root.table_of("functions")
-    for name in tables.table:
-        if name not in functions.CATALOGUE:
-            raise UserError(f"{path}: functions.{name}: {_unknown('function', name, functions.CATALOGUE)}")
-        table = tables.table_of(name)
-        table.known({"start", "steps"})
-        if "steps" in table.table:
-            horizons[name] = table.integer("steps", 1, 10_000, None)
-        if "start" in table.table:
-            try:
-                starts[name] = engine.check_start(functions.get(name), table.table["start"])
-            except UserError as error:
-                raise UserError(f"{path}: functions.{name}.start: {error}") from None
-
-    plans = sweep.table.get("schedules", list(DEFAULT_SCHEDULES))
-    if not isinstance(plans, list) or not all(isinstance(p, str) for p in plans):
-        raise sweep.fail("schedules", "a list of schedule specs such as \"cosine\"", plans)
-    try:
-        plans = [schedules.parse(p) for p in plans]
-    except UserError as error:
-        raise UserError(f"{path}: sweep.schedules: {error}") from None
-    plans = tuple(dict.fromkeys(p.spec for p in plans if not p.constant))
+    hyper = _hyperparameters(root.table_of("optimizers"), path)
+    starts, horizons = _function_settings(root.table_of("functions"), path)
+    plans = _schedules(sweep, path)
 
     below = rates.number("decades_below", 0, 8, Settings.lr_decades_below)
     above = rates.number("decades_above", 0, 8, Settings.lr_decades_above)
@@ -225,6 +185,69 @@ def parse(data: dict, path="config") -> Settings:
         noise_fraction=noise.number("fraction", 0, 100, Settings.noise_fraction),
         noise_sigma=sigma,
     )
+    return _fitting_schedules(settings, "schedules" in sweep.table, path)
+
+
+def _noise_sigma(table: _Reader, path) -> dict:
+    """[noise.sigma]: function name -> σ."""
+    sigma = {}
+    for name in table.table:
+        if name not in functions.CATALOGUE:
+            raise UserError(f"{path}: noise.sigma.{name}: {_unknown('function', name, functions.CATALOGUE)}")
+        sigma[name] = table.number(name, 0, 1e12, None)
+    return sigma
+
+
+def _hyperparameters(tables: _Reader, path) -> dict:
+    """[optimizers.NAME]: optimizer name -> its checked hyperparameter overrides."""
+    hyper = {}
+    for name in tables.table:
+        if name not in optimizers.CATALOGUE:
+            raise UserError(f"{path}: optimizers.{name}: {_unknown('optimizer', name, optimizers.CATALOGUE)}")
+        overrides = tables.table_of(name).table
+        if optimizers.get(name).needs_minimum and "f_min" in overrides:  # the sweep takes f* from each function
+            raise UserError(f"{path}: optimizers.{name}.f_min: set from each function's minimum, not in the settings")
+        try:
+            optimizers.get(name).hyperparameters(overrides)
+        except UserError as error:
+            raise UserError(f"{path}: optimizers.{name}: {error}") from None
+        hyper[name] = dict(overrides)
+    return hyper
+
+
+def _function_settings(tables: _Reader, path) -> tuple:
+    """[functions.NAME]: function name -> start, and function name -> horizon."""
+    starts, horizons = {}, {}
+    for name in tables.table:
+        if name not in functions.CATALOGUE:
+            raise UserError(f"{path}: functions.{name}: {_unknown('function', name, functions.CATALOGUE)}")
+        table = tables.table_of(name)
+        table.known({"start", "steps"})
+        if "steps" in table.table:
+            horizons[name] = table.integer("steps", 1, 10_000, None)
+        if "start" in table.table:
+            try:
+                starts[name] = engine.check_start(functions.get(name), table.table["start"])
+            except UserError as error:
+                raise UserError(f"{path}: functions.{name}.start: {error}") from None
+    return starts, horizons
+
+
+def _schedules(sweep: _Reader, path) -> tuple:
+    """sweep.schedules as canonical specs, without the constant one (always run) and repeats."""
+    plans = sweep.table.get("schedules", list(DEFAULT_SCHEDULES))
+    if not isinstance(plans, list) or not all(isinstance(p, str) for p in plans):
+        raise sweep.fail("schedules", "a list of schedule specs such as \"cosine\"", plans)
+    try:
+        plans = [schedules.parse(p) for p in plans]
+    except UserError as error:
+        raise UserError(f"{path}: sweep.schedules: {error}") from None
+    return tuple(dict.fromkeys(p.spec for p in plans if not p.constant))
+
+
+def _fitting_schedules(settings: Settings, asked: bool, path) -> Settings:
+    """A schedule asked for must fit in every function's horizon; of the defaults, those that fit are kept (a 30-step
+    warmup needs more than 30 steps)."""
     def fits(spec):
         for name in settings.functions:
             try:
@@ -233,9 +256,9 @@ def parse(data: dict, path="config") -> Settings:
                 return f"{error} (function {name})"
         return None
 
-    if "schedules" not in sweep.table:  # the defaults that fit these horizons (a 30-step warmup needs > 30 steps)
+    if not asked:
         return dataclasses.replace(settings, schedules=tuple(p for p in settings.schedules if fits(p) is None))
-    for spec in settings.schedules:  # a schedule asked for must fit in every function's horizon
+    for spec in settings.schedules:
         problem = fits(spec)
         if problem:
             raise UserError(f"{path}: sweep.schedules: {problem}")

@@ -27,8 +27,9 @@ CRITERION = {
     "learning rate.",
     "unbounded": "For a function without a minimum, where escaping the saddle downhill is the goal: the run that "
     "leaves the domain downhill soonest, over every learning rate, ties going to the smaller learning rate. An "
-    "escape counts only when the run leaves with f below its starting value and its last step did not change the "
-    "sign of f: a step that flips f from one side of the saddle's level to the other is an overshoot across the "
+    "escape counts only when the run leaves with f below its starting value and below the saddle's level (f = 0 at "
+    "the saddle point: a run that ends above it has not left the saddle's basin downhill), and its last step did "
+    "not change the sign of f: a step that flips f from one side of the saddle's level to the other is an overshoot across the "
     "saddle (Newton's θ ← −4θ on the monkey saddle), not an escape. When no run escapes, the run with the lowest "
     "final value among those that neither left the domain nor ended above their starting value; otherwise none.",
 }
@@ -46,13 +47,15 @@ def overshoot(before_exit, final_value):
 
 
 def left_downhill(status, start_value, before_exit, final_value):
-    """The "left the domain downhill" test: escaped, below the start value, and not by an overshoot.
+    """The "left the domain downhill" test: escaped, below the start value and the saddle's level, and not by an
+    overshoot (AdamW at lr 100 leaves the saddle's box at f = 0.0999 > 0: above the saddle, no escape).
 
     ``before_exit`` is f one step before the run left (the start value for a run that left on its first step).
     Works elementwise on arrays.
     """
     status, final = np.asarray(status), np.asarray(final_value)
-    return (status == ESCAPED) & (final < np.asarray(start_value)) & ~overshoot(before_exit, final)
+    return ((status == ESCAPED) & (final < np.asarray(start_value)) & (final < SADDLE_LEVEL)
+            & ~overshoot(before_exit, final))
 
 
 def before_exit(runs) -> np.ndarray:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, fields
+from typing import NamedTuple
 
 import numpy as np
 
@@ -207,7 +208,8 @@ class _StateRecorder:
     running)."""
 
     def __init__(self, steps: int, rows: slice, group_size: int):
-        self.steps, self.n, self.mine, self.group_size, self.rows = steps, rows.stop - rows.start, rows, group_size, {}
+        self.steps, self.n, self.mine, self.group_size = steps, rows.stop - rows.start, rows, group_size
+        self.recorded = {}  # field -> (steps + 1, n, k)
 
     def add(self, step: int, state, params) -> None:
         items = [*zip(state._fields, state), ("gradient_point", params)]
@@ -215,18 +217,18 @@ class _StateRecorder:
             # Per-run numbers and per-coordinate vectors only: a memory of many pairs (L-BFGS) is no picture.
             if (isinstance(value, np.ndarray) and value.ndim == 2 and value.shape[0] == self.group_size
                     and value.shape[1] <= 2):
-                if name not in self.rows:
-                    self.rows[name] = np.full((self.steps + 1, self.n, value.shape[1]), np.nan)
-                self.rows[name][step] = value[self.mine]
+                if name not in self.recorded:
+                    self.recorded[name] = np.full((self.steps + 1, self.n, value.shape[1]), np.nan)
+                self.recorded[name][step] = value[self.mine]
 
     def arrays(self, last, with_gradient_point: bool) -> dict:
         """Batch-major arrays, NaN after each run's last recorded step (its state after a stop means nothing)."""
         out = {}
         after = np.arange(self.steps + 1)[None, :] > last[:, None]
-        for name, rows in self.rows.items():
+        for name, step_major in self.recorded.items():
             if name == "gradient_point" and not with_gradient_point:
                 continue
-            values = _batch_major(rows)
+            values = _batch_major(step_major)
             values[after] = np.nan
             out[name] = values
         return out
@@ -253,7 +255,275 @@ def _both(mask):
 # Dropping stopped runs costs less than a step of the whole batch (a quarter to a half, measured on the default
 # sweep's basins): it is done once it saves DROP_AFTER steps' worth.
 DROP_AFTER = 4
-FINALS = ("point", "value", "grad", "last", "first_within", "stop_step", "stopped_as")  # what a run ends with
+
+
+@dataclass
+class _Layout:
+    """Where each member's runs sit in the batch: an optimizer's members are consecutive rows (its group), the
+    Hessian users' groups first."""
+
+    fns: list  # each member's test function
+    sizes: list  # each member's number of runs
+    order: list  # the members in row order
+    groups: list  # each group's members, in row order
+    rows: dict  # member -> its rows (a slice)
+    size: int  # rows in the whole batch
+
+
+def _layout(fn, members: list) -> _Layout:
+    grouped = {}
+    for k, m in enumerate(members):
+        grouped.setdefault(m.opt.name, []).append(k)
+    groups = sorted(grouped.values(), key=lambda ks: not members[ks[0]].opt.uses_hessian)
+    order = [k for ks in groups for k in ks]
+    sizes = [len(m.starts) for m in members]
+    rows, offset = {}, 0
+    for k in order:
+        rows[k], offset = slice(offset, offset + sizes[k]), offset + sizes[k]
+    return _Layout([m.fn or fn for m in members], sizes, order, groups, rows, offset)
+
+
+def _take(parts, keep):
+    """The rows ``keep`` of each per-run array (or of each part with its own ``take``) of a structure of arrays."""
+    return type(parts)(*(getattr(parts, f.name)[keep] if isinstance(getattr(parts, f.name), np.ndarray)
+                         else getattr(parts, f.name).take(keep) for f in fields(parts)))
+
+
+@dataclass
+class _Ends:
+    """What each run ends with: the point it last reported, f and |∇f| there, and that step (set as a run stops,
+    and for the others at the end); the first step within tolerance of f*, and how and when it stopped, if it did."""
+
+    point: np.ndarray  # (B, 2)
+    value: np.ndarray  # (B,)
+    grad: np.ndarray  # (B,)
+    last: np.ndarray  # (B,)
+    steps_to_tolerance: np.ndarray  # (B,), -1 until within tolerance
+    stop_step: np.ndarray  # (B,), -1 for a run that did not stop
+    stopped_as: np.ndarray  # (B,) DIVERGED, ESCAPED, or MOVING for a run that did not stop
+
+    take = _take
+
+    @classmethod
+    def empty(cls, like: _Ends, size: int) -> _Ends:
+        """Room for ``size`` runs' ends, of ``like``'s types."""
+        arrays = (getattr(like, f.name) for f in fields(cls))
+        return cls(*(np.empty((size, *a.shape[1:]), a.dtype) for a in arrays))
+
+    def put(self, rows, other: _Ends) -> None:
+        """Write ``other``'s runs into the rows ``rows``."""
+        for f in fields(self):
+            getattr(self, f.name)[rows] = getattr(other, f.name)
+
+
+@dataclass
+class _Live:
+    """Each run's numbers while the batch advances, one row per run (a structure of arrays); ``take`` keeps some
+    rows, as a batch that drops its stopped runs does."""
+
+    row: np.ndarray  # (B,) the run's row in the whole batch
+    position: np.ndarray  # (B, 2) the optimizer's point
+    value: np.ndarray  # (B,) f there
+    grads: np.ndarray  # (B, 2) ∇f there
+    shown: np.ndarray  # (B, 2) the point the run reports at its latest step (schedule-free's x; else position)
+    shown_value: np.ndarray  # (B,) f there
+    active: np.ndarray  # (B,) still advancing
+    low: np.ndarray  # (B, 2) the box it must stay in
+    high: np.ndarray  # (B, 2)
+    minimum: np.ndarray  # (B,) f*, NaN without one
+    ends: _Ends
+
+    take = _take
+
+    def within(self, value, tolerance) -> np.ndarray:  # never for a function without f* (NaN)
+        return np.abs(value - self.minimum) <= tolerance
+
+
+def _start(layout: _Layout, position, value, grads, escape_factor, tolerance) -> _Live:
+    """The runs at their starts; one that starts at a non-finite point or value diverged at step 0."""
+    low, high, minimum = np.empty((layout.size, 2)), np.empty((layout.size, 2)), np.full(layout.size, np.nan)
+    for k in layout.order:
+        f, rows = layout.fns[k], layout.rows[k]
+        low[rows], high[rows] = f.box(f.escape_factor if escape_factor is None else escape_factor)
+        minimum[rows] = np.nan if f.minimum is None else f.minimum
+    active = _both(np.isfinite(position)) & np.isfinite(value)
+    ends = _Ends(position.copy(), value.copy(), _norms(grads), np.zeros(layout.size, dtype=int),
+                 np.full(layout.size, -1), np.full(layout.size, -1), np.full(layout.size, MOVING))
+    live = _Live(np.arange(layout.size), position, value, grads, position, value, active, low, high, minimum, ends)
+    ends.stop_step[~active], ends.stopped_as[~active] = 0, DIVERGED
+    ends.steps_to_tolerance[active & live.within(value, tolerance)] = 0
+    return live
+
+
+class _Step(NamedTuple):
+    """Where one step took every run: the optimizer's point, f and ∇f there, and the point reported with its f."""
+
+    position: np.ndarray
+    value: np.ndarray
+    grads: np.ndarray
+    shown: np.ndarray
+    shown_value: np.ndarray
+
+
+class _Batch:
+    """The calls that advance a batch: each optimizer's group, the derivatives, the noise and the state recorders.
+    It follows the runs as stopped ones are dropped (``keep``)."""
+
+    def __init__(self, layout: _Layout, members: list, steps: int):
+        self.layout = layout
+        self.groups = [_Group([members[k] for k in ks], [layout.sizes[k] for k in ks],
+                              slice(layout.rows[ks[0]].start, layout.rows[ks[-1]].stop), steps) for ks in layout.groups]
+        self.group_of = {k: g for g, ks in zip(self.groups, layout.groups) for k in ks}
+        self.member_rows = dict(layout.rows)
+        self.hessian_rows = sum(g.rows.stop - g.rows.start for g in self.groups if g.opt.uses_hessian)
+        self.derivatives = _Derivatives([(layout.fns[k], layout.rows[k]) for k in layout.order], self.hessian_rows)
+        self.noise = _Noise([members[k] for k in layout.order], [layout.sizes[k] for k in layout.order], steps)
+        self.recorders = {}
+        for k, m in enumerate(members):
+            if m.record_state and m.keep_paths:
+                g = self.group_of[k]
+                mine = slice(layout.rows[k].start - g.rows.start, layout.rows[k].stop - g.rows.start)
+                self.recorders[k] = _StateRecorder(steps, mine, g.rows.stop - g.rows.start)
+        # The groups whose optimizer reports another point than its own (schedule-free's x), and their members.
+        self.showing_groups = [g for g in self.groups if g.transform.shown is not None]
+        self.showing_members = [k for k in layout.order if self.group_of[k].transform.shown is not None]
+        self.updates = np.empty((layout.size, 2))
+
+    def start(self, position) -> tuple:
+        """f and ∇f at the starts (the Hessians kept for the first update); each group's state initialized."""
+        value, grads, self.hess = self.derivatives(position)
+        for g in self.groups:
+            g.state = g.transform.init(position[g.rows])
+        self._record(0, position)
+        return value, grads
+
+    def _record(self, step: int, params) -> None:
+        for k, recorder in self.recorders.items():
+            recorder.add(step, self.group_of[k].state, params[self.group_of[k].rows])
+
+    def advance(self, step: int, live: _Live) -> _Step:
+        """Every run's update (stopped runs' too: every operation is elementwise, so they touch no other run)."""
+        seen = self.noise(live.grads, step - 1)
+        for g in self.groups:
+            sl = g.rows
+            extra = {"value": live.value[sl]}
+            if g.opt.uses_hessian:  # the Hessian users' rows come first, so hess has the same rows
+                extra["hessian"] = self.hess[sl]
+            self.updates[sl] = g.update(step, seen[sl], live.position[sl], **extra)
+        position = live.position + self.updates
+        value, grads, self.hess = self.derivatives(position)
+        self._record(step, position)
+        # What a run reports: its position, or the point its optimizer shows (schedule-free's x) and the true f.
+        shown, shown_value = position, value
+        if self.showing_groups:
+            shown, shown_value = position.copy(), value.copy()
+            for g in self.showing_groups:
+                shown[g.rows] = g.transform.shown(g.state, position[g.rows])
+            for k in self.showing_members:
+                shown_value[self.member_rows[k]] = self.layout.fns[k].values(shown[self.member_rows[k]])
+        return _Step(position, value, grads, shown, shown_value)
+
+    def keep(self, keep) -> None:
+        """Keep the rows ``keep`` only. They stay in order, so a member's or group's rows are still consecutive: row
+        keep[i] is now row i."""
+        self.hessian_rows = int(np.searchsorted(keep, self.hessian_rows))
+        self.hess = None if self.hess is None else self.hess[keep[:self.hessian_rows]]
+        self.member_rows = {k: slice(*np.searchsorted(keep, (sl.start, sl.stop)).tolist())
+                            for k, sl in self.member_rows.items()}
+        for g in self.groups:
+            start, stop = np.searchsorted(keep, (g.rows.start, g.rows.stop)).tolist()
+            g.keep(keep[start:stop] - g.rows.start, slice(start, stop))
+        self.groups = [g for g in self.groups if g.rows.stop > g.rows.start]
+        self.showing_groups = [g for g in self.showing_groups if g.rows.stop > g.rows.start]
+        self.derivatives = _Derivatives([(self.layout.fns[k], self.member_rows[k]) for k in self.layout.order],
+                                        self.hessian_rows)
+        self.updates = np.empty((len(keep), 2))
+
+
+def _stop(live: _Live, step: int, new: _Step, checks_position: bool) -> tuple:
+    """The stopping rules: a run whose reported point or value is not finite diverged, and ended at its previous
+    step; one whose reported point leaves its box escaped, and ended here (``checks_position``: the optimizer's own
+    point must stay finite too). Records what the stopped runs ended with; returns which runs record this step,
+    and whether any stopped."""
+    flat = new.shown.reshape(-1)
+    # Compared flat, (2B,): comparing (B, 2) with (2,) broadcasts slowly.
+    inside = _both(((flat >= live.low.reshape(-1)) & (flat <= live.high.reshape(-1))).reshape(-1, 2))
+    going_on = inside & np.isfinite(new.shown_value)  # in the box, so finite
+    if checks_position:
+        going_on &= np.isfinite(new.value) & _both(np.isfinite(new.position))
+    if not (live.active & ~going_on).any():
+        return live.active, False
+    record = live.active & np.isfinite(new.shown_value) & _both(np.isfinite(new.shown))
+    if checks_position:
+        record &= np.isfinite(new.value) & _both(np.isfinite(new.position))
+    diverged, escaped, ends = live.active & ~record, record & ~inside, live.ends
+    ends.point[diverged], ends.value[diverged] = live.shown[diverged], live.shown_value[diverged]
+    ends.grad[diverged], ends.last[diverged] = _norms(live.grads[diverged]), step - 1
+    ends.point[escaped], ends.value[escaped] = new.shown[escaped], new.shown_value[escaped]
+    ends.grad[escaped], ends.last[escaped] = _norms(new.grads[escaped]), step
+    ends.stop_step[diverged], ends.stopped_as[diverged] = step, DIVERGED
+    ends.stop_step[escaped], ends.stopped_as[escaped] = step, ESCAPED
+    live.active = record & inside
+    return record, True
+
+
+def _finish(live: _Live, reached: int, dropped: _Ends | None) -> _Ends:
+    """What every run of the whole batch ended with: a running run with its latest step."""
+    gone, ends = ~live.active, live.ends
+    ends = _Ends(np.where(gone[:, None], ends.point, live.shown), np.where(gone, ends.value, live.shown_value),
+                 np.where(gone, ends.grad, _norms(live.grads)),  # a running run's grads are its last step's
+                 np.where(gone, ends.last, reached), ends.steps_to_tolerance, ends.stop_step, ends.stopped_as)
+    if dropped is None:
+        return ends
+    dropped.put(live.row, ends)  # every run back in its place in the whole batch
+    return dropped
+
+
+class _Paths:
+    """The points, values and |∇f| of the runs that keep paths, at every step: step-major while running, so that
+    each step writes one contiguous row; every row up to a run's last step is written, the rows after it are set to
+    NaN at the end."""
+
+    def __init__(self, layout: _Layout, members: list, steps: int):
+        kept = np.concatenate([np.full(layout.sizes[k], members[k].keep_paths) for k in layout.order])
+        self.kept = slice(None) if kept.all() else np.flatnonzero(kept)
+        self.length = steps + 1 if kept.any() else 0  # rows: 0 when no run keeps its path
+        self.norms = any(m.keep_paths and m.grad_norms for m in members)  # hypot is slow: only when some member asks
+        width = int(kept.sum())
+        self.points, self.values = np.empty((self.length, width, 2)), np.empty((self.length, width))
+        self.grad_norms = np.empty((self.length * self.norms, width))
+        self.columns, at = {}, 0  # member -> its columns
+        for k in layout.order:
+            if members[k].keep_paths:
+                self.columns[k], at = slice(at, at + layout.sizes[k]), at + layout.sizes[k]
+
+    def add(self, step: int, shown, shown_value, grads) -> None:
+        if self.length:
+            self.points[step], self.values[step] = shown[self.kept], shown_value[self.kept]
+            if self.norms:
+                self.grad_norms[step] = _norms(grads[self.kept])
+
+    def end(self, last) -> None:
+        """NaN after each run's last recorded step (recorded steps are a prefix: a stop is final)."""
+        if self.length:
+            after = np.arange(self.length)[:, None] > last[self.kept][None, :]
+            self.points[after], self.values[after] = np.nan, np.nan
+            if self.norms:
+                self.grad_norms[after] = np.nan
+
+    def of(self, k: int, member: Member, n: int) -> tuple:
+        """Member ``k``'s paths, batch-major; empty without keep_paths."""
+        if k not in self.columns:
+            return np.full((n, 0, 2), np.nan), np.full((n, 0), np.nan), np.full((n, 0), np.nan)
+        mine = self.columns[k]
+        norms = self.grad_norms[:, mine].T.copy() if self.norms and member.grad_norms else np.full((n, 0), np.nan)
+        return _batch_major(self.points[:, mine]), self.values[:, mine].T.copy(), norms
+
+
+def _worth_dropping(active, steps_left: int) -> bool:
+    """Whether dropping the stopped runs saves DROP_AFTER steps of the whole batch (some run must go on)."""
+    running = np.count_nonzero(active)
+    return bool(running) and (active.size - running) * steps_left >= DROP_AFTER * active.size
 
 
 def run_many(fn, members: list, steps: int, tolerance=TOLERANCE, escape_factor=None) -> list:
@@ -265,191 +535,48 @@ def run_many(fn, members: list, steps: int, tolerance=TOLERANCE, escape_factor=N
     elementwise over runs). Without ``keep_paths`` a member keeps only its summaries, so memory does not grow with
     the number of steps (basin maps need no paths).
     """
-    grouped = {}
-    for k, m in enumerate(members):
-        grouped.setdefault(m.opt.name, []).append(k)
-    group_members = sorted(grouped.values(), key=lambda ks: not members[ks[0]].opt.uses_hessian)
-    order = [k for ks in group_members for k in ks]
-    sizes = [len(m.starts) for m in members]
-    slices, offset = {}, 0
-    for k in order:
-        slices[k], offset = slice(offset, offset + sizes[k]), offset + sizes[k]
-    batch = offset
-    groups = [_Group([members[k] for k in ks], [sizes[k] for k in ks],
-                     slice(slices[ks[0]].start, slices[ks[-1]].stop), steps) for ks in group_members]
-    group_of = {k: g for g, ks in zip(groups, group_members) for k in ks}
-    position = np.concatenate([np.asarray(members[k].starts, float).reshape(-1, 2) for k in order])
-    kept = np.concatenate([np.full(sizes[k], members[k].keep_paths) for k in order])
-    kept_rows = slice(None) if kept.all() else np.flatnonzero(kept)
-    hessian_rows = sum(g.rows.stop - g.rows.start for g in groups if g.opt.uses_hessian)
-    fns = [m.fn or fn for m in members]
-    derivatives = _Derivatives([(fns[k], slices[k]) for k in order], hessian_rows)
-    noise = _Noise([members[k] for k in order], [sizes[k] for k in order], steps)
-    # Each run's box and f*, flattened to (2B,) for the positions: comparing (B, 2) with (2,) broadcasts slowly.
-    low, high, minimum = np.empty((batch, 2)), np.empty((batch, 2)), np.full(batch, np.nan)
-    for k in order:
-        f = fns[k]
-        low[slices[k]], high[slices[k]] = f.box(f.escape_factor if escape_factor is None else escape_factor)
-        minimum[slices[k]] = np.nan if f.minimum is None else f.minimum
-    low, high = low.reshape(-1), high.reshape(-1)
-
-    # Step-major while running, so that each step writes one contiguous row; batch-major in the result.
-    rows = steps + 1 if kept.any() else 0
-    width = int(kept.sum())
-    # Every row up to a run's last step is written, and the rows after it are set to NaN at the end.
-    norms = any(m.keep_paths and m.grad_norms for m in members)  # hypot is slow: only when some member asks
-    points, values, grad_norms = np.empty((rows, width, 2)), np.empty((rows, width)), np.empty((rows * norms, width))
-    stop_step = np.full(batch, -1)
-    stopped_as = np.full(batch, MOVING)
-    last = np.zeros(batch, dtype=int)
-    first_within = np.full(batch, -1)
-
-    def within(value):  # never for a function without f* (NaN)
-        return np.abs(value - minimum) <= tolerance
-
-    recorders = {}
-    for k, m in enumerate(members):
-        if m.record_state and m.keep_paths:
-            g = group_of[k]
-            mine = slice(slices[k].start - g.rows.start, slices[k].stop - g.rows.start)
-            recorders[k] = _StateRecorder(steps, mine, g.rows.stop - g.rows.start)
-    shows = [g for g in groups if g.transform.shown is not None]
-    showing = [k for k in order if group_of[k].transform.shown is not None]
-
+    layout = _layout(fn, members)
+    batch, paths = _Batch(layout, members, steps), _Paths(layout, members, steps)
+    # A stopped run's rows go on being computed (cheaper than holding them), and nothing reads them: its path after
+    # its last step is set to NaN at the end. A batch with no paths, recorded state or noise (the basin and
+    # second-axis maps) drops them instead, once that saves DROP_AFTER steps of the whole batch (11 % of the default
+    # sweep's row-steps came after a stop, 94 % on the saddles); ``dropped`` keeps what the dropped runs ended with.
+    droppable, dropped, reached = not paths.length and not batch.recorders and not batch.noise.stretches, None, 0
     with np.errstate(all="ignore"):
-        value, grads, hess = derivatives(position)
-        for g in groups:
-            g.state = g.transform.init(position[g.rows])
-        for k, recorder in recorders.items():
-            recorder.add(0, group_of[k].state, position[group_of[k].rows])
-        final_point, final_value, final_grad = position, value, _norms(grads)
-        if rows:
-            points[0], values[0] = final_point[kept_rows], final_value[kept_rows]
-        if norms:
-            grad_norms[0] = final_grad[kept_rows]
-        active = _both(np.isfinite(position)) & np.isfinite(value)
-        stop_step[~active], stopped_as[~active] = 0, DIVERGED
-        first_within[active & within(value)] = 0
-        # What a stopped run ended with; the others' come from the last step (finals are set at the end). A stopped
-        # run's rows go on being computed (cheaper than holding them: every operation is elementwise, so they touch
-        # no other run), and nothing reads them: its path after its last step is set to NaN at the end. A batch
-        # with no paths, recorded state or noise (the basin and second-axis maps) drops them instead, once that
-        # saves DROP_AFTER steps of the whole batch (11 % of the default sweep's row-steps came after a stop, 94 %
-        # on the saddles). ``alive``: each row's number in the whole batch; ``dropped``: what the dropped runs
-        # ended with, in that numbering.
-        ended_point, ended_value, ended_grad = position.copy(), value.copy(), final_grad.copy()
-        droppable, dropping = not rows and not recorders and not noise.stretches, False
-        alive, dropped = np.arange(batch), {}
-        now = dict(slices)  # each member's rows
-        reached = 0
-        updates = np.empty_like(position)
+        position = np.concatenate([np.asarray(members[k].starts, float).reshape(-1, 2) for k in layout.order])
+        value, grads = batch.start(position)
+        paths.add(0, position, value, grads)
+        live = _start(layout, position, value, grads, escape_factor, tolerance)
         for step in range(1, steps + 1):
-            if not active.any():
+            if not live.active.any():
                 break
-            seen = noise(grads, step - 1)
-            for g in groups:
-                sl = g.rows
-                extra = {"value": value[sl]}
-                if g.opt.uses_hessian:  # the Hessian users' rows come first, so hess has the same rows
-                    extra["hessian"] = hess[sl]
-                updates[sl] = g.update(step, seen[sl], position[sl], **extra)
-            candidate = position + updates
-            new_value, new_grads, new_hess = derivatives(candidate)
-            for k, recorder in recorders.items():
-                recorder.add(step, group_of[k].state, candidate[group_of[k].rows])
-            # What a run reports: its position, or the point its optimizer shows (schedule-free's x) and the true f.
-            shown, shown_value = candidate, new_value
-            if shows:
-                shown, shown_value = candidate.copy(), new_value.copy()
-                for g in shows:
-                    shown[g.rows] = g.transform.shown(g.state, candidate[g.rows])
-                for k in showing:
-                    shown_value[now[k]] = fns[k].values(shown[now[k]])
-            flat = shown.reshape(-1)
-            inside = _both(((flat >= low) & (flat <= high)).reshape(-1, 2))  # in the box, so finite
-            going_on = inside & np.isfinite(shown_value)
-            if shows:
-                going_on &= np.isfinite(new_value) & _both(np.isfinite(candidate))
-            record = active  # unless a run stops here
-            if (active & ~going_on).any():  # a diverged run ended at its previous step, an escaped one here
-                record = active & np.isfinite(shown_value) & _both(np.isfinite(shown))
-                if shows:
-                    record &= np.isfinite(new_value) & _both(np.isfinite(candidate))
-                diverged, escaped = active & ~record, record & ~inside
-                ended_point[diverged], ended_value[diverged] = final_point[diverged], final_value[diverged]
-                ended_grad[diverged], last[diverged] = _norms(grads[diverged]), step - 1
-                ended_point[escaped], ended_value[escaped] = shown[escaped], shown_value[escaped]
-                ended_grad[escaped], last[escaped] = _norms(new_grads[escaped]), step
-                stop_step[diverged], stopped_as[diverged] = step, DIVERGED
-                stop_step[escaped], stopped_as[escaped] = step, ESCAPED
-                active = record & inside
-                dropping = (droppable and active.any()
-                            and (len(active) - np.count_nonzero(active)) * (steps - step) >= DROP_AFTER * len(active))
-            first_within[record & (first_within < 0) & within(shown_value)] = step
-            if rows:  # the rows of a run after it stopped are set to NaN at the end
-                points[step], values[step] = shown[kept_rows], shown_value[kept_rows]
-                if norms:
-                    grad_norms[step] = _norms(new_grads[kept_rows])
-            final_point, final_value, reached = shown, shown_value, step
-            position, value, grads, hess = candidate, new_value, new_grads, new_hess
-            if dropping:
-                keep, stopped = np.flatnonzero(active), np.flatnonzero(~active)
-                ended = (ended_point, ended_value, ended_grad, last, first_within, stop_step, stopped_as)
-                for name, outcome in zip(FINALS, ended):
-                    if name not in dropped:
-                        dropped[name] = np.empty((batch, *outcome.shape[1:]), outcome.dtype)
-                    dropped[name][alive[stopped]] = outcome[stopped]
-                alive, position, value, grads, final_point, final_value, active, low, high, minimum, *ended = (
-                    a[keep] for a in (alive, position, value, grads, final_point, final_value, active,
-                                      low.reshape(-1, 2), high.reshape(-1, 2), minimum, *ended))
-                ended_point, ended_value, ended_grad, last, first_within, stop_step, stopped_as = ended
-                low, high = low.reshape(-1), high.reshape(-1)
-                # The kept rows stay in order, so a member's or group's rows are still consecutive: row keep[i] is
-                # now row i.
-                hessian_rows = int(np.searchsorted(keep, hessian_rows))
-                hess = None if hess is None else hess[keep[:hessian_rows]]
-                now = {k: slice(*np.searchsorted(keep, (sl.start, sl.stop)).tolist()) for k, sl in now.items()}
-                for g in groups:
-                    start, stop = np.searchsorted(keep, (g.rows.start, g.rows.stop)).tolist()
-                    g.keep(keep[start:stop] - g.rows.start, slice(start, stop))
-                groups = [g for g in groups if g.rows.stop > g.rows.start]
-                shows = [g for g in shows if g.rows.stop > g.rows.start]
-                derivatives = _Derivatives([(fns[k], now[k]) for k in order], hessian_rows)
-                updates = np.empty_like(position)
-                dropping = False
+            new = batch.advance(step, live)
+            record, stopped = _stop(live, step, new, bool(batch.showing_groups))
+            ends = live.ends
+            reaches = record & (ends.steps_to_tolerance < 0) & live.within(new.shown_value, tolerance)
+            ends.steps_to_tolerance[reaches] = step
+            paths.add(step, new.shown, new.shown_value, new.grads)
+            live.position, live.value, live.grads, live.shown, live.shown_value = new
+            reached = step
+            if stopped and droppable and _worth_dropping(live.active, steps - step):
+                keep, gone = np.flatnonzero(live.active), np.flatnonzero(~live.active)
+                if dropped is None:
+                    dropped = _Ends.empty(ends, layout.size)
+                dropped.put(live.row[gone], ends.take(gone))
+                live = live.take(keep)
+                batch.keep(keep)
+        ends = _finish(live, reached, dropped)
+    return _split(layout, members, batch, paths, ends, tolerance)
 
-        gone = ~active
-        final_point = np.where(gone[:, None], ended_point, final_point)
-        final_value = np.where(gone, ended_value, final_value)
-        final_grad = np.where(gone, ended_grad, _norms(grads))  # a running run's grads are its last step's
-        last = np.where(gone, last, reached)
-        if dropped:  # every run back in its place in the whole batch
-            finals = (final_point, final_value, final_grad, last, first_within, stop_step, stopped_as)
-            for name, outcome in zip(FINALS, finals):
-                dropped[name][alive] = outcome
-            final_point, final_value, final_grad, last, first_within, stop_step, stopped_as = map(dropped.get, FINALS)
 
-    if rows:  # a run's rows after its last recorded step (recorded steps are a prefix: a stop is final)
-        after = np.arange(rows)[:, None] > last[kept_rows][None, :]
-        points[after], values[after] = np.nan, np.nan
-        if norms:
-            grad_norms[after] = np.nan
-    kept_start, at = {}, 0
-    for k in order:
-        kept_start[k], at = at, at + (sizes[k] if members[k].keep_paths else 0)
+def _split(layout: _Layout, members: list, batch: _Batch, paths: _Paths, ends: _Ends, tolerance) -> list:
+    """The batch's outcome as one ``Runs`` per member."""
+    paths.end(ends.last)
     results = []
     for k, m in enumerate(members):
-        sl, n = slices[k], sizes[k]
-        if m.keep_paths:
-            mine = slice(kept_start[k], kept_start[k] + n)
-            member_norms = grad_norms[:, mine].T.copy() if norms and m.grad_norms else np.full((n, 0), np.nan)
-            member_paths = _batch_major(points[:, mine]), values[:, mine].T.copy(), member_norms
-        else:
-            member_paths = np.full((n, 0, 2), np.nan), np.full((n, 0), np.nan), np.full((n, 0), np.nan)
-        runs = _summary(fns[k], member_paths, final_point[sl], final_value[sl], final_grad[sl], last[sl],
-                        first_within[sl], stop_step[sl], stopped_as[sl], tolerance)
-        if k in recorders:
-            runs.state = recorders[k].arrays(runs.last, group_of[k].transform.shown is not None)
+        runs = _summary(layout.fns[k], paths.of(k, m, layout.sizes[k]), ends.take(layout.rows[k]), tolerance)
+        if k in batch.recorders:
+            runs.state = batch.recorders[k].arrays(runs.last, batch.group_of[k].transform.shown is not None)
         results.append(runs)
     return results
 
@@ -462,10 +589,9 @@ def run_batch(opt, fn, starts, steps: int, hyper: dict, tolerance=TOLERANCE, esc
     return run_many(fn, [Member(opt, starts, hyper, keep_paths, **options)], steps, tolerance, escape_factor)[0]
 
 
-def _summary(fn, paths, final_point, final_value, final_grad, last, first_within, stop_step, stopped_as,
-             tolerance) -> Runs:
-    batch = len(final_value)
-    gap = np.full(batch, np.nan) if fn.minimum is None else final_value - fn.minimum
+def _summary(fn, paths, ends: _Ends, tolerance) -> Runs:
+    batch, final_point = len(ends.value), ends.point
+    gap = np.full(batch, np.nan) if fn.minimum is None else ends.value - fn.minimum
     if fn.minimizers:
         targets = np.asarray(fn.minimizers, dtype=float)
         offsets = final_point[:, None, :] - targets[None, :, :]
@@ -477,15 +603,16 @@ def _summary(fn, paths, final_point, final_value, final_grad, last, first_within
         distance = np.full(batch, np.nan)
         minimizer = np.full(batch, -1)
 
-    status = stopped_as.copy()
-    running = stop_step < 0
+    status = ends.stopped_as.copy()
+    running = ends.stop_step < 0
     # |gap|: a function unbounded below outside its box (McCormick) can be left far below its box minimum.
     at_minimum = np.abs(gap) <= tolerance
     status[running & at_minimum] = CONVERGED
     # Stalled means a vanished gradient away from every global minimizer: a local minimum or a saddle.
     away = ~at_minimum & (minimizer < 0)
-    status[running & away & (final_grad <= STALL_GRADIENT)] = STALLED
-    return Runs(*paths, status, stop_step, last, final_point, final_value, gap, distance, first_within, minimizer)
+    status[running & away & (ends.grad <= STALL_GRADIENT)] = STALLED
+    return Runs(*paths, status, ends.stop_step, ends.last, final_point, ends.value, gap, distance,
+                ends.steps_to_tolerance, minimizer)
 
 
 def is_failure(status, fn):
@@ -559,9 +686,10 @@ def check_noise(noise, seed) -> tuple:
 def trajectory(optimizer: str, function: str, start=None, steps: int = 300, noise=0.0, seed=0, schedule="constant",
                **hyperparameters) -> Trajectory:
     """Run one optimizer from one start; e.g. ``trajectory("adam", "rosenbrock", steps=200, lr=0.03)``. ``noise``
-    σ adds σ·ξ_t (ξ_t from ``seed``) to every gradient; ``schedule`` is a spec string of schedules.py."""
+    σ adds σ·ξ_t (ξ_t from ``seed``) to every gradient; ``schedule`` is a spec string of schedules.py. An optimizer
+    that reads f* (Polyak's step) gets the function's, as in the sweep, unless ``f_min`` is given."""
     opt, fn = optimizers.get(optimizer), functions.get(function)
-    hyper = opt.hyperparameters(hyperparameters)
+    hyper = opt.hyperparameters({**opt.for_function(fn), **hyperparameters})
     start = check_start(fn, fn.start if start is None else start)
     steps = check_steps(steps)
     noise, seed = check_noise(noise, seed)

@@ -8,6 +8,7 @@ autograd, evaluated for a whole batch of points in one call.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import inspect
 import math
@@ -134,8 +135,31 @@ def _replayed(derivatives, formula, points):
     return recorded(points) if recorded else derivatives(formula, points)
 
 
+# The origin-pull control moves a function by these fractions of its width along x and y: irrational, so that no
+# start or minimizer lands on a multiple of a learning rate it did not sit on before.
+SHIFT_FRACTIONS = ((3 - math.sqrt(5)) / 2, math.sqrt(5) - 2)  # 1/φ², 1/φ³
+
+
+@functools.lru_cache(maxsize=None)
+def shifted(name: str) -> TestFunction:
+    """Function ``name`` translated by SHIFT_FRACTIONS × its width: f_s(θ) = f(θ − d), with its domain, minimizers
+    and start moved by d too, so that a run from the shifted start is the same problem away from the origin. Only
+    what an update rule reads from θ itself (weight decay, a trust ratio ‖θ‖, a step relative to |θ|) can tell the
+    two apart; the translation also rounds differently, so runs agree to rounding, not bit for bit."""
+    fn = get(name)
+    dx, dy = (fraction * fn.width for fraction in SHIFT_FRACTIONS)
+
+    def formula(x, y):
+        return fn.formula(x - dx, y - dy)
+
+    (x0, x1), (y0, y1) = fn.domain
+    return dataclasses.replace(fn, formula=formula, domain=((x0 + dx, x1 + dx), (y0 + dy, y1 + dy)),
+                               minimizers=tuple((x + dx, y + dy) for x, y in fn.minimizers),
+                               start=(fn.start[0] + dx, fn.start[1] + dy))
+
+
 # what computes a function's numbers besides its formula: the sweep's cache key covers their source
-CODE = (TestFunction, _value_and_grad, _pair_value_and_grad, _value_grad_and_hessian, _tape, _replayed, tape)
+CODE = (TestFunction, _value_and_grad, _pair_value_and_grad, _value_grad_and_hessian, _tape, _replayed, tape, shifted)
 
 TYPICAL_GRID = 64
 

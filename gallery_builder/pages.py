@@ -16,24 +16,23 @@ from html import escape
 from pathlib import PurePosixPath
 
 import jinja2
-from jinja2 import nodes
 import markupsafe
 import plotly
 
 from . import functions, optimizers
 from .criteria import CRITERION
 from .embeds import CELL, KINDS, relative, row
-from .engine import CAPTURE_FRACTION, STALL_GRADIENT, STATUSES, TOLERANCE
+from .engine import CAPTURE_FRACTION, STALL_GRADIENT, STATUSES
 from .errors import UserError
+from .extras import EXPLANATIONS, Extras  # hand-written prose inside docs_dir, included by the pages
 from .figures import style
-from .results import (leaderboard, measure, measure_many, no_cell, noise_facts, noise_families, num, pair_facts,
-                      schedule_facts, schedule_summary, verdict)
+from .results import (leaderboard, no_cell, noise_facts, noise_families, num, pair_facts, schedule_facts,
+                      schedule_summary, verdict)
 from .scorecard import COLUMNS, WINDOW_FACTOR, lr_window, scorecard
 from .sweep import library_versions
 
 GALLERY = "gallery"  # the generated folder inside docs_dir
-EXPLANATIONS = "explanations"
-PLAYGROUND = "playground.md"  # the side-by-side view, linked from every optimizer and function page when present  # hand-written prose inside docs_dir, included by the generated pages
+PLAYGROUND = "playground.md"  # the side-by-side view, linked from every optimizer and function page when present
 
 # Markdown and arithmatex punctuation; parentheses stay as they are since "\(" would start inline math.
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]#+!|~>$-])")
@@ -189,15 +188,17 @@ def environment() -> jinja2.Environment:
 class Renderer:
     """Renders every page for one build."""
 
-    def __init__(self, settings, cells: dict, site: Site, docs_dir):
+    def __init__(self, settings, cells: dict, site: Site, docs_dir, extras: Extras | None = None):
+        """``extras``: the sweep's runs besides the cells (``extras.run_extras``), which the explanations quote."""
         self.settings, self.cells, self.site, self.docs_dir = settings, cells, site, docs_dir
+        self.extras = extras or Extras({}, {})
         self.env = environment()
         # Explanations are Markdown by authors: no escaping, but every name they use must exist.
         self.prose = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
         self.prose.filters.update(num=num)
 
         def run(optimizer, function, lr, **hyperparameters):
-            return measure(optimizer, function, lr, steps=settings.steps_for(function), **hyperparameters)
+            return self.extras.run(optimizer, function, lr, settings.steps_for(function), **hyperparameters)
 
         self.prose.globals.update(run=run)
         self.optimizers = [optimizers.get(n) for n in settings.optimizers]
@@ -245,30 +246,7 @@ class Renderer:
             return {}
         sigma = self.settings.sigma_for(fn.name)
         return {"sigma": sigma, "override": fn.name in self.settings.noise_sigma, "grid": functions.TYPICAL_GRID,
-                "families": noise_families(fn.name, sigma)}
-
-    def _prefetch(self) -> None:
-        """Every ``run(...)`` the explanations call with literal arguments, measured in one batch per function
-        before any page renders them (one at a time, each would cost a batch of its own)."""
-        requests = []
-        for kind, catalogue in (("optimizers", optimizers.CATALOGUE), ("functions", functions.CATALOGUE)):
-            for name in catalogue:
-                path = self.docs_dir / EXPLANATIONS / kind / f"{name}.md"
-                try:
-                    tree = self.prose.parse(path.read_text(encoding="utf-8"))
-                except (OSError, jinja2.TemplateError):
-                    continue  # no explanation, or one whose render will say what is wrong
-                for call in tree.find_all(nodes.Call):
-                    literal = [*call.args, *(k.value for k in call.kwargs)]
-                    if (isinstance(call.node, nodes.Name) and call.node.name == "run" and len(call.args) == 3
-                            and all(isinstance(a, nodes.Const) for a in literal)
-                            and call.dyn_args is None and call.dyn_kwargs is None):
-                        optimizer, function, lr = (a.value for a in call.args)
-                        if function in functions.CATALOGUE:
-                            requests.append((optimizer, function, lr, self.settings.steps_for(function),
-                                             {k.key: k.value.value for k in call.kwargs}))
-        # Most of them are rows of the sweep's learning-rate searches, when it judged runs at measure's tolerance.
-        measure_many(requests, self.cells if self.settings.tolerance == TOLERANCE else None)
+                "families": noise_families(self.extras.families.get(fn.name))}
 
     def _tour(self) -> dict:
         """What the home page's tour shows: a bowl for the first steps (the ill-conditioned one when swept), a
@@ -286,7 +264,6 @@ class Renderer:
 
     def pages(self) -> dict:
         """Relative path under docs_dir -> Markdown text, for every generated page and snippet."""
-        self._prefetch()
         out = {}
         # Every catalogue entry gets a page, so that explanations can link to any of them; entries left out of
         # this build's sweep show their definition and say so.

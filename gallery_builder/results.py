@@ -3,16 +3,15 @@
 
 from __future__ import annotations
 
-import functools
 import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from . import engine, functions, optimizers
+from .sweep import NOISE_SCALES
 from .criteria import CRITERION, before_exit, ended_above_start, escapes, overshoot, tie_width
 from .engine import CONVERGED, DIVERGED, ESCAPED, STALLED, STATUSES, describe, is_failure
-from .errors import UserError
 
 
 def num(value, digits: int = 3) -> str:
@@ -75,15 +74,16 @@ def _climbed(cell) -> str:
 
 
 def search_edge(cell) -> str:
-    """Where the best learning rate sits at an end of the searched range, in words ("" when it is bracketed).
+    """Where the best learning rate sits at a limit of the search, in words ("" when it lies inside).
 
-    The search extends past an end where the best rate sits until it reaches its limit, so a best rate still at an
-    end sits at the limit: a rate beyond it might do better."""
-    b, lrs = cell.best, cell.lrs
-    if b < 0 or len(lrs) < 2 or 0 < b < len(lrs) - 1:
+    The search runs every rate within its limits, so only a rate beyond the limit where the best one sits might do
+    better."""
+    lrs = cell.search.lrs
+    if cell.best < 0 or len(lrs) < 2 or lrs[0] < cell.lrs[cell.best] < lrs[-1]:
         return ""
-    decades = num(abs(float(np.log10(lrs[b] / cell.hyperparameters["lr"]))))
-    side = "above" if b == len(lrs) - 1 else "below"
+    best = float(cell.lrs[cell.best])
+    decades = num(abs(float(np.log10(best / cell.hyperparameters["lr"]))))
+    side = "above" if best == lrs[-1] else "below"
     return f"at the edge of the search (limit {decades} decade{'' if decades == '1' else 's'} {side} the default)"
 
 
@@ -212,109 +212,79 @@ def entry(cell, fn) -> dict:
         "steps_to_tolerance": reached if reached >= 0 else None,
         "stop_step": int(runs.stop_step[i]) if runs.stop_step[i] >= 0 else None,
         "criterion": CRITERION["bounded" if fn.minimum is not None else "unbounded"],
+        "badges": [{"name": b.name, "reason": b.reason} for b in badges(cell)],
     }
 
 
+# --- Controls ----------------------------------------------------------------------------------------------------
+
+
 @dataclass(frozen=True)
-class Measured:
-    """One run from a function's start, for the numbers written into the explanations at build time."""
+class Badge:
+    """A result that rests on something besides the update rule: its name and a one-line reason from the cell."""
 
-    status: str
-    stop_step: int  # step at which it left the domain or diverged, -1 otherwise
-    steps_to_tolerance: int  # -1 if never
-    gap: float | None
-    final_value: float
-    steps: int
-
-    @property
-    def left_at(self):
-        return self.stop_step if self.status == "escaped" else None
-
-    @property
-    def leaves(self) -> str:
-        """"leaves at step 55", or "does not leave within 300 steps"."""
-        if self.status == "escaped":
-            return f"leaves at step {self.stop_step}"
-        if self.status == "diverged":
-            return f"diverges at step {self.stop_step}"
-        return f"does not leave within {self.steps} steps"
-
-    @property
-    def ends(self) -> str:
-        """How the run ends, as a verb phrase: "reaches the minimum in 5 steps", "leaves the domain at step 9"."""
-        if self.status == "converged":
-            return f"reaches the minimum in {plural(self.steps_to_tolerance, 'step')}"
-        if self.status in ("escaped", "diverged"):
-            return f"{'leaves the domain' if self.status == 'escaped' else 'diverges'} at step {self.stop_step}"
-        gap = "" if self.gap is None else f" with f − f* = {num(self.gap)}"
-        return f"{'stalls' if self.status == 'stalled' else f'is still moving after {self.steps} steps'}{gap}"
+    name: str
+    reason: str
 
 
-_MEASURED: dict = {}  # (optimizer, function, steps, sorted hyperparameters) -> Measured
+STEPS_FACTOR, GAP_FACTOR = 2, 10  # a control run changes the outcome: steps to tolerance ×2, or the final gap ×10
 
 
-def _measure_key(optimizer: str, function: str, lr: float, steps: int, hyperparameters: dict) -> tuple:
-    filled = optimizers.get(optimizer).for_function(functions.get(function))
-    return optimizer, function, steps, tuple(sorted({**filled, **hyperparameters, "lr": lr}.items()))
+def _row_outcome(runs, i: int, fn, tolerance: float) -> tuple:
+    """(qualifies, reached, measure) of run i: ``measure`` is the steps to tolerance, the gap (floored at the
+    tolerance), or for a function without a minimum the escape step (inf when it did not escape)."""
+    if fn.minimum is None:
+        escaped = bool(escapes(runs)[i])
+        return escaped, escaped, float(runs.stop_step[i]) if escaped else math.inf
+    reached = int(runs.steps_to_tolerance[i]) >= 0
+    ok = not is_failure(int(runs.status[i]), fn)
+    return ok, reached, float(runs.steps_to_tolerance[i]) if reached else max(abs(float(runs.gap[i])), tolerance)
 
 
-def _measured(runs, row: int, fn, steps: int) -> Measured:
-    values = runs.values[row]
-    value = float(values[np.flatnonzero(np.isfinite(values))[-1]])
-    return Measured(engine.STATUSES[int(runs.status[row])], int(runs.stop_step[row]),
-                    int(runs.steps_to_tolerance[row]), None if fn.minimum is None else value - fn.minimum, value,
-                    steps)
+def _changed(a: tuple, b: tuple) -> bool:
+    """Whether two outcomes of _row_outcome differ by more than the control tolerates."""
+    if a[:2] != b[:2]:
+        return True
+    if math.inf in (a[2], b[2]):
+        return a[2] != b[2]
+    low, high = sorted((a[2], b[2]))
+    return high > (STEPS_FACTOR if a[1] else GAP_FACTOR) * max(low, 1.0 if a[1] else 0.0)
 
 
-def _swept_row(cell, fn, steps: int, hyperparameters: dict) -> int | None:
-    """The row of ``cell``'s learning-rate search that is this run (same start, horizon and hyperparameters), or
-    None."""
-    if (cell is None or tuple(map(float, cell.start)) != tuple(map(float, fn.start))
-            or cell.runs.points.shape[1] != steps + 1 or {**cell.hyperparameters, "lr": hyperparameters["lr"]}
-            != hyperparameters):
-        return None
-    rows = np.flatnonzero(cell.lrs == hyperparameters["lr"])
-    return int(rows[0]) if len(rows) else None
+def _ending(runs, i: int, fn, steps: int) -> str:
+    status, stop = int(runs.status[i]), int(runs.stop_step[i])
+    if fn.minimum is not None and runs.steps_to_tolerance[i] >= 0:
+        return f"within the tolerance in {plural(int(runs.steps_to_tolerance[i]), 'step')}"
+    gap = "" if fn.minimum is None or is_failure(status, fn) else f", f − f* = {num(abs(float(runs.gap[i])))}"
+    return describe(status, stop, steps) + gap
 
 
-def measure_many(requests, cells: dict | None = None) -> None:
-    """Compute ``measure`` for many (optimizer, function, lr, steps, hyperparameters) at once, one batch per
-    function and horizon (each run equals the run alone, bit for bit). A run that ``cells`` (swept at the default
-    tolerance) already made is read from its cell instead. A request ``measure`` would reject is left for it to
-    reject."""
-    groups = {}
-    for optimizer, function, lr, steps, hyperparameters in requests:
-        try:
-            key = _measure_key(optimizer, function, lr, steps, hyperparameters)
-            opt, fn = optimizers.get(optimizer), functions.get(function)
-            hyper = opt.hyperparameters(dict(key[3]))
-            member = engine.Member(opt, [fn.start], hyper)
-            engine.check_steps(steps)
-        except UserError:
-            continue
-        if key in _MEASURED:
-            continue
-        cell = (cells or {}).get((optimizer, function))
-        row = _swept_row(cell, fn, steps, hyper)
-        if row is not None:
-            _MEASURED[key] = _measured(cell.runs, row, fn, steps)
-        else:
-            groups.setdefault((function, steps), {})[key] = member
-    for (function, steps), members in groups.items():
-        fn = functions.get(function)
-        for key, runs in zip(members, engine.run_many(fn, list(members.values()), steps)):
-            _MEASURED[key] = _measured(runs, 0, fn, steps)
-
-
-def measure(optimizer: str, function: str, lr: float, steps: int = 300, **hyperparameters) -> Measured:
-    """The outcome of ``optimizer`` on ``function`` from its start at ``lr`` (other hyperparameters at their
-    defaults unless given; f* from the function for an optimizer that needs it)."""
-    key = _measure_key(optimizer, function, lr, steps, hyperparameters)
-    if key not in _MEASURED:
-        measure_many([(optimizer, function, lr, steps, hyperparameters)])
-    if key not in _MEASURED:  # rejected: the run says why, in the author's terms
-        engine.trajectory(optimizer, function, steps=steps, **dict(key[3]))
-    return _MEASURED[key]
+def badges(cell, tolerance: float = engine.TOLERANCE) -> list:
+    """The badges that apply to a cell's shown result, each with its reason: origin pull (the run changes when the
+    function and start are moved off the origin), lattice (it changes when the start moves by a thousandth of the
+    domain), inert setting (a schedule, or the learning rate near the chosen one, does not change the run at all),
+    knows f* (the optimizer is given the minimum value)."""
+    fn, opt, controls = functions.get(cell.function), optimizers.get(cell.optimizer), cell.controls
+    i, steps, lr = shown(cell), horizon(cell), num(float(cell.lrs[shown(cell)]))
+    mine = _row_outcome(cell.runs, i, fn, tolerance)
+    here = _ending(cell.runs, i, fn, steps)
+    found = []
+    if _changed(mine, _row_outcome(controls.shifted, 0, fn, tolerance)):
+        found.append(Badge("origin pull", f"with the function and its start moved off the origin, the run at lr = "
+                           f"{lr} ends: {_ending(controls.shifted, 0, fn, steps)} (in place: {here})"))
+    if _changed(mine, _row_outcome(controls.nudged, 0, fn, tolerance)):
+        found.append(Badge("lattice", f"from a start moved by a thousandth of the domain, the run at lr = {lr} "
+                           f"ends: {_ending(controls.nudged, 0, fn, steps)} (from the start itself: {here})"))
+    if controls.inert_schedules:
+        found.append(Badge("inert setting", f"the schedule{'s' if len(controls.inert_schedules) > 1 else ''} "
+                           f"{', '.join(controls.inert_schedules)} leave{'' if len(controls.inert_schedules) > 1 else 's'}"
+                           f" every run unchanged, bit for bit"))
+    if controls.same_as_neighbour:
+        found.append(Badge("inert setting", f"a neighbouring learning rate gives the same run as lr = {lr}, bit for "
+                           f"bit"))
+    if opt.needs_minimum:
+        found.append(Badge("knows f*", f"{opt.title} is given f* = {num(fn.minimum)}, the value it must reach"))
+    return found
 
 
 # --- Schedules and noise ----------------------------------------------------------------------------------------
@@ -394,6 +364,18 @@ def noise_summary(cell, fn, tolerance: float) -> dict:
                                                                                          method="lower")]}
 
 
+def noise_scaling(cell) -> dict:
+    """σ multiple -> the median seed's final gap (the lower median, |f − f*|; inf for a failed run) at the noisy
+    sweep's chosen lr, at σ/2, σ and 2σ: whether the noisy gap scales with σ. Empty without noise or a minimum."""
+    noisy, fn = cell.noisy, functions.get(cell.function)
+    if noisy is None or fn.minimum is None:
+        return {}
+    failed = is_failure(noisy.scaled_status, fn)
+    gaps = np.where(failed, np.inf, np.abs(noisy.scaled_gap))
+    medians = np.quantile(gaps, 0.5, axis=1, method="lower")
+    return {scale: float(m) for scale, m in zip(NOISE_SCALES, medians)}
+
+
 FLOOR_RATIO = 10  # noise "sets the floor" when the exact-gradient run ends at least this much closer
 
 
@@ -420,51 +402,15 @@ def noise_facts(cell, fn, tolerance: float) -> str:
     return text
 
 
-FAMILY_SEEDS, FAMILY_STEPS = 16, 120
-
-
-def _noise_steps(fn, at, runs: list) -> list:
-    """Step lengths (seeds, steps) of each (optimizer, lr, σ, hyperparameters) in ``runs``, started at ``at`` with
-    gradient noise σ, over FAMILY_SEEDS seeds: all in one batch."""
-    starts = np.repeat(np.array([at], float), FAMILY_SEEDS, axis=0)
-    members = []
-    for name, lr, sigma, hyper in runs:
-        opt = optimizers.get(name)
-        members.append(engine.Member(opt, starts, opt.hyperparameters({**hyper, "lr": lr}), noise=sigma,
-                                     seed=np.arange(FAMILY_SEEDS)))
-    return [np.hypot(*np.diff(r.points, axis=1).transpose(2, 0, 1))
-            for r in engine.run_many(fn, members, FAMILY_STEPS)]
-
-
-def _rms(lengths) -> float:
-    """Root mean square step length over the second half of the runs (the momentum buffer has filled by then)."""
-    return float(np.sqrt(np.mean(lengths[:, FAMILY_STEPS // 2:] ** 2)))
-
-
-@functools.lru_cache(maxsize=None)
-def noise_families(function: str, sigma: float) -> dict | None:
-    """What noise alone does to SGD, momentum, Adam and Lion at a global minimizer, where ∇f = 0: measured RMS
-    step lengths, and sentences written from them. None for a function without a minimum."""
-    fn = functions.get(function)
-    if not fn.minimizers or sigma <= 0:
+def noise_families(numbers: dict | None) -> dict | None:
+    """What noise alone does to SGD, momentum, Adam and Lion at a global minimizer, where ∇f = 0: the sweep's
+    measurements (``extras.family_numbers``, None for a function without a minimum) and sentences written from
+    them."""
+    if numbers is None:
         return None
-    at = np.asarray(fn.minimizers[0], float)
-    _, hess = fn.hessian(at[None, :])
-    curvature = float(np.abs(np.linalg.eigvalsh(hess[0])).max()) or 1.0
-    beta = optimizers.get("momentum").defaults["momentum"]
-    lr = 1e-3 / curvature  # SGD's lr/(1−β) times the curvature stays 0.01: the noise, not the pull, moves them
-    adam_lr, lion_lr = optimizers.get("adam").defaults["lr"], optimizers.get("lion").defaults["lr"]
-    sgd, sgd_small, momentum, adam, adam_small, *lion = _noise_steps(fn, at, [
-        ("sgd", lr / (1 - beta), sigma, {}), ("sgd", lr / (1 - beta), sigma / 1000, {}),
-        ("momentum", lr, sigma, {"momentum": beta}),
-        ("adam", adam_lr, sigma, {}), ("adam", adam_lr, sigma / 1000, {}),
-        ("lion", lion_lr, sigma, {"weight_decay": 0.0}), ("lion", lion_lr, 100 * sigma, {"weight_decay": 0.0})])
-    sgd, sgd_small, momentum, adam, adam_small = map(_rms, (sgd, sgd_small, momentum, adam, adam_small))
-    lion_spread = max(float(np.abs(steps / (lion_lr * math.sqrt(2)) - 1).max()) for steps in lion)
-    numbers = {"lr": lr, "beta": beta, "sgd": sgd, "momentum": momentum, "momentum_ratio": sgd / momentum,
-               "momentum_expected": math.sqrt((1 + beta) / (1 - beta)), "sgd_shrink": sgd / sgd_small,
-               "adam_lr": adam_lr, "adam_shrink": adam / adam_small, "lion_lr": lion_lr, "lion_spread": lion_spread}
     n = numbers
+    lr, beta, sgd, momentum, adam_lr, lion_lr = (n[k] for k in ("lr", "beta", "sgd", "momentum", "adam_lr",
+                                                                 "lion_lr"))
     sentences = [
         f"Momentum averages it: at the same effective learning rate (SGD at lr/(1 − β) = {num(lr / (1 - beta))}, "
         f"momentum with β = {num(beta)} at lr = {num(lr)}), noise alone moves SGD {num(n['momentum_ratio'])}× "
@@ -474,11 +420,10 @@ def noise_families(function: str, sigma: float) -> dict | None:
         f"{num(n['sgd_shrink'])}× but Adam's (lr = {num(adam_lr)}) only {num(n['adam_shrink'])}×, since m̂/√v̂ is "
         f"a ratio of noise to noise, of order 1 whatever σ is.",
         f"Lion's sign caps it: without weight decay every Lion step (lr = {num(lion_lr)}) is lr·√2 long to within "
-        f"{num(lion_spread)} relative, at σ and at 100σ alike; the noise turns only its direction.",
+        f"{num(n['lion_spread'])} relative, at σ and at 100σ alike; the noise turns only its direction.",
     ]
-    where = ", ".join(f"{v:.4g}" for v in at)
-    return {"numbers": numbers, "sentences": sentences, "where": f"({where})", "steps": FAMILY_STEPS,
-            "seeds": FAMILY_SEEDS}
+    return {"numbers": numbers, "sentences": sentences, "where": n["where"], "steps": n["steps"],
+            "seeds": n["seeds"]}
 
 
 def schedule_summary(cells: list, fn) -> str:

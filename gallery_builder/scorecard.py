@@ -14,7 +14,7 @@ import numpy as np
 
 from . import functions, optimizers
 from .engine import CONVERGED, is_failure
-from .optimizers.torch_extra import HISTORY_SIZE
+from .optimizers.second_order import HISTORY_SIZE
 from .results import ZERO_GAP, noise_summary, num, schedule_gain
 
 WINDOW_FACTOR = 10  # a learning rate is "in the window" when it converges or ends within this factor of the best gap
@@ -67,20 +67,23 @@ def memory(opt) -> Score:
 
 def lr_window(cell, fn) -> float:
     """Decades of learning rate, around the best one, whose runs reach the tolerance or end within WINDOW_FACTOR
-    of the best final gap: the contiguous stretch of the grid that holds the best rate, one grid step per rate."""
+    of the best final gap: the contiguous stretch of the searched grid (every rate of the search, where the cell
+    keeps it, else its shown window) that holds the best rate, one grid step per rate."""
     if cell.best < 0:
         return 0.0
-    runs = cell.runs
+    runs = cell.search if cell.search is not None else cell.runs
+    lrs = cell.search.lrs if cell.search is not None else cell.lrs
+    best = int(np.flatnonzero(lrs == cell.lrs[cell.best])[0])
     gap = np.abs(runs.gap)
     floor = ZERO_GAP * max(1.0, abs(fn.minimum))
     good = ~is_failure(runs.status, fn) & ((runs.status == CONVERGED)
-                                           | (gap <= WINDOW_FACTOR * max(gap[cell.best], floor)))
-    low = high = cell.best
+                                           | (gap <= WINDOW_FACTOR * max(gap[best], floor)))
+    low = high = best
     while low > 0 and good[low - 1]:
         low -= 1
     while high < len(good) - 1 and good[high + 1]:
         high += 1
-    spacing = float(np.log10(cell.lrs[1] / cell.lrs[0])) if len(cell.lrs) > 1 else 1.0
+    spacing = float(np.log10(lrs[1] / lrs[0])) if len(lrs) > 1 else 1.0
     return (high - low + 1) * spacing
 
 

@@ -32,14 +32,24 @@ from .engine import Runs
 from .errors import UserError
 
 def lr_grid(default: float, settings: Settings) -> np.ndarray:
-    """Learning rates ``lr_per_decade`` to a decade, from ``decades_below`` below to ``decades_above`` above the
-    optimizer's default, which is itself a grid point."""
-    return _lrs_between(default, -settings.lr_decades_below, settings.lr_decades_above, settings.lr_per_decade)
+    """Every learning rate the search runs: ``lr_per_decade`` to a decade, from ``lr_limit_below`` decades below to
+    ``lr_limit_above`` above the optimizer's default, which is itself a grid point."""
+    return _lrs_between(default, -settings.lr_limit_below, settings.lr_limit_above, settings.lr_per_decade)
 
 
 def _lrs_between(default: float, low: float, high: float, per_decade: int) -> np.ndarray:
     exponents = np.arange(round(low * per_decade), round(high * per_decade) + 1) / per_decade
     return default * 10.0**exponents
+
+
+def shown_window(count: int, centre: int, settings: Settings) -> slice:
+    """The learning rates a cell keeps with full paths, of the ``count`` searched: ``lr_decades_below`` decades
+    below to ``lr_decades_above`` above the ``centre`` one (the chosen rate), slid to fit inside the grid, so the
+    figures and the learning rate × second-hyperparameter map stay the same size whatever the search ran."""
+    below = round(settings.lr_decades_below * settings.lr_per_decade)
+    width = min(count, below + round(settings.lr_decades_above * settings.lr_per_decade) + 1)
+    first = min(max(centre - below, 0), count - width)
+    return slice(first, first + width)
 
 
 @dataclass
@@ -97,9 +107,13 @@ class NoisySweep:
     paths: np.ndarray  # (L, K, P, 2) every seed's position at path_steps (NaN after a stop)
     best_points: np.ndarray  # (K, S+1, 2) every seed's full path at the chosen lr
     best_values: np.ndarray  # (K, S+1)
+    # at the chosen lr, each seed's run again at NOISE_SCALES × σ: (3, K), for whether the noisy gap scales with σ
+    scaled_status: np.ndarray
+    scaled_gap: np.ndarray
+    scaled_final_value: np.ndarray
 
     ARRAYS = ("lrs", "median", "status", "gap", "steps_to_tolerance", "stop_step", "final_value", "quantiles",
-              "path_steps", "paths", "best_points", "best_values")
+              "path_steps", "paths", "best_points", "best_values", "scaled_status", "scaled_gap", "scaled_final_value")
 
     @property
     def seeds(self) -> int:
@@ -108,6 +122,39 @@ class NoisySweep:
     @property
     def chosen(self) -> int:
         return self.best if self.best >= 0 else len(self.lrs) // 2
+
+
+@dataclass
+class LrSearch:
+    """The constant-lr search over the whole allowed range (``lr_grid``): every rate's outcome, without paths (the
+    cell keeps the paths of its shown window only)."""
+
+    lrs: np.ndarray
+    status: np.ndarray
+    gap: np.ndarray
+    steps_to_tolerance: np.ndarray
+    stop_step: np.ndarray
+    final_value: np.ndarray
+
+    FIELDS = ("lrs", "status", "gap", "steps_to_tolerance", "stop_step", "final_value")
+
+
+@dataclass
+class Controls:
+    """Control runs of a cell at its chosen learning rate, for results that rest on something besides the update
+    rule: ``shifted`` is the run on ``functions.shifted`` (the function and start moved off the origin), ``nudged``
+    the run from the start moved by NUDGE of the domain; ``inert_schedules`` the schedules whose runs equal the
+    constant-lr runs bit for bit at every searched rate; ``same_as_neighbour`` whether the chosen run equals the run
+    at a neighbouring rate bit for bit."""
+
+    shifted: Runs
+    nudged: Runs
+    inert_schedules: tuple
+    same_as_neighbour: bool
+
+
+NUDGE = 1e-3  # the lattice control moves the start by this fraction of the domain's sides
+NOISE_SCALES = (0.5, 1.0, 2.0)  # the noisy runs at the chosen lr are repeated at these multiples of σ
 
 
 @dataclass
@@ -127,16 +174,13 @@ class Cell:
     second: AxisSweep | None = None  # for optimizers with a momentum-like hyperparameter
     schedules: dict | None = None  # spec -> ScheduledSweep, for each schedule of the settings
     noisy: NoisySweep | None = None  # with noise_seeds > 0
+    search: LrSearch | None = None  # every rate searched; lrs and runs above are its shown window
+    controls: Controls | None = None
 
     @property
     def chosen(self) -> int:
         """The learning rate shown first: the best one, or the default when none qualifies."""
         return self.best if self.best >= 0 else int(np.argmin(np.abs(np.log(self.lrs / self.hyperparameters["lr"]))))
-
-
-def _concat_runs(parts: list) -> Runs:
-    state = {name: np.concatenate([p.state[name] for p in parts]) for name in parts[0].state}
-    return Runs(**{name: np.concatenate([getattr(p, name) for p in parts]) for name in engine.ARRAYS}, state=state)
 
 
 @dataclass(frozen=True)
@@ -212,64 +256,26 @@ def search_learning_rates(fn, opts: dict, hypers: dict, start, settings: Setting
 
 
 def search_many(searches: dict, settings: Settings) -> dict:
-    """Phase 1: learning-rate grids, extended a decade at a time on the side where the best rate sits at the edge,
-    until it is bracketed or the search limits are reached (a round runs the decades beyond its extension too, and
-    uses only those the search reaches); every search of a round advances in one batch per horizon. Returns key ->
-    (lrs, runs, best) for each key of ``searches`` (key -> Search). A noisy variant's runs hold its seeds
-    lr-major, and its best lr is the one whose median seed the criterion prefers."""
+    """Phase 1: every learning rate of the allowed range (``lr_grid``) for each key of ``searches`` (key -> Search),
+    all in one batch per horizon, so the best rate is the best within the limits, not a local one. Returns key ->
+    (lrs, runs, best). A noisy variant's runs hold its seeds lr-major, and its best lr is the one whose median seed
+    the criterion prefers."""
+    keys = list(searches)
+    grids = [lr_grid(searches[k].default, settings) for k in keys]
+    members = [_lr_members(s.fn, s.opt, s.hyper, s.start, lrs, s.variant, settings.steps_for(s.fn.name))
+               for s, lrs in zip((searches[k] for k in keys), grids)]
     found = {}
-    pending = {key: (lr_grid(s.default, settings), None) for key, s in searches.items()}
-    while pending:
-        keys = list(pending)
-        # An extension also runs the decades beyond it, up to the limit, as if the best stayed at the edge: a
-        # round costs about the same for a few more runs, and the decades the search does not reach are dropped.
-        decades = {k: [pending[k]] + (_beyond(found[k][0], *pending[k], searches[k].default, settings)
-                                      if pending[k][1] is not None else []) for k in keys}
-        members = [_lr_members(searches[k].fn, searches[k].opt, searches[k].hyper, searches[k].start,
-                               np.concatenate([lrs for lrs, _ in decades[k]]), searches[k].variant,
-                               settings.steps_for(searches[k].fn.name)) for k in keys]
-        batch = _run_by_horizon(members, settings)
-        pending_next = {}
-        for key, computed in zip(keys, batch):
-            fn, seeds = searches[key].fn, searches[key].variant.seeds
-            at = 0
-            extension = decades[key][0]
-            for lrs, side in decades[key]:
-                if extension is None or side != extension[1] or not np.array_equal(lrs, extension[0]):
-                    break  # the search went elsewhere: the rest of this round's runs are not used
-                new = _rows(computed, slice(at, at + len(lrs) * max(seeds, 1)), state=True)
-                at += len(lrs) * max(seeds, 1)
-                if side is None:
-                    all_lrs, runs = lrs, new
-                else:
-                    old_lrs, old_runs, _ = found[key]
-                    pieces = [(lrs, new), (old_lrs, old_runs)] if side < 0 else [(old_lrs, old_runs), (lrs, new)]
-                    all_lrs = np.concatenate([p[0] for p in pieces])
-                    runs = _concat_runs([p[1] for p in pieces])
-                judged = _rows(runs, median_seeds(runs, seeds, fn, settings.tolerance)) if seeds else runs
-                best = criteria.choose_best(judged, fn, settings.tolerance)
-                found[key] = (all_lrs, runs, best)
-                extension = _extension(all_lrs, best, searches[key].default, settings)
-            if extension is not None:
-                pending_next[key] = extension
-        pending = pending_next
+    for key, lrs, runs in zip(keys, grids, _run_by_horizon(members, settings)):
+        fn, seeds = searches[key].fn, searches[key].variant.seeds
+        judged = _rows(runs, median_seeds(runs, seeds, fn, settings.tolerance)) if seeds else runs
+        found[key] = (lrs, runs, criteria.choose_best(judged, fn, settings.tolerance))
     return found
 
 
-def _beyond(lrs, extension, side, default, settings) -> list:
-    """The decades that would extend ``lrs`` after ``extension`` on the same side, to the search's limit."""
-    out = []
-    while True:
-        lrs = np.concatenate([extension, lrs] if side < 0 else [lrs, extension])
-        following = _extension(lrs, 0 if side < 0 else len(lrs) - 1, default, settings)
-        if following is None or following[1] != side:
-            return out
-        out.append(following)
-        extension = following[0]
-
-
-def noisy_sweep(fn, lrs, runs: Runs, best: int, seeds: int, sigma: float, tolerance: float) -> NoisySweep:
-    """The summaries a noisy search keeps: per-seed outcomes, gap quantiles, thinned paths, full paths at the best."""
+def noisy_sweep(fn, lrs, runs: Runs, best: int, seeds: int, sigma: float, tolerance: float,
+                scaled: Runs) -> NoisySweep:
+    """The summaries a noisy search keeps: per-seed outcomes, gap quantiles, thinned paths, full paths at the best,
+    and the outcomes of ``scaled``, the runs at the chosen lr at NOISE_SCALES × σ (scale-major)."""
     n, steps = len(lrs), runs.points.shape[1] - 1
     median = median_seeds(runs, seeds, fn, tolerance)
     curve = runs.values - (fn.minimum if fn.minimum is not None else 0.0)
@@ -285,22 +291,9 @@ def noisy_sweep(fn, lrs, runs: Runs, best: int, seeds: int, sigma: float, tolera
     return NoisySweep(sigma, np.asarray(lrs), best, median - np.arange(n) * seeds, **per_seed, quantiles=quantiles,
                       path_steps=path_steps,
                       paths=runs.points[:, path_steps].reshape(n, seeds, len(path_steps), 2).astype(np.float32),
-                      best_points=runs.points[block],
-                      best_values=runs.values[block])
-
-
-def _extension(lrs, best, default, settings):
-    """The next decade of learning rates beyond the edge where the best one sits, within the limits, or None."""
-    if best < 0 or 0 < best < len(lrs) - 1 or len(lrs) == 0:
-        return None
-    step = 1.0 / settings.lr_per_decade
-    low = round(float(np.log10(lrs[0] / default)) * settings.lr_per_decade) / settings.lr_per_decade
-    high = round(float(np.log10(lrs[-1] / default)) * settings.lr_per_decade) / settings.lr_per_decade
-    if best == 0 and low - step >= -settings.lr_limit_below - 1e-9:
-        return _lrs_between(default, max(low - 1, -settings.lr_limit_below), low - step, settings.lr_per_decade), -1
-    if best == len(lrs) - 1 and high + step <= settings.lr_limit_above + 1e-9:
-        return _lrs_between(default, high + step, min(high + 1, settings.lr_limit_above), settings.lr_per_decade), 1
-    return None
+                      best_points=runs.points[block], best_values=runs.values[block],
+                      **{f"scaled_{name}": getattr(scaled, name).reshape(len(NOISE_SCALES), seeds)
+                         for name in ("status", "gap", "final_value")})
 
 
 def basin_grid(fn, settings: Settings):
@@ -315,65 +308,118 @@ def compute_cells(fn_name: str, opt_names, settings: Settings) -> dict:
     return compute_many({fn_name: opt_names}, settings)[fn_name]
 
 
-def compute_many(work: dict, settings: Settings) -> dict:
-    """The cells of several functions (function name -> optimizer names), all advancing together, one batch per
-    horizon: phase 1 searches learning rates from each function's start, phase 2 runs the basin maps at the chosen
-    rates and the learning rate × second hyperparameter maps over the searched grid. Returns function name ->
-    optimizer name -> Cell; each cell equals the cell computed alone, bit for bit."""
+def _searches(work: dict, settings: Settings) -> dict:
+    """(function, key) -> Search for every variant of every optimizer of ``work``: the constant-lr search (key: the
+    optimizer's name), each schedule's ((name, spec)) and the noisy one ((name, "noise"))."""
     searches = {}
     for fn_name, opt_names in work.items():
-        fn = functions.get(fn_name)
-        start = settings.start(fn_name)
-        for name in opt_names:  # every variant of every optimizer in one batch per step
-            opt = optimizers.get(name)
+        fn, start = functions.get(fn_name), settings.start(fn_name)
+        for name in opt_names:
             variants = {name: Variant(name), **{(name, spec): Variant(name, spec) for spec in settings.schedules}}
             if settings.noise_seeds:
                 variants[(name, "noise")] = Variant(name, seeds=settings.noise_seeds, sigma=settings.sigma_for(fn_name))
             hyper = settings.cell_hyper(name, fn_name)
-            searches.update({(fn_name, key): Search(fn, opt, hyper, start, v) for key, v in variants.items()})
+            searches.update({(fn_name, key): Search(fn, optimizers.get(name), hyper, start, v)
+                             for key, v in variants.items()})
+    return searches
+
+
+def _chosen(lrs, best: int, default: float) -> int:
+    """The rate shown first: the best, or the default when none qualifies."""
+    return best if best >= 0 else int(np.argmin(np.abs(np.log(lrs / default))))
+
+
+def _second_phase(search: Search, searched: dict, key, grid, settings: Settings) -> dict:
+    """Phase 2 of one cell, part -> Member: the basin map at the chosen rate, the learning rate × second
+    hyperparameter map over the shown window, the control runs, and the noisy runs at NOISE_SCALES × σ."""
+    lrs, _, best = searched[key]
+    lr = float(lrs[_chosen(lrs, best, search.default)])
+    at = {**search.hyper, "lr": lr}
+    fn, opt = search.fn, search.opt
+    shifted = functions.shifted(fn.name)
+    sides = np.array([hi - lo for lo, hi in fn.domain])
+    parts = {"basin": engine.Member(opt, grid, at, keep_paths=False, fn=fn),
+             "shifted": engine.Member(opt, [shifted.start], at, grad_norms=False, fn=shifted),
+             "nudged": engine.Member(opt, [np.asarray(search.start, float) + NUDGE * sides], at, grad_norms=False,
+                                     fn=fn)}
+    if opt.second_axis is not None:
+        axis, values = opt.second_axis
+        window = lrs[shown_window(len(lrs), _chosen(lrs, best, search.default), settings)]
+        pairs = np.array([(v, r) for v in values for r in window], float).reshape(-1, 2)
+        starts = np.repeat(np.array([search.start], float), len(pairs), axis=0)
+        parts["second"] = engine.Member(opt, starts, {**search.hyper, axis: pairs[:, 0], "lr": pairs[:, 1]},
+                                        keep_paths=False, fn=fn)
+    if settings.noise_seeds:
+        noisy_lrs, _, noisy_best = searched[(key[0], (key[1], "noise"))]
+        k, sigma = settings.noise_seeds, settings.sigma_for(fn.name)
+        noisy_lr = float(noisy_lrs[noisy_best if noisy_best >= 0 else len(noisy_lrs) // 2])
+        parts["scaled"] = engine.Member(opt, np.repeat(np.array([search.start], float), 3 * k, axis=0),
+                                        {**search.hyper, "lr": noisy_lr},
+                                        noise=np.repeat(np.array(NOISE_SCALES) * sigma, k),
+                                        seed=np.tile(np.arange(k), 3), keep_paths=False, fn=fn)
+    return parts
+
+
+def _identical(a: Runs, b: Runs) -> np.ndarray:
+    """Which rows of two batches of runs followed the same path, bit for bit."""
+    return np.array([np.array_equal(p, q, equal_nan=True) for p, q in zip(a.points, b.points)], bool)
+
+
+def _controls(key, searched: dict, outputs: dict, settings: Settings, default: float) -> Controls:
+    lrs, runs, best = searched[key]
+    chosen = _chosen(lrs, best, default)
+    inert = tuple(spec for spec in settings.schedules if _identical(runs, searched[(key[0], (key[1], spec))][1]).all())
+    neighbours = [i for i in (chosen - 1, chosen + 1) if 0 <= i < len(lrs)]
+    same = bool(_identical(_rows(runs, [chosen] * len(neighbours)), _rows(runs, neighbours)).any())
+    return Controls(outputs[(*key, "shifted")], outputs[(*key, "nudged")], inert, same)
+
+
+def _windowed(lrs, runs: Runs, best: int, default: float, settings: Settings, state: bool = False) -> tuple:
+    """A search's shown window: (lrs, runs, best) with best counted from the window's first rate (-1 for none)."""
+    window = shown_window(len(lrs), _chosen(lrs, best, default), settings)
+    return lrs[window], _rows(runs, window, state=state), best - window.start if best >= 0 else -1
+
+
+def _cell(key, search: Search, searched: dict, outputs: dict, grid, settings: Settings) -> Cell:
+    fn_name, name = key
+    lrs, runs, best = searched[key]
+    shown_lrs, shown_runs, shown_best = _windowed(lrs, runs, best, search.default, settings, state=True)
+    second = None
+    if search.opt.second_axis is not None:
+        axis, values = search.opt.second_axis
+        shape = (len(values), len(shown_lrs))
+        second = AxisSweep(axis, np.array(values, float),
+                           *(getattr(outputs[(*key, "second")], f).reshape(shape) for f in AxisSweep.FIELDS[1:]))
+    scheduled = {spec: ScheduledSweep(spec, *_windowed(*searched[(fn_name, (name, spec))], search.default, settings))
+                 for spec in settings.schedules}
+    noisy = None
+    if settings.noise_seeds:
+        noisy = noisy_sweep(search.fn, *searched[(fn_name, (name, "noise"))], settings.noise_seeds,
+                            settings.sigma_for(fn_name), settings.tolerance, outputs[(*key, "scaled")])
+    summary = LrSearch(lrs, *(getattr(runs, f) for f in LrSearch.FIELDS[1:]))
+    return Cell(name, fn_name, search.hyper, tuple(search.start), shown_lrs, shown_runs, shown_best,
+                float(lrs[_chosen(lrs, best, search.default)]), grid[:2], outputs[(*key, "basin")], second,
+                scheduled, noisy, summary, _controls(key, searched, outputs, settings, search.default))
+
+
+def compute_many(work: dict, settings: Settings) -> dict:
+    """The cells of several functions (function name -> optimizer names), all advancing together, one batch per
+    horizon: phase 1 runs every variant's learning-rate search over the whole allowed range from each function's
+    start; phase 2 the basin maps, the control runs and the noisy runs at other σ at the chosen rates, and the
+    learning rate × second hyperparameter maps over the shown window. Returns function name -> optimizer name ->
+    Cell; each cell equals the cell computed alone, bit for bit."""
+    searches = _searches(work, settings)
     searched = search_many(searches, settings)
-
     grids = {fn_name: basin_grid(functions.get(fn_name), settings) for fn_name in work}
-    basin_lrs, members, owners = {}, [], []
+    members, owners = [], []
     for fn_name, opt_names in work.items():
         for name in opt_names:
-            search = searches[(fn_name, name)]
-            lrs, runs, best = searched[(fn_name, name)]
-            basin_lrs[(fn_name, name)] = basin_lr = float(lrs[best]) if best >= 0 else search.default
-            members.append(engine.Member(search.opt, grids[fn_name][2], {**search.hyper, "lr": basin_lr},
-                                         keep_paths=False, fn=search.fn))
-            owners.append((fn_name, name, "basin"))
-            if search.opt.second_axis is not None:
-                axis, values = search.opt.second_axis
-                pairs = np.array([(v, lr) for v in values for lr in lrs], float).reshape(-1, 2)
-                starts = np.repeat(np.array([search.start], float), len(pairs), axis=0)
-                members.append(engine.Member(search.opt, starts, {**search.hyper, axis: pairs[:, 0], "lr": pairs[:, 1]},
-                                             keep_paths=False, fn=search.fn))
-                owners.append((fn_name, name, "second"))
+            parts = _second_phase(searches[(fn_name, name)], searched, (fn_name, name), grids[fn_name][2], settings)
+            owners += [(fn_name, name, part) for part in parts]
+            members += parts.values()
     outputs = dict(zip(owners, _run_by_horizon(members, settings)))
-
-    cells = {}
-    for fn_name, opt_names in work.items():
-        cells[fn_name] = {}
-        for name in opt_names:
-            search = searches[(fn_name, name)]
-            lrs, runs, best = searched[(fn_name, name)]
-            second = None
-            if search.opt.second_axis is not None:
-                axis, values = search.opt.second_axis
-                rows = outputs[(fn_name, name, "second")]
-                shape = (len(values), len(lrs))
-                second = AxisSweep(axis, np.array(values, float),
-                                   *(getattr(rows, f).reshape(shape) for f in AxisSweep.FIELDS[1:]))
-            scheduled = {spec: ScheduledSweep(spec, *searched[(fn_name, (name, spec))]) for spec in settings.schedules}
-            noisy = None
-            if settings.noise_seeds:
-                noisy = noisy_sweep(search.fn, *searched[(fn_name, (name, "noise"))], settings.noise_seeds,
-                                    settings.sigma_for(fn_name), settings.tolerance)
-            cells[fn_name][name] = Cell(name, fn_name, search.hyper, tuple(search.start), lrs, runs, best,
-                                        basin_lrs[(fn_name, name)], grids[fn_name][:2],
-                                        outputs[(fn_name, name, "basin")], second, scheduled, noisy)
-    return cells
+    return {fn_name: {name: _cell((fn_name, name), searches[(fn_name, name)], searched, outputs, grids[fn_name],
+                                  settings) for name in opt_names} for fn_name, opt_names in work.items()}
 
 
 def compute_cell(opt_name: str, fn_name: str, settings: Settings) -> Cell:
@@ -514,7 +560,9 @@ def save_cell(cell: Cell, path: Path) -> None:
             "start": cell.start, "best": cell.best, "basin_lr": cell.basin_lr,
             "second": cell.second.name if cell.second else None,
             "schedules": {spec: sweep.best for spec, sweep in (cell.schedules or {}).items()},
-            "noise": None if cell.noisy is None else {"sigma": cell.noisy.sigma, "best": cell.noisy.best}}
+            "noise": None if cell.noisy is None else {"sigma": cell.noisy.sigma, "best": cell.noisy.best},
+            "controls": {"inert_schedules": list(cell.controls.inert_schedules),
+                         "same_as_neighbour": cell.controls.same_as_neighbour}}
     arrays = {"lrs": cell.lrs, "basin_xs": cell.basin_axes[0], "basin_ys": cell.basin_axes[1],
               **_runs_arrays(cell.runs, "lr_"), **_runs_arrays(cell.basin, "basin_")}
     for k, sweep in enumerate((cell.schedules or {}).values()):
@@ -523,6 +571,8 @@ def save_cell(cell: Cell, path: Path) -> None:
         arrays.update({f"noise_{name}": getattr(cell.noisy, name) for name in NoisySweep.ARRAYS})
     if cell.second:
         arrays.update({f"axis_{f}": getattr(cell.second, f) for f in AxisSweep.FIELDS})
+    arrays.update({f"search_{f}": getattr(cell.search, f) for f in LrSearch.FIELDS})
+    arrays.update({**_runs_arrays(cell.controls.shifted, "shifted_"), **_runs_arrays(cell.controls.nudged, "nudged_")})
     arrays = {name: np.ascontiguousarray(value) for name, value in arrays.items()}
     table, offset = [], 0
     for name, value in arrays.items():
@@ -562,9 +612,12 @@ def load_cell(path: Path) -> Cell:
     if meta["noise"] is not None:
         noisy = NoisySweep(meta["noise"]["sigma"], best=meta["noise"]["best"],
                            **{name: data[f"noise_{name}"] for name in NoisySweep.ARRAYS})
+    controls = Controls(_runs_from(data, "shifted_"), _runs_from(data, "nudged_"),
+                        tuple(meta["controls"]["inert_schedules"]), meta["controls"]["same_as_neighbour"])
     return Cell(meta["optimizer"], meta["function"], meta["hyperparameters"], tuple(meta["start"]),
                 data["lrs"], _runs_from(data, "lr_"), meta["best"], meta["basin_lr"],
-                (data["basin_xs"], data["basin_ys"]), _runs_from(data, "basin_"), second, scheduled, noisy)
+                (data["basin_xs"], data["basin_ys"]), _runs_from(data, "basin_"), second, scheduled, noisy,
+                LrSearch(*(data[f"search_{f}"] for f in LrSearch.FIELDS)), controls)
 
 
 def default_cache_dir() -> Path:

@@ -1,8 +1,8 @@
 """All benchmarks: the sweep engine, the embeds, the build (full, no change, one optimizer edited) and the weight and
 first plot of a sample of the built site's pages.
 
-Prints the figures and writes them to docs/gallery/benchmarks.md (carried over by later builds), which the
-Methodology page links. Takes a few minutes: the full build recomputes the whole default sweep in a fresh cache.
+Prints the figures and writes them to docs/benchmarks.md, the site's Benchmarks page (committed), above its
+"Earlier measurements" section, which is kept. Takes a few minutes: the full build recomputes the whole default sweep in a fresh cache.
 
 Run: make bench   (or .venv/bin/python scripts/bench.py)
 """
@@ -25,6 +25,7 @@ import bench_pages
 import bench_sweep
 
 ROOT = Path(__file__).resolve().parents[1]
+EARLIER = "## Earlier measurements"  # the Benchmarks page's history, kept below each new report
 
 
 # The default sweep without its noisy and scheduled runs: engine v2's build-time target is set on this workload.
@@ -164,12 +165,10 @@ def main() -> None:
     embed = bench_embeds.main()
     print("== builds")
     build = build_benchmarks()
-    page = ROOT / "docs" / "gallery" / "benchmarks.md"
-    if not page.parent.is_dir():
-        print(f"{page.parent} does not exist yet: run `make site` first to keep the report", file=sys.stderr)
-        return
+    page = ROOT / "docs" / "benchmarks.md"
+    earlier = page.read_text(encoding="utf-8").partition(EARLIER)[2] if page.is_file() else ""
     partial = page.with_name(page.name + ".part")
-    partial.write_text(report(sweep, embed, build), encoding="utf-8")
+    partial.write_text(report(sweep, embed, build) + (f"\n{EARLIER}{earlier}" if earlier else ""), encoding="utf-8")
     os.replace(partial, page)
     print(f"wrote {page.relative_to(ROOT)}")
 

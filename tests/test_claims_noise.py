@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 
-from gallery_builder import config, criteria, engine, functions, results, sweep, trajectory
+from gallery_builder import config, criteria, engine, extras, functions, results, sweep, trajectory
 from gallery_builder.errors import UserError
 
 SMALL = {"sweep": {"optimizers": ["sgd", "momentum", "adam", "lion"], "functions": ["himmelblau"], "steps": 120,
@@ -222,7 +222,7 @@ def test_a_schedule_does_not_win_by_rounding():
 def test_what_noise_does_to_each_family(function):
     """The three sentences of a function page's noise section, each number measured again here."""
     settings = config.Settings()
-    found = results.noise_families(function, settings.sigma_for(function))
+    found = results.noise_families(extras.family_numbers(function, settings.sigma_for(function)))
     n = found["numbers"]
     # Momentum averages the noise: for pure noise its steps are √((1+β)/(1−β)) times shorter than SGD's at the
     # same effective lr; the small pull of the minimum and 16 seeds keep the measurement within 15 %.
@@ -238,7 +238,7 @@ def test_what_noise_does_to_each_family(function):
 
 
 def test_noise_families_is_measured_from_the_minimizer():
-    found = results.noise_families("booth", config.Settings().sigma_for("booth"))
+    found = results.noise_families(extras.family_numbers("booth", config.Settings().sigma_for("booth")))
     assert found["where"] == "(1, 3)"
-    assert results.noise_families("saddle", 1.0) is None
+    assert extras.family_numbers("saddle", 1.0) is None and results.noise_families(None) is None
     assert re.search(r"lr·√2 long to within \S+ relative", found["sentences"][2])

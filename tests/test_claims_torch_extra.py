@@ -8,7 +8,7 @@ import pytest
 
 from gallery_builder import functions, optimizers
 from gallery_builder.engine import run_batch
-from gallery_builder.optimizers.torch_extra import HISTORY_SIZE
+from gallery_builder.optimizers.second_order import HISTORY_SIZE
 from test_claims import claim, first_step, run
 
 
@@ -116,7 +116,7 @@ def test_lbfgs_one_torch_step_is_up_to_20_of_ours(fn_name, lr, iterations):
                                  "times, so one torch step is up to 20 of the steps drawn here (it stops early when "
                                  "it stops making progress).")
     torch = pytest.importorskip("torch")
-    from test_torch_reference import torch_objective
+    from test_references import torch_objective
 
     fn, f = functions.get(fn_name), torch_objective(fn_name)
     param = torch.tensor(fn.start, dtype=torch.float64, requires_grad=True)

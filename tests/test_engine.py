@@ -22,12 +22,13 @@ def summarize(fn, points, values, grad_norms, stop_step, stopped_as, tolerance=e
     last = np.where(finite_rows.any(axis=1), rows - 1 - np.argmax(finite_rows[:, ::-1], axis=1), 0)
     pick = np.arange(batch)
     if fn.minimum is None:
-        first_within = np.full(batch, -1)
+        steps_to_tolerance = np.full(batch, -1)
     else:
         hits = finite_rows & (np.abs(values - fn.minimum) <= tolerance)
-        first_within = np.where(hits.any(axis=1), np.argmax(hits, axis=1), -1)
-    return engine._summary(fn, (points, values, grad_norms), points[pick, last], values[pick, last],
-                           grad_norms[pick, last], last, first_within, stop_step, stopped_as, tolerance)
+        steps_to_tolerance = np.where(hits.any(axis=1), np.argmax(hits, axis=1), -1)
+    ends = engine._Ends(points[pick, last], values[pick, last], grad_norms[pick, last], last, steps_to_tolerance,
+                        stop_step, stopped_as)
+    return engine._summary(fn, (points, values, grad_norms), ends, tolerance)
 
 
 def assert_runs_equal(a: Runs, b: Runs, rows=None):
@@ -310,62 +311,44 @@ def test_himmelblau_minimizer_index():
 # --- Sweep ----------------------------------------------------------------------------------------------------------
 
 
-def test_lr_grid_spans_the_configured_decades():
+def test_lr_grid_spans_the_search_limits():
     settings = Settings()
     for default in (1e-3, 0.01, 1.0):
         grid = sweep.lr_grid(default, settings)
-        assert len(grid) == settings.lr_per_decade * (settings.lr_decades_below + settings.lr_decades_above) + 1
-        assert grid[0] == pytest.approx(default * 10.0 ** -settings.lr_decades_below, rel=1e-12)
-        assert grid[-1] == pytest.approx(default * 10.0 ** settings.lr_decades_above, rel=1e-12)
+        assert len(grid) == settings.lr_per_decade * (settings.lr_limit_below + settings.lr_limit_above) + 1
+        assert grid[0] == pytest.approx(default * 10.0 ** -settings.lr_limit_below, rel=1e-12)
+        assert grid[-1] == pytest.approx(default * 10.0 ** settings.lr_limit_above, rel=1e-12)
         assert np.diff(np.log10(grid)) == pytest.approx(np.full(len(grid) - 1, 1 / settings.lr_per_decade))
         assert np.isclose(grid, default, rtol=1e-12).sum() == 1  # the default itself is a grid point
-    small = dataclasses.replace(settings, lr_per_decade=1, lr_decades_below=1.0, lr_decades_above=1.0)
+    small = dataclasses.replace(settings, lr_per_decade=1, lr_limit_below=1.0, lr_limit_above=1.0)
     np.testing.assert_allclose(sweep.lr_grid(0.01, small), [1e-3, 1e-2, 1e-1], rtol=1e-12)
 
 
-def test_search_extends_until_the_best_rate_is_bracketed():
-    """SGD's default 1e-3 is far too small for Booth: the search climbs until a larger rate does worse."""
+def test_the_shown_window_is_centred_on_the_chosen_rate_and_slides_inside_the_grid():
+    settings = Settings()  # 2 decades either side at 4 per decade: 17 rates of the 41 searched
+    assert sweep.shown_window(41, 20, settings) == slice(12, 29)
+    assert sweep.shown_window(41, 3, settings) == slice(0, 17)
+    assert sweep.shown_window(41, 40, settings) == slice(24, 41)
+    assert sweep.shown_window(5, 2, settings) == slice(0, 5)
+
+
+def test_the_search_runs_every_rate_within_the_limits_and_keeps_the_window_about_the_best():
+    """SGD's default 1e-3 is far too small for Booth: the best rate lies three decades up, which a search that
+    extends only from an edge also found; the exhaustive one finds it without extending, and equals a grid that was
+    that wide from the start."""
     settings = dataclasses.replace(Settings(), lr_decades_below=0.5, lr_decades_above=0.5, steps=100)
     cell = sweep.compute_cell("sgd", "booth", settings)
-    initial = sweep.lr_grid(1e-3, settings)
-    assert len(cell.lrs) > len(initial) and cell.lrs[-1] > initial[-1]
-    assert np.all(np.diff(cell.lrs) > 0)
-    assert 0 < cell.best < len(cell.lrs) - 1  # bracketed: a neighbour on each side
-    # the extension equals a grid that was that wide from the start, bit for bit
-    wide = dataclasses.replace(settings, lr_decades_above=float(np.log10(cell.lrs[-1] / 1e-3)))
-    again = sweep.compute_cell("sgd", "booth", wide)
-    np.testing.assert_array_equal(again.lrs, cell.lrs)
-    assert_runs_equal(again.runs, cell.runs)
-    # and the search stops at its limit
+    np.testing.assert_array_equal(cell.search.lrs, sweep.lr_grid(1e-3, settings))
+    assert len(cell.lrs) == 5 and 0 < cell.best < 4  # the window: half a decade either side of the best
+    start = list(cell.search.lrs).index(cell.lrs[0])
+    np.testing.assert_array_equal(cell.search.lrs[start:start + 5], cell.lrs)
+    np.testing.assert_array_equal(cell.search.gap[start:start + 5], cell.runs.gap)
+    assert cell.lrs[cell.best] >= 0.1  # two decades above the default
+    # the best of the window is the best of the whole search
+    usable = ~engine.is_failure(cell.search.status, functions.get("booth"))
+    assert np.abs(cell.search.gap[usable]).min() == pytest.approx(max(abs(cell.runs.gap[cell.best]), 1e-6), abs=1e-6)
     capped = dataclasses.replace(settings, lr_limit_above=1.0)
-    assert sweep.compute_cell("sgd", "booth", capped).lrs[-1] == pytest.approx(1e-2)
-
-
-def test_search_running_the_decades_ahead_equals_a_decade_at_a_time(monkeypatch):
-    """An extension round also runs the decades beyond it; the rates, runs, recorded states and choices equal a
-    search that runs one decade per round, for searches that extend once, several times, or not at all, exact and
-    noisy."""
-    settings = Settings(steps=100)
-    fn = functions.get("booth")
-    names = ["sgd", "adam", "adamw", "lion", "newton"]
-    opts = {name: optimizers.get(name) for name in names}
-    hypers = {name: opts[name].hyperparameters() for name in names}
-    variants = {**{name: sweep.Variant(name) for name in names},
-                "adam noisy": sweep.Variant("adam", seeds=3, sigma=0.5)}
-    ahead = sweep.search_learning_rates(fn, opts, hypers, fn.start, settings, variants)
-    monkeypatch.setattr(sweep, "_beyond", lambda *args: [])
-    one_by_one = sweep.search_learning_rates(fn, opts, hypers, fn.start, settings, variants)
-    initial = len(sweep.lr_grid(1.0, settings))
-    extended = sorted(len(lrs) - initial for lrs, _, _ in ahead.values())
-    assert extended[0] == 0 and extended[-1] >= 3 * settings.lr_per_decade  # none, and three decades or more
-    for key, (lrs, runs, best) in ahead.items():
-        lrs_alone, runs_alone, best_alone = one_by_one[key]
-        np.testing.assert_array_equal(lrs, lrs_alone)
-        assert_runs_equal(runs, runs_alone)
-        assert best == best_alone
-        assert runs.state.keys() == runs_alone.state.keys()
-        for name in runs.state:
-            np.testing.assert_array_equal(runs.state[name], runs_alone.state[name])
+    assert sweep.compute_cell("sgd", "booth", capped).search.lrs[-1] == pytest.approx(1e-2)
 
 
 def test_cells_of_a_function_computed_together_equal_each_alone():
@@ -538,14 +521,19 @@ TINY = Settings(optimizers=("sgd", "adam"), functions=("booth", "himmelblau"), s
 
 def cell_arrays(cell):
     out = {"lrs": cell.lrs, "xs": cell.basin_axes[0], "ys": cell.basin_axes[1]}
-    for prefix, runs in (("lr_", cell.runs), ("basin_", cell.basin)):
+    for prefix, runs in (("lr_", cell.runs), ("basin_", cell.basin), ("shifted_", cell.controls.shifted),
+                         ("nudged_", cell.controls.nudged)):
         out.update({prefix + name: getattr(runs, name) for name in FIELDS})
+    out.update({f"search_{name}": getattr(cell.search, name) for name in sweep.LrSearch.FIELDS})
+    if cell.noisy is not None:
+        out.update({f"noise_{name}": getattr(cell.noisy, name) for name in sweep.NoisySweep.ARRAYS})
     return out
 
 
 def assert_cells_equal(a, b):
-    assert (a.optimizer, a.function, a.hyperparameters, a.start, a.best, a.basin_lr) == \
-           (b.optimizer, b.function, b.hyperparameters, b.start, b.best, b.basin_lr)
+    assert (a.optimizer, a.function, a.hyperparameters, a.start, a.best, a.basin_lr, a.controls.inert_schedules,
+            a.controls.same_as_neighbour) == (b.optimizer, b.function, b.hyperparameters, b.start, b.best,
+                                              b.basin_lr, b.controls.inert_schedules, b.controls.same_as_neighbour)
     left, right = cell_arrays(a), cell_arrays(b)
     for key in left:
         assert left[key].shape == right[key].shape, key
@@ -559,7 +547,7 @@ def test_run_sweep_caches_cells(tmp_path):
     assert len(list(tmp_path.glob("*.cell"))) == 4
     cell = first.cells[("adam", "himmelblau")]
     assert cell.runs.points.shape == (3, 51, 2)
-    np.testing.assert_allclose(cell.lrs, sweep.lr_grid(1e-3, TINY))
+    np.testing.assert_allclose(cell.lrs, sweep.lr_grid(1e-3, TINY))  # the limits are the window's: 3 rates
     assert cell.basin.status.shape == (25,) and cell.basin.points.shape == (25, 0, 2)  # no paths kept
     assert cell.start == functions.get("himmelblau").start
     assert -1 <= cell.best < 3

@@ -68,8 +68,9 @@ def test_every_optimizer_colour_reads_on_the_light_and_the_dark_page():
 
 def test_every_optimizer_has_a_look_of_its_own_besides_its_colour():
     """Colour-blind readers tell lines apart by dash pattern and marker even where two colours look alike."""
+    # An optimizer missing from STYLES (a contributor's, as docs/add-your-own.md allows) gets a fallback dash that no
+    # listed one uses.
     named = {name: figures.style(name) for name in [*optimizers.CATALOGUE, *PLANNED]}
-    assert set(named) <= set(figures.STYLES)
     second_channel = [(look["dash"], look["symbol"]) for look in named.values()]
     assert len(set(second_channel)) == len(second_channel)
     for a, b in itertools.combinations(named.values(), 2):  # same pattern: different colours

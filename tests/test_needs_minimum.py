@@ -8,7 +8,7 @@ import json
 import pytest
 
 from conftest import ROOT, make_project, run_cli
-from gallery_builder import config, embeds, functions, optimizers, pages, sweep
+from gallery_builder import config, embeds, extras, functions, optimizers, pages, sweep
 from gallery_builder.errors import UserError
 
 NO_CELL = "no cell: SGD with Polyak's step needs f\\*, and this function has no minimum"  # as md() escapes it
@@ -49,7 +49,7 @@ def test_function_figures_draw_only_existing_cells(cells):
 
 
 def test_pages_say_why_there_is_no_cell(cells):
-    out = pages.Renderer(TINY, cells, pages.Site(False), DOCS).pages()
+    out = pages.Renderer(TINY, cells, pages.Site(False), DOCS, extras.run_extras(TINY, cells, DOCS)).pages()
     saddle, opt_page, comparison = (out["gallery/functions/saddle.md"], out["gallery/optimizers/polyak_sgd.md"],
                                     out["gallery/comparison.md"])
     assert NO_CELL in saddle and NO_CELL in opt_page and NO_CELL in comparison

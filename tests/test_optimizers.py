@@ -458,31 +458,6 @@ def test_defaults_table():
         assert opt.hyperparameters({}) == expected, name
 
 
-def test_defaults_agree_with_torch_signatures():
-    import inspect
-
-    torch = pytest.importorskip("torch")
-    checks = {
-        "sgd": (torch.optim.SGD, {"lr": "lr"}),
-        "adagrad": (torch.optim.Adagrad, {"lr": "lr", "eps": "eps",
-                                          "initial_accumulator_value": "initial_accumulator_value"}),
-        "rmsprop": (torch.optim.RMSprop, {"lr": "lr", "alpha": "alpha", "eps": "eps", "momentum": "momentum"}),
-        "adadelta": (torch.optim.Adadelta, {"lr": "lr", "rho": "rho", "eps": "eps"}),
-        "adam": (torch.optim.Adam, {"lr": "lr", "eps": "eps"}),
-        "adamw": (torch.optim.AdamW, {"lr": "lr", "eps": "eps", "weight_decay": "weight_decay"}),
-        "adamax": (torch.optim.Adamax, {"lr": "lr", "eps": "eps"}),
-        "nadam": (torch.optim.NAdam, {"lr": "lr", "eps": "eps", "momentum_decay": "momentum_decay"}),
-        "radam": (torch.optim.RAdam, {"lr": "lr", "eps": "eps"}),
-    }
-    for name, (cls, mapping) in checks.items():
-        params = inspect.signature(cls).parameters
-        ours_ = optimizers.get(name).defaults
-        for our_key, torch_key in mapping.items():
-            assert float(params[torch_key].default) == ours_[our_key], (name, our_key)
-        if "betas" in params:
-            assert tuple(params["betas"].default) == (ours_["beta1"], ours_["beta2"]), name
-
-
 def test_hyperparameters_merges_and_converts():
     opt = optimizers.get("adam")
     assert opt.hyperparameters({"lr": "0.5", "beta1": 0}) == {"lr": 0.5, "beta1": 0.0, "beta2": 0.999, "eps": 1e-8}

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gallery_builder import config, pages, sweep
+from gallery_builder import config, extras, pages, sweep
 from gallery_builder.errors import UserError
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
@@ -24,8 +24,16 @@ def cells(tmp_path_factory):
     return sweep.run_sweep(TINY, jobs=1, cache_dir=tmp_path_factory.mktemp("cache"), quiet=True).cells
 
 
+_EXTRAS = {}  # (cells, docs folder) -> the sweep's extra runs, computed once per folder
+
+
 def render(cells, docs_dir=DOCS):
-    return pages.Renderer(TINY, cells, pages.Site(False), docs_dir).pages()
+    """The pages as the build renders them: the sweep's extra runs first, then the render stage, which runs none."""
+    key = (id(cells), str(docs_dir))
+    if key not in _EXTRAS:
+        _EXTRAS[key] = extras.run_extras(TINY, cells, docs_dir)
+    found = _EXTRAS[key]
+    return pages.Renderer(TINY, cells, pages.Site(False), docs_dir, found).pages()
 
 
 def test_start_and_bounded_below_are_separate_list_items(cells):
@@ -98,19 +106,21 @@ def test_the_lr_window_is_the_stretch_around_the_best_rate_that_reaches_the_tole
         fn = functions.get(name)
         if fn.minimum is None or cell.best < 0:
             continue
-        spacing = np.log10(cell.lrs[1] / cell.lrs[0])
+        runs = cell.search  # every rate searched, of which the cell's lrs are the shown window
+        lrs = runs.lrs
+        best = int(np.flatnonzero(lrs == cell.lrs[cell.best])[0])
+        spacing = np.log10(lrs[1] / lrs[0])
         width = scorecard.lr_window(cell, fn)
-        runs = cell.runs
-        best_gap = max(abs(runs.gap[cell.best]), 1e-16 * max(1, abs(fn.minimum)))
+        best_gap = max(abs(runs.gap[best]), 1e-16 * max(1, abs(fn.minimum)))
 
         def good(i):
             return (not is_failure(runs.status[i], fn)
                     and (runs.status[i] == CONVERGED or abs(runs.gap[i]) <= scorecard.WINDOW_FACTOR * best_gap))
 
         count = round(width / spacing)
-        n = len(cell.lrs)
+        n = len(lrs)
         # A contiguous stretch of `count` rates that holds the best one, all qualifying, with none just outside.
-        blocks = [lo for lo in range(cell.best - count + 1, cell.best + 1)
+        blocks = [lo for lo in range(best - count + 1, best + 1)
                   if lo >= 0 and lo + count <= n and all(good(k) for k in range(lo, lo + count))
                   and (lo == 0 or not good(lo - 1)) and (lo + count == n or not good(lo + count))]
         assert count >= 1 and len(blocks) == 1, (opt, name)

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import re
 
 import numpy as np
 import pytest
 
-from conftest import run_cli
-from gallery_builder import config, criteria, engine, functions, results, sweep
+from conftest import ROOT, run_cli
+from gallery_builder import (carried, config, criteria, embeds, engine, extras, figures, functions, pages, results,
+                             sweep, thumbnails)
 from gallery_builder.errors import UserError
 from gallery_builder.engine import STATUSES
 
+DOCS = ROOT / "docs"
 CONFIG = """
 [sweep]
 optimizers = ["sgd", "newton"]
@@ -63,7 +66,7 @@ def test_one_entry_per_pair_with_every_field(entries):
     for e in entries:
         fn = functions.get(e["function"])
         assert {"optimizer", "function", "minimum", "lrs", "best_lr", "outcome", "final_gap", "steps_to_tolerance",
-                "criterion"} <= set(e)
+                "criterion", "badges"} <= set(e)
         assert e["minimum"] == fn.minimum
         assert len(e["lrs"]) == 6 and e["lrs"] == sorted(e["lrs"])
         assert e["best_lr"] is None or e["best_lr"] in e["lrs"]
@@ -163,19 +166,17 @@ def test_a_best_learning_rate_at_the_search_limit_is_said_to_be_there():
 def test_measures_computed_together_equal_each_run_alone():
     requests = [("adam", "rosenbrock", 0.1, 300, {}), ("momentum", "rosenbrock", 1e-3, 300, {"momentum": 0.5}),
                 ("lbfgs", "rosenbrock", 1.0, 300, {}), ("newton", "rosenbrock", 1.0, 300, {}),
-                ("sgd", "saddle", 0.1, 120, {}), ("adam", "nope", 0.1, 300, {})]
-    results._MEASURED.clear()
-    results.measure_many(requests)
-    assert len(results._MEASURED) == 5  # the unknown function is left to measure() to reject
-    for optimizer, function, lr, steps, hyper in requests[:-1]:
-        got = results.measure(optimizer, function, lr, steps, **hyper)
+                ("sgd", "saddle", 0.1, 120, {}), ("polyak_sgd", "mccormick", 3.16, 300, {})]
+    found = extras.measure_many([extras.request_key(*r) for r in requests])
+    for optimizer, function, lr, steps, hyper in requests:
+        got = found[extras.request_key(optimizer, function, lr, steps, hyper)]
         run = engine.trajectory(optimizer, function, steps=steps, lr=lr, **hyper)
         last = int(np.flatnonzero(np.isfinite(run.values))[-1])
         assert (got.status, got.stop_step, got.steps_to_tolerance) == (run.status, run.stop_step,
                                                                       run.steps_to_tolerance)
         assert got.final_value == run.values[last]
     with pytest.raises(UserError):
-        results.measure("adam", "nope", 0.1)
+        extras.request_key("adam", "nope", 0.1, 300, {})
 
 
 def test_a_measured_run_the_sweep_made_is_read_from_its_cell(monkeypatch):
@@ -183,15 +184,43 @@ def test_a_measured_run_the_sweep_made_is_read_from_its_cell(monkeypatch):
                                lr_limit_above=1, basin_grid=2, schedules=(), noise_seeds=0)
     cells = {(o, "rosenbrock"): sweep.compute_cell(o, "rosenbrock", settings) for o in ("adam", "polyak_sgd")}
     steps = settings.steps_for("rosenbrock")
-    swept = [(o, "rosenbrock", float(lr), steps, {}) for (o, _), c in cells.items() for lr in c.lrs]
-    other = [("adam", "rosenbrock", 0.1, steps, {"beta1": 0.8}), ("adam", "rosenbrock", 0.1, steps - 1, {}),
-             ("adam", "rosenbrock", 0.05, steps, {})]  # not a row of a cell: computed
-    results._MEASURED.clear()
-    results.measure_many(swept + other)
-    alone = dict(results._MEASURED)
-    results._MEASURED.clear()
+    swept = [extras.request_key(o, "rosenbrock", float(lr), steps, {}) for (o, _), c in cells.items() for lr in c.lrs]
+    other = [extras.request_key(*r) for r in (("adam", "rosenbrock", 0.1, steps, {"beta1": 0.8}),
+                                              ("adam", "rosenbrock", 0.1, steps - 1, {}),
+                                              ("adam", "rosenbrock", 0.05, steps, {}))]  # not a row of a cell
+    alone = extras.measure_many(swept + other)
     ran, run_many = [], engine.run_many
     monkeypatch.setattr(engine, "run_many", lambda fn, members, steps: ran.append(len(members)) or
                         run_many(fn, members, steps))
-    results.measure_many(swept + other, cells)
-    assert ran == [2, 1] and results._MEASURED == alone
+    assert extras.measure_many(swept + other, cells) == alone
+    assert ran == [2, 1]
+
+
+def test_the_render_stage_runs_nothing_and_the_extras_come_from_the_cache(tmp_path, monkeypatch):
+    """The explanations' runs and the noise families are the sweep's, cached like cells: with them computed, the
+    pages render while every entry point of the engine raises, and a second build reads them from the cache."""
+    settings = config.Settings(optimizers=("sgd", "adam"), functions=("saddle", "booth"), steps=60, basin_grid=2,
+                               lr_per_decade=1, lr_limit_below=1, lr_limit_above=1, lr_decades_below=1,
+                               lr_decades_above=1, schedules=(), noise_seeds=2)
+    cells = sweep.run_sweep(settings, jobs=1, cache_dir=tmp_path, quiet=True).cells
+    found = extras.run_extras(settings, cells, DOCS, tmp_path)
+    assert found.measured and set(found.families) == {"saddle", "booth"} and found.families["saddle"] is None
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the render stage ran the engine")
+
+    for name in ("run_many", "run_batch", "trajectory"):
+        monkeypatch.setattr(engine, name, refuse)
+    again = extras.run_extras(settings, cells, DOCS, tmp_path)
+    assert again.measured == found.measured and again.families == found.families
+    out = pages.Renderer(settings, cells, pages.Site(False), DOCS, again).pages()
+    assert "SGD leaves at step" in out["gallery/functions/saddle.md"]
+    assert "Momentum averages it" in out["gallery/functions/booth.md"]
+
+
+def test_no_module_after_the_sweep_calls_the_engine():
+    """Results, figures, embeds and pages read cells and extras only (the dynamic check is the test above)."""
+    for module in (results, figures, carried, thumbnails, embeds, pages):
+        source = inspect.getsource(module)
+        for call in ("run_many(", "run_batch(", "trajectory(", "Member(", "compute_many(", "run_extras("):
+            assert call not in source, (module.__name__, call)

@@ -1,13 +1,19 @@
 """The optimizer catalogue: one decorated factory per optimizer, a pure ``init``/``update`` pair (see ``base``).
 
-Each family module registers its optimizers when it is imported, so the imports below set the catalogue's order.
-A new family is one module (``from .base import optimizer, Paper, Transform, ...``, then decorated factories) plus
-one import line here.
+A module per family; each registers its optimizers when it is imported. A new family is one module
+(``from .base import optimizer, Paper, Transform, ...``, then decorated factories) plus one import line here.
 """
 
 from .base import (CATALOGUE, RANGES, Optimizer, Paper, Transform, check_hyperparameter, get, lerp, optimizer,
                    power, square_average, take_rows)
-from . import sgd, adaptive, adam, optax_family, second_order  # noqa: F401  (registers, in catalogue order)
-from . import optax_extra  # noqa: F401
-from . import torch_extra  # noqa: F401
-from . import authors  # noqa: F401
+from . import sgd, adaptive, sign, adam, second_order, tuning_free  # noqa: F401  (registers)
+
+# The catalogue's order, which the sweep, the pages and the legends follow: the order in which the optimizers joined
+# the gallery. One not listed here (a new one) comes after these, in the order it registered.
+ORDER = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adadelta", "adam", "amsgrad", "adamw", "adamax",
+         "nadam", "radam", "lion", "adabelief", "newton", "yogi", "adan", "novograd", "signum", "lamb", "polyak_sgd",
+         "ademamix", "rprop", "asgd", "adafactor", "lbfgs", "prodigy", "schedule_free_adamw")
+_registered = dict(CATALOGUE)
+CATALOGUE.clear()
+CATALOGUE.update({name: _registered.pop(name) for name in ORDER})
+CATALOGUE.update(_registered)

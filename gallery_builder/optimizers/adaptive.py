@@ -1,4 +1,5 @@
-"""Per-coordinate step sizes: Adagrad, RMSProp, Adadelta."""
+"""Per-coordinate step sizes from the squared gradients seen so far: Adagrad, RMSProp, Adadelta and Adafactor
+(torch.optim)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .base import Paper, Transform, optimizer, square_average
+from .base import Paper, Transform, _norm, lerp, optimizer, power, square_average
 
 
 class AdagradState(NamedTuple):
@@ -24,6 +25,11 @@ class AdadeltaState(NamedTuple):
     step: int
     square_avg: np.ndarray
     acc_delta: np.ndarray
+
+
+class AdafactorState(NamedTuple):
+    step: int
+    variance: np.ndarray  # a vector parameter is not factored: one second moment per coordinate
 
 
 @optimizer(
@@ -121,3 +127,62 @@ def adadelta(lr=1.0, rho=0.9, eps=1e-6):
 
     return Transform(init, update)
 
+
+@optimizer(
+    "adafactor",
+    title="Adafactor",
+    summary="A memory-frugal Adam without momentum whose step is relative to the size of the parameters: "
+    "it divides the gradient by the root of a second-moment average whose decay follows a schedule in t, "
+    "clips the result to RMS ≤ d, and scales it by max(ε₂, RMS(θ))·min(lr, 1/√t). Near θ = 0 the steps become tiny.",
+    latex=r"\begin{aligned} v_t &= v_{t-1} + t^{c}\,(g_t^2 - v_{t-1})\\ "
+    r"u_t &= \frac{g_t}{\sqrt{\max(v_t,\ \epsilon_1^2)}}\\ "
+    r"\rho_t &= \min\!\left(\gamma,\ \frac{1}{\sqrt t}\right),\qquad "
+    r"\alpha_t = \max\!\left(\epsilon_2,\ \operatorname{RMS}(\theta_{t-1})\right)\rho_t\\ "
+    r"\theta_t &= \theta_{t-1}\,(1 - \gamma\lambda) - \frac{\alpha_t}{\max\left(1,\ "
+    r"\operatorname{RMS}(u_t)/d\right)}\, u_t \end{aligned}",
+    pseudocode="g = grad f(theta)\nt = t + 1\nrho = min(lr, 1 / sqrt(t))\n"
+    "alpha = max(eps2, rms(theta)) * rho\ntheta = theta * (1 - lr * weight_decay)\n"
+    "v = v + t ** beta2_decay * (g * g - v)\nu = g / sqrt(max(v, eps1 * eps1))\n"
+    "theta = theta - alpha / max(1, rms(u) / d) * u",
+    paper=Paper("Shazeer, Stern", "Adafactor: adaptive learning rates with sublinear memory cost", 2018,
+                "https://arxiv.org/abs/1804.04235"),
+    equivalent="torch.optim.Adafactor(params, lr=1e-2, beta2_decay=-0.8, eps=(None, 1e-3), d=1.0, "
+    "weight_decay=0.0)",
+    notes=(
+        "On a vector Adafactor keeps a full second moment, like Adam's v: the factored row and column averages "
+        "that save memory apply only to matrices, so on the 2-D functions here there is nothing to factor.",
+        "Relative step: the step's RMS is at most α_t = max(ε₂, RMS(θ))·ρ_t with ρ_t = min(lr, 1/√t) (exactly "
+        "α_t when the clipping is active), computed from θ before the update and before weight decay, as in "
+        "torch. It scales with the size of θ, so a run near the origin moves by at most ε₂·lr = 1e-5 per step "
+        "in RMS, and a run far from it may take large steps. lr only caps ρ_t: with lr = 1e-2 the cap holds for "
+        "the first 10,000 steps.",
+        "The decay 1 − t^c (c = beta2_decay = −0.8) is a schedule, not momentum: the weight of the new g² is 1 "
+        "at t = 1 (v starts at g² with no bias correction), then shrinks like t^−0.8. Adafactor has no first "
+        "moment at all. Following RMSProp's α and Adadelta's ρ, the learning-rate maps sweep it as the second "
+        "axis; c = −1 gives the plain mean of all g².",
+        "eps = (eps1, eps2): torch's eps1 = None means the dtype's machine epsilon, 2.22e-16 in float64, which is "
+        "eps1's default here. eps1² floors v before the square root.",
+        "The update clipping divides u by max(1, RMS(u)/d): with d = 1 a step never exceeds the relative step "
+        "α_t in RMS.",
+    ),
+    second_axis=("beta2_decay", (-0.5, -0.65, -0.8, -1.0)),
+)
+def adafactor(lr=1e-2, beta2_decay=-0.8, eps1=float(np.finfo(float).eps), eps2=1e-3, d=1.0, weight_decay=0.0):
+    def init(params):
+        return AdafactorState(0, np.zeros_like(params))
+
+    def update(grads, state, params, **extra):
+        t = state.step + 1
+        weight = power(float(t), beta2_decay)  # 1 − β̂₂ₜ
+        inverse_root = 1 / power(float(t), 0.5)
+        rho = np.where(inverse_root < lr, inverse_root, lr)  # Python's min(lr, 1/√t)
+        rms = _norm(params) / 2**0.5
+        alpha = np.where(rms > eps2, rms, eps2) * rho  # Python's max(eps2, RMS(θ)), before the decay
+        variance = lerp(state.variance, grads * grads, weight)
+        scaled = 1 / np.sqrt(np.maximum(variance, eps1 * eps1)) * grads
+        clip = _norm(scaled) / (2**0.5 * d)
+        denominator = np.where(clip > 1.0, clip, 1.0)
+        decay = np.where(weight_decay != 0, params * (1 - lr * weight_decay) - params, 0.0)
+        return -alpha / denominator * scaled + decay, AdafactorState(t, variance)
+
+    return Transform(init, update)

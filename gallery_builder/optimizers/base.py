@@ -306,3 +306,25 @@ def power(base, exponent):
     powers = {}  # a pair equal to an earlier one takes the earlier one's power (a dict keeps the first of equal keys)
     return _spread([powers.setdefault(pair, pair[0] ** pair[1]) for pair in pairs], _lengths(starts, base.shape),
                    base.shape)
+
+
+# Shared by two families: torch's two-element dot and norm (Adafactor, L-BFGS); optax's moving average (Signum and
+# the optax relatives of Adam), and the note of the optax optimizers' cards on the learning rate.
+
+
+def _dot(a, b):
+    """Row-wise dot product of (B, 2) arrays as torch's ``dot`` computes it for two elements: a₀b₀ + a₁b₁."""
+    return a[:, :1] * b[:, :1] + a[:, 1:] * b[:, 1:]
+
+
+def _norm(a):
+    """Row-wise Euclidean norm of (B, 2) arrays, (B, 1)."""
+    return np.sqrt(_dot(a, a))
+
+
+def update_moment(grads, moment, decay):
+    """optax.tree.update_moment: ``(1 − decay)·g + decay·moment``, in that order."""
+    return (1 - decay) * grads + decay * moment
+
+
+OPTAX_NO_LR = "optax has no default learning rate; "

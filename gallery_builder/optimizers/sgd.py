@@ -1,4 +1,5 @@
-"""Plain, momentum and Nesterov SGD (torch.optim.SGD)."""
+"""Gradient descent with a fixed rule for its step: plain, momentum and Nesterov SGD (torch.optim.SGD) and
+averaged SGD (torch.optim.ASGD)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .base import Paper, Transform, optimizer
+from .base import Paper, Transform, optimizer, power
 
 
 class SGDState(NamedTuple):
@@ -16,6 +17,13 @@ class SGDState(NamedTuple):
 class MomentumState(NamedTuple):
     step: int
     momentum_buffer: np.ndarray
+
+
+class ASGDState(NamedTuple):
+    step: int
+    eta: np.ndarray  # (B, 1): the step size used by the next update
+    mu: np.ndarray  # (B, 1): the averaging weight used by the next update
+    ax: np.ndarray  # (B, 2): the average of the iterates
 
 
 TORCH_SGD = Paper(
@@ -108,3 +116,48 @@ def momentum(lr=1e-3, momentum=0.9):
 def nesterov(lr=1e-3, momentum=0.9):
     return _heavy_ball(lr, momentum, nesterov=True)
 
+
+@optimizer(
+    "asgd",
+    title="ASGD",
+    summary="Averaged SGD: plain gradient steps with a slowly decaying step size and a slight decay of θ, while an "
+    "average of the iterates is kept on the side. The path is the iterate; the average is the point averaged "
+    "SGD would report, and with torch's default t0 = 10⁶ it only starts averaging after a million steps.",
+    latex=r"\begin{aligned} \theta_t &= \theta_{t-1}\,(1 - \lambda\eta_{t-1}) - \eta_{t-1}\, g_t\\ "
+    r"\bar\theta_t &= \bar\theta_{t-1} + \mu_{t-1}\,(\theta_t - \bar\theta_{t-1})\\ "
+    r"\eta_t &= \frac{\gamma}{(1 + \lambda\gamma t)^{\alpha}},\qquad \mu_t = \frac{1}{\max(1,\ t - t_0)},"
+    r"\qquad \eta_0 = \gamma,\ \mu_0 = 1 \end{aligned}",
+    pseudocode="g = grad f(theta) + weight_decay * theta\ntheta = theta * (1 - lambd * eta) - eta * g\n"
+    "ax = theta if mu == 1 else ax + mu * (theta - ax)\nt = t + 1\neta = lr / (1 + lambd * lr * t) ** alpha\n"
+    "mu = 1 / max(1, t - t0)",
+    paper=Paper("Polyak, Juditsky", "Acceleration of stochastic approximation by averaging", 1992,
+                "https://doi.org/10.1137/0330046"),
+    equivalent="torch.optim.ASGD(params, lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0)",
+    notes=(
+        "The state keeps the average as ax, and eta and mu, under torch's names; the path drawn is the iterate θ, "
+        "which never reads the average.",
+        "mu = 1/max(1, t − t0) is 1 until step t0 + 1, and while it is 1 torch copies θ into ax: with the default "
+        "t0 = 10⁶ the average equals the iterate at every step shown here. Lower t0 to see averaging.",
+        "lambd does two jobs, as in torch: it sets the decay of η (1 + λγt)^(−α), which is slight at the "
+        "defaults (η falls by about 0.02 % over 300 steps at lr = 1e-2), and it shrinks θ by the factor "
+        "1 − λη every step, a weight decay towards the origin.",
+        "The update of θ uses the η and μ of the previous step; the new ones are computed after it, as in torch.",
+    ),
+)
+def asgd(lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0.0):
+    def init(params):
+        column = np.zeros((len(params), 1))
+        return ASGDState(0, column + lr, column + 1.0, np.zeros_like(params))
+
+    def update(grads, state, params, **extra):
+        t = state.step + 1
+        grads = np.where(weight_decay != 0, grads + weight_decay * params, grads)
+        eta = state.eta
+        theta = params * (1 - lambd * eta) - eta * grads
+        ax = np.where(state.mu != 1, state.ax + (theta - state.ax) * state.mu, theta)
+        new_eta = lr / power(1 + lambd * lr * t, alpha)
+        excess = t - t0
+        new_mu = 1 / np.where(excess > 1, excess, 1.0) + np.zeros_like(eta)  # Python's max(1, t − t0)
+        return theta - params, ASGDState(t, new_eta + np.zeros_like(eta), new_mu, ax)
+
+    return Transform(init, update)

@@ -1,7 +1,10 @@
-"""Optimizers whose reference is their authors' own package: prodigyopt's Prodigy and schedulefree's AdamW.
+"""Optimizers that take a tuning step off the user: SGD with Polyak's step (optax 0.2.8), its step size from f*;
+Prodigy (prodigyopt), which estimates its own learning rate; schedule-free AdamW (schedulefree), which
+averages its iterates in place of a learning-rate schedule.
 
-Both keep scalars for the whole parameter group (Prodigy's estimate d, schedule-free's averaging weights). Here each
-run is its own group holding the 2-vector, so those scalars are (B, 1) arrays, one per run.
+Prodigy and schedule-free AdamW keep scalars for the whole parameter group (Prodigy's estimate d,
+schedule-free's averaging weights). Here each run is its own group holding the 2-vector, so those scalars
+are (B, 1) arrays, one per run.
 """
 
 from __future__ import annotations
@@ -15,7 +18,11 @@ import numpy as np
 from .base import Paper, Transform, lerp, optimizer, power
 
 
-UNLIMITED = sys.float_info.max  # growth_rate: no limit, as prodigyopt's float('inf'), but finite
+MACHINE_EPS = float(np.finfo(float).eps)  # scale_by_polyak's jnp.finfo(float).eps
+
+
+class PolyakState(NamedTuple):  # optax's EmptyState: the step reads only the gradient and the value
+    pass
 
 
 class ProdigyState(NamedTuple):
@@ -45,6 +52,9 @@ class ScheduleFreeState(NamedTuple):
     lr_max: np.ndarray
 
 
+UNLIMITED = sys.float_info.max  # growth_rate: no limit, as prodigyopt's float('inf'), but finite
+
+
 def column(value, n):
     """A group scalar (or one value per run) as a fresh (n, 1) array."""
     return np.array(np.broadcast_to(np.asarray(value, float), (n, 1)))
@@ -58,6 +68,51 @@ def larger(a, b):
 def smaller(a, b):
     """Python's min(a, b) per element."""
     return np.where(b < a, b, a)
+
+
+@optimizer(
+    "polyak_sgd",
+    title="SGD with Polyak's step",
+    summary="Gradient descent whose step size is computed, not tuned: (f(θ) − f*) / |∇f|², the step that would "
+    "reach the minimum value if f were linear, capped at lr. It needs the minimum value f*, so it only runs on "
+    "functions whose minimum is known.",
+    latex=r"\begin{aligned} \eta_t &= \begin{cases} 0 & \text{if } s^2 \lVert g_t \rVert^2 + \epsilon "
+    r"\le \epsilon_{\text{mach}}\\ "
+    r"\min\!\left(\dfrac{f(\theta_{t-1}) - f^*}{s^2 \lVert g_t \rVert^2 + \epsilon},\ \gamma\right) "
+    r"& \text{otherwise} \end{cases}\\ "
+    r"\theta_t &= \theta_{t-1} - \eta_t\, s\, g_t \end{aligned}",
+    pseudocode="g = grad f(theta)\nu = scaling * g\nsq = |u|**2\n"
+    "step = 0 if sq + eps <= machine_eps else min((f(theta) - f_min) / (sq + eps), lr)\n"
+    "theta = theta - step * u",
+    paper=Paper("Loizou, Vaswani, Laradji, Lacoste-Julien",
+                "Stochastic Polyak step-size for SGD: an adaptive learning rate for fast convergence", 2021,
+                "https://arxiv.org/abs/2002.10542"),
+    equivalent="optax.polyak_sgd(max_learning_rate=1.0, scaling=1.0, f_min=f_star, eps=0.0)",
+    notes=(
+        "torch.optim has no Polyak step; this follows optax (variant 'sps'). The step size is Polyak's (1987) "
+        "for the deterministic gradient; Loizou et al. cap it at a maximum learning rate, which is lr here.",
+        "f_min is set to the function's own minimum f*: this is the information the method needs and other "
+        "optimizers do not get. On a function without a minimum (the saddles) it has no cell.",
+        "optax applies the scaling before computing the norm, so the step size is divided by scaling²; with the "
+        "default scaling = 1 this does not matter.",
+        "lr = 1.0 is optax's default max_learning_rate.",
+    ),
+    needs_minimum=True,
+)
+def polyak_sgd(lr=1.0, scaling=1.0, f_min=0.0, eps=0.0):
+    def init(params):
+        return PolyakState()
+
+    def update(grads, state, params, value, **extra):
+        direction = -scaling * grads  # optax's sgd(learning_rate=scaling) comes first in the chain
+        squared_norm = direction[:, :1] * direction[:, :1] + direction[:, 1:] * direction[:, 1:]
+        gap = np.reshape(value, (-1, 1)) - f_min
+        with np.errstate(divide="ignore", invalid="ignore"):  # the discarded branch where |g| = 0
+            polyak = np.minimum(gap / (squared_norm + eps), lr)
+        step = np.where(squared_norm + eps <= MACHINE_EPS, 0.0, polyak)
+        return step * direction, state
+
+    return Transform(init, update)
 
 
 @optimizer(
