@@ -154,6 +154,7 @@ def test_every_page_renders_every_embed(visit, server):
 
 def test_math_is_typeset(visit):
     page = visit().goto("gallery/optimizers/adam.html")
+    page.locator(".arithmatex:visible").first.scroll_into_view_if_needed()  # under the figures, which come first
     page.wait_for_selector(".arithmatex .katex", timeout=20_000)
     assert page.locator(".arithmatex .katex").count() >= 3
 
@@ -162,7 +163,7 @@ def test_katex_loads_only_once_a_formula_comes_into_view(visit):
     v = visit()
     fetched = []
     v.context.on("request", lambda request: fetched.append(request.url))
-    page = v.goto("gallery/optimizers/adam.html#on-each-test-function")  # the formulas are above this section
+    page = v.goto("gallery/optimizers/adam.html#on-each-test-function")  # the formulas are further down
     figure_frame(page, visible_embeds(page)[0])
     assert page.evaluate("document.querySelectorAll('.arithmatex').length") >= 3
     assert page.locator(".arithmatex .katex").count() == 0 and not any("katex" in url for url in fetched)
@@ -179,6 +180,7 @@ def test_instant_navigation_renders_the_next_pages_plots(visit):
     page.wait_for_selector("h1:has-text('Adam')")
     assert page.evaluate("window.__notReloaded === true")  # navigation.instant swapped the page in place
     figure_frame(page, visible_embeds(page)[0])
+    page.locator(".arithmatex:visible").first.scroll_into_view_if_needed()
     page.wait_for_selector(".arithmatex .katex", timeout=20_000)  # math typeset after the swap too
 
 
