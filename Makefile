@@ -19,7 +19,8 @@ site: $(STAMP)
 
 serve: $(STAMP)
 	$(BIN)/gallery-builder build
-	$(BIN)/gallery-builder watch --quiet & trap 'kill $$!' EXIT INT TERM; $(BIN)/mkdocs serve --livereload
+	$(BIN)/gallery-builder watch --quiet & trap 'kill $$!' EXIT INT TERM; \
+		$(BIN)/python -m gallery_builder.site_build serve --livereload
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
-import hashlib
-import inspect
 import json
 import multiprocessing
 import os
@@ -22,9 +20,10 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from . import embeds, figures, pages, results, thumbnails
+from . import embeds, pages
 from .errors import UserError
 from .extras import run_extras
+from .fingerprints import FigureKeys
 from .sweep import Progress, default_cache_dir, make_executor, run_sweep
 
 MANIFEST = "manifest.json"
@@ -55,12 +54,6 @@ def use_directory_urls(docs_dir: Path) -> bool:
     except yaml.YAMLError as error:
         raise UserError(f"{config}: not valid YAML: {error}".splitlines()[0]) from None
     return bool(data.get("use_directory_urls", True))
-
-
-def _code_hash(*objects) -> str:
-    """A hash of the code that turns cells into files, and of the plotly.js those files name."""
-    text = "".join(inspect.getsource(o) for o in objects) + "".join(embeds.BUNDLES)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def _katex_files() -> dict:
@@ -207,11 +200,11 @@ def _write_everything(staging: Staging, settings, cells: dict, keys: dict, docs_
     for name, data in _katex_files().items():
         staging.write(f"assets/katex/{name}", data)
 
-    code = _code_hash(figures, embeds, results, thumbnails)
     site = pages.Site(use_directory_urls(docs_dir))
     made = [(kind, names, subject) for kind in embeds.KINDS.values()
             for names, subject in embeds.subjects(kind, settings, cells)]
     assets = embeds.relative(f"{g}/assets", f"{g}/embeds")
+    figure_keys = FigureKeys(settings, keys, _produce, assets)
 
     def rel(path: str) -> str:  # Site paths start with the gallery folder; staging is rooted at it
         return path[len(g) + 1:]
@@ -219,9 +212,7 @@ def _write_everything(staging: Staging, settings, cells: dict, keys: dict, docs_
     # Which files' inputs changed: only those are made (the others are carried over from the previous gallery).
     todo = []
     for index, (kind, names, subject) in enumerate(made):
-        # The key covers what the figure draws: its cells' results and each optimizer's look, and the code.
-        drawn = [(keys[(c.optimizer, c.function)], figures.style(c.optimizer)) for c in kind.cells(subject)]
-        key = hashlib.sha256(json.dumps(drawn, sort_keys=True).encode()).hexdigest()[:24] + f"-{code}"
+        key = figure_keys.key(kind, subject)
         outputs = [(site.embed(kind.name, *names), "embed"), (site.data(kind.name, *names), "data"),
                    (site.thumbnail(kind.name, *names), "thumbnail")]
         todo += [(index, output, rel(path)) for path, output in outputs

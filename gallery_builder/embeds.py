@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import carried, figures, functions, optimizers, results, schedules, thumbnails
+from . import carried, figures, functions, jsgen, optimizers, results, schedules, thumbnails
 from .engine import STATUSES, describe
 
 # Partial plotly.js bundles, vendored by scripts/vendor_assets.py (see assets/vendor/manifest.json), and the trace
@@ -51,10 +51,11 @@ _PAGE = """<!DOCTYPE html>
 
 
 def asset_sources() -> dict:
-    """The shared assets' bytes by file name: the plotly.js bundles with their licence, and our embed.js."""
+    """The shared assets' bytes by file name: the plotly.js bundles with their licence, our embed.js, and the
+    playground's scripts and data."""
     names = [*BUNDLES, PLOTLY_LICENCE]
     return {**{name: VENDOR.joinpath(name).read_bytes() for name in names},
-            "embed.js": resources.files("gallery_builder").joinpath("assets/embed.js").read_bytes()}
+            "embed.js": resources.files("gallery_builder").joinpath("assets/embed.js").read_bytes(), **jsgen.assets()}
 
 
 def bundle(figure: dict) -> str:

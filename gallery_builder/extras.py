@@ -21,7 +21,7 @@ import jinja2
 from jinja2 import nodes
 import numpy as np
 
-from . import engine, functions, optimizers, sweep
+from . import engine, fingerprints, functions, optimizers
 from .errors import UserError
 
 EXPLANATIONS = "explanations"  # hand-written prose inside docs_dir
@@ -155,27 +155,41 @@ def measure_many(keys, cells: dict | None = None) -> dict:
 FAMILY_SEEDS, FAMILY_STEPS = 16, 120
 
 
-def _noise_steps(fn, at, runs: list) -> list:
-    """Step lengths (seeds, steps) of each (optimizer, lr, σ, hyperparameters) in ``runs``, started at ``at`` with
-    gradient noise σ, over FAMILY_SEEDS seeds: all in one batch."""
+def _noise_runs(fn, at, runs: list) -> list:
+    """The points (seeds, steps + 1, 2) of each (optimizer, lr, σ, hyperparameters) in ``runs``, started at ``at``
+    with gradient noise σ, over FAMILY_SEEDS seeds: all in one batch."""
     starts = np.repeat(np.array([at], float), FAMILY_SEEDS, axis=0)
     members = []
     for name, lr, sigma, hyper in runs:
         opt = optimizers.get(name)
         members.append(engine.Member(opt, starts, opt.hyperparameters({**hyper, "lr": lr}), noise=sigma,
                                      seed=np.arange(FAMILY_SEEDS)))
-    return [np.hypot(*np.diff(r.points, axis=1).transpose(2, 0, 1))
-            for r in engine.run_many(fn, members, FAMILY_STEPS)]
+    return [r.points for r in engine.run_many(fn, members, FAMILY_STEPS)]
 
 
-def _rms(lengths) -> float:
+def _lengths(points) -> np.ndarray:
+    return np.hypot(*np.diff(points, axis=1).transpose(2, 0, 1))
+
+
+def _rms(points) -> float:
     """Root mean square step length over the second half of the runs (the momentum buffer has filled by then)."""
-    return float(np.sqrt(np.mean(lengths[:, FAMILY_STEPS // 2:] ** 2)))
+    return float(np.sqrt(np.mean(_lengths(points)[:, FAMILY_STEPS // 2:] ** 2)))
+
+
+def _rms_distance(points, at) -> float:
+    """Root mean square distance from ``at`` over the second half of the runs."""
+    return float(np.sqrt(np.mean(np.sum((points[:, FAMILY_STEPS // 2 + 1:] - at) ** 2, axis=-1))))
+
+
+def _slopes(fn, at) -> tuple:
+    """|∇f| at 1e-4 and 1e-6 of the domain from ``at``: where f is smooth there, it falls with the distance."""
+    return tuple(float(np.hypot(*fn.gradient((at + r * fn.width / math.sqrt(2))[None, :])[0])) for r in (1e-4, 1e-6))
 
 
 def family_numbers(function: str, sigma: float) -> dict | None:
-    """What noise alone does to SGD, momentum, Adam and Lion at a global minimizer, where ∇f = 0: measured RMS
-    step lengths and their ratios. None for a function without a minimum."""
+    """What noise alone does to SGD, momentum, Adam and Lion at a global minimizer: measured RMS step lengths,
+    RMS distances from the minimizer and their ratios, and whether the true gradient vanishes there (``smooth``;
+    not at Ackley's cone, whose slope next to the tip is ``slope``). None for a function without a minimum."""
     fn = functions.get(function)
     if not fn.minimizers or sigma <= 0:
         return None
@@ -185,14 +199,17 @@ def family_numbers(function: str, sigma: float) -> dict | None:
     beta = optimizers.get("momentum").defaults["momentum"]
     lr = 1e-3 / curvature  # SGD's lr/(1−β) times the curvature stays 0.01: the noise, not the pull, moves them
     adam_lr, lion_lr = optimizers.get("adam").defaults["lr"], optimizers.get("lion").defaults["lr"]
-    sgd, sgd_small, momentum, adam, adam_small, *lion = _noise_steps(fn, at, [
+    sgd, sgd_small, momentum, adam, adam_small, *lion = _noise_runs(fn, at, [
         ("sgd", lr / (1 - beta), sigma, {}), ("sgd", lr / (1 - beta), sigma / 1000, {}),
         ("momentum", lr, sigma, {"momentum": beta}),
         ("adam", adam_lr, sigma, {}), ("adam", adam_lr, sigma / 1000, {}),
         ("lion", lion_lr, sigma, {"weight_decay": 0.0}), ("lion", lion_lr, 100 * sigma, {"weight_decay": 0.0})])
+    distances = {"sgd_distance": _rms_distance(sgd, at), "momentum_distance": _rms_distance(momentum, at)}
     sgd, sgd_small, momentum, adam, adam_small = map(_rms, (sgd, sgd_small, momentum, adam, adam_small))
-    lion_spread = max(float(np.abs(steps / (lion_lr * math.sqrt(2)) - 1).max()) for steps in lion)
-    return {"lr": lr, "beta": beta, "sgd": sgd, "momentum": momentum, "momentum_ratio": sgd / momentum,
+    lion_spread = max(float(np.abs(_lengths(points) / (lion_lr * math.sqrt(2)) - 1).max()) for points in lion)
+    near, nearer = _slopes(fn, at)
+    return {**distances, "slope": nearer, "smooth": nearer < near / 10,
+            "lr": lr, "beta": beta, "sgd": sgd, "momentum": momentum, "momentum_ratio": sgd / momentum,
             "momentum_expected": math.sqrt((1 + beta) / (1 - beta)), "sgd_shrink": sgd / sgd_small,
             "adam_lr": adam_lr, "adam_shrink": adam / adam_small, "lion_lr": lion_lr, "lion_spread": lion_spread,
             "where": f"({', '.join(f'{v:.4g}' for v in at)})", "steps": FAMILY_STEPS, "seeds": FAMILY_SEEDS}
@@ -204,7 +221,7 @@ FAMILIES = ("sgd", "momentum", "adam", "lion")
 def _path(folder: Path, kind: str, *request, code=()) -> Path:
     """Where an extra run's numbers are cached: under a hash of its request, the fingerprints of the optimizers and
     function that compute it (``code``), the sweep's code and this module's."""
-    payload = [kind, *request, *map(sweep.fingerprint, code), sweep._code_fingerprint(),
+    payload = [kind, *request, *map(fingerprints.fingerprint, code), fingerprints.code_fingerprint(),
                inspect.getsource(sys.modules[__name__])]
     digest = hashlib.sha256(json.dumps(payload, sort_keys=True, default=repr).encode()).hexdigest()[:24]
     return folder / f"{kind}-{digest}.json"

@@ -581,6 +581,8 @@ def lr_map(cell: Cell) -> dict:
 
 
 ARROW_COLOURS = ("#1A98D0", "#D27730")  # a panel's two columns, and the directions they belong to
+# Extra point sequences on the contour (ASGD's average, schedule-free's z and y): each its own colour and dash.
+PATH_LOOKS = (("#FFFFFF", "dot"), ("#F0E442", "dash"))
 
 
 def state(cell: Cell) -> dict:
@@ -601,12 +603,14 @@ def state(cell: Cell) -> dict:
                  "hovertemplate": "step %{pointNumber}<br>(%{x:.5g}, %{y:.5g})<extra>" + label + "</extra>"})
     views = carried.carried(cell, i)
     panels = [(view, values) for view, values in views if isinstance(view, carried.Panel)]
+    paths = [view for view, _ in views if isinstance(view, carried.Path)]
     for view, values in views:
         if isinstance(view, carried.Path):
             keep = np.isfinite(values).all(axis=1)
             animated.append(len(data))
+            line_colour, dash = PATH_LOOKS[paths.index(view) % len(PATH_LOOKS)]
             data.append({"type": "scatter", "x": typed(values[keep, 0]), "y": typed(values[keep, 1]),
-                         "mode": "lines", "name": view.name, "line": {"color": "#FFFFFF", "width": 2, "dash": "dot"},
+                         "mode": "lines", "name": view.name, "line": {"color": line_colour, "width": 2, "dash": dash},
                          "hovertemplate": "(%{x:.5g}, %{y:.5g})<extra>" + view.name + "</extra>"})
         elif isinstance(view, carried.Arrow):
             d = np.where(np.isfinite(values), values, 0.0)  # undefined (before the first step): no arrow

@@ -19,20 +19,20 @@ import jinja2
 import markupsafe
 import plotly
 
-from . import functions, optimizers
+from . import carried, functions, jsgen, optimizers
 from .criteria import CRITERION
-from .embeds import CELL, KINDS, relative, row
+from .embeds import BUNDLES, CELL, KINDS, relative, row
 from .engine import CAPTURE_FRACTION, STALL_GRADIENT, STATUSES
 from .errors import UserError
 from .extras import EXPLANATIONS, Extras  # hand-written prose inside docs_dir, included by the pages
 from .figures import style
-from .results import (leaderboard, no_cell, noise_facts, noise_families, num, pair_facts, schedule_facts,
-                      schedule_summary, verdict)
-from .scorecard import COLUMNS, WINDOW_FACTOR, lr_window, scorecard
-from .sweep import library_versions
+from .fingerprints import definition, library_versions, listing
+from .results import (leaderboard, no_cell, noise_facts, noise_families, num, pair_facts, quadratic_theory,
+                      schedule_facts, schedule_summary, verdict)
+from .scorecard import COLUMNS, WINDOW_FACTOR, Score, lr_window, scorecard
 
 GALLERY = "gallery"  # the generated folder inside docs_dir
-PLAYGROUND = "playground.md"  # the side-by-side view, linked from every optimizer and function page when present
+PLAYGROUND = "gallery/playground.md"  # the side-by-side view, linked from every optimizer and function page
 
 # Markdown and arithmatex punctuation; parentheses stay as they are since "\(" would start inline math.
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]#+!|~>$-])")
@@ -181,7 +181,7 @@ def environment() -> jinja2.Environment:
                              keep_trailing_newline=True)
     env.filters.update(md=md, attr=attr, first_sentence=first_sentence, page_title=page_title, texnum=texnum,
                        fence=fence, latex=latex, num=num, sortkey=sortkey, code=code, hyper=hyper)
-    env.globals.update(STATUSES=STATUSES)
+    env.globals.update(STATUSES=STATUSES, memory=carried.memory)
     return env
 
 
@@ -200,7 +200,8 @@ class Renderer:
         def run(optimizer, function, lr, **hyperparameters):
             return self.extras.run(optimizer, function, lr, settings.steps_for(function), **hyperparameters)
 
-        self.prose.globals.update(run=run)
+        self.prose.globals.update(run=run, theory=lambda function: quadratic_theory(
+            function, settings.tolerance, settings.steps_for(function)))
         self.optimizers = [optimizers.get(n) for n in settings.optimizers]
         swept = [functions.get(n) for n in settings.functions]
         # Functions with a minimum first, so that pages, the comparison and the gallery open on one that teaches
@@ -228,8 +229,9 @@ class Renderer:
         return {"path": self.site.embed(kind.name, *names), "title": kind.title(subject), "ratio": kind.ratio}
 
     def side_by_side(self, page: str, fn: str, *names: str) -> str | None:
-        """The playground's URL for a function and 2–4 optimizers, as seen from ``page``; None without one."""
-        if not (self.docs_dir / PLAYGROUND).is_file() or fn not in self.settings.functions:
+        """The playground's URL for a function and 2–4 of the build's optimizers, as seen from ``page``; None when
+        fewer than two are in the build."""
+        if fn not in self.settings.functions:
             return None
         chosen = [n for n in dict.fromkeys(names) if n in self.settings.optimizers][:4]
         return f"{self.site.page_url(page, PLAYGROUND)}?f={fn}&o={','.join(chosen)}" if len(chosen) >= 2 else None
@@ -240,6 +242,10 @@ class Renderer:
                                                       optimizers=self.optimizers, functions=self.functions,
                                                       figure=self.figure, **context)
 
+    def _on(self, fn) -> list:
+        """Every cell of the build on ``fn``, in the build's order of optimizers."""
+        return [self.cells[(o, fn.name)] for o in self.settings.optimizers if (o, fn.name) in self.cells]
+
     def _noise(self, fn, swept: bool) -> dict:
         """The noise section of a function page: σ, where it comes from, and the per-family measurements."""
         if not swept or not self.settings.noise_seeds:
@@ -247,6 +253,13 @@ class Renderer:
         sigma = self.settings.sigma_for(fn.name)
         return {"sigma": sigma, "override": fn.name in self.settings.noise_sigma, "grid": functions.TYPICAL_GRID,
                 "families": noise_families(self.extras.families.get(fn.name))}
+
+    @staticmethod
+    def _memory(name: str) -> Score:
+        """The scorecard's memory column: carried.memory's count, its note in the tooltip."""
+        kept = carried.memory(name)
+        return Score(str(kept["copies"]), kept["copies"], page=("optimizer", name, "which-formulation"),
+                     detail=f"copies of the parameters in its state{kept['note']}")
 
     def _tour(self) -> dict:
         """What the home page's tour shows: a bowl for the first steps (the ill-conditioned one when swept), a
@@ -277,9 +290,12 @@ class Renderer:
                     tabs.append({"fn": fn, "cell": None, "facts": no_cell(opt)})
                     continue
                 tabs.append({"fn": fn, "cell": cell, "facts": pair_facts(cell, fn, tolerance),
-                             "carries": KINDS["state"].applies(cell), "schedule_facts": schedule_facts(cell, fn),
-                             "noise_facts": noise_facts(cell, fn, tolerance)})
+                             "carries": KINDS["state"].applies(cell), "views": carried.views(opt.name, cell.runs.state),
+                             "schedule_facts": schedule_facts(cell, fn),
+                             "noise_facts": noise_facts(cell, fn, tolerance, self._on(fn))})
+            rule = definition(opt.factory)  # the listing opens with the update rule, then its helpers
             out[page] = self._render("optimizer.md.j2", page, opt=opt, tabs=tabs,
+                                     implementation={"rule": rule, "helpers": listing(opt)[len(rule):].strip()},
                                      explanation=self.explanation("optimizers", opt.name))
         for fn in functions.CATALOGUE.values():
             page = self.site.function_page(fn.name)
@@ -299,7 +315,8 @@ class Renderer:
         page = f"{GALLERY}/comparison.md"
         out[page] = self._render("comparison.md.j2", page, matrix=matrix)
         page = f"{GALLERY}/scorecard.md"
-        rows = [{"optimizer": r.optimizer, "scores": r.scores, "colour": style(r.optimizer.name)["color"],
+        rows = [{"optimizer": r.optimizer, "scores": {**r.scores, "memory": self._memory(r.optimizer.name)},
+                 "colour": style(r.optimizer.name)["color"],
                  "window": 0.0 if math.isnan(r.scores["window"].value) else r.scores["window"].value}
                 for r in scorecard(self.cells, self.settings.optimizers, self.settings.functions)]
         out[page] = self._render("scorecard.md.j2", page, rows=rows, columns=COLUMNS, factor=WINDOW_FACTOR,
@@ -307,6 +324,9 @@ class Renderer:
         # Snippets are included by hand-written pages at the docs root, so their links are relative to it.
         out[f"{GALLERY}/snippets/tour.md"] = self._render("tour.md.j2", "index.md", **self._tour())
         verdicts = {pair: verdict(cell, functions.get(pair[1]))[0] for pair, cell in self.cells.items()}
+        page = f"{GALLERY}/playground.md"
+        out[page] = self._render("playground.md.j2", page, plotly=next(iter(BUNDLES)), noise_steps=jsgen.noise_steps(),
+                                 noise_seeds=jsgen.NOISE_SEEDS)
         page = f"{GALLERY}/index.md"
         out[page] = self._render("gallery_index.md.j2", page, cells=self.cells, verdicts=verdicts)
         out[f"{GALLERY}/snippets/settings.md"] = self._render(

@@ -14,7 +14,6 @@ import numpy as np
 
 from . import functions, optimizers
 from .engine import CONVERGED, is_failure
-from .optimizers.second_order import HISTORY_SIZE
 from .results import ZERO_GAP, noise_summary, num, schedule_gain
 
 WINDOW_FACTOR = 10  # a learning rate is "in the window" when it converges or ends within this factor of the best gap
@@ -44,26 +43,8 @@ COLUMNS = {  # name -> (heading, which way is better: 1 higher, -1 lower)
     "starts": ("starts that reach a minimizer", 1),
     "noise": ("noisy gap vs best", -1),
     "schedule": ("a schedule helps on", 1),
-    "memory": ("memory (parameter copies)", -1),
+    "memory": ("memory (parameter copies)", -1),  # carried.memory, a figures-stage measure: the page adds it
 }
-
-# State that torch keeps and this 2-D implementation stores in another form: L-BFGS's last history_size (s, y)
-# pairs are here a Gram matrix of their projections; Newton's method holds the d × d Hessian, not a vector.
-_UNSHAPED = {"lbfgs": (2 * HISTORY_SIZE, "+ its last 100 (s, y) pairs"), "newton": (math.inf, "+ the d × d Hessian")}
-
-
-def memory(opt) -> Score:
-    """Parameter copies an optimizer carries: the state arrays shaped like the parameters (counted on a 2-vector
-    from the optimizer's own ``init``), plus what _UNSHAPED adds."""
-    params = np.zeros((1, 2))
-    state = opt.transform(**opt.defaults).init(params)
-    leaves = list(state._asdict().values()) if hasattr(state, "_asdict") else []
-    copies = sum(1 for leaf in leaves if isinstance(leaf, np.ndarray) and leaf.shape == params.shape)
-    extra, words = _UNSHAPED.get(opt.name, (0, ""))
-    text = f"{copies} {words}".strip()
-    return Score(text, copies + extra, page=("optimizer", opt.name, "implementation"),
-                 detail="state arrays the size of the parameters, from its init")
-
 
 def lr_window(cell, fn) -> float:
     """Decades of learning rate, around the best one, whose runs reach the tolerance or end within WINDOW_FACTOR
@@ -126,7 +107,8 @@ def _times(value: float) -> str:
 
 
 def scorecard(cells: dict, optimizer_names, function_names) -> list:
-    """One Row per optimizer of the build, over the build's functions that have a minimum."""
+    """One Row per optimizer of the build, over the build's functions that have a minimum (every column but
+    memory, which the page adds from ``carried.memory``)."""
     bounded = [f for f in function_names if functions.get(f).minimum is not None]
     by_function = {f: [cells[(o, f)] for o in optimizer_names if (o, f) in cells] for f in bounded}
     noise = _noise_ratios(by_function)
@@ -151,7 +133,6 @@ def scorecard(cells: dict, optimizer_names, function_names) -> list:
                               sum(scheduled.values()) / len(scheduled) if scheduled else math.nan,
                               page=("optimizer", name, "on-each-test-function"),
                               detail=f"helps on: {titles(f for f, h in scheduled.items() if h)}"),
-            "memory": memory(opt),
         }
         rows.append(Row(opt, scores))
     return rows

@@ -1,5 +1,6 @@
 """``python -m gallery_builder.site_build WORK ARGS...``: ``mkdocs build ARGS...`` of the project in the current
-folder, reading its pages from WORK/docs instead of its docs folder.
+folder, reading its pages from WORK/docs instead of its docs folder. ``python -m gallery_builder.site_build serve
+ARGS...``: ``mkdocs serve ARGS...`` as ``make serve`` runs it (see ``serve``).
 
 WORK/docs stands in for the docs folder (WORK/plan.json: "docs"): its entries link to the docs folder's, except the
 gallery ("gallery", its name), which links to a build's staging folder, so that the site can be built while the
@@ -17,7 +18,10 @@ from pathlib import Path
 import mkdocs.config
 from mkdocs.__main__ import cli
 from mkdocs.commands import build
+from mkdocs.livereload import LiveReloadServer
 from mkdocs.structure.files import File
+
+EXPLANATIONS = "explanations"  # pages.EXPLANATIONS: read by the gallery build, not by MkDocs (no import of pages)
 
 
 def main(work: Path, args: list) -> None:
@@ -54,5 +58,29 @@ def main(work: Path, args: list) -> None:
         (work / "links").write_text("".join(listed), encoding="utf-8")
 
 
+def serve(args: list) -> None:
+    """``mkdocs serve`` without watching the explanations: MkDocs excludes them, and ``gallery-builder watch``
+    renders them into the gallery's pages, whose change then makes MkDocs' one rebuild. Watching them too made
+    MkDocs build twice per edit. The docs folder is watched at its top level, and each folder in it (when serving
+    starts) but the explanations, recursively."""
+    watch = LiveReloadServer.watch
+
+    def watching(self, path, func=None, *, recursive=True):
+        folder = Path(path)
+        if not recursive or not (folder / EXPLANATIONS).is_dir():
+            return watch(self, path, func, recursive=recursive)
+        watch(self, path, func, recursive=False)
+        for entry in sorted(folder.iterdir()):
+            if entry.is_dir() and entry.name != EXPLANATIONS:
+                watch(self, str(entry), func)
+        return None
+
+    LiveReloadServer.watch = watching
+    cli.main(["serve", *args], prog_name="mkdocs")
+
+
 if __name__ == "__main__":
-    main(Path(sys.argv[1]), sys.argv[2:])
+    if sys.argv[1:2] == ["serve"]:
+        serve(sys.argv[2:])
+    else:
+        main(Path(sys.argv[1]), sys.argv[2:])

@@ -7,29 +7,21 @@ rate). Cells are cached on disk under a hash of everything that can change their
 
 from __future__ import annotations
 
-import ast
-import functools
-import hashlib
-import importlib.metadata
-import inspect
 import json
 import math
 import os
-import platform
 import sys
-import textwrap
-import types
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograd.core import primitive_vjps
 import numpy as np
 
-from . import __version__, criteria, engine, functions, optimizers, schedules
+from . import criteria, engine, functions, optimizers, schedules
 from .config import Settings
 from .engine import Runs
 from .errors import UserError
+from .fingerprints import cell_key
 
 def lr_grid(default: float, settings: Settings) -> np.ndarray:
     """Every learning rate the search runs: ``lr_per_decade`` to a decade, from ``lr_limit_below`` decades below to
@@ -428,109 +420,6 @@ def compute_cell(opt_name: str, fn_name: str, settings: Settings) -> Cell:
 
 
 # --- Cache ------------------------------------------------------------------------------------------------------
-
-
-def _gradient_rules(primitive, module) -> list:
-    """The functions of ``module`` registered with ``defvjp`` for an autograd primitive."""
-    found, stack, visited = [], [primitive_vjps.get(primitive)], set()
-    while stack:
-        item = stack.pop()
-        if id(item) in visited:
-            continue
-        visited.add(id(item))
-        if isinstance(item, dict):
-            stack.extend(item.values())
-        elif inspect.isfunction(item):
-            if item.__module__ == module.__name__:
-                found.append(item)
-            stack.extend(cell.cell_contents for cell in item.__closure__ or ())
-    return found
-
-
-def code_of(obj) -> str:
-    """The source of a function or class without its decorators, normalized (comments and layout dropped): the
-    descriptive card passed to a catalogue decorator computes no number, so editing it must not recompute."""
-    tree = ast.parse(textwrap.dedent(inspect.getsource(obj)))
-    node = tree.body[0]
-    if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
-        node.decorator_list = []
-    return ast.unparse(node)
-
-
-def _related(name: str, module) -> bool:
-    """Code of ``module`` or of a sibling module in the same subpackage (an optimizer family and its shared base)."""
-    if name == module.__name__:
-        return True
-    family = module.__name__.rpartition(".")[0]
-    return family.count(".") >= 1 and name.startswith(family + ".")
-
-
-def source_closure(obj, module, seen) -> list:
-    """Source of ``obj`` and of every function or class of ``module`` (or its subpackage) it refers to,
-    transitively."""
-    original, obj = obj, getattr(obj, "fun", obj)  # autograd primitives wrap the Python function
-    if id(obj) in seen:
-        return []
-    seen.add(id(obj))
-    parts = [code_of(obj)]
-    # An autograd primitive's gradient rules, and functions captured by closures, are code too.
-    related = _gradient_rules(original, module)
-    related += [c.cell_contents for c in getattr(obj, "__closure__", None) or () if inspect.isfunction(c.cell_contents)]
-    for function in related:
-        parts += source_closure(function, module, seen)
-    codes = [obj.__code__] if hasattr(obj, "__code__") else []
-    names = set()
-    while codes:
-        code = codes.pop()
-        names.update(code.co_names)
-        codes.extend(c for c in code.co_consts if isinstance(c, types.CodeType))
-    for name in sorted(names):
-        ref = getattr(module, name, None)
-        ref_fun = getattr(ref, "fun", ref)
-        if (inspect.isfunction(ref_fun) or inspect.isclass(ref_fun)) and _related(ref_fun.__module__, module):
-            parts += source_closure(ref, sys.modules[ref_fun.__module__], seen)
-        elif isinstance(ref, (int, float, str, tuple)):
-            parts.append(f"{name}={ref!r}")
-    return parts
-
-
-@functools.lru_cache(maxsize=None)
-def fingerprint(obj) -> str:
-    """A hash of an optimizer factory's or a formula's source closure (cached: getsource is slow)."""
-    module = sys.modules[getattr(obj, "fun", obj).__module__]
-    return hashlib.sha256("\n".join(source_closure(obj, module, set())).encode()).hexdigest()
-
-
-def library_versions() -> dict:
-    """Versions of what computes the numbers (autograd has no __version__: ask the installed metadata)."""
-    return {"gallery-builder": __version__, "python": platform.python_version(), "numpy": np.__version__,
-            "autograd": importlib.metadata.version("autograd")}
-
-
-@functools.lru_cache(maxsize=None)
-def _code_fingerprint() -> str:
-    code = [inspect.getsource(engine), inspect.getsource(criteria), inspect.getsource(schedules),
-            *source_closure(compute_many, sys.modules[__name__], set()),
-            *map(inspect.getsource, functions.CODE), json.dumps(library_versions(), sort_keys=True)]
-    return hashlib.sha256("\n".join(code).encode()).hexdigest()
-
-
-def cell_key(opt_name: str, fn_name: str, settings: Settings) -> str:
-    """A hash of everything that can change a cell's numbers, and nothing else."""
-    opt, fn = optimizers.get(opt_name), functions.get(fn_name)
-    payload = {
-        "optimizer": [opt_name, opt.uses_hessian, fingerprint(opt.factory)],
-        "hyperparameters": settings.hyper(opt_name),
-        "function": [fn_name, fingerprint(fn.formula), fn.domain, fn.minimizers, fn.minimum, fn.escape_factor],
-        "start": list(settings.start(fn_name)),
-        "settings": [settings.steps_for(fn_name), settings.lr_per_decade, settings.basin_grid,
-                     *map(float, (settings.lr_decades_below, settings.lr_decades_above, settings.lr_limit_below,
-                                  settings.lr_limit_above, settings.tolerance))],
-        "schedules": list(settings.schedules),
-        "noise": [settings.noise_seeds, settings.sigma_for(fn_name) if settings.noise_seeds else 0.0],
-        "code": _code_fingerprint(),
-    }
-    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=repr).encode()).hexdigest()[:24]
 
 
 def _runs_arrays(runs: Runs, prefix: str) -> dict:

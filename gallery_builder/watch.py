@@ -13,6 +13,8 @@ import sys
 import time
 from pathlib import Path
 
+from .extras import EXPLANATIONS
+
 PACKAGE = Path(__file__).resolve().parent
 
 
@@ -23,19 +25,21 @@ def _mtime(path: Path):
         return None
 
 
+def _files(folder: Path):
+    """Every file under ``folder``, but not bytecode caches or editors' lock and backup files."""
+    for path in folder.rglob("*"):
+        if "__pycache__" not in path.parts and not path.name.startswith((".", "#")) and not path.name.endswith("~"):
+            yield path
+
+
 def snapshot(docs_dir: Path, config: Path | None) -> dict:
-    """What a rebuild depends on, by modification time: sources, settings and explanations."""
-    state = {}
-    for pattern in ("*.py", "templates/*", "assets/*"):
-        for path in PACKAGE.glob(pattern):
-            if not path.name.startswith((".", "#")):  # editors' lock and backup files
-                state[str(path)] = _mtime(path)
-    for path in (config, docs_dir.parent / "mkdocs.yml"):  # mkdocs.yml decides the <iframe src> paths
-        if path is not None:
-            state[str(path)] = _mtime(path)
-    for path in (docs_dir / "explanations").glob("*/*.md"):
-        state[str(path)] = _mtime(path)  # rendered into the pages: their numbers come from runs
-    return state
+    """What a rebuild depends on, by modification time: every file of the package (its code, the optimizer and
+    function catalogues, templates and assets), the settings, mkdocs.yml (it decides the <iframe src> paths) and
+    the explanations, which are rendered into the pages (their numbers come from runs)."""
+    paths = [*_files(PACKAGE), *_files(docs_dir / EXPLANATIONS), docs_dir.parent / "mkdocs.yml"]
+    if config is not None:
+        paths.append(config)
+    return {str(path): _mtime(path) for path in paths}
 
 
 def watch(args, docs_dir: Path, interval: float = 0.5) -> None:

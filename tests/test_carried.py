@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import base64
+import re
 import dataclasses
 import json
 
 import numpy as np
 import pytest
 
-from gallery_builder import config, embeds, figures, functions, sweep
+from gallery_builder import carried, config, embeds, figures, functions, optimizers, sweep
 
 SETTINGS = config.parse({"sweep": {"optimizers": ["sgd", "momentum", "adam", "newton"],
                                    "functions": ["ill_conditioned", "himmelblau"], "steps": 40, "basin_grid": 3,
@@ -89,7 +90,9 @@ def test_newtons_directions_are_the_hessians_eigenvectors_at_each_point(cells):
     np.testing.assert_allclose(decoded(lowest["y"]), np.linalg.eigvalsh(hessians)[:, 0], rtol=1e-6)
 
 
-def test_a_state_field_nobody_described_still_gets_a_panel(cells):
+def test_a_state_field_nobody_described_still_gets_a_panel(cells, monkeypatch):
+    """An optimizer the table does not know yet (here momentum, taken out of it) shows every recorded field."""
+    monkeypatch.delitem(carried.VIEWS, "momentum")
     cell = cells["momentum"]
     extra = cell.runs.state["momentum_buffer"][..., :1] * 3
     runs = dataclasses.replace(cell.runs, state={**cell.runs.state, "novel_accumulator": extra})
@@ -122,3 +125,82 @@ def test_a_gradient_point_is_drawn_as_its_own_path(cells):
     last = int(cell.runs.last[cell.chosen])
     assert "xaxis" not in trace and index in figure["animate"]["traces"]
     np.testing.assert_allclose(decoded(trace["x"]), y[cell.chosen, : last + 1, 0], rtol=1e-6)
+
+
+# --- Every optimizer's table ---------------------------------------------------------------------------------------
+
+ALL = config.parse({"sweep": {"functions": ["rosenbrock", "himmelblau"], "steps": 60, "basin_grid": 2,
+                              "learning_rates": {"per_decade": 1, "decades_below": 1, "decades_above": 1}}})
+
+
+@pytest.fixture(scope="module")
+def every_cell():
+    """Every optimizer of the catalogue on two functions, 60 steps."""
+    return {(name, function): cell for function in ("rosenbrock", "himmelblau")
+            for name, cell in sweep.compute_cells(function, list(optimizers.CATALOGUE), ALL).items()}
+
+
+# English words that are also field names; any other field name in a meaning is code, not words.
+WORDS = {"sum"}
+
+
+def test_every_optimizer_has_a_table_of_meanings_in_words(every_cell):
+    assert set(carried.VIEWS) == set(optimizers.CATALOGUE)
+    for (name, function), cell in every_cell.items():
+        fields = {f for f in cell.runs.state if len(f) > 1} - WORDS
+        for view in carried.views(name, cell.runs.state):
+            words = set(re.findall(r"[A-Za-z_][A-Za-z_0-9]*", f"{view.name} {view.meaning}"))
+            assert not words & fields, (name, view.name, words & fields)
+            assert "as recorded" not in view.meaning and "does not describe" not in view.meaning, name
+            assert len(view.meaning.split()) >= 8, (name, view.name)  # a sentence, not a label
+
+
+def test_every_panel_is_drawn_on_a_fitting_axis(every_cell):
+    """A panel whose values are positive and span more than two decades is on a log axis; a panel with a
+    negative value is not. Every panel draws something on a run that took steps."""
+    for (name, function), cell in every_cell.items():
+        i = cell.chosen
+        for view, values in carried.carried(cell, i):
+            if not isinstance(view, carried.Panel):
+                continue
+            finite = values[np.isfinite(values)]
+            assert finite.size, (name, function, view.name)
+            if view.log:
+                assert (finite > 0).any(), (name, view.name)
+            elif (finite > 0).all() and "negative" not in view.meaning:  # a signed quantity stays linear
+                assert finite.max() <= 100 * finite.min(), (name, function, view.name)
+            assert len(view.coordinates) == values.shape[1] or values.shape[1] == 2, (name, view.name)
+
+
+def test_lamb_trust_ratio_and_polyak_step_reproduce_the_path(every_cell):
+    """The drawn quantities are the ones the update used: LAMB's step has length lr·‖θ‖ (the trust ratio times
+    ‖u‖), and Polyak's step is η·g."""
+    cell = every_cell[("polyak_sgd", "himmelblau")]
+    i, last = cell.chosen, int(cell.runs.last[cell.chosen])
+    (_, values), = [(v, x) for v, x in carried.carried(cell, i) if v.name == "step size"]
+    points = cell.runs.points[i, : last + 1]
+    gradients = functions.get("himmelblau").gradient(points[:-1])
+    np.testing.assert_allclose(-values[1:, :1] * gradients, np.diff(points, axis=0), rtol=1e-9, atol=1e-12)
+    cell = every_cell[("lamb", "rosenbrock")]
+    i, last = cell.chosen, int(cell.runs.last[cell.chosen])
+    points = cell.runs.points[i, : last + 1]
+    steps = np.hypot(*np.diff(points, axis=0).T)
+    np.testing.assert_allclose(steps, cell.lrs[i] * np.hypot(*points[:-1].T), rtol=1e-9)
+
+
+def test_lbfgs_memory_measures_the_curvature_of_a_quadratic():
+    """On Booth (a quadratic) the curvature L-BFGS's memory stores along a step is the true one along it."""
+    settings = config.parse({"sweep": {"functions": ["booth"], "steps": 10, "basin_grid": 2,
+                                       "learning_rates": {"per_decade": 1, "decades_below": 0, "decades_above": 0}}})
+    cell = sweep.compute_cell("lbfgs", "booth", settings)
+    (_, values), = [(v, x) for v, x in carried.carried(cell, cell.chosen) if v.name == "curvature"]
+    stored = np.isfinite(values).all(axis=1)
+    assert stored.sum() >= 2
+    np.testing.assert_allclose(values[stored, 0], values[stored, 1], rtol=1e-9)
+
+
+def test_memory_is_counted_from_the_state():
+    counts = {name: carried.memory(name)["copies"] for name in optimizers.CATALOGUE}
+    assert counts["sgd"] == 0 and counts["momentum"] == 1 and counts["adam"] == 2 and counts["amsgrad"] == 3
+    assert counts["adan"] == 4 and counts["prodigy"] == 4 and counts["rmsprop"] == 1
+    assert "200 more copies" in carried.memory("lbfgs")["note"]

@@ -23,9 +23,9 @@ def recorded(opt_name, fn_name, steps=None, **hyper):
     return run_many(fn, [Member(opt, np.array([fn.start]), {**opt.defaults, **hyper}, record_state=True)], steps)[0]
 
 
-def estimate(fn_name, steps=None):
-    """Prodigy's d after each step (NaN after the run stopped)."""
-    return recorded("prodigy", fn_name, steps).state["d"][0, :, 0]
+def estimate(fn_name, steps=None, lr=1.0):
+    """Prodigy's d after each step (NaN after the run stopped), at lr = 1 unless given."""
+    return recorded("prodigy", fn_name, steps, lr=lr).state["d"][0, :, 0]
 
 
 # --- optimizers/prodigy.md ---------------------------------------------------------------------------------------
@@ -37,6 +37,15 @@ def test_prodigy_d_grows_by_the_same_factor_on_every_function():
         d = estimate(name, 10)
         factors = d[5:11] / d[4:10]
         assert np.all((factors > 2.5) & (factors < 2.7)), (name, factors)
+
+
+def test_prodigy_warm_up_figures_hold_at_lr_1_only():
+    claim(PRODIGY, "(Both figures change with `lr`, which enters the numerator twice and the denominator once")
+    for name in ("booth", "rosenbrock"):
+        for lr in (0.1, 10.0):
+            d = estimate(name, 10, lr=lr)
+            factors = d[5:11] / d[4:10]
+            assert not np.all((factors > 2.5) & (factors < 2.7)), (name, lr, factors)
 
 
 def test_prodigy_d_below_a_hundredth_after_ten_steps():

@@ -56,13 +56,33 @@ def test_novograd_first_step_and_steady_slope():
 
 
 def test_novograd_lengthens_its_steps_on_the_saddle():
-    claim("optimizers/novograd.md", "where the gradient keeps its direction, the steps lengthen from `lr` towards "
-                                    "10·`lr`")
+    claim("optimizers/novograd.md", "whose gradient turns by 90° during the run, from along $x$ to along $y$, the "
+                                    "steps lengthen from `lr` towards 10·`lr`")
     run = trajectory("novograd", "saddle", steps=300, lr=0.1)
+    kept = run.points[np.isfinite(run.points).all(axis=1)]
+    grads = functions.get("saddle").gradient(kept[:-1])
+    assert abs(grads[0, 0]) > 100 * abs(grads[0, 1]) and abs(grads[-1, 1]) > 10 * abs(grads[-1, 0])  # x, then y
     steps = lengths(run.points)
     steps = steps[np.isfinite(steps)]
     assert math.isclose(steps[0], 0.1, rel_tol=1e-3)
     assert 0.5 < steps[-1] < 1.0 and steps[-1] > steps[len(steps) // 2] > steps[0]
+
+
+def test_signum_is_lion_with_equal_betas_and_no_decay():
+    claim("optimizers/signum.md", "It is [Lion](lion.md) with $\\beta_1 = \\beta_2$ and no weight decay")
+    for fn in ("rosenbrock", "booth", "saddle"):
+        for beta in (0.5, 0.9):
+            signum = trajectory("signum", fn, steps=100, lr=0.01, momentum=beta)
+            lion = trajectory("lion", fn, steps=100, lr=0.01, beta1=beta, beta2=beta, weight_decay=0.0)
+            np.testing.assert_array_equal(signum.points, lion.points)
+
+
+def test_ademamix_meets_a_gradient_that_turns_on_the_saddle():
+    claim("optimizers/ademamix.md", "whose gradient turns by 90° during the run, from along $x$ to along $y$")
+    run = trajectory("ademamix", "saddle", steps=300, lr=0.1)
+    kept = run.points[np.isfinite(run.points).all(axis=1)]
+    grads = functions.get("saddle").gradient(kept[:-1])
+    assert abs(grads[0, 0]) > 100 * abs(grads[0, 1]) and abs(grads[-1, 1]) > 10 * abs(grads[-1, 0])
 
 
 def test_signum_moves_lr_per_coordinate():

@@ -32,12 +32,18 @@ def drive_state(name, fn_name, steps, **hyper):
 @pytest.mark.parametrize("lr", [1e-3, 0.05])
 def test_rprop_first_step_is_lr_per_coordinate(fn_name, lr):
     claim("optimizers/rprop.md", "The first step has no previous gradient ($p_0 = 0$), so it moves each coordinate "
-                                 "by exactly `lr`.")
+                                 "by its initial step size, `lr` clamped to [`step_size_min`, `step_size_max`]")
     opt, fn = optimizers.get("rprop"), functions.get(fn_name)
     transform, start = opt.transform(**{**opt.defaults, "lr": lr}), np.array([fn.start], float)
     updates, _ = transform.update(fn.gradient(start), transform.init(start), start)
     np.testing.assert_array_equal(updates[0], -np.sign(fn.gradient(start)[0]) * lr)  # the update itself: exactly
     np.testing.assert_allclose(np.abs(first_step("rprop", fn_name, lr)), [lr, lr], rtol=1e-12)  # the path: rounded
+
+
+@pytest.mark.parametrize("lr, clamped", [(1e-7, 1e-6), (1e-9, 1e-6), (100.0, 50.0)])
+def test_rprop_clamps_its_first_step(lr, clamped):
+    claim("optimizers/rprop.md", "every `lr` below 10⁻⁶ moves like 10⁻⁶, and one above 50 like 50")
+    np.testing.assert_allclose(np.abs(first_step("rprop", "himmelblau", lr)), [clamped, clamped], rtol=1e-9)
 
 
 def test_rprop_a_hundredfold_lr_matters_little():

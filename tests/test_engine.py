@@ -7,7 +7,7 @@ import sys
 import numpy as np
 import pytest
 
-from gallery_builder import Trajectory, criteria, engine, functions, optimizers, sweep, trajectory
+from gallery_builder import Trajectory, criteria, engine, fingerprints, functions, optimizers, sweep, trajectory
 from gallery_builder.config import Settings
 from gallery_builder.engine import CONVERGED, DIVERGED, ESCAPED, MOVING, STALLED, STATUSES, Runs, run_batch
 from gallery_builder.errors import UserError
@@ -625,13 +625,13 @@ def test_sweep_does_not_choose_a_run_that_left_mccormicks_box_below_f_star():
 def test_cell_key_covers_the_code_that_computes_a_cell():
     """Editing lr_grid (or anything compute_many calls) changes the source that the cache key hashes."""
 
-    parts = "\n".join(sweep.source_closure(sweep.compute_many, sweep, set()))
+    parts = "\n".join(fingerprints.source_closure(sweep.compute_many))
     for helper in (sweep.lr_grid, sweep.search_many, sweep._run_by_horizon, sweep._lr_members, sweep.compute_many):
-        assert sweep.code_of(helper) in parts
+        assert fingerprints.code_of(helper) in parts
 
 def test_cell_key_covers_the_radius_gradient_rule():
 
-    parts = "\n".join(sweep.source_closure(functions.get("ackley").formula, functions, set()))
+    parts = "\n".join(fingerprints.source_closure(functions.get("ackley").formula))
     assert "def radius(x, y)" in parts  # the primitive itself ...
     assert "safe = np.where(ans > 0, ans, 1.0)" in parts  # ... its gradient rule ...
     assert "defvjp(radius" in parts  # ... and how the rule is bound to each argument
@@ -658,10 +658,10 @@ def test_cards_are_not_hashed_but_code_is(monkeypatch):
     base = sweep.cell_key("adam", "booth", TINY)
     monkeypatch.setitem(optimizers.CATALOGUE, "adam", dc.replace(opt, title="Adam!", summary="typo fixed"))
     assert sweep.cell_key("adam", "booth", TINY) == base
-    code = sweep.code_of(opt.factory)
+    code = fingerprints.code_of(opt.factory)
     assert "summary" not in code and "def adam" in code
     # the shared helpers of the optimizer package (another module) are hashed too
-    parts = "\n".join(sweep.source_closure(opt.factory, sys.modules[opt.factory.__module__], set()))
+    parts = "\n".join(fingerprints.source_closure(opt.factory))
     assert "def lerp" in parts and "def _adam" in parts
 
 

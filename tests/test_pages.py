@@ -144,14 +144,6 @@ def test_the_scorecard_counts_solved_functions_and_compares_noise_with_the_best(
     ratios = scorecard._noise_ratios({f: [cells[(o, f)] for o in TINY.optimizers] for f in bounded})
     for f in bounded:
         assert min(r for (o, g), r in ratios.items() if g == f) == 1.0
-    assert rows["sgd"].scores["memory"].value == 0 and rows["newton"].scores["memory"].value == float("inf")
-
-
-def test_memory_counts_the_state_arrays_the_size_of_the_parameters():
-    from gallery_builder import optimizers, scorecard
-
-    copies = {n: scorecard.memory(optimizers.get(n)).value for n in ("sgd", "momentum", "adam", "amsgrad", "lbfgs")}
-    assert copies == {"sgd": 0, "momentum": 1, "adam": 2, "amsgrad": 3, "lbfgs": 2 + 200}
 
 
 def test_the_scorecard_page_links_every_number_to_its_figure(cells):

@@ -215,7 +215,7 @@ def test_the_render_stage_runs_nothing_and_the_extras_come_from_the_cache(tmp_pa
     assert again.measured == found.measured and again.families == found.families
     out = pages.Renderer(settings, cells, pages.Site(False), DOCS, again).pages()
     assert "SGD leaves at step" in out["gallery/functions/saddle.md"]
-    assert "Momentum averages it" in out["gallery/functions/booth.md"]
+    assert "only the jitter differs" in out["gallery/functions/booth.md"]
 
 
 def test_no_module_after_the_sweep_calls_the_engine():

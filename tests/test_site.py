@@ -388,7 +388,6 @@ def test_failed_build_leaves_previous_gallery_untouched(small_site, monkeypatch)
     started = []
     monkeypatch.setattr(build, "SiteBuild", lambda *args, site=build.SiteBuild: started.append(site(*args)) or started[-1])
     monkeypatch.setitem(embeds.KINDS, "pair", dataclasses.replace(embeds.KINDS["pair"], figure=broken))
-    monkeypatch.setattr(build, "_code_hash", lambda *objects: "forces-new-figures")
     with pytest.raises(RuntimeError):
         build.build_gallery(settings, small_site / "docs", jobs=1, quiet=True, cache_dir=small_site / ".cache",
                             site=True)
@@ -556,8 +555,8 @@ def test_the_navigation_lists_every_optimizer_and_function_in_the_readers_order(
     text = (ROOT / "mkdocs.yml").read_text()
     nav = yaml.safe_load(text[text.index("\nnav:"):text.index("\ntheme:")])["nav"]
     titles = [next(iter(entry)) for entry in nav]
-    assert titles == ["Start here", "Which optimizer when", "Gallery", "Comparison", "Optimizers", "Functions",
-                      "Methodology", "Add your own", "Benchmarks", "Design records"]
+    assert titles == ["Start here", "Which optimizer when", "Gallery", "Comparison", "Side by side", "Optimizers",
+                      "Functions", "Methodology", "Glossary", "Add your own", "Benchmarks", "Design records"]
 
     def pages(entries):
         for entry in entries:

@@ -17,12 +17,8 @@ optax.
 
 from __future__ import annotations
 
-import ast
-import functools
 import inspect
 import math
-import textwrap
-import types
 from dataclasses import dataclass, field
 from typing import Callable, NamedTuple
 
@@ -84,27 +80,6 @@ class Optimizer:
     def defaults(self) -> dict:
         return {p.name: p.default for p in inspect.signature(self.factory).parameters.values()}
 
-    @functools.cached_property
-    def code(self) -> str:
-        """The factory's source without its decorator: the code that computes the numbers, not the card."""
-        return _definition(self.factory)
-
-    @functools.cached_property
-    def helpers(self) -> dict:
-        """Name -> object for every module-level function, class or constant of this package that the code uses,
-        directly or through other helpers, in order of first use (state types, shared pieces such as ``lerp``)."""
-        found = {}
-        _collect_helpers(self.factory, found)
-        return found
-
-    @functools.cached_property
-    def implementation(self) -> str:
-        """The code followed by the source of each helper: everything that computes this optimizer's numbers."""
-        parts = [self.code]
-        for name, obj in self.helpers.items():
-            parts.append(_definition(obj) if callable(obj) else f"{name} = {obj!r}\n")
-        return "\n\n".join(parts)
-
     @property
     def module_path(self) -> str:
         """Where the factory is defined, relative to the project root."""
@@ -135,36 +110,6 @@ class Optimizer:
 
     def transform(self, **hyper) -> Transform:
         return self.factory(**hyper)
-
-
-def _definition(obj) -> str:
-    """Source of a function or class from its ``def``/``class`` line on (decorators dropped, comments kept)."""
-    source = textwrap.dedent(inspect.getsource(obj))
-    node = ast.parse(source).body[0]
-    return "".join(source.splitlines(keepends=True)[node.lineno - 1:])
-
-
-def _names(code: types.CodeType) -> list:
-    """Global and attribute names used by ``code`` and the functions nested in it, in order of first use."""
-    names = list(code.co_names)
-    for const in code.co_consts:
-        if isinstance(const, types.CodeType):
-            names += _names(const)
-    return list(dict.fromkeys(names))
-
-
-def _collect_helpers(function, found: dict):
-    for name in _names(function.__code__):
-        obj = function.__globals__.get(name)
-        if name in found or obj is None or obj is Transform or isinstance(obj, types.ModuleType):
-            continue
-        if inspect.isfunction(obj) or inspect.isclass(obj):
-            if obj.__module__.startswith(__package__ + "."):
-                found[name] = obj
-                if inspect.isfunction(obj):
-                    _collect_helpers(obj, found)
-        elif isinstance(obj, (int, float, str, tuple)) and not isinstance(obj, bool):
-            found[name] = obj
 
 
 # Valid ranges by hyperparameter name: (low, high, low is inclusive).

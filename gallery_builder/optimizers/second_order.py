@@ -207,8 +207,9 @@ def _direction(grads, memory, H_diag):
         "and that evaluation is the step's one gradient here. torch's default max_iter = 20 runs up to 20 "
         "iterations per step() call and, without a line search, evaluates the closure up to 20 times: one of its "
         "steps is up to 20 of these.",
-        "No line search (line_search_fn = None): the step length is lr, except the very first, which is "
-        "min(1, 1/‖g‖₁)·lr. Nothing stops a step from going uphill, so a large learning rate can diverge.",
+        "No line search (line_search_fn = None): the step size t is lr, except on the very first iteration, where "
+        "it is min(1, 1/‖g‖₁)·lr and the step, t·g, has length t‖g‖₂ (at most lr). Nothing stops a step from "
+        "going uphill, so a large learning rate can diverge.",
         "The memory keeps a pair only if yᵀs > 1e-10, which is how torch keeps the estimate positive definite; "
         "on a saddle or near a maximum, where the curvature along the step is negative, pairs are skipped and "
         "the last scale H_diag stays.",

@@ -105,6 +105,9 @@ def momentum(lr=1e-3, momentum=0.9):
     paper=TORCH_SGD,
     equivalent="torch.optim.SGD(params, lr=1e-3, momentum=0.9, nesterov=True)",
     notes=(
+        "The method is Nesterov's: Y. Nesterov (1983), A method for solving the convex programming problem with "
+        "convergence rate O(1/k²), Soviet Mathematics Doklady 27. Its momentum form for deep learning, which torch "
+        "implements, is Sutskever, Martens, Dahl and Hinton's (2013), the paper linked below.",
         "torch's Nesterov form evaluates the gradient at the current point and steps along g + μ·b. The "
         "look-ahead form evaluates the gradient at θ − γμb with torch's buffer b (or θ − μv with Sutskever's v, "
         "which already contains the learning rate) instead; the two are a change of variables of each other, so "

@@ -36,21 +36,23 @@ class SignumState(NamedTuple):  # optax's EmaState
     summary="Resilient backpropagation: ignore the gradient's size and step by its sign, with a step size per "
     "coordinate that grows by 1.2× while the sign of the gradient stays the same and halves when it flips. "
     "After a flip that coordinate pauses for one step.",
-    latex=r"\begin{aligned} \eta_{t,i} &= \begin{cases} \min(\eta^{+}\eta_{t-1,i},\ \Gamma_{\max}) & "
-    r"g_{t,i}\, p_{t-1,i} > 0\\ \max(\eta^{-}\eta_{t-1,i},\ \Gamma_{\min}) & g_{t,i}\, p_{t-1,i} < 0\\ "
-    r"\eta_{t-1,i} & \text{otherwise} \end{cases}\\ "
+    latex=r"\begin{aligned} \eta_{t,i} &= \operatorname{clip}\big(c_{t,i}\, \eta_{t-1,i},\ \Gamma_{\min},\ "
+    r"\Gamma_{\max}\big),\quad c_{t,i} = \begin{cases} \eta^{+} & g_{t,i}\, p_{t-1,i} > 0\\ "
+    r"\eta^{-} & g_{t,i}\, p_{t-1,i} < 0\\ 1 & \text{otherwise} \end{cases}\\ "
     r"p_{t,i} &= \begin{cases} 0 & g_{t,i}\, p_{t-1,i} < 0\\ g_{t,i} & \text{otherwise} \end{cases}\\ "
     r"\theta_{t,i} &= \theta_{t-1,i} - \eta_{t,i}\, \operatorname{sign}(p_{t,i}),\qquad \eta_{0,i} = \gamma, "
     r"\ p_{0,i} = 0 \end{aligned}",
-    pseudocode="g = grad f(theta)\nfor each coordinate i:\n    if g[i] * prev[i] > 0:   step[i] = min(step[i] * etaplus, "
-    "step_size_max)\n    elif g[i] * prev[i] < 0: step[i] = max(step[i] * etaminus, step_size_min); g[i] = 0\n"
+    pseudocode="g = grad f(theta)\nfor each coordinate i:\n    if g[i] * prev[i] > 0:   step[i] = step[i] * etaplus\n"
+    "    elif g[i] * prev[i] < 0: step[i] = step[i] * etaminus; g[i] = 0\n"
+    "    step[i] = min(max(step[i], step_size_min), step_size_max)\n"
     "    theta[i] = theta[i] - step[i] * sign(g[i])\n    prev[i] = g[i]",
     paper=Paper("Riedmiller, Braun", "A direct adaptive method for faster backpropagation learning: the RPROP "
                 "algorithm", 1993, "https://doi.org/10.1109/ICNN.1993.298623"),
     equivalent="torch.optim.Rprop(params, lr=1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50))",
     notes=(
         "lr is the initial step size of every coordinate, not a multiplier of the gradient: the first step moves "
-        "each coordinate by exactly lr (times the sign of its gradient).",
+        "each coordinate by lr clamped to [step_size_min, step_size_max] = [1e-6, 50] (against the sign of its "
+        "gradient), so every lr below 1e-6 runs exactly like 1e-6. The clamp applies at every step.",
         "After a sign change the step size shrinks and the gradient is stored as 0, so that coordinate does not "
         "move this step and its step size is left alone at the next one. The paper also takes back the previous "
         "step after a sign change (weight backtracking); torch does not, the variant Igel and Hüsken (2000) "
@@ -115,8 +117,8 @@ def lion(lr=1e-4, beta1=0.9, beta2=0.99, weight_decay=1e-3):
 @optimizer(
     "signum",
     title="Signum",
-    summary="Sign momentum: step every coordinate by exactly lr in the direction of the sign of a moving average of "
-    "gradients. Like Lion without the interpolation and weight decay, it ignores gradient magnitude entirely.",
+    summary="Sign momentum: step every coordinate by exactly lr against the sign of a moving average of gradients. "
+    "It is Lion with β1 = β2 and no weight decay, and it ignores gradient magnitude entirely.",
     latex=r"\begin{aligned} m_t &= \beta\, m_{t-1} + (1 - \beta)\, g_t\\ "
     r"\theta_t &= \theta_{t-1} - \gamma\, \operatorname{sign}(m_t) \end{aligned}",
     pseudocode="g = grad f(theta)\nm = (1 - momentum) * g + momentum * m\ntheta = theta - lr * sign(m)",

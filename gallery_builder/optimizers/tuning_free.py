@@ -73,8 +73,8 @@ def smaller(a, b):
 @optimizer(
     "polyak_sgd",
     title="SGD with Polyak's step",
-    summary="Gradient descent whose step size is computed, not tuned: (f(θ) − f*) / |∇f|², the step that would "
-    "reach the minimum value if f were linear, capped at lr. It needs the minimum value f*, so it only runs on "
+    summary="Gradient descent whose step size is computed from f*: (f(θ) − f*) / |∇f|², the step that would "
+    "reach the minimum value if f were linear, capped at lr, which is still tuned. It needs the minimum value f*, so it only runs on "
     "functions whose minimum is known.",
     latex=r"\begin{aligned} \eta_t &= \begin{cases} 0 & \text{if } s^2 \lVert g_t \rVert^2 + \epsilon "
     r"\le \epsilon_{\text{mach}}\\ "
