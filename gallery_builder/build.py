@@ -199,6 +199,8 @@ def _write_everything(staging: Staging, settings, cells: dict, keys: dict, docs_
         staging.write(f"assets/{name}", data)
     for name, data in _katex_files().items():
         staging.write(f"assets/katex/{name}", data)
+    for function in settings.functions:  # what every embed of the function points at (embeds.landscape)
+        staging.write(f"embeds/{embeds.landscape_file(function)}", embeds.landscape_script(function))
 
     site = pages.Site(use_directory_urls(docs_dir))
     made = [(kind, names, subject) for kind in embeds.KINDS.values()
@@ -213,8 +215,7 @@ def _write_everything(staging: Staging, settings, cells: dict, keys: dict, docs_
     todo = []
     for index, (kind, names, subject) in enumerate(made):
         key = figure_keys.key(kind, subject)
-        outputs = [(site.embed(kind.name, *names), "embed"), (site.data(kind.name, *names), "data"),
-                   (site.thumbnail(kind.name, *names), "thumbnail")]
+        outputs = [(site.embed(kind.name, *names), "embed"), (site.thumbnail(kind.name, *names), "thumbnail")]
         todo += [(index, output, rel(path)) for path, output in outputs
                  if (output == "embed" or getattr(kind, output) is not None) and not staging.unchanged(rel(path), key)]
 
@@ -234,15 +235,14 @@ _WORK = None  # what forked figure workers draw from: set before the fork, inher
 
 
 def _produce(job) -> bool:
-    """One output of one figure (its embed page, its data download or its thumbnail), put into the staging folder
-    by the process that made it, so that no file goes back through a pipe; True if written, False if linked."""
+    """One output of one figure (its embed page, which carries its data download, or its thumbnail), put into the
+    staging folder by the process that made it, so that no file goes back through a pipe; True if written, False if
+    linked."""
     made, settings, assets, staging = _WORK
     index, output, path = job
     kind, _, subject = made[index]
     if output == "embed":
-        content = embeds.html(kind.figure(subject), kind.title(subject), assets)
-    elif output == "data":
-        content = embeds.data_json(kind.data(subject, settings))
+        content = embeds.page(kind, subject, settings, assets)
     else:
         content = kind.thumbnail(subject)
     return staging.put(path, content)

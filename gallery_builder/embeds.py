@@ -5,9 +5,11 @@ The output is deterministic: a fixed element id, no timestamps, compact JSON wit
 
 from __future__ import annotations
 
+import base64
+import functools
 import json
+import math
 import os
-import re
 from dataclasses import dataclass
 from html import escape
 from importlib import resources
@@ -44,7 +46,7 @@ _PAGE = """<!DOCTYPE html>
 <div id="figure" role="figure" tabindex="0" aria-label="{label}"></div>
 <script src="{assets}/{plotly}"></script>
 <script type="application/json" id="figure-data">{data}</script>
-<script src="{assets}/embed.js"></script>
+{download}{shared}<script src="{assets}/embed.js"></script>
 </body>
 </html>
 """
@@ -72,15 +74,61 @@ def figure_json(figure: dict) -> str:
     return json.dumps(figure, separators=(",", ":"), ensure_ascii=False, allow_nan=False).replace("</", "<\\/")
 
 
-def html(figure: dict, title: str, assets: str) -> str:
-    """A standalone page for ``figure``; ``assets`` is the relative URL of the shared assets folder."""
+def html(figure: dict, title: str, assets: str, record: dict | None = None, function: str | None = None) -> str:
+    """A standalone page for ``figure``; ``assets`` is the relative URL of the shared assets folder; ``record``, the
+    figure's data download (made in the browser by embed.js's download button, from the numbers the page holds);
+    ``function``, whose shared landscape (``landscape_file``) the figure points at instead of carrying it."""
     label = title
     if "animate" in figure:
         label += ". Keys: left and right arrows step through the run, space plays or pauses"
         if any(s.get("name") == "lr" for s in figure["layout"].get("sliders", [])):
             label += ", up and down change the learning rate"
+    figure, shared = _share(figure, function)
+    carried = "" if record is None else \
+        f'<script type="application/json" id="figure-download">{figure_json(download(record, figure))}</script>\n'
     return _PAGE.format(title=escape(title), label=escape(label), assets=assets, plotly=bundle(figure),
-                        data=figure_json(figure))
+                        data=figure_json(figure), download=carried,
+                        shared=f'<script src="{landscape_file(function)}"></script>\n' if shared else "")
+
+
+def page(kind, subject, settings, assets: str) -> str:
+    """The embed of ``kind`` for ``subject``: its figure, its data download, and its function's shared landscape."""
+    return html(kind.figure(subject), kind.title(subject), assets, kind.data and kind.data(subject, settings),
+                kind.names(subject)[-1])
+
+
+# The arrays every map of a function draws, its contour's and its 3-D surface's grids, are the same bytes in each of
+# its hundreds of embeds (a third of their weight): landscape--<function>.js beside them holds them once, and each
+# embed points at them ({"shared": name}), which embed.js resolves before drawing.
+LANDSCAPE_GLOBAL = "OG_LANDSCAPE"
+
+
+@functools.lru_cache(maxsize=None)
+def landscape(function: str) -> dict:
+    """The shared arrays of ``function``'s maps by name, as figures.typed writes them."""
+    out = {}
+    for name, n in (("contour", figures.CONTOUR_GRID), ("surface", figures.SURFACE_GRID)):
+        xs, ys, z, _ = figures.landscape(functions.get(function), n)
+        out.update({f"{name}.x": figures.typed(xs), f"{name}.y": figures.typed(ys), f"{name}.z": figures.typed(z)})
+    return out
+
+
+def landscape_file(function: str) -> str:
+    return f"landscape--{function}.js"
+
+
+def landscape_script(function: str) -> str:
+    return f"window.{LANDSCAPE_GLOBAL} = {figure_json(landscape(function))};\n"
+
+
+def _share(figure: dict, function: str | None) -> tuple:
+    """``figure`` with its function's shared arrays replaced by their names, and whether any was."""
+    if function is None:
+        return figure, False
+    names = {spec["bdata"]: name for name, spec in landscape(function).items()}
+    data = [{key: {"shared": names[value["bdata"]]} if isinstance(value, dict) and value.get("bdata") in names
+             else value for key, value in trace.items()} for trace in figure["data"]]
+    return {**figure, "data": data}, data != figure["data"]
 
 
 def relative(target: str, start_dir: str) -> str:
@@ -89,40 +137,87 @@ def relative(target: str, start_dir: str) -> str:
 
 
 class Numbers:
-    """Numbers of a data download, which ``data_json`` writes straight into the JSON text: floats at 10 significant
-    digits (exact enough to reproduce a figure, a third of the size of repr), null where not finite. A 1-D array is
-    a list, a 2-D one a list of rows; ``row`` is the template of a row of ``columns`` (for mixed rows).
+    """Numbers of a data download: ``values``, a 1-D array (a list in the download, kept exact as float64) or a 2-D
+    one (a list of rows; float32 where the figure draws at that precision, unless ``exact``), or ``columns`` of mixed
+    rows (float columns as float32, int and string columns as they are). Not finite: null."""
 
-    The text is what json.dumps writes for float(f"{v:.10g}"), made by one str.format call instead of a float per
-    value: format(v, ".10") differs from it only where repr prefers positional (1e9 to 1e16) or fewer digits
-    (subnormals), and those rare tokens are rewritten.
-    """
-
-    def __init__(self, values=None, row: str | None = None, columns=()):
+    def __init__(self, values=None, columns=(), exact: bool = False):
         if values is not None:
             values = np.asarray(values, float)
-            self.row = "{:.10}" if values.ndim == 1 else "[" + ",".join(["{:.10}"] * values.shape[1]) + "]"
-            self.count, self.items, self.floats = len(values), values.ravel().tolist(), values
+            self.flat = values.ndim == 1
+            self.count, self.columns = len(values), [values] if self.flat else list(values.T)
         else:
-            table = np.empty((len(columns[0]), len(columns)), object)
-            for k, column in enumerate(columns):
-                table[:, k] = column
-            self.row, self.count, self.items = row, len(table), table.ravel().tolist()
-            self.floats = np.concatenate([c for c in columns if np.asarray(c).dtype.kind == "f"])
+            self.flat, self.count, self.columns = False, len(columns[0]), list(columns)
+        self.exact = exact or self.flat
 
-    def json(self) -> str:
-        text = "[" + ",".join([self.row] * self.count).format(*self.items) + "]"
-        floats = self.floats
-        magnitude = np.abs(floats[np.isfinite(floats)])
-        if ((magnitude >= 9.99e8) | ((magnitude > 0) & (magnitude < 1e-300))).any():
-            text = _REPR_DIFFERS.sub(lambda m: repr(float(m.group())), text)
-        if magnitude.size < floats.size:
-            text = _NOT_FINITE.sub("null", text)
-        return text
+    def plain(self) -> list:
+        """The numbers as JSON-ready Python lists at full precision (what a download approximates)."""
+        columns = [[None if isinstance(v, float) and not math.isfinite(v) else v for v in np.asarray(c).tolist()]
+                   for c in self.columns]
+        return columns[0] if self.flat else [list(row) for row in zip(*columns)]
 
 
-_REPR_DIFFERS = re.compile(r"(?<=[\[,])-?\d(?:\.\d+)?e(?:\+(?:09|1[0-5])|-3\d\d)(?=[,\]])")
-_NOT_FINITE = re.compile(r"(?<=[\[,])(?:nan|-?inf)(?=[,\]])")
+def _float_array(values, dtype: str) -> dict:
+    """A typed-array spec as figures.typed writes it, NaN allowed: float64 where float32 would lose a value."""
+    finite = np.abs(values[np.isfinite(values)])
+    if dtype == "f4" and (finite.max(initial=0) > 1e38 or ((finite > 0) & (finite < figures.FLOAT32_TINY)).any()):
+        dtype = "f8"
+    array = np.ascontiguousarray(values, dtype={"f4": "<f4", "f8": "<f8"}[dtype])
+    return {"dtype": dtype, "bdata": base64.b64encode(array.tobytes()).decode("ascii")}
+
+
+def _column(values, drawn: dict, dtype: str):
+    """One column of a download as the embed carries it: consecutive step numbers as the first one; a grid's
+    coordinate as the axis it tiles or repeats; strings as indices into the names they take; the figure's own
+    array where it holds the same bytes; else a typed array (floats) or a plain list."""
+    values = np.asarray(values)
+    n = len(values)
+    if values.dtype.kind in "iuf" and n and np.array_equal(values, values[0] + np.arange(n)) \
+            and float(values[0]).is_integer():
+        return {"from": int(values[0])}
+    if values.dtype.kind == "U":
+        names, codes = np.unique(values, return_inverse=True)
+        return {"names": names.tolist(), "codes": codes.tolist()}
+    if values.dtype.kind != "f":
+        return values.tolist()
+    period = np.flatnonzero(values[1:] == values[0])[:1] + 1  # where a tiled axis starts again
+    if period.size and n % period[0] == 0 and np.array_equal(values, np.tile(values[: period[0]], n // period[0])):
+        return {"tile": _column(values[: period[0]], drawn, dtype), "times": n // int(period[0])}
+    run = int(np.argmax(values != values[0])) if n else 0  # how long each value of a repeated axis lasts
+    if run > 1 and n % run == 0 and np.array_equal(values, np.repeat(values[::run], run)):
+        return {"repeat": _column(values[::run], drawn, dtype), "times": run}
+    spec = _float_array(values, dtype)
+    return {"ref": drawn[spec["bdata"]]} if spec["bdata"] in drawn else spec
+
+
+def download(record: dict, figure: dict) -> dict:
+    """``record`` as the embed carries it for its download button (``embed.js`` writes the JSON): every Numbers a
+    node {"og": count, "flat": bool, "columns": [...]}, whose columns point into ``figure`` where it draws them."""
+    drawn = {value["bdata"]: [t, key] for t, trace in enumerate(figure["data"]) for key, value in trace.items()
+             if isinstance(value, dict) and isinstance(value.get("bdata"), str)}
+
+    def encode(value):
+        if isinstance(value, Numbers):
+            dtype = "f8" if value.exact else "f4"
+            return {"og": value.count, "flat": value.flat, "columns": [_column(c, drawn, dtype) for c in value.columns]}
+        if isinstance(value, dict):
+            return {k: encode(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [encode(v) for v in value]
+        return value
+
+    return encode(record)
+
+
+def plain(record):
+    """``record`` with its Numbers as lists at full precision: the numbers a download approximates (tests)."""
+    if isinstance(record, Numbers):
+        return record.plain()
+    if isinstance(record, dict):
+        return {k: plain(v) for k, v in record.items()}
+    if isinstance(record, list):
+        return [plain(v) for v in record]
+    return record
 
 
 def _run_record(cell, i: int) -> dict:
@@ -170,9 +265,9 @@ def basins_data(cell, settings) -> dict:
             "hyperparameters": {**cell.hyperparameters, "lr": cell.basin_lr}, "settings": _settings_record(settings),
             "columns": ["start_x", "start_y", "status", "stop_step", "steps_to_tolerance", "minimizer", "end_x",
                         "end_y"],
-            "rows": Numbers(row="[{:.10},{:.10},{},{},{},{},{:.10},{:.10}]", columns=[
-                np.tile(xs, len(ys)), np.repeat(ys, len(xs)), np.array([json.dumps(s) for s in STATUSES])[runs.status],
-                runs.stop_step.tolist(), runs.steps_to_tolerance.tolist(), runs.minimizer.tolist(),
+            "rows": Numbers(columns=[
+                np.tile(xs, len(ys)), np.repeat(ys, len(xs)), np.array(STATUSES)[runs.status],
+                runs.stop_step, runs.steps_to_tolerance, runs.minimizer,
                 runs.final_point[:, 0], runs.final_point[:, 1]])}
 
 
@@ -257,9 +352,8 @@ def _noise_record(cell, settings) -> dict:
     return {"sigma": noisy.sigma, "seeds": noisy.seeds, "lrs": Numbers(noisy.lrs),
             "best_lr": float(noisy.lrs[noisy.best]) if noisy.best >= 0 else None,
             "median_seed": [int(m) for m in noisy.median],
-            "status": [[STATUSES[int(s)] for s in row] for row in noisy.status],
-            "final_gap": [[None if g != g else float(g) for g in row] for row in noisy.gap],
-            "steps_to_tolerance": noisy.steps_to_tolerance.tolist()}
+            "status": Numbers(columns=list(np.array(STATUSES)[noisy.status].T)),
+            "final_gap": Numbers(noisy.gap, exact=True), "steps_to_tolerance": noisy.steps_to_tolerance.tolist()}
 
 
 def noise_data(cell, settings) -> dict:
@@ -283,24 +377,12 @@ def noise_sensitivity_data(row, settings) -> dict:
             "optimizers": [{"optimizer": c.optimizer, **_noise_record(c, settings)} for c in row.cells]}
 
 
-def data_json(record: dict) -> str:
-    texts = []
-
-    def placeholder(value):  # json.dumps writes the Numbers as "\u0000<k>", replaced by their text below
-        if not isinstance(value, Numbers):
-            raise TypeError(f"not JSON: {type(value).__name__}")
-        texts.append(value.json())
-        return f"\0{len(texts) - 1}"
-
-    text = json.dumps(record, separators=(",", ":"), allow_nan=False, default=placeholder)
-    return re.sub(r'"\\u0000(\d+)"', lambda m: texts[int(m.group(1))], text) + "\n"
-
-
 # The figure-kind registry. A kind of figure is drawn either from one cell (scope CELL: one optimizer on one
 # function) or from one function's row of cells (scope FUNCTION: a Row, every optimizer of the build on it). The
-# build writes, for every subject a kind applies to, embeds/<kind>--<names>.html (and .json when it has data, and
-# thumbs/<kind>--<names>.png when it has a thumbnail); pages place it with its title. A new kind is one entry here,
-# its builder in figures.py and, to show it on a page, one line in a template.
+# build writes, for every subject a kind applies to, embeds/<kind>--<names>.html (carrying its data download when it
+# has data, which embed.js saves as JSON; and thumbs/<kind>--<names>.png when it has a thumbnail); pages place it
+# with its title. A new kind is one entry here, its builder in figures.py and, to show it on a page, one line in a
+# template.
 CELL, FUNCTION = "cell", "function"
 
 
@@ -323,7 +405,7 @@ class Kind:
     scope: str  # CELL or FUNCTION
     figure: object  # subject -> Plotly figure dict
     title: object  # subject -> the embed's title (its <title>, and the iframe's title on pages)
-    data: object = None  # (subject, settings) -> JSON record of what it shows, for download
+    data: object = None  # (subject, settings) -> record of what it shows (Numbers for arrays), for download
     thumbnail: object = None  # subject -> PNG bytes
     applies: object = None  # subject -> bool; None: every subject of its scope
     ratio: str = "4 / 3"  # width / height of the iframe where the figure is laid out side by side

@@ -76,7 +76,7 @@ class TestFunction:
 
     def value_and_grad(self, points):
         """f and its gradient at a batch of points (B, 2), from one reverse pass of autograd."""
-        return _replayed(_value_and_grad, self.formula, points)
+        return _replayed(_value_and_grad, self, points)
 
     def gradient(self, points):
         return self.value_and_grad(points)[1]
@@ -92,7 +92,7 @@ class TestFunction:
 
     def value_grad_and_hessian(self, points):
         """f, its gradient and its Hessian at a batch of points (B, 2)."""
-        return _replayed(_value_grad_and_hessian, self.formula, points)
+        return _replayed(_value_grad_and_hessian, self, points)
 
 
 def _value_and_grad(formula, points):
@@ -125,14 +125,17 @@ def _value_grad_and_hessian(formula, points):
 
 
 @functools.lru_cache(maxsize=256)
-def _tape(derivatives, formula, shape, dtype):
-    return tape.record(functools.partial(derivatives, formula), shape, dtype)
+def _tape(derivatives, fn, shape, dtype):
+    """The tape of ``derivatives`` of ``fn`` at this shape, checked at points of its domain and of the box its runs
+    stay in (module ``tape``)."""
+    return tape.record(functools.partial(derivatives, fn.formula), shape, dtype, fn.box(), fn.box(fn.escape_factor))
 
 
-def _replayed(derivatives, formula, points):
-    """``derivatives(formula, points)``, replayed from its tape at this shape when it has one (module ``tape``)."""
-    recorded = _tape(derivatives, formula, points.shape, points.dtype) if type(points) is onp.ndarray else None
-    return recorded(points) if recorded else derivatives(formula, points)
+def _replayed(derivatives, fn, points):
+    """``derivatives(fn.formula, points)``, replayed from its tape at this shape when it has one."""
+    recorded = _tape(derivatives, fn, points.shape, points.dtype) \
+        if tape.REPLAY and type(points) is onp.ndarray else None
+    return recorded(points) if recorded else derivatives(fn.formula, points)
 
 
 # The origin-pull control moves a function by these fractions of its width along x and y: irrational, so that no

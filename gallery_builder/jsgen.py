@@ -146,9 +146,10 @@ def _flat(value) -> list:
     return [element if isinstance(element, Sym) else float(element) for element in onp.asarray(value, object).flat]
 
 
-def _body(derivatives, formula, shape, pick) -> str:
-    """The JS statements and return value of ``derivatives(formula, points)`` at one point (x, y)."""
-    if functions._tape(derivatives, formula, shape, onp.dtype(float)) is None:
+def _body(derivatives, fn, shape, pick) -> str:
+    """The JS statements and return value of ``derivatives(fn.formula, points)`` at one point (x, y)."""
+    formula = fn.formula
+    if functions._tape(derivatives, fn, shape, onp.dtype(float)) is None:
         raise UserError(f"function {formula.__name__!r} cannot be replayed from a tape (it branches on a value), "
                         "so the playground has no JavaScript for it; write it with np.where")
     listing = _Listing(functools.partial(derivatives, formula), onp.zeros(shape))
@@ -170,7 +171,7 @@ def function_js(fn) -> str:
     parts = []
     for key, derivatives, pick in (("v", functions._value_and_grad, (0,)), ("vg", functions._value_and_grad, (0, 1)),
                                    ("vgh", functions._value_grad_and_hessian, (0, 1, 2))):
-        parts.append(f"  {key}(x, y) {{\n{_body(derivatives, fn.formula, (1, 2), pick)}\n  }}")
+        parts.append(f"  {key}(x, y) {{\n{_body(derivatives, fn, (1, 2), pick)}\n  }}")
     return "{\n" + ",\n".join(parts) + "\n}"
 
 

@@ -137,7 +137,8 @@ class Site:
 
     @staticmethod
     def data(kind, *names):
-        return f"{GALLERY}/embeds/{slug(kind, *names)}.json"
+        """The figure's data download: its embed, opened alone, saves the JSON (embed.js)."""
+        return f"{GALLERY}/embeds/{slug(kind, *names)}.html#download"
 
     @staticmethod
     def thumbnail(kind, *names):

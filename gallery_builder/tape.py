@@ -6,17 +6,26 @@ the same numpy calls, in the same order, every time it sees an input of the same
 recording node, those calls replay on plain arrays and give the same bits, with none of the bookkeeping.
 
 A function that cannot be replayed (it branches on a value, or unboxes one) is caught when it is recorded: the
-recording refuses a branch, and the replay must equal autograd on two fresh inputs, bit for bit. Such a function
-keeps running through autograd.
+recording refuses a branch, and the replay must equal autograd, bit for bit, at fresh points drawn from where the
+runs go (the function's domain, the box they stay in, its corners), so that a branch hidden from the recording
+(``getval(x).max() > 5``) shows as a difference on one side of it. Such a function keeps running through autograd.
+
+``GALLERY_TAPE=off`` in the environment turns replaying off (``REPLAY``): every call of a function's derivatives
+goes through autograd (the same bits, slower), should a new autograd change the ``autograd.tracer`` internals this
+module records through. Recording still works (the playground's JavaScript is generated from a recording).
 """
 
 from __future__ import annotations
 
+import os
 import threading
 from contextlib import contextmanager
 
 import numpy as onp
 from autograd.tracer import Box, Node, isbox, new_box, trace_stack
+
+
+REPLAY = os.environ.get("GALLERY_TAPE", "on") != "off"  # read by functions._replayed
 
 
 class _Unreplayable(Exception):
@@ -127,19 +136,24 @@ class Tape:
         return self.replay(x)
 
 
-def record(fun, shape, dtype) -> Tape | None:
-    """``fun``'s tape at this input shape, or None when ``fun`` cannot be replayed: traced at one input and checked
-    bit for bit against ``fun`` itself at two more (the first replay's outputs must survive the second)."""
+def record(fun, shape, dtype, domain, reach) -> Tape | None:
+    """``fun``'s tape at this input shape, or None when ``fun`` cannot be replayed: traced at points drawn from
+    ``domain`` and checked bit for bit against ``fun`` itself at more, drawn from ``domain`` and from ``reach`` (the
+    box the runs stay in) and at reach's two corners (the first replay's outputs must survive the others). A box is
+    its lower and upper corners, broadcast against the input's last axis."""
     rng = onp.random.default_rng(0)
-    first, second, third = (rng.standard_normal(shape).astype(dtype) for _ in range(3))
+    (low, high), (far_low, far_high) = domain, reach
+    first, *checks = (rng.uniform(lo, hi, shape).astype(dtype) for lo, hi in (domain, domain, reach))
+    checks += [onp.broadcast_to(corner, shape).astype(dtype) for corner in (far_low, far_high)]
     with onp.errstate(all="ignore"):
         try:
             tape = Tape(fun, first)
         except Exception:  # a branch on a value, or anything else recording cannot follow: autograd does it all
             return None
-        kept = tape(second)
+        kept = tape(checks[0])
         expected = [onp.copy(out) for out in kept]
-        if not (_same(expected, fun(second)) and _same(tape(third), fun(third)) and _same(kept, expected)):
+        if not (_same(expected, fun(checks[0])) and all(_same(tape(x), fun(x)) for x in checks[1:])
+                and _same(kept, expected)):
             return None
     return tape
 

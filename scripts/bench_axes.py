@@ -36,7 +36,7 @@ def build(project: Path, config: str) -> float:
 
 
 def sizes(project: Path) -> dict:
-    """Embed sizes in bytes by kind (the file name's prefix)."""
+    """Embed sizes in bytes by kind (the file name's prefix), each with its data download."""
     out = {}
     for path in (project / "docs" / "gallery" / "embeds").glob("*.html"):
         out.setdefault(path.name.split("--")[0], []).append(path.stat().st_size)
@@ -57,10 +57,6 @@ def main() -> None:
         for kind, values in sorted(by_kind.items()):
             print(f"  {kind}: {len(values)}, median {statistics.median(values) / 1e3:.0f} KB, "
                   f"largest {max(values) / 1e3:.0f} KB")
-        data = [p.stat().st_size for p in (project / "docs" / "gallery" / "embeds").glob("noise--*.json")]
-        if data:
-            print(f"noise data downloads: {len(data)}, median {statistics.median(data) / 1e3:.0f} KB, "
-                  f"largest {max(data) / 1e3:.0f} KB")
 
 
 if __name__ == "__main__":

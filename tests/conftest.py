@@ -3,6 +3,8 @@ driven through its own init/update without the engine."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import shutil
 import subprocess
@@ -51,8 +53,28 @@ def cli_env(cache: Path | None = None) -> dict:
 
 
 def run_cli(*args, cwd: Path, cache: Path | None = None, timeout: float = 600) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "gallery_builder", *args], cwd=cwd, env=cli_env(cache),
+    return subprocess.run([sys.executable, "-m", "gallery_builder", *map(str, args)], cwd=cwd, env=cli_env(cache),
                           capture_output=True, text=True, timeout=timeout)
+
+
+def main_cli(*args, cwd: Path, cache: Path | None = None) -> subprocess.CompletedProcess:
+    """``gallery-builder ARGS`` as ``run_cli`` runs it, but in this process through ``cli.main``: the same exit
+    status and output, without a second of interpreter start-up per call."""
+    from gallery_builder import cli
+
+    out, err = io.StringIO(), io.StringIO()
+    saved = os.environ.get("GALLERY_CACHE")
+    if cache is not None:
+        os.environ["GALLERY_CACHE"] = str(cache)
+    try:
+        with contextlib.chdir(cwd), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            status = cli.main([str(a) for a in args])
+    finally:
+        if saved is None:
+            os.environ.pop("GALLERY_CACHE", None)
+        else:
+            os.environ["GALLERY_CACHE"] = saved
+    return subprocess.CompletedProcess(args, status, out.getvalue(), err.getvalue())
 
 
 def drive(opt, fn, starts, steps: int, hyper: dict):

@@ -6,6 +6,7 @@ Required in CI (REQUIRE_BROWSER=1): a missing Chromium then fails instead of ski
 from __future__ import annotations
 
 import functools
+import json
 import os
 import re
 import shutil
@@ -772,3 +773,52 @@ def test_isolating_an_optimizer_in_the_legend_keeps_the_start_and_the_minimum(vi
     assert {"start", "global minimum", "adam"} <= shown  # the landscape too, and the markers plotly.js would hide
     assert not shown & {"sgd", "momentum", "newton"}
     assert page.locator(".plotly-notifier").count() == 0 or not page.locator(".plotly-notifier").is_visible()
+
+
+FLOAT32 = 2.0 ** -23  # a download's float32 numbers: the stated precision, relative (docs/methodology.md)
+
+
+def assert_within_float32(got, want, where="download"):
+    if isinstance(want, dict):
+        assert isinstance(got, dict) and list(got) == list(want), where
+        for key in want:
+            assert_within_float32(got[key], want[key], f"{where}.{key}")
+    elif isinstance(want, list):
+        assert isinstance(got, list) and len(got) == len(want), where
+        for k, (a, b) in enumerate(zip(got, want)):
+            assert_within_float32(a, b, f"{where}[{k}]")
+    elif isinstance(want, float):
+        assert isinstance(got, (int, float)) and abs(got - want) <= FLOAT32 * abs(want), (where, got, want)
+    else:
+        assert got == want and type(got) is type(want), (where, got, want)
+
+
+def test_every_data_download_is_the_sweeps_data_to_float32(browser, server, small_site):
+    """Each kind's download, saved by its embed opened alone at #download (as the pages link it) and once from the
+    modebar's button, equals the sweep's numbers (embeds.plain) to float32's precision."""
+    from gallery_builder import config, embeds, sweep
+
+    settings = config.load(small_site / "gallery.toml")
+    cells = sweep.run_sweep(settings, jobs=1, cache_dir=small_site / ".cache", quiet=True).cells
+    origin, _ = server
+    context = browser.new_context(accept_downloads=True)
+    page = context.new_page()
+    try:
+        for kind in embeds.KINDS.values():
+            if kind.data is None:
+                continue
+            names, subject = embeds.subjects(kind, settings, cells)[0]
+            name = "--".join((kind.name, *names))
+            with page.expect_download() as saved:
+                page.goto(f"{origin}/{SUB_PATH}/gallery/embeds/{name}.html#download")
+            assert saved.value.suggested_filename == f"{name}.json"
+            got = json.loads(Path(saved.value.path()).read_text())
+            assert_within_float32(got, embeds.plain(kind.data(subject, settings)), name)
+        page.goto(f"{origin}/{SUB_PATH}/gallery/embeds/pair--adam--rosenbrock.html")
+        page.wait_for_selector("#figure[data-ready=true]")
+        page.hover("#figure")
+        with page.expect_download() as saved:
+            page.click('.modebar-btn[data-title="Download the data as JSON"]')
+        assert json.loads(Path(saved.value.path()).read_text())["runs"][0]["rows"][0][:3] == [0, -1.2, 1.0]
+    finally:
+        context.close()

@@ -82,4 +82,4 @@ def test_the_key_covers_the_code_and_files_a_figure_reads():
             ("gallery_builder.embeds", "_PAGE"), ("gallery_builder.embeds", "PLOTLY_VERSION")} <= names
     assert "assets/vendor/manifest.json" in fingerprints._files_named(pair.strings)
     state = fingerprints.Closure([kinds["state"].data], fingerprints.imported_by("gallery_builder.embeds"))
-    assert any("the momentum buffer per coordinate" in text for text in state.texts())
+    assert any("the momentum buffer: a running sum of past gradients" in text for text in state.texts())

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import re
 import dataclasses
-import json
 
 import numpy as np
 import pytest
@@ -105,7 +104,7 @@ def test_a_state_field_nobody_described_still_gets_a_panel(cells, monkeypatch):
 def test_optimizers_without_state_get_no_state_figure_and_the_download_holds_the_state(cells):
     kind = embeds.KINDS["state"]
     assert not kind.applies(cells["sgd"]) and kind.applies(cells["momentum"]) and kind.applies(cells["newton"])
-    record = json.loads(embeds.data_json(kind.data(cells["adam"], SETTINGS)))
+    record = embeds.plain(kind.data(cells["adam"], SETTINGS))
     last = int(cells["adam"].runs.last[cells["adam"].chosen])
     assert len(record["state"]["exp_avg_sq"]) == last + 1 == len(record["path"]["rows"])
     assert record["state"]["exp_avg_sq"][0] == [0.0, 0.0]

@@ -3,11 +3,10 @@ and every claim the pages make about them, checked on real runs."""
 
 import dataclasses
 import re
-import subprocess
-import sys
 
 import numpy as np
 import pytest
+from conftest import main_cli
 
 from gallery_builder import config, criteria, engine, extras, functions, results, sweep, trajectory
 from gallery_builder.errors import UserError
@@ -56,13 +55,12 @@ def test_bad_noise_or_seed_is_a_user_error(kwargs, words):
         trajectory("sgd", "booth", steps=3, **kwargs)
 
 
-def test_cli_run_with_noise_and_seed():
-    args = [sys.executable, "-m", "gallery_builder", "run", "--optimizer", "sgd", "--function", "booth", "--steps",
-            "5", "--noise", "0.5", "--seed", "7", "--format", "json"]
-    first = subprocess.run(args, capture_output=True, text=True)
-    again = subprocess.run(args, capture_output=True, text=True)
+def test_cli_run_with_noise_and_seed(tmp_path):
+    args = ["run", "--optimizer", "sgd", "--function", "booth", "--steps", "5", "--noise", "0.5", "--seed", "7",
+            "--format", "json"]
+    first, again = (main_cli(*args, cwd=tmp_path) for _ in range(2))
     assert first.returncode == 0 and first.stdout == again.stdout and '"seed": 7' in first.stdout
-    bad = subprocess.run(args[:-4] + ["--noise", "-1"], capture_output=True, text=True)
+    bad = main_cli(*args[:-4], "--noise", "-1", cwd=tmp_path)
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1
 
 

@@ -1,34 +1,21 @@
-"""The command line, run as a user runs it: a subprocess of ``python -m gallery_builder``."""
+"""The command line: ``cli.main`` called in this process as a user's arguments reach it, and the entry point run as
+a subprocess where only a process can tell (its exit status, ``python -m gallery_builder``)."""
 
 import json
-import os
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
+from conftest import main_cli, run_cli
 
-from gallery_builder import trajectory
+from gallery_builder import functions, optimizers, trajectory
 
-ROOT = Path(__file__).resolve().parents[1]
 PROG = "gallery-builder"
-OPTIMIZERS = {"sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adadelta", "adam", "amsgrad", "adamw", "adamax",
-              "nadam", "radam", "lion", "adabelief", "newton"}
-FUNCTIONS = {"saddle", "monkey_saddle", "rosenbrock", "beale", "himmelblau", "booth", "matyas", "three_hump_camel",
-             "six_hump_camel", "goldstein_price", "rastrigin", "ackley", "levi13", "mccormick", "styblinski_tang",
-             "ill_conditioned"}
 
 
 @pytest.fixture
 def cli(tmp_path):
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(ROOT)] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
-    env["GALLERY_CACHE"] = str(tmp_path / "cache")  # never touch the project's cache
-
-    def run(*args, timeout=60):
-        return subprocess.run([sys.executable, "-m", "gallery_builder", *map(str, args)], cwd=tmp_path, env=env,
-                              capture_output=True, text=True, timeout=timeout)
+    def run(*args):
+        return main_cli(*args, cwd=tmp_path, cache=tmp_path / "cache")  # never the project's cache
 
     run.dir = tmp_path
     return run
@@ -55,7 +42,7 @@ def test_list(cli):
     assert result.returncode == 0 and result.stderr == ""
     text = result.stdout
     assert "Optimizers:" in text and "Functions:" in text
-    for name in OPTIMIZERS | FUNCTIONS:
+    for name in [*optimizers.CATALOGUE, *functions.CATALOGUE]:
         assert name in text, name
 
 
@@ -65,8 +52,7 @@ def test_list_json(cli):
     data = json.loads(result.stdout)
     opts = {o["name"]: o for o in data["optimizers"]}
     fns = {f["name"]: f for f in data["functions"]}
-    assert len(opts) >= 15 and OPTIMIZERS <= set(opts)
-    assert len(fns) >= 16 and FUNCTIONS <= set(fns)
+    assert list(opts) == list(optimizers.CATALOGUE) and list(fns) == list(functions.CATALOGUE)
     assert opts["adam"]["hyperparameters"] == {"lr": 1e-3, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8}
     assert "torch.optim.Adam" in opts["adam"]["equivalent"]
     assert all(o["reference"] for o in opts.values())
@@ -164,7 +150,7 @@ def test_bad_input(cli, args, fragments):
 
 def test_huge_step_count_is_refused_fast(cli):
     begin = time.perf_counter()
-    result = cli(*RUN, "--steps", 10_000_000, timeout=30)
+    result = cli(*RUN, "--steps", 10_000_000)
     elapsed = time.perf_counter() - begin
     assert_user_error(result, "steps", "10000000")
     assert elapsed < 10  # refused before running anything
@@ -215,3 +201,17 @@ def test_config_error_with_a_newline_in_a_key_is_one_line(cli):
     path = cli.dir / "bad-gallery.toml"
     path.write_text('[sweep]\n"x\\ny" = 1\n', encoding="utf-8")
     assert_user_error(cli("sweep", "--config", path.name), path.name)
+
+
+# --- the entry point, in a process of its own ---------------------------------------------------------------------
+
+
+def test_the_entry_point_exits_0_with_the_listing(tmp_path):
+    result = run_cli("list", "--json", cwd=tmp_path, cache=tmp_path / "cache", timeout=60)
+    assert result.returncode == 0 and result.stderr == ""
+    assert [o["name"] for o in json.loads(result.stdout)["optimizers"]] == list(optimizers.CATALOGUE)
+
+
+def test_the_entry_point_exits_2_on_bad_input(tmp_path):
+    result = run_cli(*RUN, "--set", "lr=0", cwd=tmp_path, cache=tmp_path / "cache", timeout=60)
+    assert_user_error(result, "lr")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import colorsys
 import itertools
 import json
@@ -12,6 +13,7 @@ import numpy as np
 import pytest
 
 from gallery_builder import build, config, embeds, figures, optimizers, sweep
+from gallery_builder.engine import STATUSES
 
 ROOT = Path(__file__).resolve().parents[1]
 # Optimizers planned for the catalogue: their looks are fixed now so that adding them changes no other one's.
@@ -115,10 +117,9 @@ def test_the_registry_makes_every_kind_for_every_subject_it_applies_to(tiny):
             assert kind.names(subject) == names
             figure = kind.figure(subject)
             assert figure["data"] and figure["layout"]["title"]["text"]
-            page = embeds.html(figure, kind.title(subject), "../assets")
+            page = embeds.html(figure, kind.title(subject), "../assets", kind.data and kind.data(subject, settings))
             assert f"<title>{kind.title(subject)}</title>" in page.replace("&#x27;", "'")
-            if kind.data is not None:
-                json.loads(embeds.data_json(kind.data(subject, settings)))
+            assert ('id="figure-download"' in page) == (kind.data is not None)
             if kind.thumbnail is not None:
                 assert kind.thumbnail(subject)[:8] == b"\x89PNG\r\n\x1a\n"
     # The learning-rate map only for optimizers with a second axis: momentum has one, plain SGD none.
@@ -161,25 +162,49 @@ EDGES = [0.0, -0.0, 1.0, -2.5, 0.1, 1e-5, 9.99999999995e-5, 123456.789012345, 99
          1234567890.5, 123456789012.0, 1e15, 9999999999999998.0, 1e16, 1.5e300, 1e-300, 2.5e-310, 5e-324, -1e-320]
 
 
-def test_data_downloads_write_each_number_as_json_writes_it_at_10_digits():
-    rng = np.random.default_rng(0)
-    with np.errstate(over="ignore"):
-        values = rng.standard_normal(4000) * np.exp(rng.uniform(-745, 709, 4000))
-    values = np.concatenate([EDGES, -np.array(EDGES), values, np.round(values[:400]), [np.nan, np.inf, -np.inf]])
-    values = np.resize(values, (len(values) // 4 + 1, 4))
-    expected = [[float(f"{v:.10g}") if np.isfinite(v) else None for v in row] for row in values.tolist()]
-    ints = rng.integers(-1, 300, len(values))
-    # Each range where repr differs from format(v, ".10") in a table of its own, so that none rides on another's fix.
-    moderate = [v for v in EDGES if v == 0 or 1e-300 < abs(v) < 1e17]
-    subnormal = [v for v in EDGES if 0 < abs(v) < 1e-300]
-    record = {"rows": embeds.Numbers(values), "list": embeds.Numbers(values[:, 1]), "none": embeds.Numbers([]),
-              "moderate": embeds.Numbers(moderate), "subnormal": embeds.Numbers(subnormal),
-              "mixed": embeds.Numbers(row='[{:.10},"{}",{}]', columns=[values[:, 2], ["a"] * len(values),
-                                                                        ints.tolist()])}
-    plain = {"rows": expected, "list": [row[1] for row in expected], "none": [],
-             "moderate": [float(f"{v:.10g}") for v in moderate], "subnormal": [float(f"{v:.10g}") for v in subnormal],
-             "mixed": [[row[2], "a", int(k)] for row, k in zip(expected, ints)]}
-    assert embeds.data_json(record) == json.dumps(plain, separators=(",", ":"), allow_nan=False) + "\n"
+def decoded_column(column, count: int, figure: dict) -> np.ndarray:
+    """A download column as the embed carries it (embeds.download), read back as embed.js reads it."""
+    if isinstance(column, list):
+        return np.array(column)
+    if "from" in column:
+        return column["from"] + np.arange(count)
+    if "names" in column:
+        return np.array(column["names"])[column["codes"]]
+    if "tile" in column:
+        return np.tile(decoded_column(column["tile"], count // column["times"], figure), column["times"])
+    if "repeat" in column:
+        return np.repeat(decoded_column(column["repeat"], count // column["times"], figure), column["times"])
+    spec = figure["data"][column["ref"][0]][column["ref"][1]] if "ref" in column else column
+    return np.frombuffer(base64.b64decode(spec["bdata"]), {"f4": "<f4", "f8": "<f8"}[spec["dtype"]])
+
+
+def test_a_download_carries_each_number_once_at_float32(tiny):
+    """The pair's download: the paths are the figure's own arrays, f a float32 column, steps their first number;
+    learning rates exact."""
+    settings, report = tiny
+    kind, cell = embeds.KINDS["pair"], report.cells[("momentum", "booth")]
+    figure = kind.figure(cell)
+    carried = embeds.download(kind.data(cell, settings), figure)
+    assert carried["runs"][0]["rows"]["og"] == int(cell.runs.last[0]) + 1
+    for i, run in enumerate(carried["runs"]):
+        rows, last = run["rows"], int(cell.runs.last[i])
+        step, x, y, f = (decoded_column(c, rows["og"], figure) for c in rows["columns"])
+        assert "ref" in rows["columns"][1] and "ref" in rows["columns"][2]  # drawn by the figure: not repeated
+        np.testing.assert_array_equal(step, np.arange(last + 1))
+        np.testing.assert_array_equal(x, cell.runs.points[i, : last + 1, 0].astype(np.float32))
+        np.testing.assert_array_equal(y, cell.runs.points[i, : last + 1, 1].astype(np.float32))
+        np.testing.assert_array_equal(f, cell.runs.values[i, : last + 1].astype(np.float32))
+        assert run["lr"] == float(cell.lrs[i])
+    assert len(carried["runs"]) == len(cell.lrs)
+    # The basin map's starts are its axes tiled and repeated, their outcomes names by index.
+    figure = figures.basins(cell)
+    basins = embeds.download(embeds.basins_data(cell, settings), figure)["rows"]
+    (xs, ys), count = cell.basin_axes, basins["og"]
+    start_x, start_y, status = (decoded_column(c, count, figure) for c in basins["columns"][:3])
+    assert "tile" in basins["columns"][0] and "repeat" in basins["columns"][1]
+    np.testing.assert_array_equal(start_x, np.tile(xs, len(ys)).astype(np.float32))
+    np.testing.assert_array_equal(start_y, np.repeat(ys, len(xs)).astype(np.float32))
+    assert status.tolist() == [STATUSES[s] for s in cell.basin.status]
 
 
 def test_seed_lines_round_to_3_digits_as_python_formats():

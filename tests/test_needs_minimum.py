@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from conftest import ROOT, make_project, run_cli
+from conftest import ROOT, main_cli, make_project, run_cli
 from gallery_builder import config, embeds, extras, functions, optimizers, pages, sweep
 from gallery_builder.errors import UserError
 
@@ -59,12 +59,12 @@ def test_pages_say_why_there_is_no_cell(cells):
 
 
 def test_run_fills_f_min_and_refuses_a_function_without_a_minimum(tmp_path):
-    result = run_cli("run", "--optimizer", "polyak_sgd", "--function", "six_hump_camel", "--steps", "3",
-                     "--format", "json", cwd=tmp_path, cache=tmp_path / "cache")
+    result = main_cli("run", "--optimizer", "polyak_sgd", "--function", "six_hump_camel", "--steps", "3",
+                      "--format", "json", cwd=tmp_path, cache=tmp_path / "cache")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["hyperparameters"]["f_min"] == functions.get("six_hump_camel").minimum
-    result = run_cli("run", "--optimizer", "polyak_sgd", "--function", "saddle", cwd=tmp_path,
-                     cache=tmp_path / "cache")
+    result = main_cli("run", "--optimizer", "polyak_sgd", "--function", "saddle", cwd=tmp_path,
+                      cache=tmp_path / "cache")
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and "has none" in result.stderr
 

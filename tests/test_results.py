@@ -9,7 +9,7 @@ import re
 import numpy as np
 import pytest
 
-from conftest import ROOT, run_cli
+from conftest import ROOT, main_cli, run_cli
 from gallery_builder import (carried, config, criteria, embeds, engine, extras, figures, functions, pages, results,
                              sweep, thumbnails)
 from gallery_builder.errors import UserError
@@ -109,7 +109,7 @@ def test_plain_text_is_an_aligned_table(project, entries):
 
 def test_a_bad_config_is_one_line_and_status_2(tmp_path):
     (tmp_path / "gallery.toml").write_text("[sweep]\nsteps = 0\n")
-    result = run_cli("results", cwd=tmp_path, cache=tmp_path / ".cache")
+    result = main_cli("results", cwd=tmp_path, cache=tmp_path / ".cache")
     assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1
     assert "steps" in result.stderr
 

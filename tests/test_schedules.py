@@ -2,11 +2,10 @@
 
 import math
 import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
+from conftest import main_cli
 
 from gallery_builder import schedules, trajectory
 from gallery_builder.errors import UserError
@@ -108,12 +107,10 @@ def test_a_warmup_longer_than_the_run_is_an_error():
         trajectory("adam", "booth", steps=20, schedule="wsd:warmup=10,decay=11")
 
 
-def test_cli_run_takes_a_schedule_and_rejects_a_bad_one():
-    ok = subprocess.run([sys.executable, "-m", "gallery_builder", "run", "--optimizer", "adam", "--function",
-                         "booth", "--steps", "40", "--schedule", "cosine", "--format", "json"],
-                        capture_output=True, text=True)
+def test_cli_run_takes_a_schedule_and_rejects_a_bad_one(tmp_path):
+    ok = main_cli("run", "--optimizer", "adam", "--function", "booth", "--steps", "40", "--schedule", "cosine",
+                  "--format", "json", cwd=tmp_path)
     assert ok.returncode == 0, ok.stderr
     assert '"schedule": "cosine"' in ok.stdout
-    bad = subprocess.run([sys.executable, "-m", "gallery_builder", "run", "--optimizer", "adam", "--function",
-                          "booth", "--schedule", "wsd:warmup=x"], capture_output=True, text=True)
+    bad = main_cli("run", "--optimizer", "adam", "--function", "booth", "--schedule", "wsd:warmup=x", cwd=tmp_path)
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "warmup" in bad.stderr

@@ -3,6 +3,13 @@
 (function () {
   "use strict";
   var spec = JSON.parse(document.getElementById("figure-data").textContent);
+  // Arrays every map of a function draws come once per function, from landscape--<function>.js, which the embed
+  // loads before this script (embeds.landscape): {"shared": name} stands for them.
+  spec.data.forEach(function (trace) {
+    Object.keys(trace).forEach(function (key) {
+      if (trace[key] && typeof trace[key].shared === "string") trace[key] = window.OG_LANDSCAPE[trace[key].shared];
+    });
+  });
   var gd = document.getElementById("figure");
   var THEMES = {
     light: { paper: "#ffffff", font: "#1f2328", grid: "#e3e3e3", line: "#9a9a9a", panel: "#f4f4f4" },
@@ -401,11 +408,71 @@
     }
   }
 
+  // The figure's data download (embeds.download): written here, from the numbers this page holds, so that the
+  // site carries them once. A float32 column is written with the fewest digits that give back the same float32.
+  var carried = document.getElementById("figure-download");
+
+  function shortest32(v) {
+    for (var p = 1; p < 9; p++) {
+      var s = +v.toPrecision(p);
+      if (Math.fround(s) === v) return s;
+    }
+    return v;
+  }
+
+  function column(col, count, figure) {
+    if (Array.isArray(col)) return col;
+    if (col.from !== undefined) return Array.from({ length: count }, function (_, k) { return col.from + k; });
+    if (col.names) return col.codes.map(function (k) { return col.names[k]; });
+    if (col.tile || col.repeat) {
+      var axis = column(col.tile || col.repeat, count / col.times, figure), times = col.times;
+      return Array.from({ length: count }, function (_, k) {
+        return axis[col.tile ? k % axis.length : Math.floor(k / times)];
+      });
+    }
+    var source = col.ref ? figure.data[col.ref[0]][col.ref[1]] : col;
+    var values = Array.from(decode(source));
+    return source.dtype === "f4" ? values.map(shortest32) : values;
+  }
+
+  function expand(node, figure) {
+    if (Array.isArray(node)) return node.map(function (v) { return expand(v, figure); });
+    if (!node || typeof node !== "object") return node;
+    if (node.og !== undefined) {
+      var cols = node.columns.map(function (c) { return column(c, node.og, figure); });
+      if (node.flat) return cols[0];
+      return Array.from({ length: node.og }, function (_, k) { return cols.map(function (c) { return c[k]; }); });
+    }
+    var out = {};
+    Object.keys(node).forEach(function (key) { out[key] = expand(node[key], figure); });
+    return out;
+  }
+
+  function saveData() {
+    var figure = JSON.parse(document.getElementById("figure-data").textContent); // as written, not as drawn
+    var text = JSON.stringify(expand(JSON.parse(carried.textContent), figure)) + "\n"; // NaN becomes null
+    var link = document.createElement("a");
+    link.href = URL.createObjectURL(new Blob([text], { type: "application/json" }));
+    link.download = location.pathname.split("/").pop().replace(/\.html$/, "") + ".json";
+    document.body.appendChild(link);
+    link.click();
+    link.remove();
+    setTimeout(function () { URL.revokeObjectURL(link.href); }, 0);
+  }
+
   // Plotly's nested-key syntax only works through relayout, so the first theme is applied the same way.
   // showTips: false, so that plotly.js's "double-click on legend to isolate" note does not cover the legend.
   var config = { responsive: true, displaylogo: false, showSendToCloud: false, showEditInChartStudio: false,
                  showTips: false,
                  modeBarButtonsToRemove: ["sendDataToCloud", "lasso2d", "select2d"] };
+  if (carried) {
+    // In place of autoscale (reset axes does as much here): the toolbar keeps its width, clear of the title.
+    config.modeBarButtonsToRemove = config.modeBarButtonsToRemove.concat(["autoScale2d"]);
+    config.modeBarButtonsToAdd = [{ name: "Download the data as JSON", click: saveData,
+      icon: { width: 24, height: 24, path: "M11 3h2v9l3.5-3.5 1.4 1.4-5.9 5.9-5.9-5.9 1.4-1.4L11 12zM5 18h14v2H5z" } }];
+    // A page's "as JSON" link opens the figure alone at #download: the data is saved at once.
+    if (location.hash === "#download" && window.parent === window) saveData();
+  }
   document.documentElement.dataset.theme = theme;
   fit().then(function () {
     performance.mark("og-ready"); // the figure is drawn: a User Timing mark, for DevTools and scripts/bench_pages.py
