@@ -28,7 +28,7 @@ from .model import STATUSES
 from .extras import EXPLANATIONS, Extras  # hand-written prose inside docs_dir, included by the pages
 from .figures import style
 from .fingerprints import definition, library_versions, listing
-from .results import (leaderboard, no_cell, noise_facts, noise_families, num, pair_facts, quadratic_theory,
+from .results import (badge_tags, badges, leaderboard, no_cell, noise_facts, noise_families, num, pair_facts, quadratic_theory,
                       schedule_facts, schedule_summary, verdict)
 from .scorecard import COLUMNS, WINDOW_FACTOR, Score, lr_window, scorecard
 
@@ -182,7 +182,8 @@ def environment() -> jinja2.Environment:
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
                              keep_trailing_newline=True)
     env.filters.update(md=md, attr=attr, first_sentence=first_sentence, page_title=page_title, texnum=texnum,
-                       fence=fence, latex=latex, num=num, sortkey=sortkey, code=code, hyper=hyper)
+                       fence=fence, latex=latex, num=num, sortkey=sortkey, code=code, hyper=hyper,
+                       badge_tags=badge_tags)
     env.globals.update(STATUSES=STATUSES, memory=carried.memory)
     return env
 
@@ -291,7 +292,7 @@ class Renderer:
                 if cell is None:
                     tabs.append({"fn": fn, "cell": None, "facts": no_cell(opt)})
                     continue
-                tabs.append({"fn": fn, "cell": cell, "facts": pair_facts(cell, fn, tolerance),
+                tabs.append({"fn": fn, "cell": cell, "facts": pair_facts(cell, fn, tolerance), "badges": badges(cell),
                              "carries": KINDS["state"].applies(cell), "views": carried.views(opt.name, cell.runs.state),
                              "schedule_facts": schedule_facts(cell, fn),
                              "noise_facts": noise_facts(cell, fn, tolerance, self._on(fn))})
@@ -311,8 +312,9 @@ class Renderer:
                                      schedule_summary=schedule_summary(cells, fn), noise=self._noise(fn, swept),
                                      factor=WINDOW_FACTOR, windows={c.optimizer: lr_window(c, fn) for c in cells}
                                      if fn.minimum is not None else {})
-        matrix = [[(fn, self.cells[(o.name, fn.name)], *verdict(self.cells[(o.name, fn.name)], fn))
-                   if (o.name, fn.name) in self.cells else (fn, None, no_cell(o), "")
+        matrix = [[(fn, self.cells[(o.name, fn.name)], *verdict(self.cells[(o.name, fn.name)], fn),
+                    badges(self.cells[(o.name, fn.name)]))
+                   if (o.name, fn.name) in self.cells else (fn, None, no_cell(o), "", [])
                    for fn in self.functions] for o in self.optimizers]
         page = f"{GALLERY}/comparison.md"
         out[page] = self._render("comparison.md.j2", page, matrix=matrix)

@@ -86,7 +86,7 @@ def test_a_best_learning_rate_at_the_search_limit_says_so(cells):
     # SGD leaves the saddle sooner the larger its rate: in this build its best is 0.1, the limit of the search.
     out = render(cells)
     assert cells[("sgd", "saddle")].best == len(cells[("sgd", "saddle")].lrs) - 1
-    assert re.search(r"^\| \[SGD\]\([^)]*\) \| 0\.1 \(at the search limit\) \| escaped \| 55 \|$",
+    assert re.search(r"^\| \[SGD\]\([^)]*\) \| 0\.1 \(at the search limit\) \| escaped \| 55 \|[^|\n]*\|$",
                      out["gallery/functions/saddle.md"], re.M)
     assert ("At the best learning rate, lr &#61; 0.1, at the edge of the search (limit 2 decades above the "
             "default), SGD leaves the domain downhill at step 55") in out["gallery/optimizers/sgd.md"]
@@ -173,3 +173,38 @@ def test_pages_open_on_a_function_with_a_minimum_and_keep_the_saddles_apart(cell
     assert 'data-default="himmelblau"' in out["gallery/index.md"]
     # The implementation shows the update rule; the helpers fold away under it.
     assert opt_page.index("??? note \"The helpers it calls\"") > opt_page.index("## Implementation")
+
+
+BADGED = config.Settings(optimizers=("sgd", "polyak_sgd"), functions=("booth", "matyas"), steps=60, lr_per_decade=1,
+                         lr_decades_below=1, lr_decades_above=2, lr_limit_below=1, lr_limit_above=2, basin_grid=2)
+
+
+def test_badges_show_wherever_a_result_is_read(tmp_path):
+    """The comparison matrix, each function's leaderboard and each optimizer's tab show exactly the badges that
+    results.badges finds on that cell (Polyak's step always knows f*), with their reasons."""
+    from gallery_builder import functions, optimizers, results
+
+    cells = sweep.run_sweep(BADGED, jobs=1, cache_dir=tmp_path, quiet=True).cells
+    site = pages.Site(use_directory_urls=False)
+    found = extras.run_extras(BADGED, cells, DOCS)
+    out = pages.Renderer(BADGED, cells, site, DOCS, found).pages()
+    comparison = out["gallery/comparison.md"].split("## Optimizers")[0]
+    matrix = {line.split("|")[1]: line for line in comparison.splitlines() if line.startswith("| [")}
+    shown = 0
+    for (opt_name, fn_name), cell in cells.items():
+        tags = results.badge_tags(results.badges(cell))
+        title = optimizers.get(opt_name).title
+        row = next(line for name, line in matrix.items() if f"[{title}]" in name)
+        column = [c for c in row.split(" | ")][1 + list(BADGED.functions).index(fn_name)]
+        assert re.findall(r'class="og-badge"[^>]*>([^<]+)<', column) == [tag for tag, _ in tags], (row, column)
+        board = out[f"gallery/functions/{fn_name}.md"]
+        board_row = next(line for line in board.splitlines() if line.startswith(f"| [{title}]") and "og-badge" in line
+                         ) if tags else None
+        tab = out[f"gallery/optimizers/{opt_name}.md"]
+        for tag, reasons in tags:
+            assert f">{tag}</span>" in board_row
+            assert f'<span class="og-badge">{tag}</span> This result rests on more than the update rule: ' in tab
+        shown += len(tags)
+    knows = results.badges(cells[("polyak_sgd", "booth")])
+    assert any(b.name == "knows f*" and functions.get("booth").title not in b.reason for b in knows)
+    assert shown >= 2  # Polyak's step on both functions at least
