@@ -28,8 +28,8 @@ from .model import STATUSES
 from .extras import EXPLANATIONS, Extras  # hand-written prose inside docs_dir, included by the pages
 from .figures import style
 from .fingerprints import definition, library_versions, listing
-from .results import (badge_tags, badges, leaderboard, no_cell, noise_facts, noise_families, num, pair_facts, quadratic_theory,
-                      schedule_facts, schedule_summary, verdict)
+from .results import (badge_tags, badges, leaderboard, no_cell, noise_facts, noise_families, num, pair_facts,
+                      quadratic_theory, schedule_facts, schedule_summary, verdict)
 from .scorecard import COLUMNS, WINDOW_FACTOR, Score, lr_window, scorecard
 
 GALLERY = "gallery"  # the generated folder inside docs_dir
@@ -332,7 +332,8 @@ class Renderer:
         out[page] = self._render("playground.md.j2", page, plotly=next(iter(BUNDLES)), noise_steps=jsgen.noise_steps(),
                                  noise_seeds=jsgen.NOISE_SEEDS)
         page = f"{GALLERY}/index.md"
-        out[page] = self._render("gallery_index.md.j2", page, cells=self.cells, verdicts=verdicts)
+        out[page] = self._render("gallery_index.md.j2", page, cells=self.cells, verdicts=verdicts,
+                                 badges={pair: badges(cell) for pair, cell in self.cells.items()})
         out[f"{GALLERY}/snippets/settings.md"] = self._render(
             "settings.md.j2", "methodology.md", criterion=CRITERION, versions=versions(),
             constants={"escape": functions.ESCAPE_FACTOR, "capture": CAPTURE_FRACTION, "stall": STALL_GRADIENT})

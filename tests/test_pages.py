@@ -180,8 +180,8 @@ BADGED = config.Settings(optimizers=("sgd", "polyak_sgd"), functions=("booth", "
 
 
 def test_badges_show_wherever_a_result_is_read(tmp_path):
-    """The comparison matrix, each function's leaderboard and each optimizer's tab show exactly the badges that
-    results.badges finds on that cell (Polyak's step always knows f*), with their reasons."""
+    """The comparison matrix, each function's leaderboard, the gallery's cards and each optimizer's tab show the
+    badges that results.badges finds on that cell (Polyak's step always knows f*), with their reasons."""
     from gallery_builder import functions, optimizers, results
 
     cells = sweep.run_sweep(BADGED, jobs=1, cache_dir=tmp_path, quiet=True).cells
@@ -201,6 +201,9 @@ def test_badges_show_wherever_a_result_is_read(tmp_path):
         board_row = next(line for line in board.splitlines() if line.startswith(f"| [{title}]") and "og-badge" in line
                          ) if tags else None
         tab = out[f"gallery/optimizers/{opt_name}.md"]
+        card = out["gallery/index.md"].split(f'data-optimizer="{opt_name}" data-function="{fn_name}"')[1]
+        card = card.split("</div>")[0]
+        assert re.findall(r'class="og-badge"[^>]*>([^<]+)<', card) == [tag for tag, _ in tags]
         for tag, reasons in tags:
             assert f">{tag}</span>" in board_row
             assert f'<span class="og-badge">{tag}</span> This result rests on more than the update rule: ' in tab
