@@ -47,6 +47,12 @@ STYLES = {
 FALLBACK_DASHES = ("dot", "dashdot")  # never used by STYLES, so a name missing from it cannot look like one in it
 CATEGORY_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#F0E442")
 OUTCOME_COLOURS = {"elsewhere": "#BBBBBB", "stalled": "#777777", "diverged": "#D55E00", "escaped": "#332288"}
+# What a figure of every optimizer opens on when it has more than READABLE of them: one of each family (plain
+# gradient, momentum, per-coordinate scaling, Adam, sign, Newton, quasi-Newton, learning-rate-free); the others
+# are in its legend, a click away.
+FEATURED = ("sgd", "momentum", "rmsprop", "adam", "lion", "newton", "lbfgs", "prodigy")
+READABLE = 10
+SENSITIVITY_FLOOR = 1e-16  # relative to max(1, |f*|): where the sensitivity plot draws smaller gaps
 FRAMES = 21  # positions of the step slider; playback moves through every step in between
 CONTOUR_GRID = 80
 SURFACE_GRID = 48
@@ -94,6 +100,18 @@ def style(name: str) -> dict:
         dash, n = FALLBACK_DASHES[n % len(FALLBACK_DASHES)], n // len(FALLBACK_DASHES)
         symbol = SYMBOLS[n % len(SYMBOLS)]
     return {"color": colour, "dash": dash, "symbol": symbol}
+
+
+def shown_first(names) -> set:
+    """The optimizers a figure of all of ``names`` draws before the reader picks others: all of them when they are
+    few (or the build has fewer than two featured ones), else the featured ones."""
+    featured = {name for name in names if name in FEATURED}
+    return set(names) if len(names) <= READABLE or len(featured) < 2 else featured
+
+
+def _opening(name: str, shown: set):
+    """A trace's ``visible`` as the figure opens: drawn, or listed in the legend only."""
+    return True if name in shown else "legendonly"
 
 
 def fmt(value: float) -> str:
@@ -297,10 +315,11 @@ def pair(cell: Cell) -> dict:
         ],
         "updatemenus": [_play_buttons()],
     }
+    # On a phone the sliders follow the map, so that the map and what moves it fit one screen.
     narrow = {"blocks": [{"axes": ["xaxis", "yaxis"], "height": "square", "below": 48},
+                         {"slider": 0, "height": 64}, {"slider": 1, "buttons": 0, "height": 64},
                          {"axes": ["xaxis2", "yaxis2"], "height": 120, "below": 16, "nticks": 4},
-                         {"axes": ["xaxis3", "yaxis3"], "height": 120, "below": 48, "nticks": 4},
-                         {"slider": 0, "height": 64}, {"slider": 1, "buttons": 0, "height": 64}]}
+                         {"axes": ["xaxis3", "yaxis3"], "height": 120, "below": 48, "nticks": 4}]}
     return {"data": data, "layout": layout, "animate": {"traces": animated, "slider": "step"}, "narrow": narrow}
 
 
@@ -308,6 +327,7 @@ def race(cells: list, fn) -> dict:
     """Every optimizer on one function at its chosen learning rate, animated together."""
     data = [_contour(fn), *_markers(fn, cells[0].start)]
     animated = []
+    shown = shown_first([c.optimizer for c in cells])
     for cell in cells:
         opt = optimizers.get(cell.optimizer)
         i = cell.chosen
@@ -318,10 +338,10 @@ def race(cells: list, fn) -> dict:
         # Lines without a marker per step: 28 paths of up to 1,000 steps made 28,000 SVG markers, which took most
         # of the figure's first draw; each optimizer's own figures mark every step.
         data.append({"type": "scatter", "x": typed(points[:, 0]), "y": typed(points[:, 1]), "mode": "lines",
-                     "name": label, "legendgroup": opt.name, "line": {"color": look["color"], "dash": look["dash"],
-                                                                     "width": 2},
+                     "name": label, "legendgroup": opt.name, "visible": _opening(opt.name, shown),
+                     "line": {"color": look["color"], "dash": look["dash"], "width": 2},
                      "hovertemplate": "step %{pointNumber}<br>(%{x:.4g}, %{y:.4g})<extra>" + opt.title + "</extra>"})
-        end = _end_marker(cell, i, look["color"])
+        end = _end_marker(cell, i, look["color"], visible=_opening(opt.name, shown))
         end["legendgroup"] = opt.name
         data.append(end)
     layout = {"title": {"text": f"{fn.title}: every optimizer at its best learning rate", "x": 0.01,
@@ -331,8 +351,8 @@ def race(cells: list, fn) -> dict:
               "sliders": [_steps_slider(cells[0].runs.points.shape[1] - 1, y=-0.12)],
               "updatemenus": [_play_buttons(y=-0.12)]}
     layout["xaxis"]["domain"] = [0, 0.6]
-    narrow = {"blocks": [{"axes": ["xaxis", "yaxis"], "height": "square", "below": 48}, {"legend": True},
-                         {"slider": 0, "buttons": 0, "height": 64}]}
+    narrow = {"blocks": [{"axes": ["xaxis", "yaxis"], "height": "square", "below": 48},
+                         {"slider": 0, "buttons": 0, "height": 64}, {"legend": True}]}
     return {"data": data, "layout": layout, "animate": {"traces": animated, "slider": "step"}, "narrow": narrow}
 
 
@@ -397,7 +417,11 @@ def basins(cell: Cell) -> dict:
 def sensitivity(cells: list, fn) -> dict:
     """Final gap (or, without a minimum, the step of leaving the domain) against learning rate, per optimizer."""
     bounded = fn.minimum is not None
-    data = []
+    data, lrs, drawn = [], [], []
+    shown = shown_first([c.optimizer for c in cells])
+    # Gaps below the floor are rounding noise (Newton's reach 1e-30): drawn on it, so that they do not squeeze the
+    # other optimizers' curves into a corner; the hover gives every value.
+    floor = SENSITIVITY_FLOOR * max(1.0, abs(fn.minimum)) if bounded else 0.0
     for cell in cells:
         opt = optimizers.get(cell.optimizer)
         look = style(opt.name)
@@ -406,14 +430,19 @@ def sensitivity(cells: list, fn) -> dict:
         if bounded:
             y = cell.runs.gap
             ok = ~bad & (y > 0)
+            shown_y = np.maximum(y[ok], floor)
         else:
             y = np.where(status == ESCAPED, cell.runs.stop_step, np.nan)
             ok = status == ESCAPED
-        data.append({"type": "scatter", "x": typed(cell.lrs[ok]), "y": typed(y[ok]), "mode": "lines+markers",
-                     "name": opt.title, "legendgroup": opt.name,
+            shown_y = y[ok]
+        lrs.append(cell.lrs)
+        drawn.append(shown_y)
+        data.append({"type": "scatter", "x": typed(cell.lrs[ok]), "y": typed(shown_y), "mode": "lines+markers",
+                     "name": opt.title, "legendgroup": opt.name, "visible": _opening(opt.name, shown),
                      "line": {"color": look["color"], "dash": look["dash"]},
                      "marker": {"color": look["color"], "symbol": look["symbol"], "size": 7},
-                     "hovertemplate": "lr %{x:.3g}<br>" + ("gap %{y:.3g}" if bounded else "left at step %{y}")
+                     **({"customdata": typed(y[ok])} if bounded else {}),
+                     "hovertemplate": "lr %{x:.3g}<br>" + ("gap %{customdata:.3g}" if bounded else "left at step %{y}")
                      + "<extra>" + opt.title + "</extra>"})
         bands = [(bad, "y2", "x", "diverged or left the domain")]
         if bounded:  # an exact zero gap has no place on a log axis: it gets a band of its own
@@ -422,13 +451,17 @@ def sensitivity(cells: list, fn) -> dict:
             if mask.any():
                 data.append({"type": "scatter", "x": typed(cell.lrs[mask]), "y": [1.0] * int(mask.sum()),
                              "yaxis": axis, "mode": "markers", "name": f"{opt.title}: {what}",
-                             "legendgroup": opt.name, "showlegend": False,
+                             "legendgroup": opt.name, "showlegend": False, "visible": _opening(opt.name, shown),
                              "marker": {"symbol": symbol, "size": 9, "color": look["color"]},
                              "hovertemplate": "lr %{x:.3g}: " + what + "<extra>" + opt.title + "</extra>"})
     layout = {"title": {"text": f"{fn.title}: sensitivity to the learning rate", "x": 0.01, "font": {"size": 14}},
-              "xaxis": {"type": "log", "title": {"text": "learning rate"}, "exponentformat": "power"},
+              # Drawn under the "0" strip, so that its labels and title do not sit in that strip.
+              "xaxis": {"type": "log", "title": {"text": "learning rate"}, "exponentformat": "power", "anchor": "y3",
+                        **log_ticks(np.concatenate(lrs) if lrs else [])},
               "yaxis": {"type": "log" if bounded else "linear", "domain": [0.1, 0.86], "exponentformat": "power",
-                        "title": {"text": "final gap f − f*" if bounded else "step at which it left the domain"}},
+                        **(log_ticks(np.concatenate(drawn)) if bounded and drawn else {}),
+                        "title": {"text": f"final gap (below {fmt(floor)} drawn at it)" if bounded
+                                  else "step it left the domain"}},
               "yaxis2": {"domain": [0.9, 1.0], "range": [0, 2], "showticklabels": False, "showgrid": False,
                          "title": {"text": "✗", "font": {"size": 10}}},
               "yaxis3": {"domain": [0, 0.06], "range": [0, 2], "showticklabels": False, "showgrid": False,
@@ -477,6 +510,23 @@ def surface(fn, cell: Cell | None = None) -> dict:
     return {"data": data, "layout": layout, "narrow": {"blocks": [{"scene": "scene", "height": "square"}]}}
 
 
+_SUPERSCRIPTS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def _decade(gap: float) -> str:
+    """A gap as its power of ten, "10⁻³": short enough for a map's square (the hover gives the value)."""
+    return "0" if gap == 0 else "10" + str(math.floor(math.log10(gap))).translate(_SUPERSCRIPTS)
+
+
+def log_ticks(values) -> dict:
+    """Tick settings for a log axis over ``values``: a label per decade once they span a decade and a half (over
+    fewer decades plotly.js labels 2 and 5, or every digit, between them, and the labels crowd)."""
+    values = np.asarray(values, float)
+    values = values[np.isfinite(values) & (values > 0)]
+    span = float(np.ptp(np.log10(values))) if len(values) else 0.0
+    return {"dtick": 1} if span >= 1.5 else {"dtick": "D2"}
+
+
 def lr_map(cell: Cell) -> dict:
     """Outcome over learning rate × the optimizer's momentum-like hyperparameter, one run per square."""
     fn, opt = functions.get(cell.function), optimizers.get(cell.optimizer)
@@ -496,7 +546,7 @@ def lr_map(cell: Cell) -> dict:
                 text_row.append("✗")
             elif bounded:
                 z_row.append(math.log10(max(abs(gap), 1e-300)))  # colour only; the text and hover give the value
-                text_row.append(f"✓{reached}" if reached >= 0 and abs(gap) <= 1e-6 else f"{gap:.0e}")
+                text_row.append(f"✓{reached}" if reached >= 0 and abs(gap) <= 1e-6 else _decade(abs(gap)))
                 words += f", f − f* = {gap:.3g}"
             else:
                 # The axis sweep keeps no paths: f before the exit is known only for a run that left at step 1.
@@ -584,7 +634,7 @@ def state(cell: Cell) -> dict:
               "legend": {"orientation": "h", "x": 0, "y": -0.19, "yanchor": "top", "font": {"size": 11}},
               "sliders": [_steps_slider(cell.runs.points.shape[1] - 1, y=-0.33)],
               "updatemenus": [_play_buttons(y=-0.33)]}
-    blocks = [{"axes": ["xaxis", "yaxis"], "height": "square", "below": 48}]
+    blocks = [{"axes": ["xaxis", "yaxis"], "height": "square", "below": 48}, {"slider": 0, "buttons": 0, "height": 64}]
     steps = np.arange(len(points))
     for n, (view, values) in enumerate(panels, start=2):
         top = 1 - (n - 2) * (height + gap)
@@ -592,8 +642,9 @@ def state(cell: Cell) -> dict:
         layout[f"xaxis{n}"] = {"domain": [0.7, 1.0], "anchor": f"y{n}", "showticklabels": last,
                                **({"matches": "x2"} if n > 2 else {}), **({"title": {"text": "step"}} if last else {})}
         layout[f"yaxis{n}"] = {"type": "log" if view.log else "linear", "anchor": f"x{n}", "exponentformat": "power",
-                               "domain": [max(top - height, 0), top], "title": {"text": view.name, "font": {"size": 11}},
-                               "nticks": 4}
+                               "domain": [max(top - height, 0), top], "nticks": 4,
+                               "title": {"text": view.name, "font": {"size": 11}},
+                               **(log_ticks(values) if view.log else {})}
         blocks.append({"axes": [f"xaxis{n}", f"yaxis{n}"], "height": 110, "below": 48 if last else 4, "nticks": 4})
         looks = zip(view.coordinates, ARROW_COLOURS, ("solid", "dot")) if values.shape[1] == 2 else \
             [(f"[{k}]" if values.shape[1] > 1 else "", colour, "solid") for k in range(values.shape[1])]
@@ -606,7 +657,7 @@ def state(cell: Cell) -> dict:
                          "name": name, "legendgroup": view.name, "xaxis": f"x{n}", "yaxis": f"y{n}",
                          "line": {"color": line, "width": 1.5, "dash": dash},
                          "hovertemplate": "step %{x}<br>" + name + " = %{y:.3g}<extra></extra>"})
-    blocks += [{"legend": True}, {"slider": 0, "buttons": 0, "height": 64}]
+    blocks.append({"legend": True})
     return {"data": data, "layout": layout, "narrow": {"blocks": blocks},
             "animate": {"traces": animated, "slider": "step", "window": window, "full": full}}
 
@@ -676,9 +727,12 @@ def schedule_help(rows: list, fn) -> dict:
                                               "color": "#0072B2" if key == "constant" else "#D55E00"},
                      "hovertemplate": "%{x}<br>%{text}<extra>" + label + "</extra>"})
     layout = {"title": {"text": f"{fn.title}: does a schedule help?", "x": 0.01, "font": {"size": 14}},
-              "xaxis": {"type": "category", "tickangle": -45},
-              "yaxis": {"type": "log", "title": {"text": "final |f − f*| (0 drawn at 1e-16)"}, "exponentformat": "power"},
-              "margin": {"l": 60, "r": 10, "t": 40, "b": 100},
+              # Every optimizer named, upright: slanted names overlap as boxes, and the embed hides overlapping ones.
+              "xaxis": {"type": "category", "tickangle": -90, "dtick": 1},
+              "yaxis": {"type": "log", "title": {"text": "final |f − f*| (0 drawn at 1e-16)"},
+                        "exponentformat": "power",
+                        **log_ticks([r[key]["shown_gap"] for r in rows for key in ("constant", "scheduled")])},
+              "margin": {"l": 60, "r": 10, "t": 40, "b": 140},
               "legend": {"x": 1.0, "xanchor": "right", "y": 1.0, "yanchor": "top", "font": {"size": 11},
                          "bgcolor": "rgba(255,255,255,0.6)"}}
     narrow = {"blocks": [{"axes": ["xaxis", "yaxis"], "height": 320, "below": 100, "tickangle": -90},
@@ -791,15 +845,15 @@ def noise_pair(cell: Cell) -> dict:
               "sliders": [{"name": "lr", "active": int(np.flatnonzero(shown == noisy.chosen)[0]), "y": -0.14,
                            "len": 0.9, "x": 0.05, "pad": {"t": 0}, "font": {"size": 10},
                            "currentvalue": {"prefix": "learning rate "}, "steps": slider_steps}]}
-    narrow = {"blocks": [{"axes": ["xaxis", "yaxis"], "height": "square", "below": 48},
-                         {"axes": ["xaxis2", "yaxis2"], "height": 160, "below": 48, "nticks": 4},
-                         {"slider": 0, "height": 64}]}
+    narrow = {"blocks": [{"axes": ["xaxis", "yaxis"], "height": "square", "below": 48}, {"slider": 0, "height": 64},
+                         {"axes": ["xaxis2", "yaxis2"], "height": 160, "below": 48, "nticks": 4}]}
     return {"data": data, "layout": layout, "narrow": narrow}
 
 
 def noise_sensitivity(cells: list, fn) -> dict:
     """Median final gap over seeds against learning rate, with the interquartile range, per optimizer."""
     data, drawn = [], []
+    shown = shown_first([c.optimizer for c in cells])
     for cell in cells:
         opt, noisy = optimizers.get(cell.optimizer), cell.noisy
         look = style(opt.name)
@@ -810,7 +864,7 @@ def noise_sensitivity(cells: list, fn) -> dict:
         minus = mid[ok] - low[ok]
         drawn += [mid[ok], low[ok], high[ok][np.isfinite(high[ok])]]
         data.append({"type": "scatter", "x": typed(noisy.lrs[ok]), "y": typed(mid[ok]), "mode": "lines+markers",
-                     "name": opt.title, "legendgroup": opt.name,
+                     "name": opt.title, "legendgroup": opt.name, "visible": _opening(opt.name, shown),
                      "error_y": {"type": "data", "array": typed(plus), "arrayminus": typed(minus),
                                  "color": look["color"], "thickness": 1, "width": 3},
                      "line": {"color": look["color"], "dash": look["dash"]},
@@ -819,13 +873,11 @@ def noise_sensitivity(cells: list, fn) -> dict:
     sigma = cells[0].noisy.sigma
     drawn = np.concatenate(drawn) if drawn else np.zeros(0)
     drawn = drawn[drawn > 0]  # a zero lower quartile has no place on the log axis
-    decades = float(np.ptp(np.log10(drawn))) if len(drawn) else 0.0
     layout = {"title": {"text": f"{fn.title} with noise σ = {fmt(sigma)}: median final gap over "
                                 f"{cells[0].noisy.seeds} seeds (bars: 25–75 %)", "x": 0.01, "font": {"size": 13}},
               "xaxis": {"type": "log", "title": {"text": "learning rate"}, "exponentformat": "power"},
               "yaxis": {"type": "log", "title": {"text": "final gap f − f*"}, "exponentformat": "power",
-                        # over a few decades Plotly labels every digit of a log axis, and the labels collide
-                        **({"dtick": "D2"} if decades < 3 else {})},
+                        **log_ticks(drawn)},
               "margin": {"l": 60, "r": 10, "t": 40, "b": 50}, "legend": {"font": {"size": 11}}}
     narrow = {"blocks": [{"axes": ["xaxis", "yaxis"], "height": 300, "below": 40}, {"legend": True}]}
     return {"data": data, "layout": layout, "narrow": narrow}
@@ -834,6 +886,7 @@ def noise_sensitivity(cells: list, fn) -> dict:
 def noise_race(cells: list, fn) -> dict:
     """Every optimizer's median seed at its best noisy learning rate, with the spread of its seeds' ends."""
     data = [_contour(fn), *_markers(fn, cells[0].start)]
+    shown = shown_first([c.optimizer for c in cells])
     for cell in cells:
         opt, noisy = optimizers.get(cell.optimizer), cell.noisy
         look = style(opt.name)
@@ -842,13 +895,14 @@ def noise_race(cells: list, fn) -> dict:
         path = path[np.isfinite(path).all(axis=1)]
         label = f"{opt.title} (lr {fmt(noisy.lrs[i])}{'' if noisy.best >= 0 else ', none qualified'})"
         data.append({"type": "scatter", "x": typed(path[:, 0]), "y": typed(path[:, 1]), "mode": "lines",
-                     "name": label, "legendgroup": opt.name,
+                     "name": label, "legendgroup": opt.name, "visible": _opening(opt.name, shown),
                      "line": {"color": look["color"], "dash": look["dash"], "width": 2},
                      "hovertemplate": "(%{x:.4g}, %{y:.4g})<extra>" + opt.title + ", median seed</extra>"})
         ends = noisy.paths[i, :, -1]
         ends = ends[np.isfinite(ends).all(axis=1) & fn.contains(ends)]
         data.append({"type": "scatter", "x": typed(ends[:, 0]), "y": typed(ends[:, 1]), "mode": "markers",
                      "name": f"{opt.title}: every seed's end", "legendgroup": opt.name, "showlegend": False,
+                     "visible": _opening(opt.name, shown),
                      "marker": {"color": look["color"], "symbol": look["symbol"], "size": 6,
                                 "line": {"width": 0.5, "color": "#000000"}},
                      "hovertemplate": "end (%{x:.4g}, %{y:.4g})<extra>" + opt.title + "</extra>"})

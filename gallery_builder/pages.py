@@ -9,6 +9,8 @@ when one is edited).
 from __future__ import annotations
 
 import json
+import math
+import sys
 import re
 from html import escape
 from pathlib import PurePosixPath
@@ -24,11 +26,14 @@ from .engine import CAPTURE_FRACTION, STALL_GRADIENT
 from .errors import UserError
 from .model import STATUSES
 from .extras import EXPLANATIONS, Extras  # hand-written prose inside docs_dir, included by the pages
-from .results import (leaderboard, no_cell, noise_facts, noise_families, num, pair_facts, quadratic_theory,
-                      schedule_facts, schedule_summary, verdict)
-from .fingerprints import library_versions, listing
+from .figures import style
+from .fingerprints import definition, library_versions, listing
+from .results import (badge_tags, badges, leaderboard, no_cell, noise_facts, noise_families, num, pair_facts,
+                      quadratic_theory, schedule_facts, schedule_summary, verdict)
+from .scorecard import COLUMNS, WINDOW_FACTOR, Score, lr_window, scorecard
 
 GALLERY = "gallery"  # the generated folder inside docs_dir
+PLAYGROUND = "gallery/playground.md"  # the side-by-side view, linked from every optimizer and function page
 
 # Markdown and arithmatex punctuation; parentheses stay as they are since "\(" would start inline math.
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]#+!|~>$-])")
@@ -87,6 +92,28 @@ def texnum(value: float) -> markupsafe.Markup:
     return markupsafe.Markup(power if mantissa == "1" else f"{mantissa} \\times {power}")
 
 
+def code(text) -> markupsafe.Markup:
+    """An inline code span that the text cannot close; Markdown escapes its HTML, so it is not escaped here (that
+    would show "&#39;" for a quote)."""
+    line = " ".join(str(text).split())
+    ticks = "`" * (max((len(run) for run in re.findall(r"`+", line)), default=0) + 1)
+    pad = " " if line.startswith("`") or line.endswith("`") else ""
+    return markupsafe.Markup(f"{ticks}{pad}{line}{pad}{ticks}")
+
+
+def hyper(value) -> str:
+    """A hyperparameter's default as the table shows it: infinity as ∞, not as the largest float."""
+    if isinstance(value, float) and (math.isinf(value) or value == sys.float_info.max):
+        return "∞"
+    return num(value, 6)
+
+
+def sortkey(value: float) -> str:
+    """A number for a table's sorting script: NaN (nothing measured) sorts as empty, infinity as the largest."""
+    value = float(value)
+    return "" if math.isnan(value) else "1e999" if math.isinf(value) else repr(value)
+
+
 def slug(*parts: str) -> str:
     return "--".join(parts)
 
@@ -129,6 +156,14 @@ class Site:
         """The URL of a static file as seen from a page: what an <iframe src> needs (MkDocs does not rewrite it)."""
         return relative(target, self.url_dir(page))
 
+    def page_url(self, page: str, target: str) -> str:
+        """The URL of a page or a static file as seen from a page, for raw HTML (which MkDocs does not rewrite)."""
+        if target.endswith(".md"):
+            path = PurePosixPath(target)
+            target = (str(path.with_suffix("")) + "/" if self.use_directory_urls and path.stem != "index"
+                      else str(path.with_suffix(".html")))
+        return self.src(page, target)
+
     @staticmethod
     def link(page: str, target: str) -> str:
         """A Markdown link between files of docs_dir, which MkDocs checks and rewrites."""
@@ -146,7 +181,9 @@ def environment() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.PackageLoader("gallery_builder", "templates"), autoescape=True,
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
                              keep_trailing_newline=True)
-    env.filters.update(md=md, attr=attr, first_sentence=first_sentence, page_title=page_title, texnum=texnum, fence=fence, latex=latex, num=num)
+    env.filters.update(md=md, attr=attr, first_sentence=first_sentence, page_title=page_title, texnum=texnum,
+                       fence=fence, latex=latex, num=num, sortkey=sortkey, code=code, hyper=hyper,
+                       badge_tags=badge_tags)
     env.globals.update(STATUSES=STATUSES, memory=carried.memory)
     return env
 
@@ -169,7 +206,10 @@ class Renderer:
         self.prose.globals.update(run=run, theory=lambda function: quadratic_theory(
             function, settings.tolerance, settings.steps_for(function)))
         self.optimizers = [optimizers.get(n) for n in settings.optimizers]
-        self.functions = [functions.get(n) for n in settings.functions]
+        swept = [functions.get(n) for n in settings.functions]
+        # Functions with a minimum first, so that pages, the comparison and the gallery open on one that teaches
+        # (Rosenbrock); the saddles, where the best run is the one that leaves soonest, keep their place at the end.
+        self.functions = [f for f in swept if f.minimum is not None] + [f for f in swept if f.minimum is None]
 
     def explanation(self, kind: str, name: str) -> str | None:
         """An author's explanation, rendered, when there is one: its measured numbers are filled in from runs of
@@ -191,8 +231,17 @@ class Renderer:
             subject = row(names[0], self.settings.optimizers, self.cells)
         return {"path": self.site.embed(kind.name, *names), "title": kind.title(subject), "ratio": kind.ratio}
 
+    def side_by_side(self, page: str, fn: str, *names: str) -> str | None:
+        """The playground's URL for a function and 2–4 of the build's optimizers, as seen from ``page``; None when
+        fewer than two are in the build."""
+        if fn not in self.settings.functions:
+            return None
+        chosen = [n for n in dict.fromkeys(names) if n in self.settings.optimizers][:4]
+        return f"{self.site.page_url(page, PLAYGROUND)}?f={fn}&o={','.join(chosen)}" if len(chosen) >= 2 else None
+
     def _render(self, template: str, page: str, **context) -> str:
         return self.env.get_template(template).render(page=page, site=self.site, settings=self.settings,
+                                                      side_by_side=self.side_by_side,
                                                       optimizers=self.optimizers, functions=self.functions,
                                                       figure=self.figure, **context)
 
@@ -208,6 +257,27 @@ class Renderer:
         return {"sigma": sigma, "override": fn.name in self.settings.noise_sigma, "grid": functions.TYPICAL_GRID,
                 "families": noise_families(self.extras.families.get(fn.name))}
 
+    @staticmethod
+    def _memory(name: str) -> Score:
+        """The scorecard's memory column: carried.memory's count, its note in the tooltip."""
+        kept = carried.memory(name)
+        return Score(str(kept["copies"]), kept["copies"], page=("optimizer", name, "which-formulation"),
+                     detail=f"copies of the parameters in its state{kept['note']}")
+
+    def _tour(self) -> dict:
+        """What the home page's tour shows: a bowl for the first steps (the ill-conditioned one when swept), a
+        curved valley (Rosenbrock) for the race, and the pairs and figures this build has of them."""
+        swept = [f for f in self.settings.functions if any((o, f) in self.cells for o in self.settings.optimizers)]
+        bounded = [f for f in swept if functions.get(f).minimum is not None]
+        bowl = "ill_conditioned" if "ill_conditioned" in bounded else next(iter(bounded), None)
+        curved = "rosenbrock" if "rosenbrock" in bounded else bowl
+        first = row(curved, self.settings.optimizers, self.cells).cells[0] if curved else None
+        return {"cells": self.cells, "bowl": bowl, "curved": curved,
+                "noisy": first is not None and first.noisy is not None,
+                "hero": [o for o in ("sgd", "momentum", "adam") if (o, bowl) in self.cells],
+                "titles": {o.name: o.title for o in self.optimizers},
+                "fn_titles": {f.name: f.title for f in self.functions}}
+
     def pages(self) -> dict:
         """Relative path under docs_dir -> Markdown text, for every generated page and snippet."""
         out = {}
@@ -222,11 +292,13 @@ class Renderer:
                 if cell is None:
                     tabs.append({"fn": fn, "cell": None, "facts": no_cell(opt)})
                     continue
-                tabs.append({"fn": fn, "cell": cell, "facts": pair_facts(cell, fn, tolerance),
+                tabs.append({"fn": fn, "cell": cell, "facts": pair_facts(cell, fn, tolerance), "badges": badges(cell),
                              "carries": KINDS["state"].applies(cell), "views": carried.views(opt.name, cell.runs.state),
                              "schedule_facts": schedule_facts(cell, fn),
                              "noise_facts": noise_facts(cell, fn, tolerance, self._on(fn))})
-            out[page] = self._render("optimizer.md.j2", page, opt=opt, tabs=tabs, implementation=listing(opt),
+            rule = definition(opt.factory)  # the listing opens with the update rule, then its helpers
+            out[page] = self._render("optimizer.md.j2", page, opt=opt, tabs=tabs,
+                                     implementation={"rule": rule, "helpers": listing(opt)[len(rule):].strip()},
                                      explanation=self.explanation("optimizers", opt.name))
         for fn in functions.CATALOGUE.values():
             page = self.site.function_page(fn.name)
@@ -237,21 +309,31 @@ class Renderer:
             out[page] = self._render("function.md.j2", page, fn=fn, pairs=pairs, cells=cells,
                                      board=leaderboard(cells, fn), no_cell=no_cell,
                                      explanation=self.explanation("functions", fn.name),
-                                     schedule_summary=schedule_summary(cells, fn), noise=self._noise(fn, swept))
-        matrix = [[(fn, self.cells[(o.name, fn.name)], *verdict(self.cells[(o.name, fn.name)], fn))
-                   if (o.name, fn.name) in self.cells else (fn, None, no_cell(o), "")
+                                     schedule_summary=schedule_summary(cells, fn), noise=self._noise(fn, swept),
+                                     factor=WINDOW_FACTOR, windows={c.optimizer: lr_window(c, fn) for c in cells}
+                                     if fn.minimum is not None else {})
+        matrix = [[(fn, self.cells[(o.name, fn.name)], *verdict(self.cells[(o.name, fn.name)], fn),
+                    badges(self.cells[(o.name, fn.name)]))
+                   if (o.name, fn.name) in self.cells else (fn, None, no_cell(o), "", [])
                    for fn in self.functions] for o in self.optimizers]
         page = f"{GALLERY}/comparison.md"
         out[page] = self._render("comparison.md.j2", page, matrix=matrix)
+        page = f"{GALLERY}/scorecard.md"
+        rows = [{"optimizer": r.optimizer, "scores": {**r.scores, "memory": self._memory(r.optimizer.name)},
+                 "colour": style(r.optimizer.name)["color"],
+                 "window": 0.0 if math.isnan(r.scores["window"].value) else r.scores["window"].value}
+                for r in scorecard(self.cells, self.settings.optimizers, self.settings.functions)]
+        out[page] = self._render("scorecard.md.j2", page, rows=rows, columns=COLUMNS, factor=WINDOW_FACTOR,
+                                 bounded=[fn for fn in self.functions if fn.minimum is not None])
+        # Snippets are included by hand-written pages at the docs root, so their links are relative to it.
+        out[f"{GALLERY}/snippets/tour.md"] = self._render("tour.md.j2", "index.md", **self._tour())
         verdicts = {pair: verdict(cell, functions.get(pair[1]))[0] for pair, cell in self.cells.items()}
         page = f"{GALLERY}/playground.md"
         out[page] = self._render("playground.md.j2", page, plotly=next(iter(BUNDLES)), noise_steps=jsgen.noise_steps(),
                                  noise_seeds=jsgen.NOISE_SEEDS)
         page = f"{GALLERY}/index.md"
-        out[page] = self._render("gallery_index.md.j2", page, cells=self.cells, verdicts=verdicts)
-        # Snippets are included by hand-written pages at the docs root, so their links are relative to it.
-        out[f"{GALLERY}/snippets/grid.md"] = self._render("grid.md.j2", "index.md", cells=self.cells,
-                                                          verdicts=verdicts)
+        out[page] = self._render("gallery_index.md.j2", page, cells=self.cells, verdicts=verdicts,
+                                 badges={pair: badges(cell) for pair, cell in self.cells.items()})
         out[f"{GALLERY}/snippets/settings.md"] = self._render(
             "settings.md.j2", "methodology.md", criterion=CRITERION, versions=versions(),
             constants={"escape": functions.ESCAPE_FACTOR, "capture": CAPTURE_FRACTION, "stall": STALL_GRADIENT})

@@ -319,7 +319,8 @@ def leaderboard(cells: list, fn) -> list:
         opt = optimizers.get(cell.optimizer)
         if b < 0:
             rows.append({"optimizer": opt, "lr": None, "status": f"no lr qualifies ({failures(cell, fn)})",
-                         "gap": None, "steps": None, "left_at": None, "rank": (2, 0, 0), "edge": ""})
+                         "gap": None, "steps": None, "left_at": None, "rank": (2, 0, 0), "edge": "",
+                         "badges": []})
             continue
         runs = cell.runs
         status = int(runs.status[b])
@@ -334,7 +335,7 @@ def leaderboard(cells: list, fn) -> list:
         rows.append({"optimizer": opt, "lr": float(cell.lrs[b]), "status": STATUSES[status],
                      "gap": None if fn.minimum is None else float(runs.gap[b]),
                      "steps": reached if reached >= 0 else None, "left_at": left_at, "rank": rank,
-                     "edge": search_edge(cell)})
+                     "edge": search_edge(cell), "badges": badges(cell)})
     return sorted(rows, key=lambda r: r["rank"])
 
 
@@ -390,6 +391,19 @@ class Badge:
 
     name: str
     reason: str
+
+
+# The short tag a badge shows where space is tight (the matrix, leaderboards); its reasons go in the tooltip.
+BADGE_TAGS = {"origin pull": "origin", "lattice": "lattice", "inert setting": "inert", "knows f*": "f*"}
+
+
+def badge_tags(found: list) -> list:
+    """(tag, reasons) per badge name, in the order found: two reasons of one name (an inert schedule and an inert
+    neighbouring lr) share one tag."""
+    merged = {}
+    for badge in found:
+        merged.setdefault(badge.name, []).append(badge.reason)
+    return [(BADGE_TAGS[name], f"{name}: " + "; ".join(reasons)) for name, reasons in merged.items()]
 
 
 STEPS_FACTOR, GAP_FACTOR = 2, 10  # a control run changes the outcome: steps to tolerance ×2, or the final gap ×10

@@ -14,12 +14,13 @@ import numpy as np
 
 from .figures import clip_segments, value_scale
 
-WIDTH, HEIGHT = 240, 180
+SCALE = 2  # pixels per CSS pixel: pages show a thumbnail at 240 × 180, sharp on screens of 2× pixel density
+WIDTH, HEIGHT = 240 * SCALE, 180 * SCALE
 LEVELS = 48
 # Viridis, sampled at 9 points; intermediate levels are interpolated.
 _VIRIDIS = np.array([(68, 1, 84), (71, 44, 122), (59, 81, 139), (44, 113, 142), (33, 144, 141),
                      (39, 173, 129), (92, 200, 99), (170, 220, 50), (253, 231, 37)], dtype=float)
-PATH_INDEX, START_INDEX, END_INDEX, MIN_INDEX = LEVELS, LEVELS + 1, LEVELS + 2, LEVELS + 3
+PATH_INDEX, OUTLINE_INDEX, WHITE_INDEX, MIN_INDEX = LEVELS, LEVELS + 1, LEVELS + 2, LEVELS + 3
 
 
 def _palette(path_colour: str) -> bytes:
@@ -27,7 +28,7 @@ def _palette(path_colour: str) -> bytes:
     anchors = np.linspace(0, 1, len(_VIRIDIS))
     ramp = np.stack([np.interp(t, anchors, _VIRIDIS[:, c]) for c in range(3)], axis=1).round().astype(np.uint8)
     rgb = bytes.fromhex(path_colour.lstrip("#"))
-    extra = [rgb, b"\x00\x00\x00", b"\xff\xff\xff", b"\xff\xff\xff"]  # path, start, end, minimizers
+    extra = [rgb, b"\x00\x00\x00", b"\xff\xff\xff", b"\xff\xff\xff"]  # path, outlines, start and end, minimizers
     return ramp.tobytes() + b"".join(extra)
 
 
@@ -53,13 +54,20 @@ def _to_pixels(fn, points):
     return px, py
 
 
-def _stamp(image, px, py, index, radius):
-    """A square of side 2·radius + 1 pixels at each point (rounded half to even), cut at the image's edges."""
+_SHAPES = {"square": lambda dx, dy, r: True, "disc": lambda dx, dy, r: dx * dx + dy * dy <= r * r + r,
+           "diamond": lambda dx, dy, r: abs(dx) + abs(dy) <= r}
+
+
+def _stamp(image, px, py, index, radius, shape="square"):
+    """A square of side 2·radius + 1 pixels at each point (rounded half to even), or the disc or diamond inside it,
+    cut at the image's edges."""
     px, py = np.asarray(px, float), np.asarray(py, float)
     near = (-radius <= px) & (px < WIDTH + radius) & (-radius <= py) & (py < HEIGHT + radius)
     xi, yi = np.rint(px[near]).astype(int), np.rint(py[near]).astype(int)
     for dy in range(-radius, radius + 1):
         for dx in range(-radius, radius + 1):
+            if not _SHAPES[shape](dx, dy, radius):
+                continue
             x, y = xi + dx, yi + dy
             inside = (0 <= x) & (x < WIDTH) & (0 <= y) & (y < HEIGHT)
             image[y[inside], x[inside]] = index
@@ -100,12 +108,16 @@ def thumbnail(fn, path_points=None, colour: str = "#E69F00") -> bytes:
         a, b, hit = clip_segments(pixels[:-1], pixels[1:], (-2.0, -2.0), (WIDTH + 1.0, HEIGHT + 1.0))
         a, b = a[hit], b[hit]
         n = np.ceil(np.hypot(*(b - a).T)).astype(int) + 1  # about a sample per pixel
-        _stamp(image, _linspaces(a[:, 0], b[:, 0], n), _linspaces(a[:, 1], b[:, 1], n), PATH_INDEX, 1)
-        _stamp(image, px[:1], py[:1], START_INDEX, 3)
-        _stamp(image, px[-1:], py[-1:], END_INDEX, 2)
+        _stamp(image, _linspaces(a[:, 0], b[:, 0], n), _linspaces(a[:, 1], b[:, 1], n), PATH_INDEX, SCALE)
+        # The start and the end as the figures and the home page's key draw them: ○ a white disc in a black ring,
+        # ◆ a white diamond in a black one.
+        _stamp(image, px[:1], py[:1], OUTLINE_INDEX, 4 * SCALE, "disc")
+        _stamp(image, px[:1], py[:1], WHITE_INDEX, 3 * SCALE, "disc")
+        _stamp(image, px[-1:], py[-1:], OUTLINE_INDEX, 4 * SCALE, "diamond")
+        _stamp(image, px[-1:], py[-1:], WHITE_INDEX, 3 * SCALE - 1, "diamond")
     if fn.minimizers:
         mx, my = _to_pixels(fn, np.asarray(fn.minimizers))
-        for dx, dy in ((d, 0) for d in range(-3, 4)):
-            _stamp(image, mx + dx, my + dy, MIN_INDEX, 0)
-            _stamp(image, mx + dy, my + dx, MIN_INDEX, 0)
+        for dx, dy in ((d, 0) for d in range(-3 * SCALE, 3 * SCALE + 1)):
+            _stamp(image, mx + dx, my + dy, MIN_INDEX, SCALE // 2)
+            _stamp(image, mx + dy, my + dx, MIN_INDEX, SCALE // 2)
     return encode_png(image, _palette(colour))

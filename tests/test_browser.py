@@ -155,6 +155,7 @@ def test_every_page_renders_every_embed(visit, server):
 
 def test_math_is_typeset(visit):
     page = visit().goto("gallery/optimizers/adam.html")
+    page.locator(".arithmatex:visible").first.scroll_into_view_if_needed()  # under the figures, which come first
     page.wait_for_selector(".arithmatex .katex", timeout=20_000)
     assert page.locator(".arithmatex .katex").count() >= 3
 
@@ -163,7 +164,7 @@ def test_katex_loads_only_once_a_formula_comes_into_view(visit):
     v = visit()
     fetched = []
     v.context.on("request", lambda request: fetched.append(request.url))
-    page = v.goto("gallery/optimizers/adam.html#on-each-test-function")  # the formulas are above this section
+    page = v.goto("gallery/optimizers/adam.html#on-each-test-function")  # the formulas are further down
     figure_frame(page, visible_embeds(page)[0])
     assert page.evaluate("document.querySelectorAll('.arithmatex').length") >= 3
     assert page.locator(".arithmatex .katex").count() == 0 and not any("katex" in url for url in fetched)
@@ -180,6 +181,7 @@ def test_instant_navigation_renders_the_next_pages_plots(visit):
     page.wait_for_selector("h1:has-text('Adam')")
     assert page.evaluate("window.__notReloaded === true")  # navigation.instant swapped the page in place
     figure_frame(page, visible_embeds(page)[0])
+    page.locator(".arithmatex:visible").first.scroll_into_view_if_needed()
     page.wait_for_selector(".arithmatex .katex", timeout=20_000)  # math typeset after the swap too
 
 
@@ -226,7 +228,7 @@ def test_learning_rate_slider_and_play_change_the_drawn_trajectory(visit):
     frame.locator("g.updatemenu-button").first.click()  # ▶
     frame.wait_for_function("document.getElementById('figure').dataset.playing === 'true'")
     frame.wait_for_function(f"() => ({VISIBLE_PATH})().points < {after['points']}")  # the trail grows from step 0
-    frame.wait_for_function("document.getElementById('figure').dataset.playing === 'false'", timeout=20_000)
+    frame.wait_for_function("document.getElementById('figure').dataset.playing === 'false'", timeout=90_000)
     assert frame.evaluate(VISIBLE_PATH)["points"] == after["points"]  # and ends showing every step
 
 
@@ -548,6 +550,11 @@ def test_gallery_filters(visit, small_site, width):
     page.wait_for_url("**/gallery/index.html")
     page.wait_for_selector(".og-filters:not([hidden])")
     assert page.evaluate("window.__notReloaded === true")
+    # It opens on one function with a minimum (the first of the build's), not on every card at once.
+    first = next(f for f in settings.functions if functions.get(f).minimum is not None)
+    assert set(shown_cards(page)) == {f"{o}/{first}" for o in settings.optimizers}
+    assert page.locator(".og-count").inner_text() == f"{len(settings.optimizers)} of {len(every)} shown"
+    page.select_option("select[data-filter=function]", "")
     assert set(shown_cards(page)) == every
     assert page.locator(".og-count").inner_text() == f"{len(every)} of {len(every)} shown"
 
@@ -556,11 +563,10 @@ def test_gallery_filters(visit, small_site, width):
     # The keyboard works as on any select: focus the function filter, step to the first function.
     page.focus("select[data-filter=function]")
     page.keyboard.press("ArrowDown")
-    first = settings.functions[0]
     assert page.eval_on_selector("select[data-filter=function]", "s => s.value") == first
     assert shown_cards(page) == [f"adam/{first}"]
     assert page.locator(".og-count").inner_text() == f"1 of {len(every)} shown"
-    assert f"optimizer=adam&function={first}" in page.url
+    assert "optimizer=adam" in page.url and "function" not in page.url  # the function at its default
     card = page.locator(".og-card:visible").first
     box = card.bounding_box()
     assert box["x"] >= 0 and box["x"] + box["width"] <= width  # inside the screen, also at 390 px
@@ -572,7 +578,10 @@ def test_gallery_filters(visit, small_site, width):
     assert shown_cards(page) == [f"adam/{first}"]
     page.select_option("select[data-filter=optimizer]", "")
     page.select_option("select[data-filter=function]", "")
-    assert set(shown_cards(page)) == every and "?" not in page.url
+    assert set(shown_cards(page)) == every and "optimizer=" not in page.url
+    page.reload()  # "all functions" is kept too, though the gallery opens on one
+    page.wait_for_selector(".og-filters:not([hidden])")
+    assert set(shown_cards(page)) == every
 
 
 STATE_SHOWN = """() => {
@@ -635,6 +644,135 @@ def test_noise_figure_lr_slider_switches_seeds_and_band(browser, server, width):
     after = page.evaluate(NOISE_VISIBLE)
     assert f"lr = {other.rstrip('★')}" in after["title"] and after["band"] <= 1
     context.close()
+
+
+# --- A way in: the home page, figures before prose, the comparison at any width, touch --------------------------
+
+SCREENS = {"desktop": (1400, 900), "phone": (390, 844)}
+
+
+def screen(visit, name):
+    width, height = SCREENS[name]
+    v = visit()
+    v.page.set_viewport_size({"width": width, "height": height})
+    return v
+
+
+@pytest.mark.parametrize("name", SCREENS)
+def test_the_home_pages_first_screen_shows_a_picture(visit, name):
+    page = screen(visit, name).goto("index.html")
+    shown = page.evaluate("""() => [...document.querySelectorAll('article img, article iframe.og-embed')]
+        .filter(el => { const r = el.getBoundingClientRect();
+                        return r.width > 80 && r.top < innerHeight && r.bottom > 0
+                               && (el.tagName !== 'IMG' || el.complete && el.naturalWidth > 0); })
+        .map(el => el.getAttribute('src') || el.dataset.src)""")
+    assert shown, "no picture on the first screen"
+    # Its first paragraph says what the site is, above the tour.
+    assert page.locator("article h2#start-here").count() == 1
+
+
+@pytest.mark.parametrize("name", SCREENS)
+def test_the_first_figure_is_within_a_screen_and_a_half_on_every_optimizer_and_function_page(visit, server,
+                                                                                             small_site, name):
+    from gallery_builder import config
+
+    settings = config.load(small_site / "gallery.toml")
+    paths = [f"gallery/optimizers/{o}.html" for o in settings.optimizers]
+    paths += [f"gallery/functions/{f}.html" for f in settings.functions]
+    v = screen(visit, name)
+    for path in paths:
+        page = v.goto(path)
+        top = page.evaluate("""() => { const first = [...document.querySelectorAll(
+                                           'article .og-embed, article .og-deferred')].find(el => el.offsetParent);
+                                       return first ? first.getBoundingClientRect().top + scrollY : null; }""")
+        assert top is not None and top < 1.5 * SCREENS[name][1], (path, top)
+
+
+def test_the_comparison_keeps_its_row_and_column_names_in_place(visit, small_site):
+    page = screen(visit, "phone").goto("gallery/comparison.html")
+    table = page.locator(".og-matrix table")
+    table.scroll_into_view_if_needed()
+    assert table.evaluate("t => t.scrollWidth > t.clientWidth")  # 390 px: the table itself scrolls sideways
+    table.evaluate("t => { t.scrollLeft = t.scrollWidth; }")
+    row_names = page.evaluate("""() => {
+        const table = document.querySelector('.og-matrix table'), box = table.getBoundingClientRect();
+        return [...table.tBodies[0].rows].map(row => {
+            const r = row.cells[0].getBoundingClientRect();
+            const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+            return r.left >= box.left - 1 && row.cells[0].contains(hit) ? row.cells[0].innerText.trim() : null;
+        });
+    }""")
+    assert row_names and all(row_names), row_names  # every row still says which optimizer it is
+    # And the header row stays on top when the table scrolls down inside its box (28 rows do; these 4 in a box
+    # made as short as 28 would make it).
+    table.evaluate("t => { t.style.maxHeight = '6rem'; t.scrollLeft = 0; t.scrollTop = t.scrollHeight; }")
+    assert table.evaluate("t => t.scrollTop > 0")
+    header = page.evaluate("""() => {
+        const table = document.querySelector('.og-matrix table'), th = table.tHead.rows[0].cells[1];
+        const r = th.getBoundingClientRect(), box = table.getBoundingClientRect();
+        return {top: r.top - box.top, hit: th.contains(document.elementFromPoint(r.left + 4, r.top + r.height / 2))};
+    }""")
+    assert abs(header["top"]) <= 1 and header["hit"], header
+
+
+def test_the_scorecard_sorts_by_a_column_and_links_every_number(visit):
+    page = visit().goto("gallery/scorecard.html")
+    headings = page.locator(".og-scorecard thead th button")
+    window = [i for i in range(headings.count()) if "lr window" in headings.nth(i).inner_text()][0]
+    headings.nth(window).click()
+    keys = page.evaluate(f"""() => [...document.querySelector('.og-scorecard table').tBodies[0].rows]
+        .map(r => r.cells[{window}].querySelector('[data-sort]')?.dataset.sort ?? '')""")
+    numbers = [float(k) for k in keys if k]
+    assert numbers == sorted(numbers, reverse=True) and keys[:len(numbers)] == [k for k in keys if k]
+    links = page.evaluate("""() => [...document.querySelectorAll('.og-scorecard tbody td:not(:first-child)')]
+        .filter(td => td.innerText.trim() !== '–').map(td => td.querySelector('a')?.getAttribute('href'))""")
+    assert links and all(links), links
+
+
+def touch_drag(page, x0, y, x1, steps=8):
+    """A one-finger drag by CDP touch events, as a phone's browser sends them."""
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": x0, "y": y}]})
+    for k in range(1, steps + 1):
+        cdp.send("Input.dispatchTouchEvent",
+                 {"type": "touchMove", "touchPoints": [{"x": x0 + (x1 - x0) * k / steps, "y": y}]})
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+
+
+def test_a_touch_drag_moves_a_slider_handle(browser, server):
+    origin, _ = server
+    context = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True)
+    page = context.new_page()
+    page.goto(f"{origin}/{SUB_PATH}/gallery/embeds/pair--adam--rosenbrock.html")
+    page.wait_for_selector("#figure[data-ready=true]")
+    steps = page.evaluate("document.getElementById('figure').layout.sliders.map(s => s.name)").index("step")
+    grip = page.locator("g.slider-group").nth(steps).locator("rect.slider-grip-rect")
+    grip.scroll_into_view_if_needed()
+    box = grip.bounding_box()
+    before = page.evaluate(f"document.getElementById('figure')._fullLayout.sliders[{steps}].active")
+    touch_drag(page, box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, 90)
+    page.wait_for_function(f"document.getElementById('figure')._fullLayout.sliders[{steps}].active < {before}")
+    assert int(page.evaluate("document.getElementById('figure').dataset.step")) < int(
+        page.evaluate(f"document.getElementById('figure').layout.sliders[{steps}].steps[{before}].value"))
+    # A standalone narrow figure taller than the phone scrolls to its last control.
+    assert page.evaluate("document.scrollingElement.scrollHeight > innerHeight")
+    page.evaluate("window.scrollTo(0, document.scrollingElement.scrollHeight)")
+    assert page.evaluate("scrollY") > 0
+    context.close()
+
+
+def test_isolating_an_optimizer_in_the_legend_keeps_the_start_and_the_minimum(visit):
+    page = visit().goto("gallery/embeds/race--rosenbrock.html")
+    page.wait_for_selector("#figure[data-ready=true]")
+    page.locator("g.legend g.traces", has_text="Adam").first.dblclick()
+    page.wait_for_function("""() => document.getElementById('figure').data
+        .some(t => t.legendgroup && t.visible === 'legendonly')""")
+    visible = page.evaluate("""() => document.getElementById('figure').data.map(t =>
+        [t.legendgroup || t.name, t.visible === undefined || t.visible === true])""")
+    shown = {name for name, on in visible if on}
+    assert {"start", "global minimum", "adam"} <= shown  # the landscape too, and the markers plotly.js would hide
+    assert not shown & {"sgd", "momentum", "newton"}
+    assert page.locator(".plotly-notifier").count() == 0 or not page.locator(".plotly-notifier").is_visible()
 
 
 FLOAT32 = 2.0 ** -23  # a download's float32 numbers: the stated precision, relative (docs/methodology.md)

@@ -53,7 +53,7 @@ def test_pages_say_why_there_is_no_cell(cells):
     saddle, opt_page, comparison = (out["gallery/functions/saddle.md"], out["gallery/optimizers/polyak_sgd.md"],
                                     out["gallery/comparison.md"])
     assert NO_CELL in saddle and NO_CELL in opt_page and NO_CELL in comparison
-    assert "pair--polyak_sgd--saddle" not in saddle + opt_page + comparison + out["gallery/snippets/grid.md"]
+    assert "pair--polyak_sgd--saddle" not in saddle + opt_page + comparison + out["gallery/index.md"]
     assert "basins--polyak_sgd--saddle" not in saddle
     assert "pair--polyak_sgd--six_hump_camel" in opt_page and NO_CELL not in out["gallery/functions/six_hump_camel.md"]
 

@@ -23,7 +23,7 @@ from urllib.parse import unquote, urlsplit
 import numpy as np
 import pytest
 
-from conftest import SMALL_CONFIG, cli_env, make_project, run_cli
+from conftest import ROOT, SMALL_CONFIG, cli_env, make_project, run_cli
 from gallery_builder import build, config, embeds, figures, functions, optimizers, sweep
 from gallery_builder.engine import DIVERGED, ESCAPED, describe
 
@@ -119,12 +119,15 @@ def test_every_internal_link_resolves(small_site):
 
 def test_grid_cards_and_embed_links_reach_existing_embeds(small_site):
     site = small_site / "site"
-    home = parse(site / "index.html")
-    pairs = [u for u in home.urls if "embeds/pair--" in u and u.endswith(".html")]
+    gallery = parse(site / "gallery" / "index.html")
+    pairs = [u for u in gallery.urls if "embeds/pair--" in u and u.endswith(".html")]
     settings = config.load(small_site / "gallery.toml")
     assert len(set(pairs)) == len(settings.optimizers) * len(settings.functions)
     for url in pairs:
-        assert local_target(site / "index.html", url).is_file(), url
+        assert local_target(site / "gallery" / "index.html", url).is_file(), url
+    # The home page's tour: every step's figure is an embed of this build.
+    tour = [a["data-src"] for _, a in parse(site / "index.html").embeds]
+    assert len(tour) >= 4 and all(local_target(site / "index.html", u).is_file() for u in tour)
     page = site / "gallery" / "optimizers" / "adam.html"
     embeds = parse(page).embeds
     assert len([a for _, a in embeds if "/pair--" in a["data-src"]]) == len(settings.functions)
@@ -249,7 +252,7 @@ def test_gallery_page_has_a_card_per_pair(small_site):
         assert any(u.endswith(f"optimizers/{o}.html") for u in links.urls)
         assert all(local_target(page, u).is_file() for u in links.urls)
     for select in ("optimizer", "function"):
-        assert f'<select data-filter="{select}">' in text
+        assert f'<select data-filter="{select}"' in text
     # The table stays, on the comparison page.
     comparison = (site / "gallery" / "comparison.html").read_text()
     assert "og-matrix" in comparison and comparison.count("thumbs/surface--") == len(settings.functions)
@@ -572,3 +575,34 @@ def test_learning_rate_by_momentum_maps(small_site):
         assert (heat["z"][row][col] is None) == failed
         assert (heat["text"][row][col] == "✗") == failed
     assert not (small_site / "docs" / "gallery" / "embeds" / "lrmap--sgd--rosenbrock.html").exists()  # no axis
+
+
+def test_the_navigation_lists_every_optimizer_and_function_in_the_readers_order():
+    """The reader's path first (tour, answers, pictures, reference), author pages last."""
+    import yaml
+
+    text = (ROOT / "mkdocs.yml").read_text()
+    nav = yaml.safe_load(text[text.index("\nnav:"):text.index("\ntheme:")])["nav"]
+    titles = [next(iter(entry)) for entry in nav]
+    assert titles == ["Start here", "Which optimizer when", "Gallery", "Comparison", "Side by side", "Optimizers",
+                      "Functions", "Methodology", "Glossary", "Add your own", "Benchmarks", "Design records"]
+
+    def pages(entries):
+        for entry in entries:
+            value = entry if isinstance(entry, str) else next(iter(entry.values()))
+            yield from pages(value) if isinstance(value, list) else [value]
+
+    listed = list(pages(nav))
+    assert sorted(p for p in listed if p.startswith("gallery/optimizers/")) == sorted(
+        f"gallery/optimizers/{o}.md" for o in optimizers.CATALOGUE)
+    assert sorted(p for p in listed if p.startswith("gallery/functions/")) == sorted(
+        f"gallery/functions/{f}.md" for f in functions.CATALOGUE)
+    assert all((ROOT / "docs" / p).is_file() for p in listed if not p.startswith("gallery/"))
+
+
+def test_thumbnails_are_drawn_at_twice_the_size_pages_show_them(small_site):
+    gallery = (small_site / "site" / "gallery" / "index.html").read_text()
+    sizes = set(re.findall(r'<img[^>]*src="[^"]*thumbs/pair--[^"]*"[^>]*>', gallery))
+    assert sizes and all('width="240"' in tag and 'height="180"' in tag for tag in sizes)
+    png = next((small_site / "site" / "gallery" / "thumbs").glob("pair--*.png")).read_bytes()
+    assert struct.unpack(">II", png[16:24]) == (480, 360)

@@ -11,7 +11,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "gallery_builder"
 STAGES = {
     "catalogue": {"errors", "tape", "functions", "optimizers", "schedules"},
     "sweep": {"engine", "model", "config", "criteria", "fingerprints", "sweep", "cache", "extras"},
-    "results": {"results"},
+    "results": {"results", "scorecard"},
     "figures": {"figures", "carried", "thumbnails"},
     "embeds": {"embeds", "jsgen", "downloads"},
     "pages": {"pages"},

@@ -26,22 +26,68 @@
         card.hidden = !match;
         shown += match;
       });
+      // A select at its default stays out of the URL; "all" where the default is one function is written out.
       selects.forEach(function (select) {
-        if (select.value) params.set(select.dataset.filter, select.value);
-        else params.delete(select.dataset.filter);
+        if (select.value === (select.dataset.default || "")) params.delete(select.dataset.filter);
+        else params.set(select.dataset.filter, select.value);
       });
       count.textContent = shown + " of " + cards.length + " shown";
       var search = params.toString();
       history.replaceState(history.state, "", location.pathname + (search ? "?" + search : "") + location.hash);
     }
 
+    // A select missing from the query opens on its default (the gallery on one function, not 446 cards at once).
     selects.forEach(function (select) {
-      var wanted = query.get(select.dataset.filter);
+      var name = select.dataset.filter;
+      var wanted = query.has(name) ? query.get(name) : select.dataset.default;
       if (wanted && select.querySelector('option[value="' + CSS.escape(wanted) + '"]')) select.value = wanted;
       select.addEventListener("change", apply);
     });
     box.hidden = false;
     apply();
+  }
+
+  // Tables whose headings sort them (the scorecard): a number's sort key is its link's data-sort, and a cell
+  // without one (nothing measured) goes last in either order.
+  function setUpSorting(root) {
+    root.querySelectorAll(".og-scorecard table").forEach(function (table) {
+      var body = table.tBodies[0];
+      table.querySelectorAll("thead th").forEach(function (th, column) {
+        if (th.querySelector("button")) return;
+        var button = document.createElement("button");
+        button.type = "button";
+        while (th.firstChild) button.appendChild(th.firstChild);
+        th.appendChild(button);
+        button.addEventListener("click", function () {
+          var down = th.getAttribute("aria-sort") !== "descending";
+          table.querySelectorAll("thead th").forEach(function (other) { other.removeAttribute("aria-sort"); });
+          th.setAttribute("aria-sort", down ? "descending" : "ascending");
+          var rows = [].slice.call(body.rows).map(function (row) {
+            var cell = row.cells[column], keyed = cell.querySelector("[data-sort]");
+            var raw = keyed ? keyed.dataset.sort : cell.textContent.trim();
+            return { row: row, empty: raw === "" || raw === "–", number: parseFloat(raw), text: raw };
+          });
+          rows.sort(function (a, b) {
+            if (a.empty !== b.empty) return a.empty ? 1 : -1;
+            var order = isNaN(a.number) || isNaN(b.number) ? a.text.localeCompare(b.text) : a.number - b.number;
+            return down ? -order : order;
+          });
+          rows.forEach(function (r) { body.appendChild(r.row); });
+        });
+      });
+    });
+  }
+
+  // Content tabs wider than the page scroll sideways: a fade at the right edge says more follow, until the end.
+  function setUpTabHints(root) {
+    root.querySelectorAll(".tabbed-labels").forEach(function (labels) {
+      function mark() {
+        labels.classList.toggle("og-more", labels.scrollLeft + labels.clientWidth < labels.scrollWidth - 2);
+      }
+      labels.addEventListener("scroll", mark, { passive: true });
+      window.addEventListener("resize", mark);
+      mark();
+    });
   }
 
   // The iframe that shows the figure a link points to, in the link's place.
@@ -115,6 +161,8 @@
 
   function setUp() {
     setUpFilters(document);
+    setUpSorting(document);
+    setUpTabHints(document);
     setUpDeferred(document);
     setUpFrames(document);
   }

@@ -122,6 +122,7 @@
   var NARROW = 560;
   var MODEBAR = 42; // room for the modebar above the title (Plotly sets the title about 12 px above this)
   var MARGIN = { l: 72, r: 14 };
+  var PLAY_BUTTONS = 96; // ▶ and ❚❚ side by side, and a gap before the slider they sit beside
   var measure = document.createElement("canvas").getContext("2d");
 
   var measuredAt = null, widths = {};
@@ -284,7 +285,7 @@
       }
       if (block.slider !== undefined) {
         var slider = layout.sliders[block.slider];
-        var start = block.buttons !== undefined ? 70 : 8;
+        var start = block.buttons !== undefined ? PLAY_BUTTONS : 8;
         Object.assign(slider, { x: left + start / plotWidth, len: (plotWidth + MARGIN.l - start) / plotWidth, y: high,
           yanchor: "top", pad: { t: 0, b: 0, l: 0, r: 0 } });
         if (block.buttons !== undefined) {
@@ -316,7 +317,12 @@
     var data = gd.data || spec.data;
     wideBars.forEach(function (bar, i) { if (bar) data[i].colorbar = (bars && bars[i]) || copy(bar); });
     gd.style.height = height ? height + "px" : "100%";
-    document.documentElement.style.overflowY = height && window.parent === window ? "auto" : "";
+    // Alone in a window (a figure opened by itself) a stack taller than the screen scrolls: the page's own style
+    // clips html and body to the window, for the frame inside a page.
+    var scrolls = Boolean(height) && window.parent === window;
+    document.documentElement.style.overflowY = scrolls ? "auto" : "";
+    document.body.style.overflowY = scrolls ? "visible" : "";
+    document.body.style.height = scrolls ? "auto" : "";
     tellHeight(height);
     layout.height = height || undefined; // narrow: the stack's height; wide: the frame's
     return Plotly.react(gd, data, assign(layout, themeUpdate(theme)), config).then(function () {
@@ -494,7 +500,9 @@
   }
 
   // Plotly's nested-key syntax only works through relayout, so the first theme is applied the same way.
+  // showTips: false, so that plotly.js's "double-click on legend to isolate" note does not cover the legend.
   var config = { responsive: true, displaylogo: false, showSendToCloud: false, showEditInChartStudio: false,
+                 showTips: false,
                  modeBarButtonsToRemove: ["sendDataToCloud", "lasso2d", "select2d"] };
   if (carried) {
     // In place of autoscale (reset axes does as much here): the toolbar keeps its width, clear of the title.
@@ -512,6 +520,53 @@
   window.addEventListener("resize", function () { fit(); });
   var playing = false; // labels are fitted when playback stops, not on every frame
   gd.on("plotly_afterplot", function () { if (!playing) fitLabels(); });
+
+  // A double click on a legend entry shows that optimizer alone, or everyone again when it is already alone. Only
+  // optimizers' traces (those with a legendgroup) change: the landscape, the start and the minima stay, which
+  // plotly.js's own isolation hides too.
+  gd.on("plotly_legenddoubleclick", function (event) {
+    var group = gd.data[event.curveNumber].legendgroup;
+    if (!group) return false;
+    var grouped = gd.data.map(function (trace, i) { return trace.legendgroup && trace.visible !== false ? i : -1; })
+      .filter(function (i) { return i >= 0; });
+    var alone = grouped.every(function (i) {
+      return (gd.data[i].legendgroup === group) === (gd.data[i].visible !== "legendonly");
+    });
+    Plotly.restyle(gd, { visible: grouped.map(function (i) {
+      return alone || gd.data[i].legendgroup === group ? true : "legendonly";
+    }) }, grouped);
+    return false;
+  });
+
+  // Touch: plotly.js moves a slider on a tap of its rail but not on a drag of its handle (plotly.js issue 5855: it
+  // reads a touch's position as a mouse's, which a touch event does not have). A touch on a slider is replayed as
+  // the mouse events plotly.js follows, at the touch's position.
+  function asMouse(type, touch, target) {
+    target.dispatchEvent(new MouseEvent(type, { bubbles: true, cancelable: true, view: window, button: 0,
+      clientX: touch.clientX, clientY: touch.clientY, screenX: touch.screenX, screenY: touch.screenY }));
+  }
+  var dragging = false;
+  gd.addEventListener("touchstart", function (event) {
+    if (event.touches.length !== 1 || !event.target.closest || !event.target.closest(".slider-group")) return;
+    event.stopPropagation(); // plotly.js's own touch handler would read no position
+    event.preventDefault(); // no scrolling, and no emulated mouse events besides these
+    dragging = true;
+    asMouse("mousedown", event.touches[0], event.target);
+  }, { capture: true, passive: false });
+  gd.addEventListener("touchmove", function (event) {
+    if (!dragging) return;
+    event.stopPropagation();
+    event.preventDefault();
+    asMouse("mousemove", event.touches[0], gd);
+  }, { capture: true, passive: false });
+  ["touchend", "touchcancel"].forEach(function (type) {
+    gd.addEventListener(type, function (event) {
+      if (!dragging) return;
+      dragging = false;
+      event.stopPropagation();
+      asMouse("mouseup", event.changedTouches[0], gd);
+    }, { capture: true });
+  });
 
   // The page's palette.js posts the scheme when the reader toggles it (no observer on the parent: it would keep
   // every embed ever shown alive across Material's instant navigation).
@@ -616,7 +671,8 @@
     return Plotly.relayout(gd, update);
   }
 
-  gd.addEventListener("keydown", function (event) {
+  // On the whole frame, not only the figure's element: a click on the plot focuses the frame, not the element.
+  document.addEventListener("keydown", function (event) {
     var mark = 0;
     while (mark + 1 < marks.length && marks[mark + 1] <= current) mark++;
     if (event.key === "ArrowLeft" || event.key === "ArrowRight") {
