@@ -10,8 +10,8 @@ Measured on the default gallery (28 optimizers × 16 functions, 3,074 embeds), `
 before (main at 2f696a2) 605.1 MB, of which 334.0 MB JSON downloads and 257.2 MB embeds; after (downloads written by
 embed.js from the embed's numbers, landscapes shared; h2-light merged with main at dfb9437) 253.5 MB, of which
 239.4 MB embeds (79.5 MB of them download records) and 0.8 MB landscape files; then (embeds' JSON packed:
-typed arrays byte-shuffled after it, deflated, embeds.packed, at h8-size) 116.3 MB, of which 101.3 MB embeds
-(docs/design/site-size.md).
+typed arrays byte-shuffled after it, deflated, embeds.packed, h8-size with main at 4e18ee3) 119.3 MB, of which
+101.3 MB embeds (docs/design/site-size.md).
 """
 
 from __future__ import annotations

@@ -478,7 +478,7 @@ def test_editing_one_optimizer_recomputes_only_its_cells(tmp_path, monkeypatch):
         np.testing.assert_array_equal(cell.runs.points, first.cells[pair].runs.points)
 
 
-SITE_BUDGET = 150e6  # bytes that mkdocs gh-deploy pushes: 116.3 MB measured (docs/design/site-size.md)
+SITE_BUDGET = 150e6  # bytes that mkdocs gh-deploy pushes: 119.3 MB measured (docs/design/site-size.md)
 
 
 def test_default_gallery_builds_within_the_size_budget(default_site):
