@@ -194,6 +194,7 @@ class Renderer:
     def __init__(self, settings, cells: dict, site: Site, docs_dir, extras: Extras | None = None):
         """``extras``: the sweep's runs besides the cells (``extras.run_extras``), which the explanations quote."""
         self.settings, self.cells, self.site, self.docs_dir = settings, cells, site, docs_dir
+        self.badges = {pair: badges(cell) for pair, cell in cells.items()}  # read by three kinds of page
         self.extras = extras or Extras({}, {})
         self.env = environment()
         # Explanations are Markdown by authors: no escaping, but every name they use must exist.
@@ -292,7 +293,8 @@ class Renderer:
                 if cell is None:
                     tabs.append({"fn": fn, "cell": None, "facts": no_cell(opt)})
                     continue
-                tabs.append({"fn": fn, "cell": cell, "facts": pair_facts(cell, fn, tolerance), "badges": badges(cell),
+                tabs.append({"fn": fn, "cell": cell, "facts": pair_facts(cell, fn, tolerance),
+                             "badges": self.badges[(opt.name, fn.name)],
                              "carries": KINDS["state"].applies(cell), "views": carried.views(opt.name, cell.runs.state),
                              "schedule_facts": schedule_facts(cell, fn),
                              "noise_facts": noise_facts(cell, fn, tolerance, self._on(fn))})
@@ -313,7 +315,7 @@ class Renderer:
                                      factor=WINDOW_FACTOR, windows={c.optimizer: lr_window(c, fn) for c in cells}
                                      if fn.minimum is not None else {})
         matrix = [[(fn, self.cells[(o.name, fn.name)], *verdict(self.cells[(o.name, fn.name)], fn),
-                    badges(self.cells[(o.name, fn.name)]))
+                    self.badges[(o.name, fn.name)])
                    if (o.name, fn.name) in self.cells else (fn, None, no_cell(o), "", [])
                    for fn in self.functions] for o in self.optimizers]
         page = f"{GALLERY}/comparison.md"
@@ -333,7 +335,7 @@ class Renderer:
                                  noise_seeds=jsgen.NOISE_SEEDS)
         page = f"{GALLERY}/index.md"
         out[page] = self._render("gallery_index.md.j2", page, cells=self.cells, verdicts=verdicts,
-                                 badges={pair: badges(cell) for pair, cell in self.cells.items()})
+                                 badges=self.badges)
         out[f"{GALLERY}/snippets/settings.md"] = self._render(
             "settings.md.j2", "methodology.md", criterion=CRITERION, versions=versions(),
             constants={"escape": functions.ESCAPE_FACTOR, "capture": CAPTURE_FRACTION, "stall": STALL_GRADIENT})
