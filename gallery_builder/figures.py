@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import functools
-import hashlib
 import math
 
 import numpy as np
@@ -18,33 +17,8 @@ import numpy as np
 from . import carried, functions, optimizers, schedules
 from .criteria import left_downhill
 from .model import DIVERGED, ESCAPED, STALLED, Cell, describe, is_failure
+from .optimizers.views import Arrow, Panel, Path
 
-# Line colours: every one reaches a WCAG contrast of at least 3:1 against both the light page (#ffffff) and
-# Material's slate page (#1e2129), so they all sit in one band of lightness; hue alone cannot then keep 28 lines
-# apart for every colour vision, so each optimizer also has its own pair of dash pattern and marker symbol.
-PALETTE = ("#8E8E8E", "#C24643", "#D27730", "#AB8B26", "#467E1C", "#38A071", "#018E8F", "#1A98D0", "#436BCE",
-           "#A379E6", "#B14994", "#93664C", "#AD7EB8", "#737425")
-SYMBOLS = ("circle", "square", "diamond", "triangle-up", "triangle-down", "pentagon", "hexagon", "star", "cross",
-           "x", "hourglass", "bowtie", "triangle-left", "triangle-right")
-# By name, so that a colour never depends on a position in the catalogue or in a config. Names planned for the
-# catalogue are listed too, so that adding them changes no other optimizer's look.
-STYLES = {
-    "sgd": ("#8E8E8E", "solid", "circle"), "momentum": ("#C24643", "solid", "square"),
-    "nesterov": ("#D27730", "solid", "diamond"), "adagrad": ("#AB8B26", "solid", "triangle-up"),
-    "rmsprop": ("#467E1C", "solid", "triangle-down"), "adadelta": ("#38A071", "solid", "pentagon"),
-    "adam": ("#436BCE", "solid", "hexagon"), "amsgrad": ("#A379E6", "solid", "star"),
-    "adamw": ("#1A98D0", "solid", "cross"), "adamax": ("#018E8F", "solid", "x"),
-    "nadam": ("#B14994", "solid", "hourglass"), "radam": ("#93664C", "solid", "bowtie"),
-    "lion": ("#AD7EB8", "solid", "triangle-left"), "adabelief": ("#737425", "solid", "triangle-right"),
-    "newton": ("#C24643", "dash", "circle"), "rprop": ("#D27730", "dash", "square"),
-    "asgd": ("#8E8E8E", "dash", "diamond"), "adafactor": ("#467E1C", "dash", "triangle-up"),
-    "lbfgs": ("#AB8B26", "dash", "triangle-down"), "yogi": ("#018E8F", "dash", "pentagon"),
-    "adan": ("#A379E6", "dash", "hexagon"), "novograd": ("#38A071", "dash", "star"),
-    "lamb": ("#436BCE", "dash", "cross"), "signum": ("#B14994", "dash", "x"),
-    "polyak_sgd": ("#1A98D0", "dash", "hourglass"), "ademamix": ("#AD7EB8", "dash", "bowtie"),
-    "prodigy": ("#737425", "dash", "triangle-left"), "schedule_free_adamw": ("#93664C", "dash", "triangle-right"),
-}
-FALLBACK_DASHES = ("dot", "dashdot")  # never used by STYLES, so a name missing from it cannot look like one in it
 CATEGORY_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#F0E442")
 OUTCOME_COLOURS = {"elsewhere": "#BBBBBB", "stalled": "#777777", "diverged": "#D55E00", "escaped": "#332288"}
 # What a figure of every optimizer opens on when it has more than READABLE of them: one of each family (plain
@@ -90,15 +64,9 @@ def step_axis(steps) -> dict:
 
 
 def style(name: str) -> dict:
-    """An optimizer's colour, dash pattern and marker symbol: from STYLES, or for another name a choice fixed by
-    a hash of the name alone."""
-    if name in STYLES:
-        colour, dash, symbol = STYLES[name]
-    else:
-        n = int.from_bytes(hashlib.sha256(name.encode("utf-8")).digest()[:8], "little")
-        colour, n = PALETTE[n % len(PALETTE)], n // len(PALETTE)
-        dash, n = FALLBACK_DASHES[n % len(FALLBACK_DASHES)], n // len(FALLBACK_DASHES)
-        symbol = SYMBOLS[n % len(SYMBOLS)]
+    """An optimizer's colour, dash pattern and marker symbol, as Plotly names them: its registered look, or a
+    fallback fixed by its name (``optimizers.look``)."""
+    colour, dash, symbol = optimizers.look(name)
     return {"color": colour, "dash": dash, "symbol": symbol}
 
 
@@ -601,17 +569,17 @@ def state(cell: Cell) -> dict:
                  "name": "path", "line": {"color": colour, "width": 2}, "marker": {"size": 3, "color": colour},
                  "hovertemplate": "step %{pointNumber}<br>(%{x:.5g}, %{y:.5g})<extra>" + label + "</extra>"})
     views = carried.carried(cell, i)
-    panels = [(view, values) for view, values in views if isinstance(view, carried.Panel)]
-    paths = [view for view, _ in views if isinstance(view, carried.Path)]
+    panels = [(view, values) for view, values in views if isinstance(view, Panel)]
+    paths = [view for view, _ in views if isinstance(view, Path)]
     for view, values in views:
-        if isinstance(view, carried.Path):
+        if isinstance(view, Path):
             keep = np.isfinite(values).all(axis=1)
             animated.append(len(data))
             line_colour, dash = PATH_LOOKS[paths.index(view) % len(PATH_LOOKS)]
             data.append({"type": "scatter", "x": typed(values[keep, 0]), "y": typed(values[keep, 1]),
                          "mode": "lines", "name": view.name, "line": {"color": line_colour, "width": 2, "dash": dash},
                          "hovertemplate": "(%{x:.5g}, %{y:.5g})<extra>" + view.name + "</extra>"})
-        elif isinstance(view, carried.Arrow):
+        elif isinstance(view, Arrow):
             d = np.where(np.isfinite(values), values, 0.0)  # undefined (before the first step): no arrow
             tail = points - d if view.through else points
             segments = np.stack([tail, points + d], axis=1).reshape(-1, 2)

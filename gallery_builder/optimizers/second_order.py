@@ -12,10 +12,32 @@ from typing import NamedTuple
 import numpy as np
 
 from .base import Paper, Transform, _dot, optimizer
+from .looks import Look
+from .views import Arrow, Panel, previous
 
 
 class NewtonState(NamedTuple):
     step: int
+
+
+def _eigen(c):
+    """Eigenvalues (ascending) and unit eigenvectors of the function's Hessian at every finite recorded point."""
+    finite = np.isfinite(c.points).all(axis=1)
+    values, vectors = np.full((len(c.points), 2), np.nan), np.full((len(c.points), 2, 2), np.nan)
+    if finite.any():
+        _, hessians = c.fn.hessian(c.points[finite])
+        values[finite], vectors[finite] = np.linalg.eigh(hessians)
+        # eigh's sign of a vector is arbitrary; fix it so an arrow does not flip from one step to the next.
+        flip = vectors[:, 0:1, :] < 0
+        vectors = np.where(flip, -vectors, vectors)
+    return values, vectors
+
+
+def _eigen_direction(k):
+    def values(c):
+        (x0, x1), (y0, y1) = c.fn.domain
+        return _eigen(c)[1][:, :, k] * 0.06 * np.hypot(x1 - x0, y1 - y0)
+    return values
 
 
 @optimizer(
@@ -40,6 +62,15 @@ class NewtonState(NamedTuple):
         "Where H + λI is singular the step is infinite or NaN: the run is recorded as diverged at that step.",
     ),
     uses_hessian=True,
+    look=Look("#C24643", "dash", "circle"),
+    views=(
+        Arrow("eigen-direction λ₁", "the Hessian's eigenvector of the smaller eigenvalue at the current point "
+              "(a segment of fixed length)", _eigen_direction(0), through=True),
+        Arrow("eigen-direction λ₂", "the Hessian's eigenvector of the larger eigenvalue at the current point",
+              _eigen_direction(1), through=True),
+        Panel("λ", "the Hessian's eigenvalues λ₁ ≤ λ₂ at the current point: a negative one means Newton's step "
+              "goes uphill along its direction", lambda c: _eigen(c)[0], coordinates=("₁", "₂")),
+    ),
 )
 def newton(lr=1.0, damping=0.0):
     def update(grads, state, params, *, hessian, **extra):
@@ -177,6 +208,22 @@ def _direction(grads, memory, H_diag):
     return np.where((memory.pushes == 0)[:, None], -grads * H_diag, -(along + across))
 
 
+def _lbfgs_curvature(c):
+    """The curvature L-BFGS's memory holds along its latest stored step s, 1/H_diag = yᵀy / sᵀy, beside the same
+    ratio from the true Hessian H at the step's end, with y = Hs (equal on a quadratic; NaN before a pair is
+    stored)."""
+    end = previous(c.points)
+    step = end - previous(end)
+    hessians = np.full((len(end), 2, 2), np.nan)
+    finite = np.isfinite(end).all(axis=1)
+    if finite.any():
+        hessians[finite] = c.fn.hessian(end[finite])[1]
+    change = np.einsum("tij,tj->ti", hessians, step)  # the gradient change y a quadratic would give
+    true = np.sum(change ** 2, axis=1) / np.sum(change * step, axis=1)
+    stored = c.state["num_old"][:, 0] > 0
+    return np.where(stored[:, None], np.stack([1 / c.state["H_diag"][:, 0], true], axis=1), np.nan)
+
+
 @optimizer(
     "lbfgs",
     title="L-BFGS",
@@ -221,6 +268,19 @@ def _direction(grads, memory, H_diag):
         "pairs instead of torch's lists (its memory); num_old is the number of pairs in use (len(old_dirs) in "
         "torch). torch's al holds the recursion's scratch coefficients and prev_loss is read only by a check that "
         "max_iter = 1 never reaches: both are left out.",
+    ),
+    look=Look("#AB8B26", "dash", "triangle-down"),
+    views=(
+        Arrow("t·d", "the step it just took: its memory's inverse Hessian applied to −g, times the step size t",
+              lambda c: c.state["d"] * c.state["t"], fields=("d", "t")),
+        Panel("pairs stored", "how many (step, gradient change) pairs its memory holds, up to history_size",
+              lambda c: c.state["num_old"], fields=("num_old",), coordinates=("",)),
+        Panel("curvature", "the curvature its memory measured along its latest stored step s, with y the change of "
+              "gradient over it: yᵀy / sᵀy, the inverse of its initial Hessian scale; beside it the same ratio from "
+              "the true Hessian at the step's end (they agree on a quadratic; a negative one is not drawn)",
+              _lbfgs_curvature, log=True, fields=("num_old", "H_diag"), coordinates=(" memory", " true")),
+        Panel("t", "the step size: min(1, 1/‖g‖₁)·lr on the first iteration, lr after", lambda c: c.state["t"],
+              log=True, fields=("t",), coordinates=("",)),
     ),
 )
 def lbfgs(lr=1.0, tolerance_grad=1e-7, tolerance_change=1e-9):
