@@ -224,27 +224,37 @@ def _lbfgs_curvature(c):
     return np.where(stored[:, None], np.stack([1 / c.state["H_diag"][:, 0], true], axis=1), np.nan)
 
 
-@optimizer(
-    "lbfgs",
-    title="L-BFGS",
-    summary="A quasi-Newton method: estimate the inverse Hessian from the last (up to 100) pairs of steps and "
-    "gradient changes, and step along −H·g with a fixed step length, without a line search. One iteration per "
-    "step() here; torch's default runs 20 per call.",
-    latex=r"\begin{aligned} s_t &= \alpha_{t-1}\, d_{t-1},\quad y_t = g_t - g_{t-1}\quad "
+_LBFGS_LATEX = (
+    r"\begin{aligned} s_t &= \alpha_{t-1}\, d_{t-1},\quad y_t = g_t - g_{t-1}\quad "
     r"\text{(stored if } y_t^{\top} s_t > 10^{-10}\text{, at most } m = 100 \text{ pairs)}\\ "
     r"d_t &= -H_t\, g_t\ \text{ by the two-loop recursion},\quad H_t^{0} = "
     r"\frac{y^{\top}s}{y^{\top}y}\, I \ \text{(last stored pair)},\quad d_1 = -g_1\\ "
     r"\alpha_t &= \begin{cases} \min\!\left(1,\ 1/\lVert g_1\rVert_1\right)\gamma & t = 1\\ \gamma & t > 1 "
     r"\end{cases}\\ "
     r"\theta_t &= \theta_{t-1} + \alpha_t\, d_t \quad \text{unless } \max_i |g_{t,i}| \le \tau_g \text{ or } "
-    r"g_t^{\top} d_t > -\tau_c \end{aligned}",
-    pseudocode="g = grad f(theta)                  # the step's one evaluation\n"
+    r"g_t^{\top} d_t > -\tau_c \end{aligned}"
+)
+
+
+_LBFGS_PSEUDOCODE = (
+    "g = grad f(theta)                  # the step's one evaluation\n"
     "if max(abs(g)) <= tolerance_grad: return  # nothing changes\nn_iter = n_iter + 1\n"
     "if n_iter == 1:\n    d = -g; H_diag = 1\nelse:\n    y = g - prev_g; s = t * d\n"
     "    if dot(y, s) > 1e-10:\n        remember (y, s), dropping the oldest pair beyond 100\n"
     "        H_diag = dot(y, s) / dot(y, y)\n    d = -(two-loop recursion over the pairs)(g)\nprev_g = g\n"
     "t = min(1, 1 / sum(abs(g))) * lr if n_iter == 1 else lr\n"
-    "if dot(g, d) > -tolerance_change: return  # d and t are kept\ntheta = theta + t * d",
+    "if dot(g, d) > -tolerance_change: return  # d and t are kept\ntheta = theta + t * d"
+)
+
+
+@optimizer(
+    "lbfgs",
+    title="L-BFGS",
+    summary="A quasi-Newton method: estimate the inverse Hessian from the last (up to 100) pairs of steps and "
+    "gradient changes, and step along −H·g with a fixed step length, without a line search. One iteration per "
+    "step() here; torch's default runs 20 per call.",
+    latex=_LBFGS_LATEX,
+    pseudocode=_LBFGS_PSEUDOCODE,
     paper=Paper("Liu, Nocedal", "On the limited memory BFGS method for large scale optimization", 1989,
                 "https://doi.org/10.1007/BF01589116"),
     equivalent="torch.optim.LBFGS(params, lr=1, max_iter=1, tolerance_grad=1e-7, tolerance_change=1e-9, "
