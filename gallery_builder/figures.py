@@ -14,9 +14,10 @@ import math
 
 import numpy as np
 
-from . import carried, functions, optimizers, schedules
+from . import carried, functions, narrow, optimizers, schedules
 from .criteria import left_downhill
 from .model import DIVERGED, ESCAPED, STALLED, Cell, describe, is_failure
+from .narrow import SQUARE, ColourBar, Legend, Note, Plot, Scene, Slider
 from .optimizers.views import Arrow, Panel, Path
 
 CATEGORY_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#F0E442")
@@ -284,11 +285,10 @@ def pair(cell: Cell) -> dict:
         "updatemenus": [_play_buttons()],
     }
     # On a phone the sliders follow the map, so that the map and what moves it fit one screen.
-    narrow = {"blocks": [{"axes": ["xaxis", "yaxis"], "height": "square", "below": 48},
-                         {"slider": 0, "height": 64}, {"slider": 1, "buttons": 0, "height": 64},
-                         {"axes": ["xaxis2", "yaxis2"], "height": 120, "below": 16, "nticks": 4},
-                         {"axes": ["xaxis3", "yaxis3"], "height": 120, "below": 48, "nticks": 4}]}
-    return {"data": data, "layout": layout, "animate": {"traces": animated, "slider": "step"}, "narrow": narrow}
+    phone = narrow.stack(layout, data, Plot(("xaxis", "yaxis"), SQUARE, below=48), Slider(0, 64),
+                         Slider(1, 64, buttons=0), Plot(("xaxis2", "yaxis2"), 120, below=16, nticks=4),
+                         Plot(("xaxis3", "yaxis3"), 120, below=48, nticks=4))
+    return {"data": data, "layout": layout, "animate": {"traces": animated, "slider": "step"}, "narrow": phone}
 
 
 def race(cells: list, fn) -> dict:
@@ -319,9 +319,8 @@ def race(cells: list, fn) -> dict:
               "sliders": [_steps_slider(cells[0].runs.points.shape[1] - 1, y=-0.12)],
               "updatemenus": [_play_buttons(y=-0.12)]}
     layout["xaxis"]["domain"] = [0, 0.6]
-    narrow = {"blocks": [{"axes": ["xaxis", "yaxis"], "height": "square", "below": 48},
-                         {"slider": 0, "buttons": 0, "height": 64}, {"legend": True}]}
-    return {"data": data, "layout": layout, "animate": {"traces": animated, "slider": "step"}, "narrow": narrow}
+    phone = narrow.stack(layout, data, Plot(("xaxis", "yaxis"), SQUARE, below=48), Slider(0, 64, buttons=0), Legend())
+    return {"data": data, "layout": layout, "animate": {"traces": animated, "slider": "step"}, "narrow": phone}
 
 
 def outcome_categories(fn) -> list:
@@ -375,11 +374,10 @@ def basins(cell: Cell) -> dict:
               "annotations": [{"text": summary, "showarrow": False, "xref": "paper", "yref": "paper", "x": 0,
                                "y": 0, "yshift": -58, "align": "left", "xanchor": "left", "yanchor": "top",
                                "font": {"size": 10}}]}
-    narrow = {"blocks": [{"axes": ["xaxis", "yaxis"], "height": "square", "below": 48},
-                         {"colorbar": 0, "height": 18 * n, "bar": {"lenmode": "pixels", "len": 18 * n,
-                                                                    "thickness": 14}},
-                         {"annotation": 0}]}
-    return {"data": [heatmap, contour, *_markers(fn, cell.start)[1:]], "layout": layout, "narrow": narrow}
+    data = [heatmap, contour, *_markers(fn, cell.start)[1:]]
+    phone = narrow.stack(layout, data, Plot(("xaxis", "yaxis"), SQUARE, below=48),
+                         ColourBar(0, 18 * n, {"lenmode": "pixels", "len": 18 * n, "thickness": 14}), Note(0))
+    return {"data": data, "layout": layout, "narrow": phone}
 
 
 def sensitivity(cells: list, fn) -> dict:
@@ -438,11 +436,10 @@ def sensitivity(cells: list, fn) -> dict:
               "annotations": [{"text": "✗ row: diverged or left the domain" if bounded else "✗ row: diverged",
                                "showarrow": False, "xref": "paper", "yref": "paper", "x": 1, "y": 1.0,
                                "xanchor": "right", "yanchor": "bottom", "font": {"size": 10}}]}
-    narrow = {"blocks": [{"annotation": 0},
-                         {"axes": ["xaxis", "yaxis", "yaxis2", "yaxis3"], "height": 300, "below": 40,
-                          "parts": {name: layout[name]["domain"] for name in ("yaxis", "yaxis2", "yaxis3")}},
-                         {"legend": True}]}
-    return {"data": data, "layout": layout, "narrow": narrow}
+    phone = narrow.stack(layout, data, Note(0), Plot(
+        ("xaxis", "yaxis", "yaxis2", "yaxis3"), 300, below=40,
+        parts={name: layout[name]["domain"] for name in ("yaxis", "yaxis2", "yaxis3")}), Legend())
+    return {"data": data, "layout": layout, "narrow": phone}
 
 
 def surface(fn, cell: Cell | None = None) -> dict:
@@ -475,7 +472,7 @@ def surface(fn, cell: Cell | None = None) -> dict:
                         "zaxis": {"title": {"text": label}}, "aspectmode": "manual",
                         "aspectratio": {"x": 1, "y": 1, "z": 0.6}},
               "showlegend": False}
-    return {"data": data, "layout": layout, "narrow": {"blocks": [{"scene": "scene", "height": "square"}]}}
+    return {"data": data, "layout": layout, "narrow": narrow.stack(layout, data, Scene("scene"))}
 
 
 _SUPERSCRIPTS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
@@ -541,10 +538,10 @@ def lr_map(cell: Cell) -> dict:
               "xaxis": {"title": {"text": "learning rate"}, "type": "category", "tickangle": -45},
               "yaxis": {"title": {"text": axis.name}, "type": "category"},
               "margin": {"l": 60, "r": 10, "t": 40, "b": 80}, "showlegend": False}
-    narrow = {"blocks": [{"axes": ["xaxis", "yaxis"], "height": 26 * len(ys), "below": 64, "tickangle": -90},
-                         {"colorbar": 0, "height": 44, "bar": {"orientation": "h", "x": 0, "len": 1, "thickness": 10,
-                                                               "title": {"side": "top"}}}]}
-    return {"data": data, "layout": layout, "narrow": narrow}
+    phone = narrow.stack(layout, data, Plot(("xaxis", "yaxis"), 26 * len(ys), below=64, tickangle=-90),
+                         ColourBar(0, 44, {"orientation": "h", "x": 0, "len": 1, "thickness": 10,
+                                           "title": {"side": "top"}}))
+    return {"data": data, "layout": layout, "narrow": phone}
 
 
 ARROW_COLOURS = ("#1A98D0", "#D27730")  # a panel's two columns, and the directions they belong to
@@ -602,7 +599,7 @@ def state(cell: Cell) -> dict:
               "legend": {"orientation": "h", "x": 0, "y": -0.19, "yanchor": "top", "font": {"size": 11}},
               "sliders": [_steps_slider(cell.runs.points.shape[1] - 1, y=-0.33)],
               "updatemenus": [_play_buttons(y=-0.33)]}
-    blocks = [{"axes": ["xaxis", "yaxis"], "height": "square", "below": 48}, {"slider": 0, "buttons": 0, "height": 64}]
+    bands = [Plot(("xaxis", "yaxis"), SQUARE, below=48), Slider(0, 64, buttons=0)]
     steps = np.arange(len(points))
     for n, (view, values) in enumerate(panels, start=2):
         top = 1 - (n - 2) * (height + gap)
@@ -613,7 +610,7 @@ def state(cell: Cell) -> dict:
                                "domain": [max(top - height, 0), top], "nticks": 4,
                                "title": {"text": view.name, "font": {"size": 11}},
                                **(log_ticks(values) if view.log else {})}
-        blocks.append({"axes": [f"xaxis{n}", f"yaxis{n}"], "height": 110, "below": 48 if last else 4, "nticks": 4})
+        bands.append(Plot((f"xaxis{n}", f"yaxis{n}"), 110, below=48 if last else 4, nticks=4))
         looks = zip(view.coordinates, ARROW_COLOURS, ("solid", "dot")) if values.shape[1] == 2 else \
             [(f"[{k}]" if values.shape[1] > 1 else "", colour, "solid") for k in range(values.shape[1])]
         for k, (coordinate, line, dash) in enumerate(looks):
@@ -625,8 +622,7 @@ def state(cell: Cell) -> dict:
                          "name": name, "legendgroup": view.name, "xaxis": f"x{n}", "yaxis": f"y{n}",
                          "line": {"color": line, "width": 1.5, "dash": dash},
                          "hovertemplate": "step %{x}<br>" + name + " = %{y:.3g}<extra></extra>"})
-    blocks.append({"legend": True})
-    return {"data": data, "layout": layout, "narrow": {"blocks": blocks},
+    return {"data": data, "layout": layout, "narrow": narrow.stack(layout, data, *bands, Legend()),
             "animate": {"traces": animated, "slider": "step", "window": window, "full": full}}
 
 
@@ -675,11 +671,10 @@ def schedule_paths(cell: Cell) -> dict:
               **_side_panels(bounded, "learning rate"),
               "margin": {"l": 50, "r": 20, "t": 40, "b": 110},
               "legend": {"orientation": "h", "x": 0, "y": -0.2, "yanchor": "top", "font": {"size": 11}}}
-    narrow = {"blocks": [{"axes": ["xaxis", "yaxis"], "height": "square", "below": 48},
-                         {"axes": ["xaxis2", "yaxis2"], "height": 120, "below": 4, "nticks": 4},
-                         {"axes": ["xaxis3", "yaxis3"], "height": 120, "below": 48, "nticks": 4},
-                         {"legend": True}]}
-    return {"data": data, "layout": layout, "narrow": narrow}
+    phone = narrow.stack(layout, data, Plot(("xaxis", "yaxis"), SQUARE, below=48),
+                         Plot(("xaxis2", "yaxis2"), 120, below=4, nticks=4),
+                         Plot(("xaxis3", "yaxis3"), 120, below=48, nticks=4), Legend())
+    return {"data": data, "layout": layout, "narrow": phone}
 
 
 def schedule_help(rows: list, fn) -> dict:
@@ -703,9 +698,8 @@ def schedule_help(rows: list, fn) -> dict:
               "margin": {"l": 60, "r": 10, "t": 40, "b": 140},
               "legend": {"x": 1.0, "xanchor": "right", "y": 1.0, "yanchor": "top", "font": {"size": 11},
                          "bgcolor": "rgba(255,255,255,0.6)"}}
-    narrow = {"blocks": [{"axes": ["xaxis", "yaxis"], "height": 320, "below": 100, "tickangle": -90},
-                         {"legend": True}]}
-    return {"data": data, "layout": layout, "narrow": narrow}
+    phone = narrow.stack(layout, data, Plot(("xaxis", "yaxis"), 320, below=100, tickangle=-90), Legend())
+    return {"data": data, "layout": layout, "narrow": phone}
 
 
 def _thin(count: int, points: int) -> np.ndarray:
@@ -813,9 +807,9 @@ def noise_pair(cell: Cell) -> dict:
               "sliders": [{"name": "lr", "active": int(np.flatnonzero(shown == noisy.chosen)[0]), "y": -0.14,
                            "len": 0.9, "x": 0.05, "pad": {"t": 0}, "font": {"size": 10},
                            "currentvalue": {"prefix": "learning rate "}, "steps": slider_steps}]}
-    narrow = {"blocks": [{"axes": ["xaxis", "yaxis"], "height": "square", "below": 48}, {"slider": 0, "height": 64},
-                         {"axes": ["xaxis2", "yaxis2"], "height": 160, "below": 48, "nticks": 4}]}
-    return {"data": data, "layout": layout, "narrow": narrow}
+    phone = narrow.stack(layout, data, Plot(("xaxis", "yaxis"), SQUARE, below=48), Slider(0, 64),
+                         Plot(("xaxis2", "yaxis2"), 160, below=48, nticks=4))
+    return {"data": data, "layout": layout, "narrow": phone}
 
 
 def noise_sensitivity(cells: list, fn) -> dict:
@@ -847,8 +841,8 @@ def noise_sensitivity(cells: list, fn) -> dict:
               "yaxis": {"type": "log", "title": {"text": "final gap f − f*"}, "exponentformat": "power",
                         **log_ticks(drawn)},
               "margin": {"l": 60, "r": 10, "t": 40, "b": 50}, "legend": {"font": {"size": 11}}}
-    narrow = {"blocks": [{"axes": ["xaxis", "yaxis"], "height": 300, "below": 40}, {"legend": True}]}
-    return {"data": data, "layout": layout, "narrow": narrow}
+    phone = narrow.stack(layout, data, Plot(("xaxis", "yaxis"), 300, below=40), Legend())
+    return {"data": data, "layout": layout, "narrow": phone}
 
 
 def noise_race(cells: list, fn) -> dict:
@@ -878,5 +872,5 @@ def noise_race(cells: list, fn) -> dict:
                                 f"seed's end", "x": 0.01, "font": {"size": 13}},
               **_axes(fn), "margin": {"l": 50, "r": 10, "t": 40, "b": 50},
               "legend": {"x": 0.63, "y": 1.0, "font": {"size": 11}, "itemsizing": "constant"}}
-    narrow = {"blocks": [{"axes": ["xaxis", "yaxis"], "height": "square", "below": 48}, {"legend": True}]}
-    return {"data": data, "layout": layout, "narrow": narrow}
+    phone = narrow.stack(layout, data, Plot(("xaxis", "yaxis"), SQUARE, below=48), Legend())
+    return {"data": data, "layout": layout, "narrow": phone}

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gallery_builder import build, config, downloads, embeds, figures, optimizers, sweep
+from gallery_builder import build, config, downloads, embeds, figures, narrow, optimizers, sweep
 from gallery_builder.engine import STATUSES
 from gallery_builder.optimizers.looks import FALLBACK_DASHES, PALETTE, SYMBOLS
 
@@ -269,3 +269,34 @@ def test_clipping_many_segments_agrees_with_one_at_a_time():
         assert hit[k] == bool(inside)
         if len(inside) > 1:
             np.testing.assert_allclose([a[k], b[k]], [inside[0], inside[-1]], atol=0.01)
+
+
+# --- The phone layout ------------------------------------------------------------------------------------------------
+
+BANDS = [narrow.Plot(("xaxis", "yaxis"), narrow.SQUARE, below=48, nticks=4, tickangle=-90, parts={"yaxis": [0, 1]}),
+         narrow.Scene("scene"), narrow.Slider(0, 64, buttons=0), narrow.ColourBar(0, 44, {"thickness": 10}),
+         narrow.Note(0), narrow.Legend()]
+
+
+def test_the_phone_layouts_keys_are_the_ones_embed_js_reads():
+    """narrow.py is the schema of what embed.js lays out: every key a band writes is one the script reads."""
+    script = (ROOT / "gallery_builder" / "assets" / "embed.js").read_text()
+    read = set(re.findall(r"\bblock\.(\w+)", script))
+    written = {key for band in BANDS for key in band.block()}
+    assert written == read
+
+
+@pytest.mark.parametrize("band, problem", [
+    (narrow.Plot(("xaxis", "yaxis"), 0), "height"), (narrow.Plot(("xaxis", "yaxis"), "tall"), "height"),
+    (narrow.Plot(("xaxis2", "yaxis2"), 100), "no axes"),
+    (narrow.Plot(("xaxis", "yaxis"), 100, parts={"yaxis2": [0, 1]}), "parts"),
+    (narrow.Slider(1, 64), "no such slider"), (narrow.Slider(0, 64, buttons=1), "no such buttons"),
+    (narrow.ColourBar(1, 44, {}), "colour bar"), (narrow.Note(1), "annotation"), (narrow.Scene("scene2"), "scene2"),
+    ({"legend": True}, "not a band"),
+])
+def test_a_band_the_figure_does_not_have_stops_the_build(band, problem):
+    layout = {"xaxis": {}, "yaxis": {}, "scene": {}, "sliders": [{}], "updatemenus": [{}], "annotations": [{}]}
+    data = [{"type": "heatmap", "colorbar": {}}, {"type": "scatter"}]
+    assert narrow.stack(layout, data, *BANDS)["blocks"][0]["parts"] == {"yaxis": [0, 1]}
+    with pytest.raises(ValueError, match=problem):
+        narrow.stack(layout, data, band)

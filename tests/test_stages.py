@@ -12,7 +12,7 @@ STAGES = {
     "catalogue": {"errors", "tape", "functions", "optimizers", "schedules"},
     "sweep": {"engine", "model", "config", "criteria", "fingerprints", "sweep", "cache", "extras"},
     "results": {"results", "scorecard"},
-    "figures": {"figures", "carried", "thumbnails"},
+    "figures": {"figures", "carried", "narrow", "thumbnails"},
     "embeds": {"embeds", "jsgen", "downloads"},
     "pages": {"pages"},
     "build": {"build", "site_build", "watch", "cli", "__init__", "__main__"},
