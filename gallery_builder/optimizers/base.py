@@ -26,7 +26,7 @@ import numpy as np
 
 from ..errors import UserError, unknown_name
 from . import looks
-from .views import Arrow, Panel, Path
+from .views import View
 
 
 class Transform(NamedTuple):
@@ -160,7 +160,7 @@ def optimizer(name: str, **meta):
         look, views = meta.get("look"), meta.get("views")
         if look is not None:
             looks.check(name, look)
-        if views is not None and not all(isinstance(view, (Panel, Arrow, Path)) for view in views):
+        if views is not None and not all(isinstance(view, View) for view in views):
             raise ValueError(f"optimizer {name!r}: views must be Panel, Arrow or Path entries")
         CATALOGUE[name] = Optimizer(name=name, factory=factory,
                                     **{**meta, "views": None if views is None else tuple(views)})

@@ -29,37 +29,35 @@ class Context:
 
 
 @dataclass(frozen=True)
-class Panel:
-    """Per-coordinate values against the step, on a panel of their own."""
+class View:
+    """A quantity the optimizer carries: its name in the legend, its meaning in words, its values from a run's
+    ``Context``, and the state fields they read (a view is shown where the run recorded them all)."""
 
     name: str
     meaning: str
     values: Callable  # Context -> (S+1, k)
+    fields: tuple = ()
+
+
+@dataclass(frozen=True)
+class Panel(View):
+    """Per-coordinate values against the step, on a panel of their own."""
+
     log: bool = False  # a positive quantity, drawn on a log axis
-    fields: tuple = ()  # the state fields it reads
     coordinates: tuple = (" x", " y")  # the legend's suffixes for its two columns
     first: int = 0  # the first step with a meaning: 1 for the scale an update applies (no update made step 0)
 
 
 @dataclass(frozen=True)
-class Arrow:
-    """A displacement drawn at each step from the current point (``through``: a segment centred on it)."""
+class Arrow(View):
+    """A displacement (S+1, 2) drawn at each step from the current point (``through``: a segment centred on it)."""
 
-    name: str
-    meaning: str
-    values: Callable  # Context -> (S+1, 2)
-    fields: tuple = ()
     through: bool = False
 
 
 @dataclass(frozen=True)
-class Path:
-    """A point sequence the optimizer keeps besides the path it shows, drawn as its own trace."""
-
-    name: str
-    meaning: str
-    values: Callable  # Context -> (S+1, 2)
-    fields: tuple = ()
+class Path(View):
+    """A point sequence (S+1, 2) the optimizer keeps besides the path it shows, drawn as its own trace."""
 
 
 def corrected(field, beta):
