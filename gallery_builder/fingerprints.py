@@ -264,9 +264,9 @@ class Closure:
     attribute name also reaches every class of the scope that defines a method of that name (figure code calls
     methods of objects it did not name: ``fn.values``, ``settings.steps_for``). A value counts as it is now when it
     is immutable (``PLOTLY_VERSION``, read from a file); with ``tables`` also when it is a plain dict, list or set
-    (``figures.OUTCOME_COLOURS``, so that a change made in-process counts too), which the figure code reads but the sweep's
-    code must not: its caches (``base._STRETCHES``) fill while it runs. ``reads`` holds every attribute read (a
-    card's field, a setting), ``strings`` every text constant."""
+    (``figures.OUTCOME_COLOURS``, so that a change made in-process counts too), which the figure code reads but the
+    sweep's code must not: its caches (``base._STRETCHES``) fill while it runs. ``reads`` holds every attribute read
+    (a card's field, a setting), ``strings`` every text constant."""
 
     def __init__(self, roots, scope: frozenset, methods: bool = False, tables: bool = False):
         self.scope, self.methods, self.tables = scope, methods, tables
