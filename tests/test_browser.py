@@ -69,9 +69,9 @@ def browser():
 class Visit:
     """A page with everything it reports: console errors, page errors, requests to other origins."""
 
-    def __init__(self, browser, origin):
+    def __init__(self, browser, origin, **options):
         self.origin, self.problems = origin, []
-        self.context = browser.new_context(viewport={"width": 1280, "height": 900})
+        self.context = browser.new_context(**{"viewport": {"width": 1280, "height": 900}, **options})
         self.page = self.context.new_page()
         self.page.on("console", lambda m: m.type == "error" and self.problems.append(f"console: {m.text}"))
         self.page.on("pageerror", lambda e: self.problems.append(f"page error: {e}"))
@@ -95,8 +95,8 @@ class Visit:
 def visit(browser, server):
     visits = []
 
-    def make():
-        visits.append(Visit(browser, server[0]))
+    def make(**options):
+        visits.append(Visit(browser, server[0], **options))
         return visits[-1]
 
     yield make
@@ -773,6 +773,85 @@ def test_isolating_an_optimizer_in_the_legend_keeps_the_start_and_the_minimum(vi
     assert {"start", "global minimum", "adam"} <= shown  # the landscape too, and the markers plotly.js would hide
     assert not shown & {"sgd", "momentum", "newton"}
     assert page.locator(".plotly-notifier").count() == 0 or not page.locator(".plotly-notifier").is_visible()
+
+
+def in_view(page, locator) -> bool:
+    """Whether an element (in the page or in one of its frames) lies wholly inside the window."""
+    box = locator.bounding_box()
+    size = page.viewport_size
+    return box is not None and 0 <= box["y"] and box["y"] + box["height"] <= size["height"] and \
+        0 <= box["x"] and box["x"] + box["width"] <= size["width"]
+
+
+@pytest.mark.parametrize("name", SCREENS)
+def test_a_gallery_card_opens_its_figure_inside_the_site_with_a_way_back(visit, name):
+    """A card opens its figure under the site's header, with its line, links to both pages and a way back to the
+    gallery as the reader left it. On a phone (touch, dark): ▶ and the step slider are reached and work."""
+    from gallery_builder import optimizers
+
+    width, height = SCREENS[name]
+    phone = name == "phone"
+    v = visit(viewport={"width": width, "height": height}, has_touch=phone, is_mobile=phone,
+              color_scheme="dark" if phone else "light")
+    page = v.goto("gallery/index.html?optimizer=adam&function=")  # Adam on every function
+    page.wait_for_selector(".og-filters:not([hidden])")
+    card = page.locator(".og-card[data-optimizer=adam][data-function=himmelblau]")
+    picture = card.locator("a:has(img)")
+    picture.scroll_into_view_if_needed()
+    picture.tap() if phone else picture.click()
+    page.wait_for_url("**/gallery/view/himmelblau.html?optimizer=adam")
+    assert page.locator(".md-header").is_visible()
+    title = f"{optimizers.get('adam').title} on {functions.get('himmelblau').title}"
+    page.wait_for_function(f"document.querySelector('article h1').textContent.startsWith({title!r})")
+    assert page.evaluate("[...document.querySelectorAll('.og-view')].filter(s => s.offsetParent)"
+                         ".map(s => s.dataset.optimizer)") == ["adam"]
+    for target in ("optimizers/adam.html", "functions/himmelblau.html"):
+        assert page.locator(f".og-view:visible a[href$='{target}']").is_visible()
+    embeds = visible_embeds(page)
+    assert [e.get_attribute("data-src") for e in embeds] == ["../embeds/pair--adam--himmelblau.html"]
+    frame = figure_frame(page, embeds[0])
+    assert frame.evaluate("document.documentElement.dataset.theme") == ("dark" if phone else "light")
+    if phone:  # the narrow figure is taller than the screen: the page scrolls to its controls
+        play = frame.locator("g.updatemenu-button").first
+        play.scroll_into_view_if_needed()
+        assert in_view(page, play)
+        play.tap()
+        frame.wait_for_function("document.getElementById('figure').dataset.playing === 'true'")
+        frame.locator("g.updatemenu-button").nth(1).tap()  # ❚❚
+        frame.wait_for_function("document.getElementById('figure').dataset.playing === 'false'")
+        steps = frame.evaluate("document.getElementById('figure').layout.sliders.map(s => s.name)").index("step")
+        grip = frame.locator("g.slider-group").nth(steps).locator("rect.slider-grip-rect")
+        grip.scroll_into_view_if_needed()
+        assert in_view(page, grip)
+        before = frame.evaluate(f"document.getElementById('figure')._fullLayout.sliders[{steps}].active")
+        box = grip.bounding_box()
+        touch_drag(page, box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, box["x"] - width / 3)
+        frame.wait_for_function(f"document.getElementById('figure')._fullLayout.sliders[{steps}].active"
+                                f" !== {before}")
+    else:  # the whole figure in view, below the title
+        assert in_view(page, page.locator("iframe.og-embed"))
+    page.locator(".og-viewer-back a").click()
+    page.wait_for_url("**/gallery/index.html*")
+    page.wait_for_selector(".og-filters:not([hidden])")
+    assert set(shown_cards(page)) == {f"adam/{f}" for f in ("rosenbrock", "himmelblau", "saddle")}
+
+
+def test_a_viewer_page_naming_no_optimizer_of_its_function_says_so(visit):
+    v = visit()
+    for query, said in (("", "Pick an optimizer"), ("?optimizer=nope", "\u201cnope\u201d is not"),
+                        ("?optimizer=%3Cimg%20src%3Dx%3E", "\u201c<img src=x>\u201d is not")):
+        page = v.goto(f"gallery/view/rosenbrock.html{query}")
+        message = page.locator(".og-viewer-message")
+        assert message.is_visible() and message.inner_text().startswith(said), query
+        assert message.locator("img").count() == 0  # shown as text
+        assert page.locator(".og-view:visible").count() == 0 and not visible_embeds(page)
+        assert page.locator(".og-viewer-index a").count() == 4
+    page.locator(".og-viewer-index a", has_text="Newton").click()
+    page.wait_for_url("**/gallery/view/rosenbrock.html?optimizer=newton")
+    page.wait_for_selector(".og-view[data-optimizer=newton]:visible")
+    assert not page.locator(".og-viewer-message").is_visible()
+    assert page.locator(".og-viewer-index a[aria-current]").inner_text() == "Newton's method"
+    figure_frame(page, visible_embeds(page)[0])
 
 
 FLOAT32 = 2.0 ** -23  # a download's float32 numbers: the stated precision, relative (docs/methodology.md)
