@@ -173,6 +173,20 @@ def test_katex_loads_only_once_a_formula_comes_into_view(visit):
     assert any(url.endswith("katex.min.js") for url in fetched)
 
 
+def test_search_finds_a_word_beside_a_formula_and_shows_the_formula_as_text(visit):
+    """Methodology: "Shampoo's preconditioner is \\((\\sum_t g_t g_t^\\top)^{-1/2}\\)". Searching the word next to the
+    formula finds the section, whose result reads the formula as text (gallery_builder/search_text.py)."""
+    page = visit().goto("index.html")
+    assert "preconditioner is <span class=\"arithmatex\">" in page.evaluate(
+        "fetch('methodology.html').then(r => r.text())")
+    page.locator("label.md-search__icon, .md-search__input").first.click()
+    page.locator("input.md-search__input").press_sequentially("preconditioner")  # Material reads keystrokes
+    hit = page.locator(".md-search-result__item a[href*='methodology.html'][href$='#not-here-and-why']")
+    hit.first.wait_for(timeout=15_000)
+    shown = page.locator(".md-search-result__list").inner_text()
+    assert "(Σₜ gₜ gₜᵀ)" in shown and not re.search(r"\\[()\[\]]|\$|\\[A-Za-z]+", shown), shown
+
+
 def test_instant_navigation_renders_the_next_pages_plots(visit):
     page = visit().goto("index.html")
     page.evaluate("window.__notReloaded = true")
