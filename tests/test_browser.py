@@ -412,6 +412,42 @@ def test_figures_of_all_optimizers_fit_without_colliding_text(browser, default_s
     assert problems == [], "\n".join(problems)
 
 
+# The category labels of a figure's y axis that show (embed.js hides those that would touch a neighbour).
+SHOWN_ROWS = """() => [...document.querySelectorAll('#figure g.ytick > text')]
+    .filter(t => getComputedStyle(t.parentNode).display !== 'none' && t.getBoundingClientRect().width > 0)
+    .map(t => t.textContent)"""
+
+
+def named_rows(browser, base: str, site: Path, file_name: str, width: int) -> tuple:
+    """The row names shown by an embed in the iframe of the page that places it, at ``width``, and the text that
+    overlaps or is cut there (layout_problems)."""
+    context = browser.new_context(viewport={"width": width, "height": 844})
+    page = context.new_page()
+    page.goto(f"{base}{placed_in(site, file_name)}")
+    frame = figure_frame(page, page.locator(f".og-embed[data-src$='/{file_name}']").element_handle())
+    found = embed_layout(frame)
+    shown = frame.evaluate(SHOWN_ROWS)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.locator(f"iframe.og-embed[data-src$='/{file_name}']").screenshot(path=str(SHOTS / f"{width}-{file_name}.png"))
+    context.close()
+    return shown, layout_problems(found)
+
+
+@pytest.mark.parametrize("width", [390, 1400])
+def test_does_a_schedule_help_names_every_optimizer(browser, default_site, width):
+    """Issue 25: at 390 px the figure named every second optimizer (the embed hides labels that would touch). In
+    the default gallery, on its function page: every optimizer's name shows once, with no text overlapping or cut."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from bench_pages import serve
+    from gallery_builder import config, optimizers
+
+    names = [optimizers.get(name).title for name in config.Settings().optimizers]
+    with serve(default_site / "site") as base:
+        shown, problems = named_rows(browser, base, default_site / "site", "schedule_help--rosenbrock.html", width)
+    assert sorted(shown) == sorted(names) and len(names) == len(optimizers.CATALOGUE)
+    assert problems == [], "\n".join(problems)
+
+
 def test_every_embed_draws_with_its_plotly_bundle(visit, server):
     """Every embed file, opened alone: drawn with no console error, by a bundle that has each of its trace types
     (and each bundle registers exactly the trace types embeds.BUNDLES says it draws)."""
