@@ -677,28 +677,37 @@ def schedule_paths(cell: Cell) -> dict:
     return {"data": data, "layout": layout, "narrow": phone}
 
 
+SCHEDULE_ROW = 22  # px per optimizer in "does a schedule help?": an 11 px name and room around it
+
+
 def schedule_help(rows: list, fn) -> dict:
-    """Per optimizer: the final gap at the best constant lr against the best schedule's (results.schedule_gain)."""
+    """Per optimizer: the final gap at the best constant lr against the best schedule's (results.schedule_gain).
+    A row per optimizer, its name upright on the left: at a phone's width a column per optimizer leaves too little
+    room for 28 names side by side, and the embed hid every second one."""
     names = [r["optimizer"].title for r in rows]
     data = []
     for key, label, symbol in (("constant", "best constant lr", "circle"), ("scheduled", "best schedule", "diamond")):
         gaps = [r[key]["shown_gap"] for r in rows]  # None: no learning rate qualified, nothing to draw
         gaps = [float(f"{g:.6g}") if math.isfinite(g) else None for g in gaps]
         text = [r[key]["words"] for r in rows]
-        data.append({"type": "scatter", "x": names, "y": gaps, "mode": "markers", "name": label,
+        data.append({"type": "scatter", "x": gaps, "y": names, "mode": "markers", "name": label,
                      "text": text, "marker": {"symbol": symbol, "size": 11,
                                               "color": "#0072B2" if key == "constant" else "#D55E00"},
-                     "hovertemplate": "%{x}<br>%{text}<extra>" + label + "</extra>"})
+                     "hovertemplate": "%{y}<br>%{text}<extra>" + label + "</extra>"})
+    rows_height = SCHEDULE_ROW * len(names)
     layout = {"title": {"text": f"{fn.title}: does a schedule help?", "x": 0.01, "font": {"size": 14}},
-              # Every optimizer named, upright: slanted names overlap as boxes, and the embed hides overlapping ones.
-              "xaxis": {"type": "category", "tickangle": -90, "dtick": 1},
-              "yaxis": {"type": "log", "title": {"text": "final |f − f*| (0 drawn at 1e-16)"},
-                        "exponentformat": "power",
+              # Wide, the figure is at least this tall (embed.js): a row per optimizer, whatever the frame's ratio.
+              "height": rows_height + 130,
+              "yaxis": {"type": "category", "categoryorder": "array", "categoryarray": names, "dtick": 1,
+                        "range": [len(names) - 0.5, -0.5], "automargin": True, "tickfont": {"size": 11}},
+              # Upright decades, which the embed thins where they would touch (slanted ones ran into the title).
+              "xaxis": {"type": "log", "title": {"text": "final |f − f*| (0 drawn at 1e-16)"},
+                        "exponentformat": "power", "tickangle": 0,
                         **log_ticks([r[key]["shown_gap"] for r in rows for key in ("constant", "scheduled")])},
-              "margin": {"l": 60, "r": 10, "t": 40, "b": 140},
-              "legend": {"x": 1.0, "xanchor": "right", "y": 1.0, "yanchor": "top", "font": {"size": 11},
-                         "bgcolor": "rgba(255,255,255,0.6)"}}
-    phone = narrow.stack(layout, data, Plot(("xaxis", "yaxis"), 320, below=100, tickangle=-90), Legend())
+              "margin": {"l": 60, "r": 10, "t": 70, "b": 60},
+              "legend": {"orientation": "h", "x": 0, "xanchor": "left", "y": 1.0, "yanchor": "bottom",
+                         "font": {"size": 11}}}
+    phone = narrow.stack(layout, data, Legend(), Plot(("xaxis", "yaxis"), rows_height, below=48))
     return {"data": data, "layout": layout, "narrow": phone}
 
 

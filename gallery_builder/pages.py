@@ -121,6 +121,8 @@ def slug(*parts: str) -> str:
 class Site:
     """Paths of generated files and the URLs between them, for the ``use_directory_urls`` in force."""
 
+    gallery_page = f"{GALLERY}/index.md"
+
     def __init__(self, use_directory_urls: bool):
         self.use_directory_urls = use_directory_urls
 
@@ -131,6 +133,15 @@ class Site:
     @staticmethod
     def function_page(name):
         return f"{GALLERY}/functions/{name}.md"
+
+    @staticmethod
+    def viewer_page(name):
+        """A function's gallery cards opened inside the site, one at a time (docs/design/card-viewer.md)."""
+        return f"{GALLERY}/view/{name}.md"
+
+    def card(self, page: str, optimizer: str, function: str) -> str:
+        """A Markdown link to one pair's figure inside the site: its function's viewer page, opened on it."""
+        return f"{self.link(page, self.viewer_page(function))}?optimizer={optimizer}"
 
     @staticmethod
     def embed(kind, *names):
@@ -333,9 +344,15 @@ class Renderer:
         page = f"{GALLERY}/playground.md"
         out[page] = self._render("playground.md.j2", page, plotly=next(iter(BUNDLES)), noise_steps=jsgen.noise_steps(),
                                  noise_seeds=jsgen.NOISE_SEEDS)
-        page = f"{GALLERY}/index.md"
+        page = self.site.gallery_page
         out[page] = self._render("gallery_index.md.j2", page, cells=self.cells, verdicts=verdicts,
                                  badges=self.badges)
+        for fn in self.functions:
+            pairs = [(o, self.cells[(o.name, fn.name)]) for o in self.optimizers if (o.name, fn.name) in self.cells]
+            if pairs:
+                page = self.site.viewer_page(fn.name)
+                out[page] = self._render("viewer.md.j2", page, fn=fn, pairs=pairs, verdicts=verdicts,
+                                         badges=self.badges)
         out[f"{GALLERY}/snippets/settings.md"] = self._render(
             "settings.md.j2", "methodology.md", criterion=CRITERION, versions=versions(),
             constants={"escape": functions.ESCAPE_FACTOR, "capture": CAPTURE_FRACTION, "stall": STALL_GRADIENT})

@@ -69,9 +69,9 @@ def browser():
 class Visit:
     """A page with everything it reports: console errors, page errors, requests to other origins."""
 
-    def __init__(self, browser, origin):
+    def __init__(self, browser, origin, **options):
         self.origin, self.problems = origin, []
-        self.context = browser.new_context(viewport={"width": 1280, "height": 900})
+        self.context = browser.new_context(**{"viewport": {"width": 1280, "height": 900}, **options})
         self.page = self.context.new_page()
         self.page.on("console", lambda m: m.type == "error" and self.problems.append(f"console: {m.text}"))
         self.page.on("pageerror", lambda e: self.problems.append(f"page error: {e}"))
@@ -95,8 +95,8 @@ class Visit:
 def visit(browser, server):
     visits = []
 
-    def make():
-        visits.append(Visit(browser, server[0]))
+    def make(**options):
+        visits.append(Visit(browser, server[0], **options))
         return visits[-1]
 
     yield make
@@ -182,6 +182,20 @@ def test_katex_loads_only_once_a_formula_comes_into_view(visit):
     page.locator(".arithmatex:visible").first.scroll_into_view_if_needed()
     page.wait_for_function("document.querySelectorAll('.arithmatex:not(:has(.katex))').length === 0")
     assert any(url.endswith("katex.min.js") for url in fetched)
+
+
+def test_search_finds_a_word_beside_a_formula_and_shows_the_formula_as_text(visit):
+    """Methodology: "Shampoo's preconditioner is \\((\\sum_t g_t g_t^\\top)^{-1/2}\\)". Searching the word next to the
+    formula finds the section, whose result reads the formula as text (gallery_builder/search_text.py)."""
+    page = visit().goto("index.html")
+    assert "preconditioner is <span class=\"arithmatex\">" in page.evaluate(
+        "fetch('methodology.html').then(r => r.text())")
+    page.locator("label.md-search__icon, .md-search__input").first.click()
+    page.locator("input.md-search__input").press_sequentially("preconditioner")  # Material reads keystrokes
+    hit = page.locator(".md-search-result__item a[href*='methodology.html'][href$='#not-here-and-why']")
+    hit.first.wait_for(timeout=15_000)
+    shown = page.locator(".md-search-result__list").inner_text()
+    assert "(Σₜ gₜ gₜᵀ)" in shown and not re.search(r"\\[()\[\]]|\$|\\[A-Za-z]+", shown), shown
 
 
 def test_instant_navigation_renders_the_next_pages_plots(visit):
@@ -406,6 +420,42 @@ def test_figures_of_all_optimizers_fit_without_colliding_text(browser, default_s
     assert all((site / "gallery" / "embeds" / name).is_file() for name in files) and len(files) >= 5
     with serve(site) as base:
         problems = [p for name in files for p in figure_problems(browser, base, site, name, width)]
+    assert problems == [], "\n".join(problems)
+
+
+# The category labels of a figure's y axis that show (embed.js hides those that would touch a neighbour).
+SHOWN_ROWS = """() => [...document.querySelectorAll('#figure g.ytick > text')]
+    .filter(t => getComputedStyle(t.parentNode).display !== 'none' && t.getBoundingClientRect().width > 0)
+    .map(t => t.textContent)"""
+
+
+def named_rows(browser, base: str, site: Path, file_name: str, width: int) -> tuple:
+    """The row names shown by an embed in the iframe of the page that places it, at ``width``, and the text that
+    overlaps or is cut there (layout_problems)."""
+    context = browser.new_context(viewport={"width": width, "height": 844})
+    page = context.new_page()
+    page.goto(f"{base}{placed_in(site, file_name)}")
+    frame = figure_frame(page, page.locator(f".og-embed[data-src$='/{file_name}']").element_handle())
+    found = embed_layout(frame)
+    shown = frame.evaluate(SHOWN_ROWS)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.locator(f"iframe.og-embed[data-src$='/{file_name}']").screenshot(path=str(SHOTS / f"{width}-{file_name}.png"))
+    context.close()
+    return shown, layout_problems(found)
+
+
+@pytest.mark.parametrize("width", [390, 1400])
+def test_does_a_schedule_help_names_every_optimizer(browser, default_site, width):
+    """Issue 25: at 390 px the figure named every second optimizer (the embed hides labels that would touch). In
+    the default gallery, on its function page: every optimizer's name shows once, with no text overlapping or cut."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from bench_pages import serve
+    from gallery_builder import config, optimizers
+
+    names = [optimizers.get(name).title for name in config.Settings().optimizers]
+    with serve(default_site / "site") as base:
+        shown, problems = named_rows(browser, base, default_site / "site", "schedule_help--rosenbrock.html", width)
+    assert sorted(shown) == sorted(names) and len(names) == len(optimizers.CATALOGUE)
     assert problems == [], "\n".join(problems)
 
 
@@ -775,6 +825,85 @@ def test_isolating_an_optimizer_in_the_legend_keeps_the_start_and_the_minimum(vi
     assert {"start", "global minimum", "adam"} <= shown  # the landscape too, and the markers plotly.js would hide
     assert not shown & {"sgd", "momentum", "newton"}
     assert page.locator(".plotly-notifier").count() == 0 or not page.locator(".plotly-notifier").is_visible()
+
+
+def in_view(page, locator) -> bool:
+    """Whether an element (in the page or in one of its frames) lies wholly inside the window."""
+    box = locator.bounding_box()
+    size = page.viewport_size
+    return box is not None and 0 <= box["y"] and box["y"] + box["height"] <= size["height"] and \
+        0 <= box["x"] and box["x"] + box["width"] <= size["width"]
+
+
+@pytest.mark.parametrize("name", SCREENS)
+def test_a_gallery_card_opens_its_figure_inside_the_site_with_a_way_back(visit, name):
+    """A card opens its figure under the site's header, with its line, links to both pages and a way back to the
+    gallery as the reader left it. On a phone (touch, dark): ▶ and the step slider are reached and work."""
+    from gallery_builder import optimizers
+
+    width, height = SCREENS[name]
+    phone = name == "phone"
+    v = visit(viewport={"width": width, "height": height}, has_touch=phone, is_mobile=phone,
+              color_scheme="dark" if phone else "light")
+    page = v.goto("gallery/index.html?optimizer=adam&function=")  # Adam on every function
+    page.wait_for_selector(".og-filters:not([hidden])")
+    card = page.locator(".og-card[data-optimizer=adam][data-function=himmelblau]")
+    picture = card.locator("a:has(img)")
+    picture.scroll_into_view_if_needed()
+    picture.tap() if phone else picture.click()
+    page.wait_for_url("**/gallery/view/himmelblau.html?optimizer=adam")
+    assert page.locator(".md-header").is_visible()
+    title = f"{optimizers.get('adam').title} on {functions.get('himmelblau').title}"
+    page.wait_for_function(f"document.querySelector('article h1').textContent.startsWith({title!r})")
+    assert page.evaluate("[...document.querySelectorAll('.og-view')].filter(s => s.offsetParent)"
+                         ".map(s => s.dataset.optimizer)") == ["adam"]
+    for target in ("optimizers/adam.html", "functions/himmelblau.html"):
+        assert page.locator(f".og-view:visible a[href$='{target}']").is_visible()
+    embeds = visible_embeds(page)
+    assert [e.get_attribute("data-src") for e in embeds] == ["../embeds/pair--adam--himmelblau.html"]
+    frame = figure_frame(page, embeds[0])
+    assert frame.evaluate("document.documentElement.dataset.theme") == ("dark" if phone else "light")
+    if phone:  # the narrow figure is taller than the screen: the page scrolls to its controls
+        play = frame.locator("g.updatemenu-button").first
+        play.scroll_into_view_if_needed()
+        assert in_view(page, play)
+        play.tap()
+        frame.wait_for_function("document.getElementById('figure').dataset.playing === 'true'")
+        frame.locator("g.updatemenu-button").nth(1).tap()  # ❚❚
+        frame.wait_for_function("document.getElementById('figure').dataset.playing === 'false'")
+        steps = frame.evaluate("document.getElementById('figure').layout.sliders.map(s => s.name)").index("step")
+        grip = frame.locator("g.slider-group").nth(steps).locator("rect.slider-grip-rect")
+        grip.scroll_into_view_if_needed()
+        assert in_view(page, grip)
+        before = frame.evaluate(f"document.getElementById('figure')._fullLayout.sliders[{steps}].active")
+        box = grip.bounding_box()
+        touch_drag(page, box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, box["x"] - width / 3)
+        frame.wait_for_function(f"document.getElementById('figure')._fullLayout.sliders[{steps}].active"
+                                f" !== {before}")
+    else:  # the whole figure in view, below the title
+        assert in_view(page, page.locator("iframe.og-embed"))
+    page.locator(".og-viewer-back a").click()
+    page.wait_for_url("**/gallery/index.html*")
+    page.wait_for_selector(".og-filters:not([hidden])")
+    assert set(shown_cards(page)) == {f"adam/{f}" for f in ("rosenbrock", "himmelblau", "saddle")}
+
+
+def test_a_viewer_page_naming_no_optimizer_of_its_function_says_so(visit):
+    v = visit()
+    for query, said in (("", "Pick an optimizer"), ("?optimizer=nope", "\u201cnope\u201d is not"),
+                        ("?optimizer=%3Cimg%20src%3Dx%3E", "\u201c<img src=x>\u201d is not")):
+        page = v.goto(f"gallery/view/rosenbrock.html{query}")
+        message = page.locator(".og-viewer-message")
+        assert message.is_visible() and message.inner_text().startswith(said), query
+        assert message.locator("img").count() == 0  # shown as text
+        assert page.locator(".og-view:visible").count() == 0 and not visible_embeds(page)
+        assert page.locator(".og-viewer-index a").count() == 4
+    page.locator(".og-viewer-index a", has_text="Newton").click()
+    page.wait_for_url("**/gallery/view/rosenbrock.html?optimizer=newton")
+    page.wait_for_selector(".og-view[data-optimizer=newton]:visible")
+    assert not page.locator(".og-viewer-message").is_visible()
+    assert page.locator(".og-viewer-index a[aria-current]").inner_text() == "Newton's method"
+    figure_frame(page, visible_embeds(page)[0])
 
 
 FLOAT32 = 2.0 ** -23  # a download's float32 numbers: the stated precision, relative (docs/methodology.md)

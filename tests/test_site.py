@@ -120,10 +120,10 @@ def test_every_internal_link_resolves(small_site):
 def test_grid_cards_and_embed_links_reach_existing_embeds(small_site):
     site = small_site / "site"
     gallery = parse(site / "gallery" / "index.html")
-    pairs = [u for u in gallery.urls if "embeds/pair--" in u and u.endswith(".html")]
+    cards = [u for u in gallery.urls if "view/" in u]
     settings = config.load(small_site / "gallery.toml")
-    assert len(set(pairs)) == len(settings.optimizers) * len(settings.functions)
-    for url in pairs:
+    assert len(set(cards)) == len(settings.optimizers) * len(settings.functions)
+    for url in cards:
         assert local_target(site / "gallery" / "index.html", url).is_file(), url
     # The home page's tour: every step's figure is an embed of this build.
     tour = [a["data-src"] for _, a in parse(site / "index.html").embeds]
@@ -136,6 +136,31 @@ def test_grid_cards_and_embed_links_reach_existing_embeds(small_site):
         assert tag == "a" and attrs["href"] == attrs["data-src"]  # an iframe only once near (no JS: the link)
         assert attrs["data-title"] and "aspect-ratio" in attrs["style"]
         assert local_target(page, attrs["data-src"]).is_file()
+
+
+def test_a_viewer_page_per_function_holds_every_card_of_it(small_site):
+    """A card opens its function's viewer page at ?optimizer=: a section per optimizer with the pair figure, its
+    card's line and links to both pages; kept out of the navigation and of the search index."""
+    site = small_site / "site"
+    settings = config.load(small_site / "gallery.toml")
+    index = json.loads((site / "search" / "search_index.json").read_text())
+    assert not [doc for doc in index["docs"] if "view/" in doc["location"]]
+    gallery = (site / "gallery" / "index.html").read_text()
+    for f in settings.functions:
+        page = site / "gallery" / "view" / f"{f}.html"
+        text = page.read_text()
+        sections = re.findall(r'<section class="og-view" data-optimizer="(\w+)"[^>]*>(.*?)</section>', text, re.S)
+        assert [o for o, _ in sections] == list(settings.optimizers)
+        for o, body in sections:
+            links = Links()
+            links.feed(body)
+            assert [a["data-src"] for _, a in links.embeds] == [f"../embeds/pair--{o}--{f}.html"]
+            assert {f"../optimizers/{o}.html", f"../functions/{f}.html"} <= set(links.urls)
+            assert all(local_target(page, u).is_file() for u in links.urls if not u.startswith("#"))
+            line = re.search(r"<p>(lr .*?) ·\n", body).group(1)  # the card's own line, the same words
+            assert line in gallery, (o, f, line)
+        assert f'href="../index.html?function={f}"' in text  # the way back, without JavaScript
+        assert 'href="gallery/view/' not in (site / "index.html").read_text()  # not in the navigation
 
 
 def is_finite_json(value) -> bool:
@@ -248,7 +273,7 @@ def test_gallery_page_has_a_card_per_pair(small_site):
         links = Links()
         links.feed(body)
         assert any(u.endswith(f"thumbs/pair--{o}--{f}.png") for u in links.urls)
-        assert any(u.endswith(f"embeds/pair--{o}--{f}.html") for u in links.urls)
+        assert f"view/{f}.html?optimizer={o}" in links.urls  # its figure, opened inside the site
         assert any(u.endswith(f"optimizers/{o}.html") for u in links.urls)
         assert all(local_target(page, u).is_file() for u in links.urls)
     for select in ("optimizer", "function"):

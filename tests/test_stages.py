@@ -15,7 +15,7 @@ STAGES = {
     "figures": {"figures", "carried", "narrow", "thumbnails"},
     "embeds": {"embeds", "jsgen", "downloads"},
     "pages": {"pages"},
-    "build": {"build", "site_build", "watch", "cli", "__init__", "__main__"},
+    "build": {"build", "site_build", "search_text", "watch", "cli", "__init__", "__main__"},
 }
 STAGE_OF = {module: i for i, modules in enumerate(STAGES.values()) for module in modules}
 RENDER = {*STAGES["results"], *STAGES["figures"], *STAGES["embeds"], *STAGES["pages"]}

@@ -7,6 +7,18 @@
   if (window.ogGallery) return;
   window.ogGallery = true;
 
+  // The gallery's filters as the reader last set them, kept for this tab so that a viewer page's way back returns to
+  // them; null when there are none (or the browser keeps no storage for the page).
+  var KEPT = "og-gallery-filters";
+  function keptFilters() {
+    try {
+      var kept = JSON.parse(sessionStorage.getItem(KEPT));
+      return kept && typeof kept.optimizer === "string" && typeof kept["function"] === "string" ? kept : null;
+    } catch (error) {
+      return null;
+    }
+  }
+
   function setUpFilters(root) {
     var box = root.querySelector(".og-filters");
     if (!box) return;
@@ -32,6 +44,9 @@
         else params.set(select.dataset.filter, select.value);
       });
       count.textContent = shown + " of " + cards.length + " shown";
+      var kept = {};
+      selects.forEach(function (select) { kept[select.dataset.filter] = select.value; });
+      try { sessionStorage.setItem(KEPT, JSON.stringify(kept)); } catch (error) { /* no storage: the default way back */ }
       var search = params.toString();
       history.replaceState(history.state, "", location.pathname + (search ? "?" + search : "") + location.hash);
     }
@@ -45,6 +60,42 @@
     });
     box.hidden = false;
     apply();
+  }
+
+  // A function's viewer page (a gallery card opened in the site): the section the address's ?optimizer= names,
+  // alone, under its title; when the address names none of them, a message above the list of every optimizer.
+  function setUpViewer(root) {
+    var viewer = root.querySelector(".og-viewer");
+    if (!viewer) return;
+    var wanted = new URLSearchParams(location.search).get("optimizer"), chosen = null;
+    viewer.querySelectorAll(".og-view").forEach(function (section) {
+      section.hidden = section.dataset.optimizer !== wanted;
+      if (!section.hidden) chosen = section;
+    });
+    viewer.classList.toggle("og-one", Boolean(chosen));
+    viewer.querySelectorAll(".og-viewer-index a").forEach(function (link) {
+      if (chosen && new URL(link.href, location.href).searchParams.get("optimizer") === wanted) {
+        link.setAttribute("aria-current", "page");
+      } else {
+        link.removeAttribute("aria-current");
+      }
+    });
+    var message = viewer.querySelector(".og-viewer-message");
+    message.hidden = Boolean(chosen);
+    message.textContent = wanted ? "\u201c" + wanted + "\u201d is not an optimizer of this gallery on " +
+      viewer.dataset.title + ": pick one below." : "Pick an optimizer below to see its run on " +
+      viewer.dataset.title + ".";
+    var heading = viewer.querySelector("h1");
+    if (chosen && heading && heading.firstChild && heading.firstChild.nodeType === Node.TEXT_NODE) {
+      document.title = document.title.replace(heading.firstChild.nodeValue, chosen.dataset.title);
+      heading.firstChild.nodeValue = chosen.dataset.title;
+    }
+    // Back to the gallery as the reader left it, when that shows this card; else to the gallery on this function.
+    var back = viewer.querySelector(".og-viewer-back a"), kept = keptFilters();
+    if (chosen && kept && [viewer.dataset.function, ""].indexOf(kept["function"]) >= 0 &&
+        [wanted, ""].indexOf(kept.optimizer) >= 0) {
+      back.href = back.dataset.gallery + "?" + new URLSearchParams(kept).toString();
+    }
   }
 
   // Tables whose headings sort them (the scorecard): a number's sort key is its link's data-sort, and a cell
@@ -160,6 +211,7 @@
   }
 
   function setUp() {
+    setUpViewer(document);
     setUpFilters(document);
     setUpSorting(document);
     setUpTabHints(document);
@@ -167,6 +219,7 @@
     setUpFrames(document);
   }
 
+  setUpViewer(document); // before the frames: only the chosen section's figure is to load
   setUpFrames(document);
   function start() {
     if (typeof document$ !== "undefined") document$.subscribe(setUp); // and every page instant navigation swaps in

@@ -349,6 +349,12 @@
     return spec.layout.legend && entries > 1 && needed > window.innerHeight ? needed : null;
   }
 
+  // A wide figure's own layout.height is the least it needs (a row per optimizer): the frame grows to it.
+  function wideHeight() {
+    var needed = Math.max(wideLegendHeight() || 0, spec.layout.height || 0);
+    return needed > window.innerHeight ? needed : null;
+  }
+
   function fit() {
     var width = gd.clientWidth || window.innerWidth;
     var narrow = Boolean(spec.narrow) && width < NARROW;
@@ -356,7 +362,7 @@
     if (wanted === mode) return Promise.resolve();
     mode = wanted;
     if (!narrow) {
-      return draw(base(), wideLegendHeight()).then(function () {
+      return draw(base(), wideHeight()).then(function () {
         // A legend taller than the frame (every optimizer of a function) would scroll and cut its last entries:
         // the frame grows until it holds them all.
         var tries = 0;
