@@ -250,6 +250,14 @@ def _side_panels(bounded: bool, lower: str) -> dict:
     }
 
 
+def playground(cell: Cell, **where) -> dict:
+    """What a figure's way into the playground opens (embed.js makes the URL, assets/playground-ui.js reads it):
+    the cell's function and optimizer with its second hyperparameter, and ``where`` (lr or lrs, a start)."""
+    opt = optimizers.get(cell.optimizer)
+    second = {"h2": float(cell.hyperparameters[opt.second_axis[0]])} if opt.second_axis else {}
+    return {"f": cell.function, "o": cell.optimizer, **second, **where}
+
+
 def pair(cell: Cell) -> dict:
     """One optimizer on one function: contour with the run at every swept learning rate (slider), and the gap."""
     fn, opt = functions.get(cell.function), optimizers.get(cell.optimizer)
@@ -320,7 +328,9 @@ def pair(cell: Cell) -> dict:
                          {"slider": 0, "height": 64}, {"slider": 1, "buttons": 0, "height": 64},
                          {"axes": ["xaxis2", "yaxis2"], "height": 120, "below": 16, "nticks": 4},
                          {"axes": ["xaxis3", "yaxis3"], "height": 120, "below": 48, "nticks": 4}]}
-    return {"data": data, "layout": layout, "animate": {"traces": animated, "slider": "step"}, "narrow": narrow}
+    return {"data": data, "layout": layout, "animate": {"traces": animated, "slider": "step"}, "narrow": narrow,
+            "playground": playground(cell, lrs=[float(lr) for lr in cell.lrs], x=float(cell.start[0]),
+                                     y=float(cell.start[1]))}
 
 
 def race(cells: list, fn) -> dict:
@@ -389,7 +399,8 @@ def basins(cell: Cell) -> dict:
                     "hoverinfo": "skip"})
     del contour["hovertemplate"]
     heatmap = {"type": "heatmap", "x": typed(xs), "y": typed(ys), "z": typed(codes, "u1"), "zmin": 0, "zmax": n,
-               "colorscale": scale, "text": text, "hovertemplate": "start (%{x:.3g}, %{y:.3g})<br>%{text}<extra></extra>",
+               "colorscale": scale, "text": text,
+               "hovertemplate": "start (%{x:.3g}, %{y:.3g})<br>%{text}<br>click: run it in the playground<extra></extra>",
                "colorbar": {"tickvals": [k + 0.5 for k in range(n)], "ticktext": labels, "len": 1.0}}
     counts = np.bincount(codes.ravel(), minlength=n)
     parts = [f"{labels[k]}: {counts[k]}" for k in range(n) if counts[k]]
@@ -411,7 +422,8 @@ def basins(cell: Cell) -> dict:
                          {"colorbar": 0, "height": 18 * n, "bar": {"lenmode": "pixels", "len": 18 * n,
                                                                     "thickness": 14}},
                          {"annotation": 0}]}
-    return {"data": [heatmap, contour, *_markers(fn, cell.start)[1:]], "layout": layout, "narrow": narrow}
+    return {"data": [heatmap, contour, *_markers(fn, cell.start)[1:]], "layout": layout, "narrow": narrow,
+            "playground": playground(cell, lr=float(cell.basin_lr))}
 
 
 def sensitivity(cells: list, fn) -> dict:

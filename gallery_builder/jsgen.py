@@ -76,7 +76,7 @@ def _binary(template):
 
 
 for _name, _template in {"add": "{a} + {b}", "sub": "{a} - {b}", "mul": "{a} * {b}", "truediv": "{a} / {b}",
-                         "pow": "Math.pow({a}, {b})", "gt": "{a} > {b}", "lt": "{a} < {b}", "ge": "{a} >= {b}",
+                         "pow": "PG.pow({a}, {b})", "gt": "{a} > {b}", "lt": "{a} < {b}", "ge": "{a} >= {b}",
                          "le": "{a} <= {b}"}.items():
     _left, _right = _binary(_template)
     setattr(Sym, f"__{_name}__", _left)

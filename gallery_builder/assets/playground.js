@@ -11,7 +11,73 @@
   const dot = (a, b) => a[0] * b[0] + a[1] * b[1];
   const norm = (a) => Math.sqrt(a[0] * a[0] + a[1] * a[1]);
   const cross = (a, b) => a[0] * b[1] - a[1] * b[0];
-  const pow = Math.pow;
+  /* pow rounded as C's libm rounds it (correctly, but for values within ~2^-90 of a midpoint): Python's float ** and
+     numpy's power call libm, while V8's Math.pow is off by an ulp in about one call in ten. Double-double arithmetic:
+     x^n by squaring for an integer n, exp(y·log x) otherwise. */
+  const SPLIT = 134217729;  // 2^27 + 1, Dekker's splitter
+  let H = 0, L = 0;  // the result of the last double-double operation
+  function mulDD(ah, al, bh, bl) {  // (ah + al)(bh + bl), exact product of the heads (Dekker)
+    const p = ah * bh;
+    let t = SPLIT * ah; const ahh = t - (t - ah), ahl = ah - ahh;
+    t = SPLIT * bh; const bhh = t - (t - bh), bhl = bh - bhh;
+    const e = ((ahh * bhh - p) + ahh * bhl + ahl * bhh) + ahl * bhl + (ah * bl + al * bh);
+    H = p + e; L = e - (H - p);
+  }
+  function addDD(ah, al, bh, bl) {
+    const s = ah + bh, v = s - ah, e = (ah - (s - v)) + (bh - v) + al + bl;
+    H = s + e; L = e - (H - s);
+  }
+  const LN2_HI = 0.6931471805599453, LN2_LO = 2.3190468138462996e-17;
+  const RECIPROCALS = Array.from({ length: 14 }, (_, k) => 1 / (k + 1));
+  function expDD(ah, al) {  // e^(ah + al) into H, L: k·ln2 + r, then (e^(r/256))^256 by Taylor and squaring
+    const k = Math.round(ah / LN2_HI);
+    mulDD(k, 0, LN2_HI, LN2_LO);
+    addDD(ah, al, -H, -L);
+    const rh = H / 256, rl = L / 256;
+    let sh = 1, sl = 0;  // Horner: 1 + r(1 + r/2(1 + r/3(…)))
+    for (let n = 13; n >= 1; n--) {
+      mulDD(sh, sl, rh * RECIPROCALS[n - 1], rl * RECIPROCALS[n - 1]);
+      addDD(1, 0, H, L); sh = H; sl = L;
+    }
+    for (let i = 0; i < 8; i++) { mulDD(sh, sl, sh, sl); sh = H; sl = L; }
+    const scale = Math.pow(2, k);  // exact
+    H = sh * scale; L = sl * scale;
+  }
+  function logDD(x) {  // log x into H, L: one Newton step from Math.log, l + x·e^(−l) − 1
+    const l = Math.log(x);
+    expDD(-l, 0);
+    mulDD(H, L, x, 0);
+    addDD(H, L, -1, 0);
+    addDD(l, 0, H, L);
+  }
+  function pow(x, y) {
+    if (y === 0 || x === 1) return 1;
+    if (y === 1) return x;
+    if (y === 2) return x * x;
+    if (y === 0.5) return Math.sqrt(x);  // both correctly rounded
+    if (!(x > 0) || !Number.isFinite(x) || !Number.isFinite(y)) {
+      if (x < 0 && Number.isInteger(y) && Number.isFinite(x)) return (Math.abs(y) % 2 === 1 ? -1 : 1) * pow(-x, y);
+      return Math.pow(x, y);
+    }
+    if (Number.isInteger(y) && Math.abs(y) <= 4096) {
+      let n = Math.abs(y), bh = x, bl = 0, rh = 1, rl = 0;
+      while (n > 0) {
+        if (n & 1) { mulDD(rh, rl, bh, bl); rh = H; rl = L; }
+        n >>= 1;
+        if (n) { mulDD(bh, bl, bh, bl); bh = H; bl = L; }
+      }
+      if (y > 0) return rh + rl;
+      const q = 1 / rh;  // 1 / (rh + rl) in double-double: q + (1 − q·r)/r
+      mulDD(q, 0, rh, rl);
+      return q + (1 - H - L) * q;
+    }
+    logDD(x);
+    mulDD(H, L, y, 0);
+    if (H > 709.8) return Infinity;
+    if (H < -745.2) return 0;
+    expDD(H, L);
+    return H + L;
+  }
   // torch.lerp's rounding, which switches formula at weight 0.5 (base.lerp)
   const lerp = (a, b, w) => Math.abs(w) < 0.5 ? a + w * (b - a) : b - (b - a) * (1 - w);
   const lerp2 = (a, b, w) => V((i) => lerp(a[i], b[i], w));
@@ -517,5 +583,5 @@
     return { points, values, status, stopStep, last, firstWithin, finalPoint, finalValue, hyper, states };
   }
 
-  window.PG = { run, multipliers, RULES, PlaygroundError };
+  window.PG = { run, multipliers, pow, RULES, PlaygroundError };
 })();
