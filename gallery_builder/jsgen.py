@@ -18,7 +18,7 @@ from importlib import resources
 import numpy as onp
 from autograd.numpy.numpy_vspaces import ArrayVSpace
 
-from . import figures, functions, optimizers, schedules, tape
+from . import carried, figures, functions, optimizers, schedules, tape
 from .optimizers import adam, second_order, tuning_free
 from .config import DEFAULT_STEPS, Settings
 from .errors import UserError
@@ -192,7 +192,18 @@ def _optimizer_meta(opt) -> dict:
             "lr_range": [lr * 10 ** -settings.lr_limit_below, lr * 10 ** settings.lr_limit_above],
             "second": [opt.second_axis[0], min(opt.second_axis[1]), max(opt.second_axis[1])]
             if opt.second_axis else None,
-            "style": figures.style(opt.name), "hessian": opt.uses_hessian, "needs_minimum": opt.needs_minimum}
+            "style": figures.style(opt.name), "hessian": opt.uses_hessian, "needs_minimum": opt.needs_minimum,
+            "carried": drawn_views(opt)}
+
+
+def drawn_views(opt) -> list:
+    """The views of what ``opt`` carries that go on the map (carried.py's arrows and paths), with their words; the
+    playground draws each from its JS rule's ``drawn`` (a test checks that each has one, equal to Python's)."""
+    transform = opt.transform()
+    fields = [*transform.init(onp.zeros((1, 2)))._fields, *(["gradient_point"] if transform.shown else [])]
+    return [{"name": v.name, "meaning": v.meaning, "kind": "path" if isinstance(v, carried.Path) else "arrow",
+             "through": bool(getattr(v, "through", False))}
+            for v in carried.views(opt.name, fields) if isinstance(v, (carried.Arrow, carried.Path))]
 
 
 def _json(value) -> str:

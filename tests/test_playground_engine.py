@@ -14,11 +14,12 @@ import base64
 import dataclasses
 import math
 import re
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
-from gallery_builder import engine, functions, jsgen, optimizers, schedules, sweep
+from gallery_builder import carried, engine, functions, jsgen, optimizers, schedules, sweep
 from gallery_builder.config import DEFAULT_STEPS, Settings
 from conftest import drive
 from test_browser import CHROMIUM, FLAGS, browser  # noqa: F401  (the fixture, and the skip without Chromium)
@@ -221,3 +222,39 @@ def test_js_engine_equals_the_python_engine(browser):  # noqa: F811
           f"moves Python's own path; {len(short)} of them over fewer than {AT_LEAST} steps:\n  " + "\n  ".join(short)
           + f"\n{len(unstable)} statuses that one ulp changes: {unstable}")
     assert problems == [], "\n".join(problems)
+
+
+DRAWN = """([fn, opt, lr, steps]) => {
+  const r = PG.run({ fn, opt, steps, start: PG_CATALOGUE.functions[fn].start, hyper: { lr }, record_state: true });
+  const rule = PG.RULES[opt](r.hyper), code = PG_CATALOGUE.code[fn], [[x0, x1], [y0, y1]] = PG_CATALOGUE.functions[fn].domain;
+  const extra = { hessian: (p) => code.vgh(p[0], p[1]).slice(3), size: 0.06 * Math.hypot(x1 - x0, y1 - y0) };
+  return r.states.map((s, j) => rule.drawn(s, [r.points[2 * j], r.points[2 * j + 1]], extra));
+}"""
+
+
+def test_the_state_drawn_on_the_map_is_what_carried_draws(browser):  # noqa: F811
+    """Each arrow and path of carried.py's views that the playground draws on its map equals, at every step, the
+    value the precomputed state figure draws from the Python engine's recorded state (to 1e-9), and every such view
+    of the catalogue has a JS drawing."""
+    page = browser.new_page()
+    page.add_script_tag(content=jsgen.catalogue_js())
+    page.add_script_tag(content=jsgen.assets()["playground.js"].decode())
+    checked = []
+    for opt in optimizers.CATALOGUE.values():
+        views = {v["name"] for v in jsgen.drawn_views(opt)}
+        if not views:
+            continue
+        fn, steps, lr = functions.get("himmelblau"), 40, opt.defaults["lr"]
+        js = page.evaluate(DRAWN, [fn.name, opt.name, lr, steps])
+        assert all(set(values) == views for values in js), (opt.name, views, js[0])
+        member = engine.Member(opt, np.array([fn.start], float), {**opt.hyperparameters(), "lr": lr},
+                               record_state=True)
+        runs = engine.run_many(fn, [member], steps, engine.TOLERANCE)[0]
+        cell = SimpleNamespace(optimizer=opt.name, function=fn.name, hyperparameters=opt.hyperparameters(),
+                               lrs=np.array([lr]), runs=runs)  # what carried.carried reads of a cell
+        for view, values in carried.carried(cell, 0):
+            if view.name in views:
+                ours = np.array([step[view.name] for step in js[: len(values)]], float)
+                np.testing.assert_allclose(ours[1:], values[1:], rtol=1e-9, atol=1e-12, err_msg=f"{opt.name}: {view.name}")
+                checked.append(f"{opt.name}: {view.name}")
+    assert len(checked) == sum(len(jsgen.drawn_views(o)) for o in optimizers.CATALOGUE.values()), checked

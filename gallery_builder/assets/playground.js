@@ -2,8 +2,10 @@
    float64. The test functions come generated from their Python definitions (playground-catalogue.js); the update
    rules below are ported by hand from gallery_builder/optimizers/, in the same order of operations, so that a run
    equals the Python engine's to rounding (tests/test_playground.py checks every optimizer on every function).
-   A rule is make(h) -> {init(p), update(g, s, p, extra) -> [update, state], shown?(s, p)}; h holds the
-   hyperparameters, h.lr already scaled by the schedule at this step. */
+   A rule is make(h) -> {init(p), update(g, s, p, extra) -> [update, state], shown?(s, p), drawn?(s, p, extra)};
+   h holds the hyperparameters, h.lr already scaled by the schedule at this step. drawn gives the values of the
+   carried state's arrows and paths (the views of gallery_builder/carried.py that go on the map, by their names
+   there) for the state s at the shown point p. */
 (function () {
   "use strict";
   let C = window.PG_CATALOGUE;  // read again by run(): Material's instant navigation may load the catalogue after this
@@ -98,6 +100,7 @@
         const dir = nesterov ? V((i) => g[i] + h.momentum * buf[i]) : buf;
         return [scaled(h.lr, dir), { step: s.step + 1, buf }];
       },
+      drawn: (s) => ({ "−lr·b": scaled(h.lr, s.buf) }),
     });
   }
 
@@ -136,6 +139,7 @@
         const buf = V((i) => s.buf[i] * h.momentum + g[i] / (Math.sqrt(sq[i]) + h.eps));
         return [scaled(h.lr, buf), { step: s.step + 1, square_avg: sq, buf }];
       },
+      drawn: (s) => ({ "−lr·b": scaled(h.lr, s.buf) }),
     }),
     adadelta: (h) => ({
       init: () => ({ step: 0, square_avg: ZERO, acc_delta: ZERO }),
@@ -222,6 +226,17 @@
         const step = [c * g[0] - b * g[1], a * g[1] - b * g[0]];
         return [V((i) => -h.lr * (step[i] / det)), { step: s.step + 1 }];
       },
+      drawn(s, p, extra) {  // the Hessian's unit eigenvectors at p, as segments of 6% of the domain's diagonal
+        const [a, b, , c] = extra.hessian(p), mid = (a + c) / 2, r = Math.hypot((a - c) / 2, b);
+        const out = {};
+        [mid - r, mid + r].forEach((lambda, k) => {
+          let v = Math.abs(a - lambda) >= Math.abs(c - lambda) ? [-b, a - lambda] : [lambda - c, b];
+          if (v[0] === 0 && v[1] === 0) v = k ? [0, 1] : [1, 0];
+          const n = Math.hypot(v[0], v[1]) * (v[0] < 0 ? -1 : 1);  // eigh's sign, fixed as carried.py fixes it
+          out[`eigen-direction λ${k ? "₂" : "₁"}`] = V((i) => v[i] / n * extra.size);
+        });
+        return out;
+      },
     }),
     yogi: (h) => ({
       init: () => ({ count: 0, mu: [C.constants.yogi_initial, C.constants.yogi_initial],
@@ -259,6 +274,7 @@
         const mu = count === 1 ? normalized : V((i) => h.beta1 * s.mu[i] + normalized[i]);
         return [scaled(h.lr, mu), { count, mu, nu }];
       },
+      drawn: (s) => ({ "−lr·m": scaled(h.lr, s.mu) }),
     }),
     lamb: (h) => ({
       init: () => ({ count: 0, mu: ZERO, nu: ZERO }),
@@ -278,6 +294,7 @@
         const ema = moment(g, s.ema, h.momentum);
         return [V((i) => -h.lr * sign(ema[i])), { count: s.count + 1, ema }];
       },
+      drawn: (s) => ({ "−lr·sign(m)": V((i) => -h.lr * sign(s.ema[i])) }),
     }),
     polyak_sgd: (h) => ({
       init: () => ({}),
@@ -329,6 +346,7 @@
         const mu = 1 / (excess > 1 ? excess : 1.0) + 0;
         return [V((i) => theta[i] - p[i]), { step: t, eta, mu, ax }];
       },
+      drawn: (s) => ({ average: s.ax }),
     }),
     adafactor: (h) => ({
       init: () => ({ step: 0, variance: ZERO }),
@@ -422,6 +440,7 @@
         return [step ? V((i) => d[i] * t) : [0.0, 0.0],
                 { n_iter: nIter, d, t, H_diag: hDiag, prev: moving ? g : s.prev, memory }];
       },
+      drawn: (s) => ({ "t·d": V((i) => s.d[i] * s.t) }),
     };
   }
 
@@ -486,6 +505,7 @@
         return [V((i) => y[i] - p[i]), { k: k + 1, z, v, weight_sum: weightSum, lr_max: lrMax }];
       },
       shown: (st, p) => lerp2(p, st.z, 1 - 1 / h.beta1),
+      drawn: (st, p) => ({ z: st.z, "gradient point y": st.gradient_point || p }),
     };
   }
 
@@ -566,7 +586,7 @@
       if (!record) break;
       if (firstWithin < 0 && within(shownValue)) firstWithin = step;
       points[2 * step] = shown[0]; points[2 * step + 1] = shown[1]; values[step] = shownValue;
-      if (states) states.push(state);
+      if (states) states.push(rule.shown ? { ...state, gradient_point: cand } : state);
       if (active) { finalPoint = shown; finalValue = shownValue; last = step; }
       pos = cand; value = out[0]; grad = [out[1], out[2]]; hess = out.slice(3);
     }
