@@ -61,6 +61,21 @@
       if (x < 0 && Number.isInteger(y) && Number.isFinite(x)) return (Math.abs(y) % 2 === 1 ? -1 : 1) * pow(-x, y);
       return Math.pow(x, y);
     }
+    if (Number.isInteger(y) && Math.abs(y) <= 3) return powerOf(x, y);  // a function's x³: cheap, never repeated
+    // The rules' powers repeat at every run (β^t at each step t): each is computed once (a microsecond) and kept.
+    let row = POWERS.get(y);
+    if (row === undefined) POWERS.set(y, row = new Map());
+    let value = row.get(x);
+    if (value === undefined) {
+      if (++kept > 100000) { POWERS.clear(); kept = 0; POWERS.set(y, row); }
+      row.set(x, value = powerOf(x, y));
+    }
+    return value;
+  }
+  const POWERS = new Map();  // y -> x -> x^y
+  let kept = 0;
+
+  function powerOf(x, y) {  // x > 0 finite, y finite
     if (Number.isInteger(y) && Math.abs(y) <= 4096) {
       let n = Math.abs(y), bh = x, bl = 0, rh = 1, rl = 0;
       while (n > 0) {
