@@ -10,41 +10,16 @@ from __future__ import annotations
 
 import base64
 import functools
-import hashlib
 import math
 
 import numpy as np
 
-from . import carried, functions, optimizers, schedules
+from . import carried, functions, narrow, optimizers, schedules
 from .criteria import left_downhill
 from .model import DIVERGED, ESCAPED, STALLED, Cell, describe, is_failure
+from .narrow import SQUARE, ColourBar, Legend, Note, Plot, Scene, Slider
+from .optimizers.views import Arrow, Panel, Path
 
-# Line colours: every one reaches a WCAG contrast of at least 3:1 against both the light page (#ffffff) and
-# Material's slate page (#1e2129), so they all sit in one band of lightness; hue alone cannot then keep 28 lines
-# apart for every colour vision, so each optimizer also has its own pair of dash pattern and marker symbol.
-PALETTE = ("#8E8E8E", "#C24643", "#D27730", "#AB8B26", "#467E1C", "#38A071", "#018E8F", "#1A98D0", "#436BCE",
-           "#A379E6", "#B14994", "#93664C", "#AD7EB8", "#737425")
-SYMBOLS = ("circle", "square", "diamond", "triangle-up", "triangle-down", "pentagon", "hexagon", "star", "cross",
-           "x", "hourglass", "bowtie", "triangle-left", "triangle-right")
-# By name, so that a colour never depends on a position in the catalogue or in a config. Names planned for the
-# catalogue are listed too, so that adding them changes no other optimizer's look.
-STYLES = {
-    "sgd": ("#8E8E8E", "solid", "circle"), "momentum": ("#C24643", "solid", "square"),
-    "nesterov": ("#D27730", "solid", "diamond"), "adagrad": ("#AB8B26", "solid", "triangle-up"),
-    "rmsprop": ("#467E1C", "solid", "triangle-down"), "adadelta": ("#38A071", "solid", "pentagon"),
-    "adam": ("#436BCE", "solid", "hexagon"), "amsgrad": ("#A379E6", "solid", "star"),
-    "adamw": ("#1A98D0", "solid", "cross"), "adamax": ("#018E8F", "solid", "x"),
-    "nadam": ("#B14994", "solid", "hourglass"), "radam": ("#93664C", "solid", "bowtie"),
-    "lion": ("#AD7EB8", "solid", "triangle-left"), "adabelief": ("#737425", "solid", "triangle-right"),
-    "newton": ("#C24643", "dash", "circle"), "rprop": ("#D27730", "dash", "square"),
-    "asgd": ("#8E8E8E", "dash", "diamond"), "adafactor": ("#467E1C", "dash", "triangle-up"),
-    "lbfgs": ("#AB8B26", "dash", "triangle-down"), "yogi": ("#018E8F", "dash", "pentagon"),
-    "adan": ("#A379E6", "dash", "hexagon"), "novograd": ("#38A071", "dash", "star"),
-    "lamb": ("#436BCE", "dash", "cross"), "signum": ("#B14994", "dash", "x"),
-    "polyak_sgd": ("#1A98D0", "dash", "hourglass"), "ademamix": ("#AD7EB8", "dash", "bowtie"),
-    "prodigy": ("#737425", "dash", "triangle-left"), "schedule_free_adamw": ("#93664C", "dash", "triangle-right"),
-}
-FALLBACK_DASHES = ("dot", "dashdot")  # never used by STYLES, so a name missing from it cannot look like one in it
 CATEGORY_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#F0E442")
 OUTCOME_COLOURS = {"elsewhere": "#BBBBBB", "stalled": "#777777", "diverged": "#D55E00", "escaped": "#332288"}
 # What a figure of every optimizer opens on when it has more than READABLE of them: one of each family (plain
@@ -90,15 +65,9 @@ def step_axis(steps) -> dict:
 
 
 def style(name: str) -> dict:
-    """An optimizer's colour, dash pattern and marker symbol: from STYLES, or for another name a choice fixed by
-    a hash of the name alone."""
-    if name in STYLES:
-        colour, dash, symbol = STYLES[name]
-    else:
-        n = int.from_bytes(hashlib.sha256(name.encode("utf-8")).digest()[:8], "little")
-        colour, n = PALETTE[n % len(PALETTE)], n // len(PALETTE)
-        dash, n = FALLBACK_DASHES[n % len(FALLBACK_DASHES)], n // len(FALLBACK_DASHES)
-        symbol = SYMBOLS[n % len(SYMBOLS)]
+    """An optimizer's colour, dash pattern and marker symbol, as Plotly names them: its registered look, or a
+    fallback fixed by its name (``optimizers.look``)."""
+    colour, dash, symbol = optimizers.look(name)
     return {"color": colour, "dash": dash, "symbol": symbol}
 
 
@@ -324,11 +293,10 @@ def pair(cell: Cell) -> dict:
         "updatemenus": [_play_buttons()],
     }
     # On a phone the sliders follow the map, so that the map and what moves it fit one screen.
-    narrow = {"blocks": [{"axes": ["xaxis", "yaxis"], "height": "square", "below": 48},
-                         {"slider": 0, "height": 64}, {"slider": 1, "buttons": 0, "height": 64},
-                         {"axes": ["xaxis2", "yaxis2"], "height": 120, "below": 16, "nticks": 4},
-                         {"axes": ["xaxis3", "yaxis3"], "height": 120, "below": 48, "nticks": 4}]}
-    return {"data": data, "layout": layout, "animate": {"traces": animated, "slider": "step"}, "narrow": narrow,
+    phone = narrow.stack(layout, data, Plot(("xaxis", "yaxis"), SQUARE, below=48), Slider(0, 64),
+                         Slider(1, 64, buttons=0), Plot(("xaxis2", "yaxis2"), 120, below=16, nticks=4),
+                         Plot(("xaxis3", "yaxis3"), 120, below=48, nticks=4))
+    return {"data": data, "layout": layout, "animate": {"traces": animated, "slider": "step"}, "narrow": phone,
             "playground": playground(cell, lrs=[float(lr) for lr in cell.lrs], x=float(cell.start[0]),
                                      y=float(cell.start[1]))}
 
@@ -361,9 +329,8 @@ def race(cells: list, fn) -> dict:
               "sliders": [_steps_slider(cells[0].runs.points.shape[1] - 1, y=-0.12)],
               "updatemenus": [_play_buttons(y=-0.12)]}
     layout["xaxis"]["domain"] = [0, 0.6]
-    narrow = {"blocks": [{"axes": ["xaxis", "yaxis"], "height": "square", "below": 48},
-                         {"slider": 0, "buttons": 0, "height": 64}, {"legend": True}]}
-    return {"data": data, "layout": layout, "animate": {"traces": animated, "slider": "step"}, "narrow": narrow}
+    phone = narrow.stack(layout, data, Plot(("xaxis", "yaxis"), SQUARE, below=48), Slider(0, 64, buttons=0), Legend())
+    return {"data": data, "layout": layout, "animate": {"traces": animated, "slider": "step"}, "narrow": phone}
 
 
 def outcome_categories(fn) -> list:
@@ -418,12 +385,10 @@ def basins(cell: Cell) -> dict:
               "annotations": [{"text": summary, "showarrow": False, "xref": "paper", "yref": "paper", "x": 0,
                                "y": 0, "yshift": -58, "align": "left", "xanchor": "left", "yanchor": "top",
                                "font": {"size": 10}}]}
-    narrow = {"blocks": [{"axes": ["xaxis", "yaxis"], "height": "square", "below": 48},
-                         {"colorbar": 0, "height": 18 * n, "bar": {"lenmode": "pixels", "len": 18 * n,
-                                                                    "thickness": 14}},
-                         {"annotation": 0}]}
-    return {"data": [heatmap, contour, *_markers(fn, cell.start)[1:]], "layout": layout, "narrow": narrow,
-            "playground": playground(cell, lr=float(cell.basin_lr))}
+    data = [heatmap, contour, *_markers(fn, cell.start)[1:]]
+    phone = narrow.stack(layout, data, Plot(("xaxis", "yaxis"), SQUARE, below=48),
+                         ColourBar(0, 18 * n, {"lenmode": "pixels", "len": 18 * n, "thickness": 14}), Note(0))
+    return {"data": data, "layout": layout, "narrow": phone, "playground": playground(cell, lr=float(cell.basin_lr))}
 
 
 def sensitivity(cells: list, fn) -> dict:
@@ -482,11 +447,10 @@ def sensitivity(cells: list, fn) -> dict:
               "annotations": [{"text": "✗ row: diverged or left the domain" if bounded else "✗ row: diverged",
                                "showarrow": False, "xref": "paper", "yref": "paper", "x": 1, "y": 1.0,
                                "xanchor": "right", "yanchor": "bottom", "font": {"size": 10}}]}
-    narrow = {"blocks": [{"annotation": 0},
-                         {"axes": ["xaxis", "yaxis", "yaxis2", "yaxis3"], "height": 300, "below": 40,
-                          "parts": {name: layout[name]["domain"] for name in ("yaxis", "yaxis2", "yaxis3")}},
-                         {"legend": True}]}
-    return {"data": data, "layout": layout, "narrow": narrow}
+    phone = narrow.stack(layout, data, Note(0), Plot(
+        ("xaxis", "yaxis", "yaxis2", "yaxis3"), 300, below=40,
+        parts={name: layout[name]["domain"] for name in ("yaxis", "yaxis2", "yaxis3")}), Legend())
+    return {"data": data, "layout": layout, "narrow": phone}
 
 
 def surface(fn, cell: Cell | None = None) -> dict:
@@ -519,7 +483,7 @@ def surface(fn, cell: Cell | None = None) -> dict:
                         "zaxis": {"title": {"text": label}}, "aspectmode": "manual",
                         "aspectratio": {"x": 1, "y": 1, "z": 0.6}},
               "showlegend": False}
-    return {"data": data, "layout": layout, "narrow": {"blocks": [{"scene": "scene", "height": "square"}]}}
+    return {"data": data, "layout": layout, "narrow": narrow.stack(layout, data, Scene("scene"))}
 
 
 _SUPERSCRIPTS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
@@ -585,10 +549,10 @@ def lr_map(cell: Cell) -> dict:
               "xaxis": {"title": {"text": "learning rate"}, "type": "category", "tickangle": -45},
               "yaxis": {"title": {"text": axis.name}, "type": "category"},
               "margin": {"l": 60, "r": 10, "t": 40, "b": 80}, "showlegend": False}
-    narrow = {"blocks": [{"axes": ["xaxis", "yaxis"], "height": 26 * len(ys), "below": 64, "tickangle": -90},
-                         {"colorbar": 0, "height": 44, "bar": {"orientation": "h", "x": 0, "len": 1, "thickness": 10,
-                                                               "title": {"side": "top"}}}]}
-    return {"data": data, "layout": layout, "narrow": narrow}
+    phone = narrow.stack(layout, data, Plot(("xaxis", "yaxis"), 26 * len(ys), below=64, tickangle=-90),
+                         ColourBar(0, 44, {"orientation": "h", "x": 0, "len": 1, "thickness": 10,
+                                           "title": {"side": "top"}}))
+    return {"data": data, "layout": layout, "narrow": phone}
 
 
 ARROW_COLOURS = ("#1A98D0", "#D27730")  # a panel's two columns, and the directions they belong to
@@ -613,17 +577,17 @@ def state(cell: Cell) -> dict:
                  "name": "path", "line": {"color": colour, "width": 2}, "marker": {"size": 3, "color": colour},
                  "hovertemplate": "step %{pointNumber}<br>(%{x:.5g}, %{y:.5g})<extra>" + label + "</extra>"})
     views = carried.carried(cell, i)
-    panels = [(view, values) for view, values in views if isinstance(view, carried.Panel)]
-    paths = [view for view, _ in views if isinstance(view, carried.Path)]
+    panels = [(view, values) for view, values in views if isinstance(view, Panel)]
+    paths = [view for view, _ in views if isinstance(view, Path)]
     for view, values in views:
-        if isinstance(view, carried.Path):
+        if isinstance(view, Path):
             keep = np.isfinite(values).all(axis=1)
             animated.append(len(data))
             line_colour, dash = PATH_LOOKS[paths.index(view) % len(PATH_LOOKS)]
             data.append({"type": "scatter", "x": typed(values[keep, 0]), "y": typed(values[keep, 1]),
                          "mode": "lines", "name": view.name, "line": {"color": line_colour, "width": 2, "dash": dash},
                          "hovertemplate": "(%{x:.5g}, %{y:.5g})<extra>" + view.name + "</extra>"})
-        elif isinstance(view, carried.Arrow):
+        elif isinstance(view, Arrow):
             d = np.where(np.isfinite(values), values, 0.0)  # undefined (before the first step): no arrow
             tail = points - d if view.through else points
             segments = np.stack([tail, points + d], axis=1).reshape(-1, 2)
@@ -646,7 +610,7 @@ def state(cell: Cell) -> dict:
               "legend": {"orientation": "h", "x": 0, "y": -0.19, "yanchor": "top", "font": {"size": 11}},
               "sliders": [_steps_slider(cell.runs.points.shape[1] - 1, y=-0.33)],
               "updatemenus": [_play_buttons(y=-0.33)]}
-    blocks = [{"axes": ["xaxis", "yaxis"], "height": "square", "below": 48}, {"slider": 0, "buttons": 0, "height": 64}]
+    bands = [Plot(("xaxis", "yaxis"), SQUARE, below=48), Slider(0, 64, buttons=0)]
     steps = np.arange(len(points))
     for n, (view, values) in enumerate(panels, start=2):
         top = 1 - (n - 2) * (height + gap)
@@ -657,7 +621,7 @@ def state(cell: Cell) -> dict:
                                "domain": [max(top - height, 0), top], "nticks": 4,
                                "title": {"text": view.name, "font": {"size": 11}},
                                **(log_ticks(values) if view.log else {})}
-        blocks.append({"axes": [f"xaxis{n}", f"yaxis{n}"], "height": 110, "below": 48 if last else 4, "nticks": 4})
+        bands.append(Plot((f"xaxis{n}", f"yaxis{n}"), 110, below=48 if last else 4, nticks=4))
         looks = zip(view.coordinates, ARROW_COLOURS, ("solid", "dot")) if values.shape[1] == 2 else \
             [(f"[{k}]" if values.shape[1] > 1 else "", colour, "solid") for k in range(values.shape[1])]
         for k, (coordinate, line, dash) in enumerate(looks):
@@ -669,8 +633,7 @@ def state(cell: Cell) -> dict:
                          "name": name, "legendgroup": view.name, "xaxis": f"x{n}", "yaxis": f"y{n}",
                          "line": {"color": line, "width": 1.5, "dash": dash},
                          "hovertemplate": "step %{x}<br>" + name + " = %{y:.3g}<extra></extra>"})
-    blocks.append({"legend": True})
-    return {"data": data, "layout": layout, "narrow": {"blocks": blocks},
+    return {"data": data, "layout": layout, "narrow": narrow.stack(layout, data, *bands, Legend()),
             "animate": {"traces": animated, "slider": "step", "window": window, "full": full}}
 
 
@@ -719,11 +682,10 @@ def schedule_paths(cell: Cell) -> dict:
               **_side_panels(bounded, "learning rate"),
               "margin": {"l": 50, "r": 20, "t": 40, "b": 110},
               "legend": {"orientation": "h", "x": 0, "y": -0.2, "yanchor": "top", "font": {"size": 11}}}
-    narrow = {"blocks": [{"axes": ["xaxis", "yaxis"], "height": "square", "below": 48},
-                         {"axes": ["xaxis2", "yaxis2"], "height": 120, "below": 4, "nticks": 4},
-                         {"axes": ["xaxis3", "yaxis3"], "height": 120, "below": 48, "nticks": 4},
-                         {"legend": True}]}
-    return {"data": data, "layout": layout, "narrow": narrow}
+    phone = narrow.stack(layout, data, Plot(("xaxis", "yaxis"), SQUARE, below=48),
+                         Plot(("xaxis2", "yaxis2"), 120, below=4, nticks=4),
+                         Plot(("xaxis3", "yaxis3"), 120, below=48, nticks=4), Legend())
+    return {"data": data, "layout": layout, "narrow": phone}
 
 
 def schedule_help(rows: list, fn) -> dict:
@@ -747,9 +709,8 @@ def schedule_help(rows: list, fn) -> dict:
               "margin": {"l": 60, "r": 10, "t": 40, "b": 140},
               "legend": {"x": 1.0, "xanchor": "right", "y": 1.0, "yanchor": "top", "font": {"size": 11},
                          "bgcolor": "rgba(255,255,255,0.6)"}}
-    narrow = {"blocks": [{"axes": ["xaxis", "yaxis"], "height": 320, "below": 100, "tickangle": -90},
-                         {"legend": True}]}
-    return {"data": data, "layout": layout, "narrow": narrow}
+    phone = narrow.stack(layout, data, Plot(("xaxis", "yaxis"), 320, below=100, tickangle=-90), Legend())
+    return {"data": data, "layout": layout, "narrow": phone}
 
 
 def _thin(count: int, points: int) -> np.ndarray:
@@ -857,9 +818,9 @@ def noise_pair(cell: Cell) -> dict:
               "sliders": [{"name": "lr", "active": int(np.flatnonzero(shown == noisy.chosen)[0]), "y": -0.14,
                            "len": 0.9, "x": 0.05, "pad": {"t": 0}, "font": {"size": 10},
                            "currentvalue": {"prefix": "learning rate "}, "steps": slider_steps}]}
-    narrow = {"blocks": [{"axes": ["xaxis", "yaxis"], "height": "square", "below": 48}, {"slider": 0, "height": 64},
-                         {"axes": ["xaxis2", "yaxis2"], "height": 160, "below": 48, "nticks": 4}]}
-    return {"data": data, "layout": layout, "narrow": narrow}
+    phone = narrow.stack(layout, data, Plot(("xaxis", "yaxis"), SQUARE, below=48), Slider(0, 64),
+                         Plot(("xaxis2", "yaxis2"), 160, below=48, nticks=4))
+    return {"data": data, "layout": layout, "narrow": phone}
 
 
 def noise_sensitivity(cells: list, fn) -> dict:
@@ -891,8 +852,8 @@ def noise_sensitivity(cells: list, fn) -> dict:
               "yaxis": {"type": "log", "title": {"text": "final gap f − f*"}, "exponentformat": "power",
                         **log_ticks(drawn)},
               "margin": {"l": 60, "r": 10, "t": 40, "b": 50}, "legend": {"font": {"size": 11}}}
-    narrow = {"blocks": [{"axes": ["xaxis", "yaxis"], "height": 300, "below": 40}, {"legend": True}]}
-    return {"data": data, "layout": layout, "narrow": narrow}
+    phone = narrow.stack(layout, data, Plot(("xaxis", "yaxis"), 300, below=40), Legend())
+    return {"data": data, "layout": layout, "narrow": phone}
 
 
 def noise_race(cells: list, fn) -> dict:
@@ -922,5 +883,5 @@ def noise_race(cells: list, fn) -> dict:
                                 f"seed's end", "x": 0.01, "font": {"size": 13}},
               **_axes(fn), "margin": {"l": 50, "r": 10, "t": 40, "b": 50},
               "legend": {"x": 0.63, "y": 1.0, "font": {"size": 11}, "itemsizing": "constant"}}
-    narrow = {"blocks": [{"axes": ["xaxis", "yaxis"], "height": "square", "below": 48}, {"legend": True}]}
-    return {"data": data, "layout": layout, "narrow": narrow}
+    phone = narrow.stack(layout, data, Plot(("xaxis", "yaxis"), SQUARE, below=48), Legend())
+    return {"data": data, "layout": layout, "narrow": phone}

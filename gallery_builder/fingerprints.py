@@ -195,7 +195,7 @@ def _origin(module: str, name: str) -> str:
 
 def plain(value):
     """``value`` as JSON text when it is plain data (numbers, text, and tuples, lists, sets and string-keyed dicts of
-    them, as a module-level table such as ``figures.STYLES`` holds), else None."""
+    them, as a module-level table such as ``figures.OUTCOME_COLOURS`` holds), else None."""
     def convert(v):
         if v is None or isinstance(v, (bool, int, float, str)):
             return v
@@ -264,9 +264,9 @@ class Closure:
     attribute name also reaches every class of the scope that defines a method of that name (figure code calls
     methods of objects it did not name: ``fn.values``, ``settings.steps_for``). A value counts as it is now when it
     is immutable (``PLOTLY_VERSION``, read from a file); with ``tables`` also when it is a plain dict, list or set
-    (``figures.STYLES``, so that a change made in-process counts too), which the figure code reads but the sweep's
-    code must not: its caches (``base._STRETCHES``) fill while it runs. ``reads`` holds every attribute read (a
-    card's field, a setting), ``strings`` every text constant."""
+    (``figures.OUTCOME_COLOURS``, so that a change made in-process counts too), which the figure code reads but the
+    sweep's code must not: its caches (``base._STRETCHES``) fill while it runs. ``reads`` holds every attribute read
+    (a card's field, a setting), ``strings`` every text constant."""
 
     def __init__(self, roots, scope: frozenset, methods: bool = False, tables: bool = False):
         self.scope, self.methods, self.tables = scope, methods, tables
@@ -309,7 +309,7 @@ def _uses(ref, scope: frozenset, methods: bool) -> tuple:
         return (module, name, None, text), _resolve(names, module, scope, methods), names[1], strings
     target = unwrapped(ref)
     module = target.__module__
-    entry = (module, target.__name__, target, code_of(target))
+    entry = (module, target.__name__, target, code_of(target) + _captured(target))
     if inspect.isclass(target):
         names, strings, reached = _class_names(_node(target)), _node_strings(_node(target)), []
     else:
@@ -319,6 +319,14 @@ def _uses(ref, scope: frozenset, methods: bool) -> tuple:
         reached += [c.cell_contents for c in target.__closure__ or ()
                     if inspect.isfunction(c.cell_contents) and c.cell_contents.__module__ in scope]
     return entry, reached + _resolve(names, module, scope, methods), names[1], strings
+
+
+def _captured(function) -> str:
+    """The values other than functions that a closure captured (a state view's field names, made by a shared
+    builder such as ``corrected("m", "beta1")``), which its code alone does not show."""
+    cells = [cell.cell_contents for cell in getattr(function, "__closure__", None) or ()
+             if cell.cell_contents is not None and not inspect.isfunction(cell.cell_contents)]
+    return f"\ncaptured == {[plain(value) or type(value).__qualname__ for value in cells]}" if cells else ""
 
 
 def _resolve(names: tuple, module: str, scope: frozenset, methods: bool) -> list:
@@ -447,9 +455,20 @@ def _card(entry, reads: set) -> dict:
     for field in dataclasses.fields(entry):
         if field.name in reads:
             value = getattr(entry, field.name)
-            card[field.name] = fingerprint(value) if callable(value) else plain(
-                dataclasses.asdict(value) if dataclasses.is_dataclass(value) else value) or repr(value)
+            card[field.name] = fingerprint(value) if callable(value) else plain(_card_value(value)) or repr(value)
     return card
+
+
+def _card_value(value):
+    """A card field as plain data where it can be: a dataclass (a paper, a state view) field by field, a function
+    in it (a view's formula) as the hash of its code."""
+    if callable(value):
+        return fingerprint(value)
+    if dataclasses.is_dataclass(value):
+        return {field.name: _card_value(getattr(value, field.name)) for field in dataclasses.fields(value)}
+    if isinstance(value, (tuple, list)):
+        return [_card_value(item) for item in value]
+    return value
 
 
 class FigureKeys:

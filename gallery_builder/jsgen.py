@@ -20,6 +20,7 @@ from autograd.numpy.numpy_vspaces import ArrayVSpace
 
 from . import carried, figures, functions, optimizers, schedules, tape
 from .optimizers import adam, second_order, tuning_free
+from .optimizers.views import Arrow, Path
 from .config import DEFAULT_STEPS, Settings
 from .errors import UserError
 from .engine import CAPTURE_FRACTION, STALL_GRADIENT, TOLERANCE
@@ -197,13 +198,13 @@ def _optimizer_meta(opt) -> dict:
 
 
 def drawn_views(opt) -> list:
-    """The views of what ``opt`` carries that go on the map (carried.py's arrows and paths), with their words; the
-    playground draws each from its JS rule's ``drawn`` (a test checks that each has one, equal to Python's)."""
+    """The views of what ``opt`` carries that go on the map (the arrows and paths of carried.views), with their
+    words; the playground draws each from its JS rule's ``drawn`` (a test checks each against Python's)."""
     transform = opt.transform()
     fields = [*transform.init(onp.zeros((1, 2)))._fields, *(["gradient_point"] if transform.shown else [])]
-    return [{"name": v.name, "meaning": v.meaning, "kind": "path" if isinstance(v, carried.Path) else "arrow",
+    return [{"name": v.name, "meaning": v.meaning, "kind": "path" if isinstance(v, Path) else "arrow",
              "through": bool(getattr(v, "through", False))}
-            for v in carried.views(opt.name, fields) if isinstance(v, (carried.Arrow, carried.Path))]
+            for v in carried.views(opt.name, fields) if isinstance(v, (Arrow, Path))]
 
 
 def _json(value) -> str:

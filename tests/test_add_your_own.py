@@ -31,9 +31,25 @@ def test_the_optimizer_example_runs(monkeypatch):
     np.testing.assert_array_equal(np.diff(run.points, axis=0), -0.5 * np.sign(grads))
 
 
+def test_the_view_example_is_momentums_registered_view():
+    """The view example is the panel momentum registers in sgd.py, word for word; the signSGD example's look is
+    one no optimizer of the catalogue is too close to."""
+    example = blocks("python")[1]
+    source = (ROOT / "gallery_builder" / "optimizers" / "sgd.py").read_text()
+    assert " ".join(example.split()) in " ".join(source.split())
+    namespace = dict(vars(optimizers.sgd))
+    exec(compile(example, "docs/add-your-own.md", "exec"), namespace)
+    registered = optimizers.get("momentum").views[1]
+    assert (namespace["_BUFFER"].name, namespace["_BUFFER"].meaning, namespace["_BUFFER"].fields) == \
+        (registered.name, registered.meaning, registered.fields)
+    look = re.search(r"look=(Look\(.*?\))", blocks("python")[0]).group(1)
+    optimizers.looks.check_apart({**{n: o.look for n, o in optimizers.CATALOGUE.items()},
+                                  "signsgd": eval(look, vars(optimizers))})
+
+
 def test_the_kind_example_is_the_registry_entry():
     """The figure-kind example is KINDS["lrmap"] as embeds.py writes it."""
-    example = blocks("python")[1]
+    example = blocks("python")[2]
     source = (ROOT / "gallery_builder" / "embeds.py").read_text()
     assert " ".join(example.split()) in " ".join(source.split())
     kind = eval(example, vars(embeds))

@@ -81,5 +81,43 @@ def test_the_key_covers_the_code_and_files_a_figure_reads():
     assert {("gallery_builder.figures", "pair"), ("gallery_builder.figures", "style"),
             ("gallery_builder.embeds", "_PAGE"), ("gallery_builder.embeds", "PLOTLY_VERSION")} <= names
     assert "assets/vendor/manifest.json" in fingerprints._files_named(pair.strings)
-    state = fingerprints.Closure([kinds["state"].data], fingerprints.imported_by("gallery_builder.embeds"))
-    assert any("the momentum buffer: a running sum of past gradients" in text for text in state.texts())
+
+
+def edited_view(name: str, position: int, **changes):
+    """Optimizer ``name`` with its view at ``position`` changed, as an edit of its registration makes it."""
+    opt = optimizers.get(name)
+    views = list(opt.views)
+    views[position] = dataclasses.replace(views[position], **changes)
+    return dataclasses.replace(opt, views=tuple(views))
+
+
+def state_figures(names) -> set:
+    return {which for which in names if which[0] == "state"}
+
+
+def test_a_view_meaning_rekeys_that_optimizers_state_figures_only(before, monkeypatch):
+    """A view is registered with its optimizer: editing momentum's meaning of its buffer remakes momentum's state
+    figures (whose legend and download say it), nothing else."""
+    monkeypatch.setitem(optimizers.CATALOGUE, "momentum", edited_view(
+        "momentum", 1, meaning="the momentum buffer, a running sum of past gradients"))
+    stale = changed(before, keys())
+    assert stale == {("state", ("momentum", f)) for f in SETTINGS.functions}
+
+
+def test_a_view_formula_rekeys_that_optimizers_state_figures_only(before, monkeypatch):
+    """A view's formula counts with the values its builder captured: Adam's m̂ read from another field, with the
+    same code, is another figure."""
+    from gallery_builder.optimizers import views
+
+    monkeypatch.setitem(optimizers.CATALOGUE, "adam", edited_view("adam", 0, values=views.corrected("exp_avg_sq",
+                                                                                                    "beta1")))
+    assert changed(before, keys()) == {("state", ("adam", f)) for f in SETTINGS.functions}
+
+
+def test_a_look_rekeys_the_figures_that_draw_that_optimizer(before, monkeypatch):
+    monkeypatch.setitem(optimizers.CATALOGUE, "adam", dataclasses.replace(
+        optimizers.get("adam"), look=optimizers.Look("#436BCE", "longdash", "hexagon")))
+    stale = changed(before, keys())
+    assert ("pair", ("adam", "booth")) in stale and ("race", ("booth",)) in stale
+    assert not {which for which in stale if len(which[1]) == 2 and which[1][0] == "momentum"}
+    assert not {which for which in stale if which[0] in ("basins", "lrmap")}  # they do not draw its colour

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import colorsys
+import dataclasses
 import itertools
 import json
 import re
@@ -12,13 +13,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gallery_builder import build, config, downloads, embeds, figures, optimizers, sweep
+from gallery_builder import build, config, downloads, embeds, figures, narrow, optimizers, sweep
 from gallery_builder.engine import STATUSES
+from gallery_builder.optimizers.looks import FALLBACK_DASHES, PALETTE, SYMBOLS
 
 ROOT = Path(__file__).resolve().parents[1]
-# Optimizers planned for the catalogue: their looks are fixed now so that adding them changes no other one's.
-PLANNED = ("rprop", "asgd", "adafactor", "lbfgs", "yogi", "adan", "novograd", "lamb", "signum", "polyak_sgd",
-           "ademamix", "prodigy", "schedule_free_adamw")
 TINY = {"sweep": {"optimizers": ["sgd", "momentum"], "functions": ["booth", "saddle"], "steps": 12,
                   "basin_grid": 3, "learning_rates": {"per_decade": 1, "decades_below": 1, "decades_above": 1,
                                                             "limit_below": 1, "limit_above": 1}}}
@@ -52,7 +51,7 @@ def material_slate_background() -> np.ndarray:
 
 
 def looks() -> dict:
-    names = [*optimizers.CATALOGUE, *PLANNED, "an_optimizer_nobody_planned", "x", "sgd2"]
+    names = [*optimizers.CATALOGUE, "an_optimizer_nobody_planned", "x", "sgd2"]
     return {name: figures.style(name) for name in names}
 
 
@@ -62,7 +61,7 @@ def test_every_optimizer_colour_reads_on_the_light_and_the_dark_page():
     hex_slate = "#" + "".join(f"{round(c * 255):02x}" for c in slate)
     assert hex_slate in (ROOT / "gallery_builder" / "assets" / "embed.js").read_text()
     assert hex_slate in embeds._PAGE
-    colours = {look["color"] for look in looks().values()} | set(figures.PALETTE)
+    colours = {look["color"] for look in looks().values()} | set(PALETTE)
     for colour in colours:
         assert contrast(rgb(colour), np.ones(3)) >= 3, colour
         assert contrast(rgb(colour), slate) >= 3, colour
@@ -70,17 +69,47 @@ def test_every_optimizer_colour_reads_on_the_light_and_the_dark_page():
 
 def test_every_optimizer_has_a_look_of_its_own_besides_its_colour():
     """Colour-blind readers tell lines apart by dash pattern and marker even where two colours look alike."""
-    # An optimizer missing from STYLES (a contributor's, as docs/add-your-own.md allows) gets a fallback dash that no
-    # listed one uses.
-    named = {name: figures.style(name) for name in [*optimizers.CATALOGUE, *PLANNED]}
+    # An optimizer registered without a look (a contributor's, as docs/add-your-own.md allows) gets a fallback dash
+    # that no registered one uses.
+    named = {name: figures.style(name) for name in optimizers.CATALOGUE}
     second_channel = [(look["dash"], look["symbol"]) for look in named.values()]
     assert len(set(second_channel)) == len(second_channel)
     for a, b in itertools.combinations(named.values(), 2):  # same pattern: different colours
         assert (a["dash"], a["color"]) != (b["dash"], b["color"])
     for name, look in looks().items():
-        assert look["symbol"] in figures.SYMBOLS and look["color"] in figures.PALETTE
-        assert (look["dash"] in figures.FALLBACK_DASHES) == (name not in figures.STYLES)
+        assert look["symbol"] in SYMBOLS and look["color"] in PALETTE
+        registered = name in optimizers.CATALOGUE and optimizers.get(name).look is not None
+        assert (look["dash"] in FALLBACK_DASHES) == (not registered)
         assert figures.style(name) == look  # a name always gets the same look
+
+
+@pytest.mark.parametrize("look", [
+    optimizers.Look("#8E8E8E", "dot", "bowtie"),  # a fallback's dash
+    optimizers.Look("#123456", "longdash", "circle"),  # not in the palette
+    ("#8E8E8E", "longdash", "circle"),  # not a Look
+])
+def test_a_look_outside_the_palette_is_refused_at_registration(look, monkeypatch):
+    card = {f.name: getattr(optimizers.get("sgd"), f.name) for f in dataclasses.fields(optimizers.Optimizer)
+            if f.name not in ("name", "factory", "look")}
+    monkeypatch.setitem(optimizers.CATALOGUE, "sgd_again", None)  # so that the entry made goes when the test ends
+    with pytest.raises(ValueError, match="look must be"):
+        optimizers.optimizer("sgd_again", **card, look=look)(optimizers.get("sgd").factory)
+    optimizers.optimizer("sgd_again", **card, look=optimizers.Look("#8E8E8E", "longdash", "circle"))(
+        optimizers.get("sgd").factory)
+    assert figures.style("sgd_again") == {"color": "#8E8E8E", "dash": "longdash", "symbol": "circle"}
+
+
+@pytest.mark.parametrize("new, problem", [
+    ({"a": optimizers.Look("#C24643", "solid", "pentagon")}, "its colour and dash with 'momentum'"),
+    ({"a": optimizers.Look("#C24643", "longdash", "x"), "b": optimizers.Look("#D27730", "longdash", "x")},
+     "'b'.*its dash and marker with 'a'"),
+])
+def test_a_look_too_close_to_a_registered_one_is_refused(new, problem):
+    """The catalogue checks its looks once every family has registered (optimizers/__init__.py)."""
+    registered = {name: entry.look for name, entry in optimizers.CATALOGUE.items()}
+    optimizers.looks.check_apart(registered)
+    with pytest.raises(ValueError, match=problem):
+        optimizers.looks.check_apart({**registered, **new})
 
 
 @pytest.fixture(scope="module")
@@ -135,7 +164,8 @@ def test_changing_an_optimizers_colour_rewrites_exactly_the_files_that_draw_it(t
     build.build_gallery(settings, docs, jobs=1, quiet=True, cache_dir=cache)
     gallery = docs / "gallery"
     before = {p.relative_to(gallery): p.stat().st_ino for p in gallery.rglob("*") if p.is_file()}
-    monkeypatch.setitem(figures.STYLES, "sgd", ("#018E8F", "dash", "star"))
+    monkeypatch.setitem(optimizers.CATALOGUE, "sgd", dataclasses.replace(
+        optimizers.get("sgd"), look=optimizers.Look("#018E8F", "dash", "star")))
     build.build_gallery(settings, docs, jobs=1, quiet=True, cache_dir=cache)
     after = {p.relative_to(gallery): p.stat().st_ino for p in gallery.rglob("*") if p.is_file()}
     assert set(after) == set(before)
@@ -239,3 +269,34 @@ def test_clipping_many_segments_agrees_with_one_at_a_time():
         assert hit[k] == bool(inside)
         if len(inside) > 1:
             np.testing.assert_allclose([a[k], b[k]], [inside[0], inside[-1]], atol=0.01)
+
+
+# --- The phone layout ------------------------------------------------------------------------------------------------
+
+BANDS = [narrow.Plot(("xaxis", "yaxis"), narrow.SQUARE, below=48, nticks=4, tickangle=-90, parts={"yaxis": [0, 1]}),
+         narrow.Scene("scene"), narrow.Slider(0, 64, buttons=0), narrow.ColourBar(0, 44, {"thickness": 10}),
+         narrow.Note(0), narrow.Legend()]
+
+
+def test_the_phone_layouts_keys_are_the_ones_embed_js_reads():
+    """narrow.py is the schema of what embed.js lays out: every key a band writes is one the script reads."""
+    script = (ROOT / "gallery_builder" / "assets" / "embed.js").read_text()
+    read = set(re.findall(r"\bblock\.(\w+)", script))
+    written = {key for band in BANDS for key in band.block()}
+    assert written == read
+
+
+@pytest.mark.parametrize("band, problem", [
+    (narrow.Plot(("xaxis", "yaxis"), 0), "height"), (narrow.Plot(("xaxis", "yaxis"), "tall"), "height"),
+    (narrow.Plot(("xaxis2", "yaxis2"), 100), "no axes"),
+    (narrow.Plot(("xaxis", "yaxis"), 100, parts={"yaxis2": [0, 1]}), "parts"),
+    (narrow.Slider(1, 64), "no such slider"), (narrow.Slider(0, 64, buttons=1), "no such buttons"),
+    (narrow.ColourBar(1, 44, {}), "colour bar"), (narrow.Note(1), "annotation"), (narrow.Scene("scene2"), "scene2"),
+    ({"legend": True}, "not a band"),
+])
+def test_a_band_the_figure_does_not_have_stops_the_build(band, problem):
+    layout = {"xaxis": {}, "yaxis": {}, "scene": {}, "sliders": [{}], "updatemenus": [{}], "annotations": [{}]}
+    data = [{"type": "heatmap", "colorbar": {}}, {"type": "scatter"}]
+    assert narrow.stack(layout, data, *BANDS)["blocks"][0]["parts"] == {"yaxis": [0, 1]}
+    with pytest.raises(ValueError, match=problem):
+        narrow.stack(layout, data, band)

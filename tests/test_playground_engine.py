@@ -233,7 +233,7 @@ DRAWN = """([fn, opt, lr, steps]) => {
 
 
 def test_the_state_drawn_on_the_map_is_what_carried_draws(browser):  # noqa: F811
-    """Each arrow and path of carried.py's views that the playground draws on its map equals, at every step, the
+    """Each arrow and path of carried.views that the playground draws on its map equals, at every step, the
     value the precomputed state figure draws from the Python engine's recorded state (to 1e-9), and every such view
     of the catalogue has a JS drawing."""
     page = browser.new_page()

@@ -12,7 +12,7 @@ STAGES = {
     "catalogue": {"errors", "tape", "functions", "optimizers", "schedules"},
     "sweep": {"engine", "model", "config", "criteria", "fingerprints", "sweep", "cache", "extras"},
     "results": {"results", "scorecard"},
-    "figures": {"figures", "carried", "thumbnails"},
+    "figures": {"figures", "carried", "narrow", "thumbnails"},
     "embeds": {"embeds", "jsgen", "downloads"},
     "pages": {"pages"},
     "build": {"build", "site_build", "watch", "cli", "__init__", "__main__"},
@@ -72,3 +72,20 @@ def test_imports_are_read_from_the_code():
     assert {"model", "engine", "cache"} <= _imports(PACKAGE / "sweep.py")
     assert "watch" in _imports(PACKAGE / "build.py")
     assert "errors" in set().union(*(_imports(p) for p in (PACKAGE / "optimizers").glob("*.py")))
+
+
+LONGEST = 80  # lines of a function, its decorators included: longer ones are split
+
+
+def test_no_function_is_longer_than_80_lines():
+    """Every function and method of the package, counted from its first decorator to its last line (a catalogue
+    entry's card is part of its definition)."""
+    long = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                first = min([node.lineno] + [d.lineno for d in node.decorator_list])
+                if node.end_lineno - first + 1 > LONGEST:
+                    long.append(f"{path.relative_to(PACKAGE).as_posix()}:{first} {node.name}, "
+                                f"{node.end_lineno - first + 1} lines")
+    assert long == []

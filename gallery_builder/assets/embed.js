@@ -117,8 +117,10 @@
   }
 
   // Narrow embeds (a phone) stack what sits side by side on wide ones, as the figure's "narrow" entry lists it:
-  // blocks from top to bottom (plot panels, a 3-D scene, the legend, a colour bar, a note, a slider). The embed
-  // then needs a height of its own, which it tells the page (palette.js sizes the iframe).
+  // blocks from top to bottom (plot panels, a 3-D scene, the legend, a colour bar, a note, a slider), whose format
+  // gallery_builder/narrow.py defines and checks. The embed then needs a height of its own, which it tells the page
+  // (palette.js sizes the iframe). Three reads of plotly's private fields (_fullLayout) below have no public
+  // equivalent: docs/design/phone-layout.md says why.
   var NARROW = 560;
   var MODEBAR = 42; // room for the modebar above the title (Plotly sets the title about 12 px above this)
   var MARGIN = { l: 72, r: 14 };
@@ -328,7 +330,7 @@
     return Plotly.react(gd, data, assign(layout, themeUpdate(theme)), config).then(function () {
       // Plotly fits a layout without a height to the frame on the first draw only: a wide layout drawn after a
       // narrow one (a phone turned) is fitted again, which costs a second draw.
-      var drawn = gd._fullLayout;
+      var drawn = gd._fullLayout; // the size drawn at: no public read
       if (!height && (Math.abs(drawn.width - gd.clientWidth) > 1 || Math.abs(drawn.height - gd.clientHeight) > 1)) {
         return Plotly.Plots.resize(gd);
       }
@@ -359,7 +361,7 @@
         // the frame grows until it holds them all.
         var tries = 0;
         function grow() {
-          var legend = gd._fullLayout.legend;
+          var legend = gd._fullLayout.legend; // the height it needs and got: no public read
           if (!legend || !(legend._height > legend._effHeight + 1) || tries++ > 3) return;
           return draw(base(), Math.ceil(gd._fullLayout.height + legend._height - legend._effHeight + 4)).then(grow);
         }
@@ -430,7 +432,7 @@
     var changes = null;
     spec.data.forEach(function (trace, i) {
       if (trace.type !== "heatmap" || !trace.texttemplate || !Array.isArray(trace.x)) return;
-      var size = gd._fullLayout._size;
+      var size = gd._fullLayout._size; // the plot area in pixels: no public read
       var cell = Math.min(size.w / trace.x.length, size.h / trace.y.length);
       var longest = 0;
       trace.text.forEach(function (row) { row.forEach(function (t) { longest = Math.max(longest, textWidth(t, 9)); }); });

@@ -482,7 +482,7 @@
     }
 
     /* What the selected optimizer carries, on the map at step k: the arrows and paths of its views in
-       gallery_builder/carried.py (their names and words come with the catalogue), valued by its JS rule's drawn()
+       carried.views (their names and words come with the catalogue), valued by its JS rule's drawn()
        from the JS engine's state. Returns the traces, the arrows (as annotations) and what was drawn. */
     function carriedOnMap(c, k) {
       const s = state.setting, r = runs[s.selected], out = { traces: [], annotations: [], shown: [] };

@@ -1,11 +1,11 @@
 /* The playground's engine: the catalogue's update rules, schedules and stopping rules, for one run at a time, in
    float64. The test functions come generated from their Python definitions (playground-catalogue.js); the update
    rules below are ported by hand from gallery_builder/optimizers/, in the same order of operations, so that a run
-   equals the Python engine's to rounding (tests/test_playground.py checks every optimizer on every function).
+   equals the Python engine's to rounding (tests/test_playground_engine.py checks every optimizer on every function).
    A rule is make(h) -> {init(p), update(g, s, p, extra) -> [update, state], shown?(s, p), drawn?(s, p, extra)};
    h holds the hyperparameters, h.lr already scaled by the schedule at this step. drawn gives the values of the
-   carried state's arrows and paths (the views of gallery_builder/carried.py that go on the map, by their names
-   there) for the state s at the shown point p. */
+   carried state's arrows and paths (the views each optimizer registers, optimizers/views.py, that go on the
+   map, by their names there) for the state s at the shown point p. */
 (function () {
   "use strict";
   let C = window.PG_CATALOGUE;  // read again by run(): Material's instant navigation may load the catalogue after this
@@ -247,7 +247,7 @@
         [mid - r, mid + r].forEach((lambda, k) => {
           let v = Math.abs(a - lambda) >= Math.abs(c - lambda) ? [-b, a - lambda] : [lambda - c, b];
           if (v[0] === 0 && v[1] === 0) v = k ? [0, 1] : [1, 0];
-          const n = Math.hypot(v[0], v[1]) * (v[0] < 0 ? -1 : 1);  // eigh's sign, fixed as carried.py fixes it
+          const n = Math.hypot(v[0], v[1]) * (v[0] < 0 ? -1 : 1);  // eigh's sign, fixed as the Newton view fixes it
           out[`eigen-direction λ${k ? "₂" : "₁"}`] = V((i) => v[i] / n * extra.size);
         });
         return out;

@@ -15,6 +15,8 @@ from typing import NamedTuple
 import numpy as np
 
 from .base import OPTAX_NO_LR, Paper, Transform, lerp, optimizer, power, square_average, update_moment
+from .looks import Look
+from .views import Panel, adam_step, adam_views, corrected, momentum_arrow_of, previous, root_corrected, row_norm
 
 
 class AdamState(NamedTuple):
@@ -142,6 +144,8 @@ def _adam(lr, beta1, beta2, eps, weight_decay=None, amsgrad=False):
         "values back into the state compounds the correction, a bug seen in several public visualizations.",
     ),
     second_axis=("beta1", (0.0, 0.5, 0.8, 0.9, 0.95, 0.99)),
+    look=Look("#436BCE", "solid", "hexagon"),
+    views=adam_views(),
 )
 def adam(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
     return _adam(lr, beta1, beta2, eps)
@@ -163,6 +167,12 @@ def adam(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
     equivalent="torch.optim.Adam(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, amsgrad=True)",
     notes=("torch keeps the maximum of the uncorrected v and bias-corrects the maximum, as here.", _ADAM_EPS),
     second_axis=("beta1", (0.0, 0.5, 0.8, 0.9, 0.95, 0.99)),
+    look=Look("#A379E6", "solid", "star"),
+    views=(*adam_views()[:2],
+           Panel("√v̂ max", "the running maximum of v, bias-corrected: AMSGrad divides by it instead of v, so a "
+                 "coordinate's step per unit of m̂ never grows back", root_corrected("max_exp_avg_sq", "beta2"),
+                 log=True, fields=("max_exp_avg_sq",)),
+           adam_views("max_exp_avg_sq", note=" (with the running maximum)")[2]),
 )
 def amsgrad(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
     return _adam(lr, beta1, beta2, eps, amsgrad=True)
@@ -187,6 +197,8 @@ def amsgrad(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
         _ADAM_EPS,
     ),
     second_axis=("beta1", (0.0, 0.5, 0.8, 0.9, 0.95, 0.99)),
+    look=Look("#1A98D0", "solid", "cross"),
+    views=adam_views(note="; the decay shrinks θ by lr·λ·θ besides"),
 )
 def adamw(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=1e-2):
     return _adam(lr, beta1, beta2, eps, weight_decay=weight_decay)
@@ -207,6 +219,14 @@ def adamw(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=1e-2):
     equivalent="torch.optim.Adamax(params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8)",
     notes=("torch adds eps to |g| inside the maximum, as here; the paper has no eps.",),
     second_axis=("beta1", (0.0, 0.5, 0.8, 0.9, 0.95, 0.99)),
+    look=Look("#018E8F", "solid", "x"),
+    views=(
+        adam_views()[0],
+        Panel("u", "the decayed maximum of |g| (+ ε) per coordinate: the size of the gradient Adamax divides by",
+              lambda c: c.state["exp_inf"], log=True, fields=("exp_inf",)),
+        Panel("lr/u", "lr / u: the step per unit of m̂ in each coordinate",
+              lambda c: c.hyper["lr"] / c.state["exp_inf"], log=True, fields=("exp_inf",), first=1),
+    ),
 )
 def adamax(lr=2e-3, beta1=0.9, beta2=0.999, eps=1e-8):
     def init(params):
@@ -244,6 +264,12 @@ def adamax(lr=2e-3, beta1=0.9, beta2=0.999, eps=1e-8):
            "and 0.70 only at step 5000, so over this gallery's horizon NAdam runs with about half of β1.",
            _ADAM_EPS),
     second_axis=("beta1", (0.0, 0.5, 0.8, 0.9, 0.95, 0.99)),
+    look=Look("#B14994", "solid", "hourglass"),
+    views=(
+        Panel("m", "the average of gradients, uncorrected: NAdam's correction follows its momentum schedule and "
+              "mixes in the current gradient", lambda c: c.state["exp_avg"], fields=("exp_avg",)),
+        *adam_views()[1:],
+    ),
 )
 def nadam(lr=2e-3, beta1=0.9, beta2=0.999, eps=1e-8, momentum_decay=4e-3):
     def init(params):
@@ -291,6 +317,9 @@ def nadam(lr=2e-3, beta1=0.9, beta2=0.999, eps=1e-8, momentum_decay=4e-3):
         "step 6 on, so the first five steps are un-normalized momentum steps of size lr·|m̂|.",
     ),
     second_axis=("beta1", (0.0, 0.5, 0.8, 0.9, 0.95, 0.99)),
+    look=Look("#93664C", "solid", "bowtie"),
+    views=adam_views(note="; RAdam multiplies it by its rectification term once that is defined, and steps "
+                           "with lr·m̂ alone before"),
 )
 def radam(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
     rho_inf = np.asarray(2 / (1 - beta2) - 1)
@@ -345,6 +374,8 @@ def radam(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
         "step 100 and 9·lr at step 300, so AdaBelief speeds up along smooth, straight valleys.",
     ),
     second_axis=("beta1", (0.0, 0.5, 0.8, 0.9, 0.95, 0.99)),
+    look=Look("#737425", "solid", "triangle-right"),
+    views=adam_views(first="mu", second="nu", what="the gradient's deviation from m (its belief)"),
 )
 def adabelief(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-16, eps_root=1e-16):
     def init(params):
@@ -404,6 +435,8 @@ BETA1_AXIS = ("beta1", (0.0, 0.5, 0.8, 0.9, 0.95, 0.99))
         OPTAX_NO_LR + "1e-2 is the paper's recommended default, with its eps = 1e-3.",
     ),
     second_axis=BETA1_AXIS,
+    look=Look("#018E8F", "dash", "pentagon"),
+    views=adam_views(first="mu", second="nu", what="gradients, moved towards g² by at most (1 − β₂)·g² per step"),
 )
 def yogi(lr=1e-2, beta1=0.9, beta2=0.999, eps=1e-3):
     def init(params):
@@ -453,6 +486,17 @@ def yogi(lr=1e-2, beta1=0.9, beta2=0.999, eps=1e-3):
         OPTAX_NO_LR + "1e-3 is the default of the authors' PyTorch implementation; the paper tunes it per task.",
     ),
     second_axis=("beta1", (0.0, 0.5, 0.8, 0.9, 0.98, 0.99)),
+    look=Look("#A379E6", "dash", "hexagon"),
+    views=(
+        Panel("m̂", "the bias-corrected average of gradients, m / (1 − β₁ᵗ): the main part of the direction",
+              corrected("m", "beta1"), fields=("m",)),
+        Panel("v̂", "the bias-corrected average of gradient differences g − g_prev: where the gradient is heading; "
+              "the step adds (1 − β₂) times it to m̂", corrected("v", "beta2"), fields=("v",)),
+        Panel("√n̂", "the bias-corrected root mean square of the extrapolated gradient g + (1 − β₂)(g − g_prev), "
+              "which the step divides by", root_corrected("n", "beta3"), log=True, fields=("n",)),
+        Panel("lr/(√n̂+ε)", "lr / (√n̂ + ε): the step per unit of direction in each coordinate",
+              adam_step("n", "beta3"), log=True, fields=("n",), first=1),
+    ),
 )
 def adan(lr=1e-3, beta1=0.98, beta2=0.92, beta3=0.99, eps=1e-8, eps_root=1e-8, weight_decay=0.0):
     def init(params):
@@ -499,6 +543,17 @@ def adan(lr=1e-3, beta1=0.98, beta2=0.92, beta3=0.99, eps=1e-8, eps_root=1e-8, w
         OPTAX_NO_LR + "1e-2 is our choice: the paper tunes the learning rate per task and gives no default.",
     ),
     second_axis=BETA1_AXIS,
+    look=Look("#38A071", "dash", "star"),
+    views=(
+        momentum_arrow_of("mu", "−lr·m", "−lr times m, the momentum of normalized gradients: exactly the step it "
+                           "just took"),
+        Panel("v", "the moving average of the squared gradient norm ‖g‖², one number for the whole vector (the "
+              "only layer here): the gradient's size, which every step divides by", lambda c: c.state["nu"],
+              log=True, fields=("nu",), coordinates=("",)),
+        Panel("lr/(√v+ε)", "lr / (√v + ε): the step per unit of gradient, the same for both coordinates",
+              lambda c: c.hyper["lr"] / (np.sqrt(c.state["nu"] + c.hyper["eps_root"]) + c.hyper["eps"]), log=True,
+              fields=("nu",), coordinates=("",), first=1),
+    ),
 )
 def novograd(lr=1e-2, beta1=0.9, beta2=0.25, eps=1e-6, eps_root=0.0, weight_decay=0.0):
     def init(params):
@@ -513,6 +568,17 @@ def novograd(lr=1e-2, beta1=0.9, beta2=0.25, eps=1e-6, eps_root=0.0, weight_deca
         return -lr * mu, NovogradState(count, mu, nu)
 
     return Transform(init, update)
+
+
+def _lamb_trust(c):
+    """LAMB's trust ratio ‖θ‖ / ‖u‖ of update t (at index t): θ before the step, u from the state after it."""
+    hyper = c.hyper
+    m = corrected("mu", "beta1")(c)
+    v = c.state["nu"] / (1 - hyper["beta2"] ** c.t)
+    before = previous(c.points)
+    u = m / (np.sqrt(v + hyper["eps_root"]) + hyper["eps"]) + hyper["weight_decay"] * before
+    theta, size = row_norm(before), row_norm(u)
+    return np.where((theta == 0) | (size == 0), 1.0, theta / size)
 
 
 @optimizer(
@@ -543,6 +609,13 @@ def novograd(lr=1e-2, beta1=0.9, beta2=0.25, eps=1e-6, eps_root=0.0, weight_deca
         OPTAX_NO_LR + "1e-3 is our choice, Adam's default: the paper tunes LAMB's rate per batch size.",
     ),
     second_axis=BETA1_AXIS,
+    look=Look("#436BCE", "dash", "cross"),
+    views=(
+        *adam_views(first="mu", second="nu")[:2],
+        Panel("trust ratio", "‖θ‖ / ‖u‖, u Adam's update: it rescales the step to length lr·‖θ‖, so the step is "
+              "relative to the distance from the origin (one ratio for the whole vector, the only layer here)",
+              _lamb_trust, log=True, fields=("mu", "nu"), coordinates=("",), first=1),
+    ),
 )
 def lamb(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-6, eps_root=0.0, weight_decay=0.0):
     def init(params):
@@ -592,6 +665,14 @@ def lamb(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-6, eps_root=0.0, weight_decay=0
         "AdamW baselines.",
     ),
     second_axis=BETA1_AXIS,
+    look=Look("#AD7EB8", "dash", "bowtie"),
+    views=(
+        Panel("m̂₁", "the fast average of gradients (β₁), bias-corrected: it reacts to the gradient of the moment",
+              corrected("m1", "beta1"), fields=("m1",)),
+        Panel("α·m₂", "α times the slow average of gradients (β₃ = 0.9999), not bias-corrected: it starts at 0 and "
+              "fades in over thousands of steps", lambda c: c.hyper["alpha_mix"] * c.state["m2"], fields=("m2",)),
+        *adam_views(first="m1", second="nu")[1:],
+    ),
 )
 def ademamix(lr=1e-3, beta1=0.9, beta2=0.999, beta3=0.9999, alpha_mix=5.0, eps=1e-8, eps_root=0.0,
              weight_decay=0.0):

@@ -8,6 +8,8 @@ from typing import NamedTuple
 import numpy as np
 
 from .base import Paper, Transform, _norm, lerp, optimizer, power, square_average
+from .looks import Look
+from .views import Panel, momentum_arrow, previous, row_norm
 
 
 class AdagradState(NamedTuple):
@@ -48,6 +50,13 @@ class AdafactorState(NamedTuple):
         "initial_accumulator_value is 0 as in torch; TF/Keras start the sum at 0.1, which caps the first steps.",
         "lr_decay and weight_decay are fixed at torch's default 0.",
     ),
+    look=Look("#AB8B26", "solid", "triangle-up"),
+    views=(
+        Panel("s", "the sum of every past squared gradient, per coordinate: it only grows", lambda c: c.state["sum"],
+              log=True, fields=("sum",)),
+        Panel("lr/(√s+ε)", "lr / (√s + ε): the step per unit of gradient in each coordinate, which only shrinks",
+              lambda c: c.hyper["lr"] / (np.sqrt(c.state["sum"]) + c.hyper["eps"]), log=True, fields=("sum",), first=1),
+    ),
 )
 def adagrad(lr=1e-2, eps=1e-10, initial_accumulator_value=0.0):
     def init(params):
@@ -81,6 +90,15 @@ def adagrad(lr=1e-2, eps=1e-10, initial_accumulator_value=0.0):
         "With the default momentum = 0 the buffer is just the scaled gradient. centered = False.",
     ),
     second_axis=("alpha", (0.5, 0.9, 0.99, 0.999)),
+    look=Look("#467E1C", "solid", "triangle-down"),
+    views=(
+        Panel("v", "the moving average of squared gradients (smoothing α): the size of recent gradients, which the "
+              "step divides by", lambda c: c.state["square_avg"], log=True, fields=("square_avg",)),
+        Panel("lr/(√v+ε)", "lr / (√v + ε): the step per unit of gradient in each coordinate",
+              lambda c: c.hyper["lr"] / (np.sqrt(c.state["square_avg"]) + c.hyper["eps"]), log=True,
+              fields=("square_avg",), first=1),
+        momentum_arrow("the step it just took (with momentum 0 the buffer is the scaled gradient)"),
+    ),
 )
 def rmsprop(lr=1e-2, alpha=0.99, eps=1e-8, momentum=0.0):
     def init(params):
@@ -114,6 +132,17 @@ def rmsprop(lr=1e-2, alpha=0.99, eps=1e-8, momentum=0.0):
         "a thousand times slower than it is.",
     ),
     second_axis=("rho", (0.5, 0.9, 0.95, 0.99)),
+    look=Look("#38A071", "solid", "pentagon"),
+    views=(
+        Panel("v", "the moving average of squared gradients: the size of recent gradients, which the step divides "
+              "by", lambda c: c.state["square_avg"], log=True, fields=("square_avg",)),
+        Panel("u", "the moving average of squared updates: the size of its recent steps, which sets the next one",
+              lambda c: c.state["acc_delta"], log=True, fields=("acc_delta",)),
+        Panel("lr·√(u+ε)/√(v+ε)", "lr·√(u + ε) / √(v + ε) from the state at step t: the step per unit of gradient, "
+              "recent step size over recent gradient size (the next update uses the next v)",
+              lambda c: c.hyper["lr"] * np.sqrt(c.state["acc_delta"] + c.hyper["eps"])
+              / np.sqrt(c.state["square_avg"] + c.hyper["eps"]), log=True, fields=("square_avg", "acc_delta"), first=1),
+    ),
 )
 def adadelta(lr=1.0, rho=0.9, eps=1e-6):
     def init(params):
@@ -126,6 +155,12 @@ def adadelta(lr=1.0, rho=0.9, eps=1e-6):
         return -lr * delta, AdadeltaState(state.step + 1, square_avg, acc_delta)
 
     return Transform(init, update)
+
+
+def _adafactor_scale(c):
+    """Adafactor's relative step size max(ε₂, RMS(θ))·min(lr, 1/√t) at update t, θ before the step."""
+    rms = row_norm(previous(c.points)) / np.sqrt(2)
+    return np.maximum(rms, c.hyper["eps2"]) * np.minimum(c.hyper["lr"], 1 / np.sqrt(c.t))
 
 
 @optimizer(
@@ -166,6 +201,13 @@ def adadelta(lr=1.0, rho=0.9, eps=1e-6):
         "α_t in RMS.",
     ),
     second_axis=("beta2_decay", (-0.5, -0.65, -0.8, -1.0)),
+    look=Look("#467E1C", "dash", "triangle-up"),
+    views=(
+        Panel("√v", "the root of the second-moment average of g², whose decay 1 − t^(−0.8) approaches 1",
+              lambda c: np.sqrt(c.state["variance"]), log=True, fields=("variance",)),
+        Panel("relative step", "max(ε₂, RMS(θ))·min(lr, 1/√t): the step size, relative to the size of θ, so tiny "
+              "near the origin", _adafactor_scale, log=True, coordinates=("",), first=1),
+    ),
 )
 def adafactor(lr=1e-2, beta2_decay=-0.8, eps1=float(np.finfo(float).eps), eps2=1e-3, d=1.0, weight_decay=0.0):
     def init(params):

@@ -25,6 +25,8 @@ from typing import Callable, NamedTuple
 import numpy as np
 
 from ..errors import UserError, unknown_name
+from . import looks
+from .views import View
 
 
 class Transform(NamedTuple):
@@ -75,6 +77,10 @@ class Optimizer:
     ranges: dict = field(default_factory=dict)
     # Reads f* (its ``f_min`` hyperparameter comes from the function): no cell on a function without a minimum.
     needs_minimum: bool = False
+    # Its colour, dash and marker in every figure; without one, a fallback fixed by its name (``look``).
+    look: looks.Look | None = None
+    # What its state means and how to draw it (``views.py``); without them, each recorded field as raw values.
+    views: tuple | None = None
 
     @property
     def defaults(self) -> dict:
@@ -151,7 +157,13 @@ def optimizer(name: str, **meta):
     """Register the decorated factory (hyperparameters as keyword defaults) under ``name``."""
 
     def register(factory):
-        CATALOGUE[name] = Optimizer(name=name, factory=factory, **meta)
+        look, views = meta.get("look"), meta.get("views")
+        if look is not None:
+            looks.check(name, look)
+        if views is not None and not all(isinstance(view, View) for view in views):
+            raise ValueError(f"optimizer {name!r}: views must be Panel, Arrow or Path entries")
+        CATALOGUE[name] = Optimizer(name=name, factory=factory,
+                                    **{**meta, "views": None if views is None else tuple(views)})
         return factory
 
     return register
@@ -162,6 +174,13 @@ def get(name: str) -> Optimizer:
         return CATALOGUE[name]
     except KeyError:
         raise unknown_name("optimizer", name, CATALOGUE) from None
+
+
+def look(name: str) -> looks.Look:
+    """The look of the optimizer ``name``: the one it registered, else (registered without one, or not at all) the
+    fallback fixed by its name."""
+    registered = CATALOGUE.get(name)
+    return registered.look if registered is not None and registered.look is not None else looks.fallback(name)
 
 
 # Shared pieces, written the way torch's kernels compute them, per element of the batch.

@@ -12,10 +12,32 @@ from typing import NamedTuple
 import numpy as np
 
 from .base import Paper, Transform, _dot, optimizer
+from .looks import Look
+from .views import Arrow, Panel, previous
 
 
 class NewtonState(NamedTuple):
     step: int
+
+
+def _eigen(c):
+    """Eigenvalues (ascending) and unit eigenvectors of the function's Hessian at every finite recorded point."""
+    finite = np.isfinite(c.points).all(axis=1)
+    values, vectors = np.full((len(c.points), 2), np.nan), np.full((len(c.points), 2, 2), np.nan)
+    if finite.any():
+        _, hessians = c.fn.hessian(c.points[finite])
+        values[finite], vectors[finite] = np.linalg.eigh(hessians)
+        # eigh's sign of a vector is arbitrary; fix it so an arrow does not flip from one step to the next.
+        flip = vectors[:, 0:1, :] < 0
+        vectors = np.where(flip, -vectors, vectors)
+    return values, vectors
+
+
+def _eigen_direction(k):
+    def values(c):
+        (x0, x1), (y0, y1) = c.fn.domain
+        return _eigen(c)[1][:, :, k] * 0.06 * np.hypot(x1 - x0, y1 - y0)
+    return values
 
 
 @optimizer(
@@ -40,6 +62,15 @@ class NewtonState(NamedTuple):
         "Where H + λI is singular the step is infinite or NaN: the run is recorded as diverged at that step.",
     ),
     uses_hessian=True,
+    look=Look("#C24643", "dash", "circle"),
+    views=(
+        Arrow("eigen-direction λ₁", "the Hessian's eigenvector of the smaller eigenvalue at the current point "
+              "(a segment of fixed length)", _eigen_direction(0), through=True),
+        Arrow("eigen-direction λ₂", "the Hessian's eigenvector of the larger eigenvalue at the current point",
+              _eigen_direction(1), through=True),
+        Panel("λ", "the Hessian's eigenvalues λ₁ ≤ λ₂ at the current point: a negative one means Newton's step "
+              "goes uphill along its direction", lambda c: _eigen(c)[0], coordinates=("₁", "₂")),
+    ),
 )
 def newton(lr=1.0, damping=0.0):
     def update(grads, state, params, *, hessian, **extra):
@@ -177,27 +208,53 @@ def _direction(grads, memory, H_diag):
     return np.where((memory.pushes == 0)[:, None], -grads * H_diag, -(along + across))
 
 
-@optimizer(
-    "lbfgs",
-    title="L-BFGS",
-    summary="A quasi-Newton method: estimate the inverse Hessian from the last (up to 100) pairs of steps and "
-    "gradient changes, and step along −H·g with a fixed step length, without a line search. One iteration per "
-    "step() here; torch's default runs 20 per call.",
-    latex=r"\begin{aligned} s_t &= \alpha_{t-1}\, d_{t-1},\quad y_t = g_t - g_{t-1}\quad "
+def _lbfgs_curvature(c):
+    """The curvature L-BFGS's memory holds along its latest stored step s, 1/H_diag = yᵀy / sᵀy, beside the same
+    ratio from the true Hessian H at the step's end, with y = Hs (equal on a quadratic; NaN before a pair is
+    stored)."""
+    end = previous(c.points)
+    step = end - previous(end)
+    hessians = np.full((len(end), 2, 2), np.nan)
+    finite = np.isfinite(end).all(axis=1)
+    if finite.any():
+        hessians[finite] = c.fn.hessian(end[finite])[1]
+    change = np.einsum("tij,tj->ti", hessians, step)  # the gradient change y a quadratic would give
+    true = np.sum(change ** 2, axis=1) / np.sum(change * step, axis=1)
+    stored = c.state["num_old"][:, 0] > 0
+    return np.where(stored[:, None], np.stack([1 / c.state["H_diag"][:, 0], true], axis=1), np.nan)
+
+
+_LBFGS_LATEX = (
+    r"\begin{aligned} s_t &= \alpha_{t-1}\, d_{t-1},\quad y_t = g_t - g_{t-1}\quad "
     r"\text{(stored if } y_t^{\top} s_t > 10^{-10}\text{, at most } m = 100 \text{ pairs)}\\ "
     r"d_t &= -H_t\, g_t\ \text{ by the two-loop recursion},\quad H_t^{0} = "
     r"\frac{y^{\top}s}{y^{\top}y}\, I \ \text{(last stored pair)},\quad d_1 = -g_1\\ "
     r"\alpha_t &= \begin{cases} \min\!\left(1,\ 1/\lVert g_1\rVert_1\right)\gamma & t = 1\\ \gamma & t > 1 "
     r"\end{cases}\\ "
     r"\theta_t &= \theta_{t-1} + \alpha_t\, d_t \quad \text{unless } \max_i |g_{t,i}| \le \tau_g \text{ or } "
-    r"g_t^{\top} d_t > -\tau_c \end{aligned}",
-    pseudocode="g = grad f(theta)                  # the step's one evaluation\n"
+    r"g_t^{\top} d_t > -\tau_c \end{aligned}"
+)
+
+
+_LBFGS_PSEUDOCODE = (
+    "g = grad f(theta)                  # the step's one evaluation\n"
     "if max(abs(g)) <= tolerance_grad: return  # nothing changes\nn_iter = n_iter + 1\n"
     "if n_iter == 1:\n    d = -g; H_diag = 1\nelse:\n    y = g - prev_g; s = t * d\n"
     "    if dot(y, s) > 1e-10:\n        remember (y, s), dropping the oldest pair beyond 100\n"
     "        H_diag = dot(y, s) / dot(y, y)\n    d = -(two-loop recursion over the pairs)(g)\nprev_g = g\n"
     "t = min(1, 1 / sum(abs(g))) * lr if n_iter == 1 else lr\n"
-    "if dot(g, d) > -tolerance_change: return  # d and t are kept\ntheta = theta + t * d",
+    "if dot(g, d) > -tolerance_change: return  # d and t are kept\ntheta = theta + t * d"
+)
+
+
+@optimizer(
+    "lbfgs",
+    title="L-BFGS",
+    summary="A quasi-Newton method: estimate the inverse Hessian from the last (up to 100) pairs of steps and "
+    "gradient changes, and step along −H·g with a fixed step length, without a line search. One iteration per "
+    "step() here; torch's default runs 20 per call.",
+    latex=_LBFGS_LATEX,
+    pseudocode=_LBFGS_PSEUDOCODE,
     paper=Paper("Liu, Nocedal", "On the limited memory BFGS method for large scale optimization", 1989,
                 "https://doi.org/10.1007/BF01589116"),
     equivalent="torch.optim.LBFGS(params, lr=1, max_iter=1, tolerance_grad=1e-7, tolerance_change=1e-9, "
@@ -221,6 +278,19 @@ def _direction(grads, memory, H_diag):
         "pairs instead of torch's lists (its memory); num_old is the number of pairs in use (len(old_dirs) in "
         "torch). torch's al holds the recursion's scratch coefficients and prev_loss is read only by a check that "
         "max_iter = 1 never reaches: both are left out.",
+    ),
+    look=Look("#AB8B26", "dash", "triangle-down"),
+    views=(
+        Arrow("t·d", "the step it just took: its memory's inverse Hessian applied to −g, times the step size t",
+              lambda c: c.state["d"] * c.state["t"], fields=("d", "t")),
+        Panel("pairs stored", "how many (step, gradient change) pairs its memory holds, up to history_size",
+              lambda c: c.state["num_old"], fields=("num_old",), coordinates=("",)),
+        Panel("curvature", "the curvature its memory measured along its latest stored step s, with y the change of "
+              "gradient over it: yᵀy / sᵀy, the inverse of its initial Hessian scale; beside it the same ratio from "
+              "the true Hessian at the step's end (they agree on a quadratic; a negative one is not drawn)",
+              _lbfgs_curvature, log=True, fields=("num_old", "H_diag"), coordinates=(" memory", " true")),
+        Panel("t", "the step size: min(1, 1/‖g‖₁)·lr on the first iteration, lr after", lambda c: c.state["t"],
+              log=True, fields=("t",), coordinates=("",)),
     ),
 )
 def lbfgs(lr=1.0, tolerance_grad=1e-7, tolerance_change=1e-9):

@@ -8,6 +8,8 @@ from typing import NamedTuple
 import numpy as np
 
 from .base import Paper, Transform, optimizer, power
+from .looks import Look
+from .views import Panel, Path, momentum_arrow
 
 
 class SGDState(NamedTuple):
@@ -46,6 +48,8 @@ TORCH_SGD = Paper(
     equivalent="torch.optim.SGD(params, lr=1e-3)",
     notes=("torch's default lr is 1e-3 since torch 2.2; in torch 2.0 and 2.1 lr had no default.",
            "No gradient clipping and no weight decay."),
+    look=Look("#8E8E8E", "solid", "circle"),
+    views=(),
 )
 def sgd(lr=1e-3):
     def update(grads, state, params, **extra):
@@ -75,6 +79,10 @@ _MOMENTUM_FORM = (
 )
 
 
+_BUFFER = Panel("b", "the momentum buffer: a running sum of past gradients, each weighted by μ per step since",
+                lambda c: c.state["momentum_buffer"], fields=("momentum_buffer",))
+
+
 @optimizer(
     "momentum",
     title="Momentum",
@@ -88,6 +96,8 @@ _MOMENTUM_FORM = (
     equivalent="torch.optim.SGD(params, lr=1e-3, momentum=0.9)",
     notes=(_MOMENTUM_FORM, "Dampening is 0, as torch's default."),
     second_axis=("momentum", (0.0, 0.5, 0.8, 0.9, 0.95, 0.99)),
+    look=Look("#C24643", "solid", "square"),
+    views=(momentum_arrow("the step it just took, which it carries into the next one"), _BUFFER),
 )
 def momentum(lr=1e-3, momentum=0.9):
     return _heavy_ball(lr, momentum, nesterov=False)
@@ -115,6 +125,8 @@ def momentum(lr=1e-3, momentum=0.9):
         _MOMENTUM_FORM,
     ),
     second_axis=("momentum", (0.0, 0.5, 0.8, 0.9, 0.95, 0.99)),
+    look=Look("#D27730", "solid", "diamond"),
+    views=(momentum_arrow("the velocity; each step adds the gradient to μ times it"), _BUFFER),
 )
 def nesterov(lr=1e-3, momentum=0.9):
     return _heavy_ball(lr, momentum, nesterov=True)
@@ -145,6 +157,15 @@ def nesterov(lr=1e-3, momentum=0.9):
         "defaults (η falls by about 0.02 % over 300 steps at lr = 1e-2), and it shrinks θ by the factor "
         "1 − λη every step, a weight decay towards the origin.",
         "The update of θ uses the η and μ of the previous step; the new ones are computed after it, as in torch.",
+    ),
+    look=Look("#8E8E8E", "dash", "diamond"),
+    views=(
+        Path("average", "the running average of the iterates, which ASGD reports as its answer (it equals the "
+             "iterate until step t0)", lambda c: c.state["ax"], fields=("ax",)),
+        Panel("η", "the step size of the next update, lr / (1 + λ·lr·t)^α", lambda c: c.state["eta"], log=True,
+              fields=("eta",), coordinates=("",)),
+        Panel("μ", "the weight of the newest iterate in the average, 1 / max(1, t − t0): 1 means the average is "
+              "the iterate", lambda c: c.state["mu"], log=True, fields=("mu",), coordinates=("",)),
     ),
 )
 def asgd(lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0.0):

@@ -12,6 +12,8 @@ from typing import NamedTuple
 import numpy as np
 
 from .base import OPTAX_NO_LR, Paper, Transform, optimizer, update_moment
+from .looks import Look
+from .views import Arrow, Panel
 
 
 class RpropState(NamedTuple):
@@ -62,6 +64,14 @@ class SignumState(NamedTuple):  # optax's EmaState
         "The gradient's magnitude never enters, so the step sizes, not the slope, set the pace: steep and flat "
         "coordinates move alike.",
     ),
+    look=Look("#D27730", "dash", "square"),
+    views=(
+        Panel("step size", "each coordinate's own step length: × η₊ = 1.2 while its gradient keeps its sign, × η₋ = "
+              "0.5 when it flips, clamped to [1e-6, 50]", lambda c: c.state["step_size"], log=True,
+              fields=("step_size",)),
+        Panel("sign(g_prev)", "the sign of the gradient the next step compares with (0 right after a flip, when the "
+              "coordinate did not move)", lambda c: np.sign(c.state["prev"]), fields=("prev",)),
+    ),
 )
 def rprop(lr=1e-2, etaminus=0.5, etaplus=1.2, step_size_min=1e-6, step_size_max=50.0):
     def init(params):
@@ -101,6 +111,10 @@ def rprop(lr=1e-2, etaminus=0.5, etaplus=1.2, step_size_min=1e-6, step_size_max=
         "Since |sign(c)| = 1, Lion cannot converge closer than about lr to a minimum: it ends oscillating.",
     ),
     second_axis=("beta1", (0.0, 0.5, 0.8, 0.9, 0.95, 0.99)),
+    look=Look("#AD7EB8", "solid", "triangle-left"),
+    views=(Panel("m", "the momentum, an average of gradients with β₂; the step is lr times the sign of a mix of it "
+                      "and the gradient (with β₁), so every coordinate moves exactly lr", lambda c: c.state["mu"],
+                 fields=("mu",)),),
 )
 def lion(lr=1e-4, beta1=0.9, beta2=0.99, weight_decay=1e-3):
     def init(params):
@@ -133,6 +147,13 @@ def lion(lr=1e-4, beta1=0.9, beta2=0.99, weight_decay=1e-3):
         "about lr to a minimum.",
     ),
     second_axis=("momentum", (0.0, 0.5, 0.8, 0.9, 0.95, 0.99)),
+    look=Look("#B14994", "dash", "x"),
+    views=(
+        Arrow("−lr·sign(m)", "the step it just took: lr against the sign of m in each coordinate",
+              lambda c: -c.hyper["lr"] * np.sign(c.state["ema"]), fields=("ema",)),
+        Panel("m", "the moving average of gradients (β = momentum); only its sign reaches the step",
+              lambda c: c.state["ema"], fields=("ema",)),
+    ),
 )
 def signum(lr=1e-4, momentum=0.9):
     def init(params):

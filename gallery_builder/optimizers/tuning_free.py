@@ -16,6 +16,8 @@ from typing import NamedTuple
 import numpy as np
 
 from .base import Paper, Transform, lerp, optimizer, power
+from .looks import Look
+from .views import Panel, Path, adam_views, previous
 
 
 MACHINE_EPS = float(np.finfo(float).eps)  # scale_by_polyak's jnp.finfo(float).eps
@@ -70,6 +72,26 @@ def smaller(a, b):
     return np.where(b < a, b, a)
 
 
+def _finite_rows(points, compute, width):
+    """``compute`` (points (n, 2) -> (n, width)) at the finite rows of ``points``; NaN elsewhere."""
+    out = np.full((len(points), width), np.nan)
+    finite = np.isfinite(points).all(axis=1)
+    if finite.any():
+        out[finite] = np.asarray(compute(points[finite]), float).reshape(finite.sum(), width)
+    return out
+
+
+def _polyak_step(c):
+    """Polyak's step size at update t, min((f(θ) − f*) / ‖g‖², lr), from the point the update started at; and the
+    cap lr beside it."""
+    before = previous(c.points)
+    value = _finite_rows(before, c.fn.values, 1)
+    squared = _finite_rows(before, lambda p: np.sum(c.fn.gradient(p) ** 2, axis=1), 1)
+    step = np.minimum((value - c.hyper["f_min"]) / (squared + c.hyper["eps"]), c.hyper["lr"])
+    step = np.where(squared + c.hyper["eps"] <= np.finfo(float).eps, 0.0, step)  # optax's guard: no step
+    return np.hstack([step, np.full_like(step, c.hyper["lr"])])
+
+
 @optimizer(
     "polyak_sgd",
     title="SGD with Polyak's step",
@@ -98,6 +120,12 @@ def smaller(a, b):
         "lr = 1.0 is optax's default max_learning_rate.",
     ),
     needs_minimum=True,
+    look=Look("#1A98D0", "dash", "hourglass"),
+    views=(
+        Panel("step size", "Polyak's step size min((f(θ) − f*) / ‖g‖², lr), computed from f*, which it is given; "
+              "beside it the cap lr, where it is cut", _polyak_step, log=True, coordinates=(" η", " cap lr"),
+              first=1),
+    ),
 )
 def polyak_sgd(lr=1.0, scaling=1.0, f_min=0.0, eps=0.0):
     def init(params):
@@ -115,33 +143,29 @@ def polyak_sgd(lr=1.0, scaling=1.0, f_min=0.0, eps=0.0):
     return Transform(init, update)
 
 
-@optimizer(
-    "prodigy",
-    title="Prodigy",
-    summary="Adam whose step size is learned: it estimates d, the distance from the start to the solution, from "
-    "how far the gradients have pointed back towards the start, and steps by lr·d. The estimate starts tiny "
-    "(d0 = 1e-6) and can only grow, so the first steps are minute and the run speeds up as d catches up with the "
-    "real distance; lr = 1 is meant to be left alone.",
-    latex=r"\begin{aligned} m_t &= \beta_1 m_{t-1} + (1 - \beta_1)\, d_{t-1}\, g_t\\ "
+_PRODIGY_LATEX = (
+    r"\begin{aligned} m_t &= \beta_1 m_{t-1} + (1 - \beta_1)\, d_{t-1}\, g_t\\ "
     r"v_t &= \beta_2 v_{t-1} + (1 - \beta_2)\, d_{t-1}^2\, g_t^2\\ "
     r"r_t &= \beta_3 r_{t-1} + \frac{d_{t-1}}{d_0}\,\gamma\, d_{t-1}\,\langle g_t,\ \theta_0 - \theta_{t-1}\rangle\\ "
     r"s_t &= \beta_3 s_{t-1} + \frac{d_{t-1}}{d_0}\,\gamma\, d_{t-1}\, g_t\\ "
     r"\hat d_t &= c\, \frac{r_t}{\lVert s_t \rVert_1},\quad d^{\max}_t = \max(d^{\max}_{t-1}, \hat d_t),\quad "
     r"d_t = \min(d^{\max}_t,\ \rho\, d_{t-1})\\ "
     r"\theta_t &= \theta_{t-1} - \gamma\, d_{t-1}\, \lambda\, \theta_{t-1} - \gamma\, d_{t-1}\, "
-    r"\frac{m_t}{\sqrt{v_t} + d_t\, \epsilon} \end{aligned}",
-    pseudocode="g = grad f(theta)\ndlr = d * lr\n"
+    r"\frac{m_t}{\sqrt{v_t} + d_t\, \epsilon} \end{aligned}"
+)
+
+
+_PRODIGY_PSEUDOCODE = (
+    "g = grad f(theta)\ndlr = d * lr\n"
     "numerator = beta3 * numerator + (d / d0) * dlr * dot(g, theta0 - theta)\n"
     "m = beta1 * m + d * (1 - beta1) * g\nv = beta2 * v + d * d * (1 - beta2) * g * g\n"
     "s = beta3 * s + (d / d0) * dlr * g\nd_hat = d_coef * numerator / sum(abs(s))\n"
     "if d == d0: d = max(d, d_hat)\nd_max = max(d_max, d_hat)\nd = min(d_max, d * growth_rate)\n"
-    "theta = theta - weight_decay * dlr * theta\ntheta = theta - dlr * m / (sqrt(v) + d * eps)",
-    paper=Paper("Mishchenko, Defazio", "Prodigy: an expeditiously adaptive parameter-free learner", 2024,
-                "https://arxiv.org/abs/2306.06101"),
-    equivalent="prodigyopt.Prodigy(params, lr=1.0, betas=(0.9, 0.999), beta3=None, eps=1e-8, weight_decay=0, "
-    "decouple=True, use_bias_correction=False, safeguard_warmup=False, d0=1e-6, d_coef=1.0, "
-    "growth_rate=float('inf'))",
-    notes=(
+    "theta = theta - weight_decay * dlr * theta\ntheta = theta - dlr * m / (sqrt(v) + d * eps)"
+)
+
+
+_PRODIGY_NOTES = (
         "lr is not a step size but a multiplier on the estimated d: the step is about lr·d per coordinate, and "
         "the package asks to leave lr at 1. The sweep's learning rates here are multiples of the estimate.",
         "d is global to a parameter group. Each run here is one group holding the 2-vector, so the inner "
@@ -156,9 +180,36 @@ def polyak_sgd(lr=1.0, scaling=1.0, f_min=0.0, eps=0.0):
         "decouple, use_bias_correction and safeguard_warmup are flags: 0 is off, any other value on.",
         "While the accumulated ‖s‖₁ is 0 (a run whose gradients are exactly zero) prodigyopt returns before "
         "the step, leaving θ, d and the step counter as they were; so does each run here.",
-    ),
+    )
+
+
+@optimizer(
+    "prodigy",
+    title="Prodigy",
+    summary="Adam whose step size is learned: it estimates d, the distance from the start to the solution, from "
+    "how far the gradients have pointed back towards the start, and steps by lr·d. The estimate starts tiny "
+    "(d0 = 1e-6) and can only grow, so the first steps are minute and the run speeds up as d catches up with the "
+    "real distance; lr = 1 is meant to be left alone.",
+    latex=_PRODIGY_LATEX,
+    pseudocode=_PRODIGY_PSEUDOCODE,
+    paper=Paper("Mishchenko, Defazio", "Prodigy: an expeditiously adaptive parameter-free learner", 2024,
+                "https://arxiv.org/abs/2306.06101"),
+    equivalent="prodigyopt.Prodigy(params, lr=1.0, betas=(0.9, 0.999), beta3=None, eps=1e-8, weight_decay=0, "
+    "decouple=True, use_bias_correction=False, safeguard_warmup=False, d0=1e-6, d_coef=1.0, "
+    "growth_rate=float('inf'))",
+    notes=_PRODIGY_NOTES,
     second_axis=("beta1", (0.0, 0.5, 0.8, 0.9, 0.95, 0.99)),
     ranges={"eps": (0.0, math.inf, False), "d0": (0.0, math.inf, False)},
+    look=Look("#737425", "dash", "triangle-left"),
+    views=(
+        Panel("d", "its estimate of the distance from the start to the solution: the learning rate it sets for "
+              "itself (the step is lr·d times Adam's direction); it starts at d₀ = 1e-6 and only grows",
+              lambda c: c.state["d"], log=True, fields=("d",), coordinates=("",)),
+        Panel("m/(√v+dε)", "Adam's normalized direction, m / (√v + d·ε), without bias correction (as prodigyopt's "
+              "default): the step is lr·d times it", lambda c: c.state["exp_avg"] / (np.sqrt(c.state["exp_avg_sq"])
+                                                                                       + c.state["d"] * c.hyper["eps"]),
+              fields=("exp_avg", "exp_avg_sq", "d")),
+    ),
 )
 def prodigy(lr=1.0, beta1=0.9, beta2=0.999, beta3=math.sqrt(0.999), eps=1e-8, weight_decay=0.0, decouple=True,
             use_bias_correction=False, safeguard_warmup=False, d0=1e-6, d_coef=1.0, growth_rate=UNLIMITED):
@@ -211,6 +262,12 @@ def prodigy(lr=1.0, beta1=0.9, beta2=0.999, beta3=math.sqrt(0.999), eps=1e-8, we
     return Transform(init, update)
 
 
+def _schedule_free_weight(c):
+    """c_t = w_t / Σw: the weight of the newest z in the average x."""
+    total = c.state["weight_sum"]
+    return (total - previous(total)) / total
+
+
 @optimizer(
     "schedule_free_adamw",
     title="Schedule-free AdamW",
@@ -246,6 +303,14 @@ def prodigy(lr=1.0, beta1=0.9, beta2=0.999, beta3=math.sqrt(0.999), eps=1e-8, we
     ),
     second_axis=("beta1", (0.5, 0.8, 0.9, 0.95, 0.99)),
     ranges={"beta1": (0.0, 1.0, False)},
+    look=Look("#93664C", "dash", "triangle-right"),
+    views=(
+        Path("z", "the base sequence, which takes the Adam-normalized gradient steps; the shown point x is its "
+             "weighted running average", lambda c: c.state["z"], fields=("z",)),
+        adam_views()[1],
+        Panel("c", "the weight of the newest z in the average x, w_t / Σw: 1/t with the default r = 0",
+              _schedule_free_weight, log=True, fields=("weight_sum",), coordinates=("",), first=1),
+    ),
 )
 def schedule_free_adamw(lr=0.0025, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0, warmup_steps=0.0, r=0.0,
                         weight_lr_power=2.0):
