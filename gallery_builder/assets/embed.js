@@ -589,8 +589,9 @@
     var link = document.createElement("a");
     link.className = "og-playground-link";
     link.target = "_top";
-    link.textContent = "open in the playground ↗";
-    link.style.cssText = "position:absolute;right:8px;bottom:4px;font:12px sans-serif;z-index:2";
+    link.textContent = "playground ↗";  // short: the bottom-left corner is free on every layout, not much more
+    link.title = "Run this optimizer on this function at the learning rate shown, live, from any start";
+    link.style.cssText = "position:absolute;left:8px;bottom:4px;font:12px sans-serif;z-index:2";
     var lrSlider = spec.layout.sliders.findIndex(function (s) { return s.name === "lr"; });
     var aim = function () {
       var active = gd.layout.sliders ? gd.layout.sliders[lrSlider].active : spec.layout.sliders[lrSlider].active;
