@@ -234,3 +234,30 @@ def test_a_pair_figure_links_to_the_playground_at_its_learning_rate(visit):
     page.wait_for_function("window.ogPlayground && window.ogPlayground.ready")
     s = setting(page)
     assert (s["o"], s["lr"], s["h2"]) == ("momentum", query["lr"][0], "0.9")
+
+
+def test_what_the_selected_optimizer_carries_is_drawn_on_the_map(visit):
+    """Momentum's −lr·b arrow starts at the shown step's point and is −lr times its JS state's buffer there; moving
+    the step moves it; schedule-free AdamW's z and y are paths of their own; the words name what is drawn."""
+    page = open_page(visit(), "?f=himmelblau&o=momentum,schedule_free_adamw&lr=0.01,0.05&k=20")
+    read = """() => { const m = document.querySelector(".og-pg-paths"), r = window.ogPlayground.runs[0];
+        const k = window.ogPlayground.state.setting.step;
+        return { arrows: m.layout.annotations, traces: m.data.length, point: [r.points[2 * k], r.points[2 * k + 1]],
+                 buf: r.states[k].buf, words: document.querySelector(".og-pg-carried").innerText }; }"""
+    for step in (20, 60):
+        page.evaluate(f"""() => {{ const s = document.querySelector("input[aria-label='step']");
+            s.value = {step}; s.dispatchEvent(new Event("input")); }}""")
+        drawn = page.evaluate(read)
+        (arrow,) = drawn["arrows"]
+        assert [arrow["ax"], arrow["ay"]] == drawn["point"]
+        assert [arrow["x"] - arrow["ax"], arrow["y"] - arrow["ay"]] == pytest.approx([-0.01 * b for b in drawn["buf"]])
+        assert "−lr·b" in drawn["words"] and "momentum buffer" in drawn["words"]
+    alone = drawn["traces"]
+    page.locator("input[name=og-pg-sel]").nth(1).check()
+    page.wait_for_function("window.ogPlayground.state.setting.selected === 1")
+    drawn = page.evaluate("""() => { const m = document.querySelector(".og-pg-paths");
+        return { arrows: (m.layout.annotations || []).length, traces: m.data.length,
+                 words: document.querySelector(".og-pg-carried").innerText }; }""")
+    assert drawn["arrows"] == 0 and drawn["traces"] == alone + 4  # z and y: a path and its end each
+    assert "z (" in drawn["words"] and "gradient point y" in drawn["words"]
+    no_nan_text(page)
