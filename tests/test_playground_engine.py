@@ -112,9 +112,9 @@ def nudged(case, row, runs) -> tuple:
     others = [python_runs(case[0], case[1], (lr,) * 4, *case[3:], starts=starts)]
     others += [python_runs(case[0], case[1], (lr,), *case[3:], fn=moved(fn, move)) for move in MOVES]
     # rounding noise: a gradient near 0 is a sum of terms that cancel, where one ulp of the terms is all there is
-    seeds = range(4) if case[4] == 0 else (case[5],)  # a noisy run keeps its own draws
-    others += [python_runs(case[0], case[1], (lr,), case[3], case[4] + ULP * fn.typical_gradient, seed)
-               for seed in seeds]
+    seeds = np.arange(4) if case[4] == 0 else np.array([case[5]])  # a noisy run keeps its own draws
+    others.append(python_runs(case[0], case[1], (lr,) * len(seeds), case[3], case[4] + ULP * fn.typical_gradient,
+                              seeds))  # one batch, a seed per row
     return (min(first_difference(path, runs.points[row]) for m in others for path in m.points),
             {engine.STATUSES[s] for m in others for s in m.status})
 
