@@ -367,7 +367,8 @@ def basins(cell: Cell) -> dict:
     del contour["hovertemplate"]
     heatmap = {"type": "heatmap", "x": typed(xs), "y": typed(ys), "z": typed(codes, "u1"), "zmin": 0, "zmax": n,
                "colorscale": scale, "text": text,
-               "hovertemplate": "start (%{x:.3g}, %{y:.3g})<br>%{text}<br>click: run it in the playground<extra></extra>",
+               "hovertemplate": "start (%{x:.3g}, %{y:.3g})<br>%{text}<br>click: run it in the playground"
+                                "<extra></extra>",
                "colorbar": {"tickvals": [k + 0.5 for k in range(n)], "ticktext": labels, "len": 1.0}}
     counts = np.bincount(codes.ravel(), minlength=n)
     parts = [f"{labels[k]}: {counts[k]}" for k in range(n) if counts[k]]

@@ -226,9 +226,7 @@ def test_js_engine_equals_the_python_engine(browser):  # noqa: F811
 
 DRAWN = """([fn, opt, lr, steps]) => {
   const r = PG.run({ fn, opt, steps, start: PG_CATALOGUE.functions[fn].start, hyper: { lr }, record_state: true });
-  const rule = PG.RULES[opt](r.hyper), code = PG_CATALOGUE.code[fn], [[x0, x1], [y0, y1]] = PG_CATALOGUE.functions[fn].domain;
-  const extra = { hessian: (p) => code.vgh(p[0], p[1]).slice(3), size: 0.06 * Math.hypot(x1 - x0, y1 - y0) };
-  return r.states.map((s, j) => rule.drawn(s, [r.points[2 * j], r.points[2 * j + 1]], extra));
+  return r.states.map((_, j) => PG.drawn(r, opt, fn, j));
 }"""
 
 
@@ -255,6 +253,7 @@ def test_the_state_drawn_on_the_map_is_what_carried_draws(browser):  # noqa: F81
         for view, values in carried.carried(cell, 0):
             if view.name in views:
                 ours = np.array([step[view.name] for step in js[: len(values)]], float)
-                np.testing.assert_allclose(ours[1:], values[1:], rtol=1e-9, atol=1e-12, err_msg=f"{opt.name}: {view.name}")
+                np.testing.assert_allclose(ours[1:], values[1:], rtol=1e-9, atol=1e-12,
+                                           err_msg=f"{opt.name}: {view.name}")
                 checked.append(f"{opt.name}: {view.name}")
     assert len(checked) == sum(len(jsgen.drawn_views(o)) for o in optimizers.CATALOGUE.values()), checked

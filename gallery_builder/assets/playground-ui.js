@@ -487,12 +487,10 @@
     function carriedOnMap(c, k) {
       const s = state.setting, r = runs[s.selected], out = { traces: [], annotations: [], shown: [] };
       if (!r || !r.states) return out;
-      const name = s.opts[s.selected].name, meta = C.optimizers[name], rule = PG.RULES[name](r.hyper);
-      if (!rule.drawn || !meta.carried.length) return out;
-      const [[x0, x1], [y0, y1]] = C.functions[s.fn].domain, code = C.code[s.fn];
-      const extra = { hessian: (p) => code.vgh(p[0], p[1]).slice(3), size: 0.06 * Math.hypot(x1 - x0, y1 - y0) };
-      const pointAt = (j) => [r.points[2 * j], r.points[2 * j + 1]];
-      const at = Math.min(k, r.states.length - 1), p = pointAt(at), now = rule.drawn(r.states[at], p, extra);
+      const name = s.opts[s.selected].name, meta = C.optimizers[name];
+      const at = Math.min(k, r.states.length - 1), p = [r.points[2 * at], r.points[2 * at + 1]];
+      const now = meta.carried.length ? PG.drawn(r, name, s.fn, at) : null;
+      if (!now) return out;
       const colour = c.dark ? "#ffd166" : "#7a2e8e";  // apart from every optimizer's colour on either contour
       for (const view of meta.carried) {
         const v = now[view.name];
@@ -505,7 +503,7 @@
         } else {  // a path of its own up to this step (from step 1: the state before any step may hold zeros)
           const xs = [], ys = [];
           for (let j = 1; j <= at; j++) {
-            const q = rule.drawn(r.states[j], pointAt(j), extra)[view.name];
+            const q = PG.drawn(r, name, s.fn, j)[view.name];
             xs.push(q[0]); ys.push(q[1]);
           }
           const paths = out.traces.length / 2;  // each path its own dash and marker

@@ -618,5 +618,15 @@
     return { points, values, status, stopStep, last, firstWithin, finalPoint, finalValue, hyper, states };
   }
 
-  window.PG = { run, multipliers, pow, RULES, PlaygroundError };
+  /* What the rule of ``opt`` draws of run r (PG.run with record_state) on function fn at recorded step j: its
+     drawn() of the state and the shown point there, by view name; null when the rule draws nothing. */
+  function drawn(r, opt, fn, j) {
+    const rule = RULES[opt](r.hyper);
+    if (!rule.drawn) return null;
+    const code = C.code[fn], [[x0, x1], [y0, y1]] = C.functions[fn].domain;
+    const extra = { hessian: (p) => code.vgh(p[0], p[1]).slice(3), size: 0.06 * Math.hypot(x1 - x0, y1 - y0) };
+    return rule.drawn(r.states[j], [r.points[2 * j], r.points[2 * j + 1]], extra);
+  }
+
+  window.PG = { run, drawn, multipliers, pow, RULES, PlaygroundError };
 })();
