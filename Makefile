@@ -22,8 +22,9 @@ serve: $(STAMP)
 	$(BIN)/gallery-builder watch --quiet & trap 'kill $$!' EXIT INT TERM; \
 		$(BIN)/python -m gallery_builder.site_build serve --livereload
 
+# One pytest worker per core (at most 4); see tests/conftest.py for how the default gallery's tests are grouped.
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --maxprocesses 4 --dist loadgroup
 
 bench: $(STAMP)
 	$(BIN)/python scripts/bench.py

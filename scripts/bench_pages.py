@@ -111,6 +111,13 @@ def first_figure_section(html: str) -> str | None:
     return ids[-1] if ids else None
 
 
+@functools.lru_cache(maxsize=None)
+def sizes(path: Path) -> tuple:
+    """A served file's bytes and gzipped bytes (the same bundles recur on every page: compress each once)."""
+    body = path.read_bytes()
+    return len(body), len(gzip.compress(body, 6, mtime=0))
+
+
 def measure(browser, base: str, path: str, site: Path, viewport: dict = DESKTOP, plot: bool = False,
             trace: bool = False) -> dict:
     """One first visit of ``base + path`` in a fresh context (empty cache), where ``base`` serves the folder
@@ -139,8 +146,7 @@ def measure(browser, base: str, path: str, site: Path, viewport: dict = DESKTOP,
             if not url.startswith("data:"):
                 problems.append(f"fetched from outside the site: {url}")
             continue
-        body = (site / unquote(urlsplit(url).path[len(urlsplit(base).path):])).read_bytes()
-        files[url] = (len(body), len(gzip.compress(body, 6, mtime=0)))
+        files[url] = sizes(site / unquote(urlsplit(url).path[len(urlsplit(base).path):]))
     return {"bytes": sum(b for b, _ in files.values()), "gzip": sum(g for _, g in files.values()), "files": files,
             "first_plot": None if first is None else first / 1000,
             "cpu": None if first is None or events is None else main_thread_cpu(events, base + path, first),

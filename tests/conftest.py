@@ -132,3 +132,9 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.browser)
         if item.path.name in {"test_browser.py", "test_serve.py"} or _SLOW_FIXTURES & set(item.fixturenames):
             item.add_marker(pytest.mark.slow)
+        if "default_site" in item.fixturenames:
+            # `make test` runs on pytest-xdist's workers with --dist loadgroup: one worker builds the default
+            # gallery (minutes) and runs what reads it, while the others share the rest.
+            item.add_marker(pytest.mark.xdist_group("default_site"))
+    # Its tests first, so that the long group starts at once rather than after the others ran out.
+    items.sort(key=lambda item: "default_site" not in item.fixturenames)

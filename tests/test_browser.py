@@ -132,7 +132,16 @@ def site_pages(site: Path) -> list:
                   if "embeds" not in p.parts and p.name != "404.html")
 
 
-def test_every_page_renders_every_embed(visit, server):
+def typesets_its_math(page, path: str) -> None:
+    """Every formula of the page is typeset once the first comes into view, without a KaTeX error."""
+    math = page.locator(".arithmatex").count()
+    if math:
+        page.locator(".arithmatex:visible").first.scroll_into_view_if_needed()
+        page.wait_for_function(f"document.querySelectorAll('.arithmatex .katex').length === {math}")
+        assert page.locator(".katex-error").count() == 0, path
+
+
+def test_every_page_renders_every_embed_and_typesets_its_math(visit, server):
     origin, site = server
     pages = site_pages(site)
     assert len(pages) >= 12
@@ -140,6 +149,8 @@ def test_every_page_renders_every_embed(visit, server):
     for path in pages:
         v = visit()
         page = v.goto(path)
+        typesets_its_math(page, path)
+        page.evaluate("window.scrollTo(0, 0)")
         for embed in visible_embeds(page):
             figure_frame(page, embed)
             seen += 1
@@ -419,7 +430,7 @@ def test_every_embed_draws_with_its_plotly_bundle(visit, server):
     assert len(registered) == len(embeds.BUNDLES) and len(paths) >= 40
 
 
-def test_first_visit_of_every_page_fits_the_budget_and_typesets_its_math(browser, server):
+def test_first_visit_of_every_page_fits_the_budget(browser, server):
     """An empty cache, every page: at most 3 MB fetched (1 MB gzipped), as scripts/bench_pages.py measures it."""
     sys.path.insert(0, str(ROOT / "scripts"))
     from bench_pages import BUDGET, measure
@@ -430,15 +441,6 @@ def test_first_visit_of_every_page_fits_the_budget_and_typesets_its_math(browser
         assert weight["bytes"] <= BUDGET["bytes"] and weight["gzip"] <= BUDGET["gzip"], (path, weight["bytes"])
         assert weight["problems"] == [], path
         assert not any("plotly-gl3d" in url for url in weight["files"]), path  # 3-D views load on request
-    v = Visit(browser, origin)
-    for path in site_pages(site):
-        page = v.goto(path)
-        math = page.locator(".arithmatex").count()
-        if math:  # typeset once the first formula comes into view
-            page.locator(".arithmatex:visible").first.scroll_into_view_if_needed()
-            page.wait_for_function(f"document.querySelectorAll('.arithmatex .katex').length === {math}")
-            assert page.locator(".katex-error").count() == 0, path
-    v.close()
 
 
 def test_first_visits_of_the_default_site_fit_the_budget(browser, default_site):
