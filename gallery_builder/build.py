@@ -207,7 +207,9 @@ def _write_everything(staging: Staging, settings, cells: dict, keys: dict, docs_
     made = [(kind, names, subject) for kind in embeds.KINDS.values()
             for names, subject in embeds.subjects(kind, settings, cells)]
     assets = embeds.relative(f"{g}/assets", f"{g}/embeds")
-    figure_keys = FigureKeys(settings, keys, _produce, assets)
+    # the playground as seen from the embeds' folder (an index page's URL folder is its own folder)
+    playground = site.page_url(f"{g}/embeds/index.md", pages.PLAYGROUND)
+    figure_keys = FigureKeys(settings, keys, _produce, (assets, playground))
 
     def rel(path: str) -> str:  # Site paths start with the gallery folder; staging is rooted at it
         return path[len(g) + 1:]
@@ -221,7 +223,7 @@ def _write_everything(staging: Staging, settings, cells: dict, keys: dict, docs_
                  if (output == "embed" or getattr(kind, output) is not None) and not staging.unchanged(rel(path), key)]
 
     progress = Progress(len(todo), "figures", quiet)
-    with _Producer(made, settings, assets, staging, jobs) as producer:
+    with _Producer(made, settings, (assets, playground), staging, jobs) as producer:
         results_iter = producer.results(todo)
         # The pages render here while the workers draw the figures and write them.
         for path, text in pages.Renderer(settings, cells, site, docs_dir, extra).pages().items():
@@ -239,11 +241,11 @@ def _produce(job) -> bool:
     """One output of one figure (its embed page, which carries its data download, or its thumbnail), put into the
     staging folder by the process that made it, so that no file goes back through a pipe; True if written, False if
     linked."""
-    made, settings, assets, staging = _WORK
+    made, settings, (assets, playground), staging = _WORK
     index, output, path = job
     kind, _, subject = made[index]
     if output == "embed":
-        content = embeds.page(kind, subject, settings, assets)
+        content = embeds.page(kind, subject, settings, assets, playground)
     else:
         content = kind.thumbnail(subject)
     return staging.put(path, content)

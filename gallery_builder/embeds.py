@@ -41,10 +41,10 @@ _PAGE = """<!DOCTYPE html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title}</title>
 <link rel="icon" href="data:,">
-<style>html,body{{margin:0;height:100%;overflow:hidden;background:#fff}}html[data-theme=dark],html[data-theme=dark] body{{background:#1e2129}}#figure{{width:100%;height:100%}}</style>
+<style>html,body{{margin:0;height:100%;overflow:hidden;background:#fff}}html[data-theme=dark],html[data-theme=dark] body{{background:#1e2129}}#figure{{width:100%;height:100%}}.og-playground-link{{color:#1a5fb4}}html[data-theme=dark] .og-playground-link{{color:#8ab4f8}}</style>
 </head>
 <body>
-<div id="figure" role="figure" tabindex="0" aria-label="{label}"></div>
+<div id="figure" role="figure" tabindex="0" aria-label="{label}"{into}></div>
 <script src="{assets}/{plotly}"></script>
 <script type="application/octet-stream" id="figure-data">{data}</script>
 {download}{shared}<script src="{assets}/embed.js"></script>
@@ -119,10 +119,12 @@ def unpacked(text: str) -> str:
     return figure_json(push(json.loads(head.decode("utf-8"))))
 
 
-def html(figure: dict, title: str, assets: str, record: dict | None = None, function: str | None = None) -> str:
+def html(figure: dict, title: str, assets: str, record: dict | None = None, function: str | None = None,
+         playground: str | None = None) -> str:
     """A standalone page for ``figure``; ``assets`` is the relative URL of the shared assets folder; ``record``, the
     figure's data download (made in the browser by embed.js's download button, from the numbers the page holds);
-    ``function``, whose shared landscape (``landscape_file``) the figure points at instead of carrying it."""
+    ``function``, whose shared landscape (``landscape_file``) the figure points at instead of carrying it;
+    ``playground``, the playground page's relative URL, where a figure with a "playground" entry links to."""
     label = title
     if "animate" in figure:
         label += ". Keys: left and right arrows step through the run, space plays or pauses"
@@ -131,15 +133,17 @@ def html(figure: dict, title: str, assets: str, record: dict | None = None, func
     figure, shared = _share(figure, function)
     carried = "" if record is None else \
         f'<script type="application/octet-stream" id="figure-download">{packed(download(record, figure))}</script>\n'
-    return _PAGE.format(title=escape(title), label=escape(label), assets=assets, plotly=bundle(figure),
+    into = f' data-playground="{escape(playground)}"' if playground and "playground" in figure else ""
+    return _PAGE.format(title=escape(title), label=escape(label), assets=assets, plotly=bundle(figure), into=into,
                         data=packed(figure), download=carried,
                         shared=f'<script src="{landscape_file(function)}"></script>\n' if shared else "")
 
 
-def page(kind, subject, settings, assets: str) -> str:
-    """The embed of ``kind`` for ``subject``: its figure, its data download, and its function's shared landscape."""
+def page(kind, subject, settings, assets: str, playground: str | None = None) -> str:
+    """The embed of ``kind`` for ``subject``: its figure, its data download, its function's shared landscape, and
+    its link into the playground (at ``playground``, relative) if it has one."""
     return html(kind.figure(subject), kind.title(subject), assets, kind.data and kind.data(subject, settings),
-                kind.names(subject)[-1])
+                kind.names(subject)[-1], playground)
 
 
 # The arrays every map of a function draws, its contour's and its 3-D surface's grids, are the same bytes in each of

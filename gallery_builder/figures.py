@@ -219,6 +219,14 @@ def _side_panels(bounded: bool, lower: str) -> dict:
     }
 
 
+def playground(cell: Cell, **where) -> dict:
+    """What a figure's way into the playground opens (embed.js makes the URL, assets/playground-ui.js reads it):
+    the cell's function and optimizer with its second hyperparameter, and ``where`` (lr or lrs, a start)."""
+    opt = optimizers.get(cell.optimizer)
+    second = {"h2": float(cell.hyperparameters[opt.second_axis[0]])} if opt.second_axis else {}
+    return {"f": cell.function, "o": cell.optimizer, **second, **where}
+
+
 def pair(cell: Cell) -> dict:
     """One optimizer on one function: contour with the run at every swept learning rate (slider), and the gap."""
     fn, opt = functions.get(cell.function), optimizers.get(cell.optimizer)
@@ -288,7 +296,9 @@ def pair(cell: Cell) -> dict:
     phone = narrow.stack(layout, data, Plot(("xaxis", "yaxis"), SQUARE, below=48), Slider(0, 64),
                          Slider(1, 64, buttons=0), Plot(("xaxis2", "yaxis2"), 120, below=16, nticks=4),
                          Plot(("xaxis3", "yaxis3"), 120, below=48, nticks=4))
-    return {"data": data, "layout": layout, "animate": {"traces": animated, "slider": "step"}, "narrow": phone}
+    return {"data": data, "layout": layout, "animate": {"traces": animated, "slider": "step"}, "narrow": phone,
+            "playground": playground(cell, lrs=[float(lr) for lr in cell.lrs], x=float(cell.start[0]),
+                                     y=float(cell.start[1]))}
 
 
 def race(cells: list, fn) -> dict:
@@ -356,7 +366,9 @@ def basins(cell: Cell) -> dict:
                     "hoverinfo": "skip"})
     del contour["hovertemplate"]
     heatmap = {"type": "heatmap", "x": typed(xs), "y": typed(ys), "z": typed(codes, "u1"), "zmin": 0, "zmax": n,
-               "colorscale": scale, "text": text, "hovertemplate": "start (%{x:.3g}, %{y:.3g})<br>%{text}<extra></extra>",
+               "colorscale": scale, "text": text,
+               "hovertemplate": "start (%{x:.3g}, %{y:.3g})<br>%{text}<br>click: run it in the playground"
+                                "<extra></extra>",
                "colorbar": {"tickvals": [k + 0.5 for k in range(n)], "ticktext": labels, "len": 1.0}}
     counts = np.bincount(codes.ravel(), minlength=n)
     parts = [f"{labels[k]}: {counts[k]}" for k in range(n) if counts[k]]
@@ -377,7 +389,7 @@ def basins(cell: Cell) -> dict:
     data = [heatmap, contour, *_markers(fn, cell.start)[1:]]
     phone = narrow.stack(layout, data, Plot(("xaxis", "yaxis"), SQUARE, below=48),
                          ColourBar(0, 18 * n, {"lenmode": "pixels", "len": 18 * n, "thickness": 14}), Note(0))
-    return {"data": data, "layout": layout, "narrow": phone}
+    return {"data": data, "layout": layout, "narrow": phone, "playground": playground(cell, lr=float(cell.basin_lr))}
 
 
 def sensitivity(cells: list, fn) -> dict:

@@ -474,7 +474,7 @@ def _card_value(value):
 class FigureKeys:
     """The key of a figure's files (embed, data download, thumbnail): its cells' keys, the closure of the code that
     makes them (``writer``, which writes a figure's files, and the kind's builders it calls, across the modules the
-    builders import), the card fields and the settings that code reads, the assets folder its page names, the
+    builders import), the card fields and the settings that code reads, the URLs its page names (assets, playground), the
     package files its code names and the library versions."""
 
     def __init__(self, settings: Settings, cell_keys: dict, writer, assets: str):

@@ -18,8 +18,9 @@ from importlib import resources
 import numpy as onp
 from autograd.numpy.numpy_vspaces import ArrayVSpace
 
-from . import figures, functions, optimizers, schedules, tape
+from . import carried, figures, functions, optimizers, schedules, tape
 from .optimizers import adam, second_order, tuning_free
+from .optimizers.views import Arrow, Path
 from .config import DEFAULT_STEPS, Settings
 from .errors import UserError
 from .engine import CAPTURE_FRACTION, STALL_GRADIENT, TOLERANCE
@@ -76,7 +77,7 @@ def _binary(template):
 
 
 for _name, _template in {"add": "{a} + {b}", "sub": "{a} - {b}", "mul": "{a} * {b}", "truediv": "{a} / {b}",
-                         "pow": "Math.pow({a}, {b})", "gt": "{a} > {b}", "lt": "{a} < {b}", "ge": "{a} >= {b}",
+                         "pow": "PG.pow({a}, {b})", "gt": "{a} > {b}", "lt": "{a} < {b}", "ge": "{a} >= {b}",
                          "le": "{a} <= {b}"}.items():
     _left, _right = _binary(_template)
     setattr(Sym, f"__{_name}__", _left)
@@ -192,7 +193,18 @@ def _optimizer_meta(opt) -> dict:
             "lr_range": [lr * 10 ** -settings.lr_limit_below, lr * 10 ** settings.lr_limit_above],
             "second": [opt.second_axis[0], min(opt.second_axis[1]), max(opt.second_axis[1])]
             if opt.second_axis else None,
-            "style": figures.style(opt.name), "hessian": opt.uses_hessian, "needs_minimum": opt.needs_minimum}
+            "style": figures.style(opt.name), "hessian": opt.uses_hessian, "needs_minimum": opt.needs_minimum,
+            "carried": drawn_views(opt)}
+
+
+def drawn_views(opt) -> list:
+    """The views of what ``opt`` carries that go on the map (the arrows and paths of carried.views), with their
+    words; the playground draws each from its JS rule's ``drawn`` (a test checks each against Python's)."""
+    transform = opt.transform()
+    fields = [*transform.init(onp.zeros((1, 2)))._fields, *(["gradient_point"] if transform.shown else [])]
+    return [{"name": v.name, "meaning": v.meaning, "kind": "path" if isinstance(v, Path) else "arrow",
+             "through": bool(getattr(v, "through", False))}
+            for v in carried.views(opt.name, fields) if isinstance(v, (Arrow, Path))]
 
 
 def _json(value) -> str:

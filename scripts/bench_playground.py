@@ -7,7 +7,7 @@ time from the click to the end of the handler, Plotly's redraw included). Median
 one warm-up click; the first click (cold JIT) is reported too. Bytes are the files received on a first visit with
 an empty cache, uncompressed and gzipped at level 6, read from the served files.
 
-Run: .venv/bin/python scripts/bench_playground.py [--site site] [--clicks 40]
+Run: .venv/bin/python scripts/bench_playground.py [--site site] [--clicks 40] [--setting QUERY]
 """
 
 from __future__ import annotations
@@ -58,6 +58,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--site", type=Path, default=ROOT / "site")
     parser.add_argument("--clicks", type=int, default=40)
+    parser.add_argument("--setting", default=SETTING, help="the page's query (default: %(default)s)")
     args = parser.parse_args()
     if not (args.site / PAGE).is_file():
         parser.exit(2, f"error: no {PAGE} in {args.site}: build the site first (make site)\n")
@@ -70,7 +71,7 @@ def main() -> None:
             page = browser.new_page(viewport={"width": 1280, "height": 900})
             fetched = []
             page.on("requestfinished", lambda r: fetched.append(urlsplit(r.url).path))
-            page.goto(f"{origin}/{PAGE}{SETTING}", wait_until="load")
+            page.goto(f"{origin}/{PAGE}{args.setting}", wait_until="load")
             page.wait_for_function("window.ogPlayground && window.ogPlayground.ready")
             page.evaluate("document.querySelector('.og-pg-paths').scrollIntoView()")
             times = [page.evaluate(CLICK, [-1.5 + 0.02 * i, 2.0 - 0.01 * i]) for i in range(args.clicks + 1)]

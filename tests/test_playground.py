@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from gallery_builder import engine
-from test_browser import SUB_PATH, Visit, browser, server  # noqa: F401  (fixtures)
+from gallery_builder.figures import fmt
+from test_browser import SUB_PATH, Visit, browser, figure_frame, server  # noqa: F401  (fixtures)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -192,3 +193,71 @@ def test_instant_navigation_sets_the_playground_up_and_the_palette_toggle_redraw
     page.locator("form[data-md-component=palette] label:visible").first.click()
     page.wait_for_function("document.body.getAttribute('data-md-color-scheme') === 'slate'")
     page.wait_for_function(f"document.querySelector('.og-pg-paths')._fullLayout.font.color !== '{light}'")
+
+
+def test_a_basin_cell_opens_the_playground_at_its_start(visit):
+    """A click on a basin map's cell, in its frame on the function page, opens the playground in the top window at
+    that start, with the map's optimizer, function and learning rate; the playground then runs from there."""
+    page = visit().goto("gallery/functions/himmelblau.html")
+    frame = figure_frame(page, page.query_selector('.og-embed[data-src*="basins--sgd--himmelblau"]'))
+    spec = frame.evaluate("""() => { const gd = document.getElementById('figure'), t = gd._fullData[0];
+        return { xs: Array.from(t.x), ys: Array.from(t.y), title: gd.layout.title.text }; }""")
+    x, y = spec["xs"][3], spec["ys"][6]  # a cell away from the start and the minima, whose markers would take the click
+    inside = frame.evaluate("""([x, y]) => { const L = document.getElementById('figure')._fullLayout;
+        return [L.xaxis._offset + L.xaxis.d2p(x), L.yaxis._offset + L.yaxis.d2p(y)]; }""", [x, y])
+    box = page.query_selector('iframe.og-embed[data-src*="basins--sgd--himmelblau"]').bounding_box()
+    with page.expect_navigation():
+        page.mouse.click(box["x"] + inside[0], box["y"] + inside[1])
+    page.wait_for_function("window.ogPlayground && window.ogPlayground.ready")
+    assert urlparse(page.url).path == f"/{SUB_PATH}/{PAGE}"
+    s = setting(page)
+    assert (s["f"], s["o"], float(s["x"]), float(s["y"])) == ("himmelblau", "sgd", x, y)
+    assert spec["title"].endswith(f"basins at lr = {fmt(float(s['lr']))}")
+    assert js_runs(page)[0]["points"][:2] == [x, y]
+    assert page.input_value("input[aria-label='start x']") == s["x"]
+
+
+def test_a_pair_figure_links_to_the_playground_at_its_learning_rate(visit):
+    page = visit().goto("gallery/optimizers/momentum.html")
+    embed = page.query_selector('.og-embed[data-src*="pair--momentum--rosenbrock"]')
+    frame = figure_frame(page, embed)
+    shown = frame.evaluate("""() => { const gd = document.getElementById('figure'), s = gd.layout.sliders[0];
+        return { lrs: s.steps.map((step) => step.label), active: s.active }; }""")
+    link = frame.query_selector(".og-playground-link")
+    assert link.get_attribute("target") == "_top"
+    query = parse_qs(urlparse(link.get_attribute("href")).query)
+    assert (query["f"], query["o"], query["h2"], query["x"], query["y"]) == (["rosenbrock"], ["momentum"], ["0.9"],
+                                                                            ["-1.2"], ["1"])
+    assert fmt(float(query["lr"][0])) == shown["lrs"][shown["active"]].rstrip("★")
+    with page.expect_navigation():
+        link.click()
+    page.wait_for_function("window.ogPlayground && window.ogPlayground.ready")
+    s = setting(page)
+    assert (s["o"], s["lr"], s["h2"]) == ("momentum", query["lr"][0], "0.9")
+
+
+def test_what_the_selected_optimizer_carries_is_drawn_on_the_map(visit):
+    """Momentum's −lr·b arrow starts at the shown step's point and is −lr times its JS state's buffer there; moving
+    the step moves it; schedule-free AdamW's z and y are paths of their own; the words name what is drawn."""
+    page = open_page(visit(), "?f=himmelblau&o=momentum,schedule_free_adamw&lr=0.01,0.05&k=20")
+    read = """() => { const m = document.querySelector(".og-pg-paths"), r = window.ogPlayground.runs[0];
+        const k = window.ogPlayground.state.setting.step;
+        return { arrows: m.layout.annotations, traces: m.data.length, point: [r.points[2 * k], r.points[2 * k + 1]],
+                 buf: r.states[k].buf, words: document.querySelector(".og-pg-carried").innerText }; }"""
+    for step in (20, 60):
+        page.evaluate(f"""() => {{ const s = document.querySelector("input[aria-label='step']");
+            s.value = {step}; s.dispatchEvent(new Event("input")); }}""")
+        drawn = page.evaluate(read)
+        (arrow,) = drawn["arrows"]
+        assert [arrow["ax"], arrow["ay"]] == drawn["point"]
+        assert [arrow["x"] - arrow["ax"], arrow["y"] - arrow["ay"]] == pytest.approx([-0.01 * b for b in drawn["buf"]])
+        assert "−lr·b" in drawn["words"] and "momentum buffer" in drawn["words"]
+    alone = drawn["traces"]
+    page.locator("input[name=og-pg-sel]").nth(1).check()
+    page.wait_for_function("window.ogPlayground.state.setting.selected === 1")
+    drawn = page.evaluate("""() => { const m = document.querySelector(".og-pg-paths");
+        return { arrows: (m.layout.annotations || []).length, traces: m.data.length,
+                 words: document.querySelector(".og-pg-carried").innerText }; }""")
+    assert drawn["arrows"] == 0 and drawn["traces"] == alone + 4  # z and y: a path and its end each
+    assert "z (" in drawn["words"] and "gradient point y" in drawn["words"]
+    no_nan_text(page)

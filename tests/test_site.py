@@ -631,3 +631,19 @@ def test_thumbnails_are_drawn_at_twice_the_size_pages_show_them(small_site):
     assert sizes and all('width="240"' in tag and 'height="180"' in tag for tag in sizes)
     png = next((small_site / "site" / "gallery" / "thumbs").glob("pair--*.png")).read_bytes()
     assert struct.unpack(">II", png[16:24]) == (480, 360)
+
+
+def test_every_function_page_and_the_home_tour_link_to_the_playground(small_site):
+    """Swept or not, every function page links into the playground (swept ones from their basin maps' words too),
+    and so does the home page's tour."""
+    site = small_site / "site"
+
+    def article(path):  # the page's own text: the navigation links to the playground from every page
+        text = path.read_text(encoding="utf-8")
+        return text[text.index("<article"):text.index("</article>")]
+
+    pages = sorted((site / "gallery" / "functions").glob("*.html"))
+    assert len(pages) == 16
+    for page in pages:
+        assert re.search(r'href="\.\./playground\.html(\?f=\w+)?"', article(page)), page.name
+    assert re.search(r'Your own start.*href="gallery/playground\.html"', article(site / "index.html"), re.S)

@@ -582,6 +582,39 @@
     if (event.data && event.data.type === "md-color-scheme") setTheme(event.data.scheme === "slate" ? "dark" : "light");
   });
 
+  // Into the playground (figures.playground): a click or tap on a basin map's cell opens it from that start, the
+  // link in a pair figure's corner at the learning rate its slider shows. The URL is relative (the embed names
+  // where the playground is) and opens in the top window, not in the frame.
+  var into = spec.playground, playgroundUrl = gd.dataset.playground;
+  function playgroundHref(lr, x, y) {
+    var q = { f: into.f, o: into.o, lr: lr, h2: into.h2, x: x, y: y };
+    return playgroundUrl + "?" + Object.keys(q).filter(function (k) { return q[k] !== undefined; })
+      .map(function (k) { return k + "=" + encodeURIComponent(q[k]); }).join("&");
+  }
+  if (into && playgroundUrl && into.lrs) {
+    var link = document.createElement("a");
+    link.className = "og-playground-link";
+    link.target = "_top";
+    link.textContent = "playground ↗";  // short: the bottom-left corner is free on every layout, not much more
+    link.title = "Run this optimizer on this function at the learning rate shown, live, from any start";
+    link.style.cssText = "position:absolute;left:8px;bottom:4px;font:12px sans-serif;z-index:2";
+    var lrSlider = spec.layout.sliders.findIndex(function (s) { return s.name === "lr"; });
+    var aim = function () {
+      var active = gd.layout.sliders ? gd.layout.sliders[lrSlider].active : spec.layout.sliders[lrSlider].active;
+      link.href = playgroundHref(into.lrs[active], into.x, into.y);
+    };
+    aim();
+    ["pointerdown", "focus", "mouseenter"].forEach(function (type) { link.addEventListener(type, aim); });
+    gd.on("plotly_sliderchange", aim);
+    document.body.appendChild(link);
+  } else if (into && playgroundUrl) {
+    gd.on("plotly_click", function (event) {
+      var point = event.points && event.points[0];
+      if (!point || point.curveNumber !== 0) return;  // the outcome map, not the contour or the markers over it
+      window.open(playgroundHref(into.lr, point.x, point.y), "_top");
+    });
+  }
+
   if (!spec.animate) return;
 
   var animated = spec.animate.traces;

@@ -321,11 +321,12 @@
                 map: el("div", { class: "og-pg-layer og-pg-paths", role: "img",
                                  "aria-label": "map: click or tap to start there, drag to move the start" }), gap: el("div", { class: "og-pg-panel" }),
                 length: el("div", { class: "og-pg-panel" }), status: el("ul", { class: "og-pg-status" }),
+                carried: el("div", { class: "og-pg-panel" }),
                 state: el("div", { class: "og-pg-state" }), python: el("div", { class: "og-pg-python" }),
                 link: el("a", { href: "?" + query(s) }, "Link to this view") };
       root.replaceChildren(el("div", { class: "og-pg" }, parts.message, controls(),
         el("div", { class: "og-pg-controls" }, play, el("label", {}, "step", stepInput, stepOut)),
-        el("div", { class: "og-pg-map" }, parts.below, parts.map), el("div", { class: "og-pg-panels" }, parts.gap, parts.length), parts.status, parts.state,
+        el("div", { class: "og-pg-map" }, parts.below, parts.map), el("div", { class: "og-pg-panels" }, parts.gap, parts.length, parts.carried), parts.status, parts.state,
         parts.python, el("p", {}, parts.link)));
       listen(parts.map);
       parts.below.dataset.key = parts.below.dataset.key || "";
@@ -471,11 +472,49 @@
       });
       traces.push({ type: "scatter", mode: "markers", x: [s.start[0]], y: [s.start[1]],
         marker: { size: 14, color: "rgba(0,0,0,0)", line: { width: 2.5, color: c.fg } } });
-      Plotly.react(parts.map, traces, mapLayout(c), { displayModeBar: false, scrollZoom: false, responsive: true });
+      const carried = carriedOnMap(c, k);
+      Plotly.react(parts.map, traces.concat(carried.traces), { ...mapLayout(c), annotations: carried.annotations },
+                   { displayModeBar: false, scrollZoom: false, responsive: true });
       const line = { shapes: [{ type: "line", xref: "x", yref: "paper", x0: k, x1: k, y0: 0, y1: 1,
                                 line: { color: c.fg, width: 1, dash: "dot" } }] };
-      if (parts.gap.layout) { Plotly.relayout(parts.gap, line); Plotly.relayout(parts.length, line); }
-      drawState();
+      [parts.gap, parts.length, parts.carried].forEach((panel) => { if (panel.layout) Plotly.relayout(panel, line); });
+      drawState(carried.shown);
+    }
+
+    /* What the selected optimizer carries, on the map at step k: the arrows and paths of its views in
+       carried.views (their names and words come with the catalogue), valued by its JS rule's drawn()
+       from the JS engine's state. Returns the traces, the arrows (as annotations) and what was drawn. */
+    function carriedOnMap(c, k) {
+      const s = state.setting, r = runs[s.selected], out = { traces: [], annotations: [], shown: [] };
+      if (!r || !r.states) return out;
+      const name = s.opts[s.selected].name, meta = C.optimizers[name];
+      const at = Math.min(k, r.states.length - 1), p = [r.points[2 * at], r.points[2 * at + 1]];
+      const now = meta.carried.length ? PG.drawn(r, name, s.fn, at) : null;
+      if (!now) return out;
+      const colour = c.dark ? "#ffd166" : "#7a2e8e";  // apart from every optimizer's colour on either contour
+      for (const view of meta.carried) {
+        const v = now[view.name];
+        if (!v || !Number.isFinite(v[0]) || !Number.isFinite(v[1])) continue;
+        if (view.kind === "arrow") {
+          const half = view.through ? 0.5 : 0, tail = [p[0] - half * v[0], p[1] - half * v[1]];
+          out.annotations.push({ x: tail[0] + v[0], y: tail[1] + v[1], ax: tail[0], ay: tail[1], xref: "x", yref: "y",
+            axref: "x", ayref: "y", text: "", showarrow: true, arrowhead: view.through ? 0 : 2, arrowwidth: 2.5,
+            arrowcolor: colour });
+        } else {  // a path of its own up to this step (from step 1: the state before any step may hold zeros)
+          const xs = [], ys = [];
+          for (let j = 1; j <= at; j++) {
+            const q = PG.drawn(r, name, s.fn, j)[view.name];
+            xs.push(q[0]); ys.push(q[1]);
+          }
+          const paths = out.traces.length / 2;  // each path its own dash and marker
+          out.traces.push({ type: "scatter", mode: "lines", x: xs, y: ys,
+                            line: { color: colour, width: 1.5, dash: ["dot", "dash"][paths % 2] } },
+            { type: "scatter", mode: "markers", x: [v[0]], y: [v[1]],
+              marker: { size: 8, symbol: ["x", "triangle-up"][paths % 2], color: colour } });
+        }
+        out.shown.push([view, v]);
+      }
+      return out;
     }
 
     /* |f − f*| (f on a function without a minimum) and the step length of every run over the whole horizon. */
@@ -498,6 +537,28 @@
       Plotly.react(parts.gap, gaps, { ...base, xaxis: steps,
         yaxis: axis(c, meta.minimum === null ? "f" : "|f − f*|", { type: meta.minimum === null ? "linear" : "log" }) }, STATIC);
       Plotly.react(parts.length, lengths, { ...base, xaxis: steps, yaxis: axis(c, "step length", { type: "log" }) }, STATIC);
+      drawCarriedPanel(c, base, steps);
+    }
+
+    /* The selected optimizer's state against the step, |value| per coordinate on a log axis (a sign cannot show
+       there: the numbers below say it); step counters are left out. */
+    function drawCarriedPanel(c, base, steps) {
+      const s = state.setting, r = runs[s.selected], traces = [];
+      if (r && r.states) {
+        const colour = C.optimizers[s.opts[s.selected].name].style.color, fields = r.states[0];
+        for (const key of Object.keys(fields)) {
+          const series = r.states.map((st) => st[key]), scalar = typeof fields[key] === "number";
+          const vector = Array.isArray(fields[key]) && fields[key].length === 2 && typeof fields[key][0] === "number";
+          if (scalar && series.every((v, j) => v === j)) continue;
+          (scalar ? [null] : vector ? [0, 1] : []).forEach((coordinate) => {
+            const y = series.map((v) => { const a = Math.abs(coordinate === null ? v : v[coordinate]); return a > 0 && Number.isFinite(a) ? a : null; });
+            traces.push({ type: "scatter", mode: "lines", name: key + (coordinate === null ? "" : " " + "xy"[coordinate]),
+              x: series.map((_, j) => j), y, line: { color: colour, width: 1.5, dash: ["solid", "dot", "dash", "dashdot", "longdash"][traces.length % 5] } });
+          });
+        }
+      }
+      Plotly.react(parts.carried, traces, { ...base, showlegend: true, legend: { font: { size: 10 }, orientation: "h", y: -0.35 },
+        margin: { ...BASE.margin, b: 70 }, xaxis: steps, yaxis: axis(c, "|what it carries|", { type: "log" }) }, STATIC);
     }
 
     function draw() {
@@ -505,17 +566,22 @@
       drawMap();
     }
 
-    /* What the selected optimizer carries at the shown step: its state's numbers and per-coordinate vectors. */
-    function drawState() {
+    /* What the selected optimizer carries at the shown step: what the map draws, in words, and its state's numbers
+       and per-coordinate vectors. */
+    function drawState(shown) {
       const s = state.setting, r = runs[s.selected];
       if (!r || !r.states) { parts.state.replaceChildren(); return; }
       const at = Math.min(s.step, r.states.length - 1), carried = r.states[at], rows = [];
+      const pair = (v) => `(${fmt(v[0], 5)}, ${fmt(v[1], 5)})`;
       for (const [key, v] of Object.entries(carried)) {
         if (typeof v === "number") rows.push([key, fmt(v, 5)]);
-        else if (Array.isArray(v) && v.length === 2 && typeof v[0] === "number") rows.push([key, `(${fmt(v[0], 5)}, ${fmt(v[1], 5)})`]);
+        else if (Array.isArray(v) && v.length === 2 && typeof v[0] === "number") rows.push([key, pair(v)]);
       }
       const title = C.optimizers[s.opts[s.selected].name].title;
-      parts.state.replaceChildren(el("p", {}, `What ${title} carries after step ${at}:`),
+      const drawn = (shown || []).map(([view, v]) => el("li", {}, el("strong", {}, view.name),
+        ` (${view.kind === "arrow" ? "arrow" : "path, its own dash"} on the map, now ${pair(v)}): ${view.meaning}`));
+      parts.state.replaceChildren(el("p", {}, `What ${title} carries after step ${at}` + (drawn.length ? ", drawn on the map:" : ":")),
+        ...(drawn.length ? [el("ul", { class: "og-pg-carried" }, ...drawn)] : []),
         el("table", {}, ...rows.map(([k, v]) => el("tr", {}, el("td", {}, el("code", {}, k)), el("td", {}, v)))));
     }
 

@@ -1,9 +1,11 @@
 /* The playground's engine: the catalogue's update rules, schedules and stopping rules, for one run at a time, in
    float64. The test functions come generated from their Python definitions (playground-catalogue.js); the update
    rules below are ported by hand from gallery_builder/optimizers/, in the same order of operations, so that a run
-   equals the Python engine's to rounding (tests/test_playground.py checks every optimizer on every function).
-   A rule is make(h) -> {init(p), update(g, s, p, extra) -> [update, state], shown?(s, p)}; h holds the
-   hyperparameters, h.lr already scaled by the schedule at this step. */
+   equals the Python engine's to rounding (tests/test_playground_engine.py checks every optimizer on every function).
+   A rule is make(h) -> {init(p), update(g, s, p, extra) -> [update, state], shown?(s, p), drawn?(s, p, extra)};
+   h holds the hyperparameters, h.lr already scaled by the schedule at this step. drawn gives the values of the
+   carried state's arrows and paths (the views each optimizer registers, optimizers/views.py, that go on the
+   map, by their names there) for the state s at the shown point p. */
 (function () {
   "use strict";
   let C = window.PG_CATALOGUE;  // read again by run(): Material's instant navigation may load the catalogue after this
@@ -11,7 +13,88 @@
   const dot = (a, b) => a[0] * b[0] + a[1] * b[1];
   const norm = (a) => Math.sqrt(a[0] * a[0] + a[1] * a[1]);
   const cross = (a, b) => a[0] * b[1] - a[1] * b[0];
-  const pow = Math.pow;
+  /* pow rounded as C's libm rounds it (correctly, but for values within ~2^-90 of a midpoint): Python's float ** and
+     numpy's power call libm, while V8's Math.pow is off by an ulp in about one call in ten. Double-double arithmetic:
+     x^n by squaring for an integer n, exp(y·log x) otherwise. */
+  const SPLIT = 134217729;  // 2^27 + 1, Dekker's splitter
+  let H = 0, L = 0;  // the result of the last double-double operation
+  function mulDD(ah, al, bh, bl) {  // (ah + al)(bh + bl), exact product of the heads (Dekker)
+    const p = ah * bh;
+    let t = SPLIT * ah; const ahh = t - (t - ah), ahl = ah - ahh;
+    t = SPLIT * bh; const bhh = t - (t - bh), bhl = bh - bhh;
+    const e = ((ahh * bhh - p) + ahh * bhl + ahl * bhh) + ahl * bhl + (ah * bl + al * bh);
+    H = p + e; L = e - (H - p);
+  }
+  function addDD(ah, al, bh, bl) {
+    const s = ah + bh, v = s - ah, e = (ah - (s - v)) + (bh - v) + al + bl;
+    H = s + e; L = e - (H - s);
+  }
+  const LN2_HI = 0.6931471805599453, LN2_LO = 2.3190468138462996e-17;
+  const RECIPROCALS = Array.from({ length: 14 }, (_, k) => 1 / (k + 1));
+  function expDD(ah, al) {  // e^(ah + al) into H, L: k·ln2 + r, then (e^(r/256))^256 by Taylor and squaring
+    const k = Math.round(ah / LN2_HI);
+    mulDD(k, 0, LN2_HI, LN2_LO);
+    addDD(ah, al, -H, -L);
+    const rh = H / 256, rl = L / 256;
+    let sh = 1, sl = 0;  // Horner: 1 + r(1 + r/2(1 + r/3(…)))
+    for (let n = 13; n >= 1; n--) {
+      mulDD(sh, sl, rh * RECIPROCALS[n - 1], rl * RECIPROCALS[n - 1]);
+      addDD(1, 0, H, L); sh = H; sl = L;
+    }
+    for (let i = 0; i < 8; i++) { mulDD(sh, sl, sh, sl); sh = H; sl = L; }
+    const scale = Math.pow(2, k);  // exact
+    H = sh * scale; L = sl * scale;
+  }
+  function logDD(x) {  // log x into H, L: one Newton step from Math.log, l + x·e^(−l) − 1
+    const l = Math.log(x);
+    expDD(-l, 0);
+    mulDD(H, L, x, 0);
+    addDD(H, L, -1, 0);
+    addDD(l, 0, H, L);
+  }
+  function pow(x, y) {
+    if (y === 0 || x === 1) return 1;
+    if (y === 1) return x;
+    if (y === 2) return x * x;
+    if (y === 0.5) return Math.sqrt(x);  // both correctly rounded
+    if (!(x > 0) || !Number.isFinite(x) || !Number.isFinite(y)) {
+      if (x < 0 && Number.isInteger(y) && Number.isFinite(x)) return (Math.abs(y) % 2 === 1 ? -1 : 1) * pow(-x, y);
+      return Math.pow(x, y);
+    }
+    if (Number.isInteger(y) && Math.abs(y) <= 3) return powerOf(x, y);  // a function's x³: cheap, never repeated
+    // The rules' powers repeat at every run (β^t at each step t): each is computed once (a microsecond) and kept.
+    let row = POWERS.get(y);
+    if (row === undefined) POWERS.set(y, row = new Map());
+    let value = row.get(x);
+    if (value === undefined) {
+      if (++kept > 100000) { POWERS.clear(); kept = 0; POWERS.set(y, row); }
+      row.set(x, value = powerOf(x, y));
+    }
+    return value;
+  }
+  const POWERS = new Map();  // y -> x -> x^y
+  let kept = 0;
+
+  function powerOf(x, y) {  // x > 0 finite, y finite
+    if (Number.isInteger(y) && Math.abs(y) <= 4096) {
+      let n = Math.abs(y), bh = x, bl = 0, rh = 1, rl = 0;
+      while (n > 0) {
+        if (n & 1) { mulDD(rh, rl, bh, bl); rh = H; rl = L; }
+        n >>= 1;
+        if (n) { mulDD(bh, bl, bh, bl); bh = H; bl = L; }
+      }
+      if (y > 0) return rh + rl;
+      const q = 1 / rh;  // 1 / (rh + rl) in double-double: q + (1 − q·r)/r
+      mulDD(q, 0, rh, rl);
+      return q + (1 - H - L) * q;
+    }
+    logDD(x);
+    mulDD(H, L, y, 0);
+    if (H > 709.8) return Infinity;
+    if (H < -745.2) return 0;
+    expDD(H, L);
+    return H + L;
+  }
   // torch.lerp's rounding, which switches formula at weight 0.5 (base.lerp)
   const lerp = (a, b, w) => Math.abs(w) < 0.5 ? a + w * (b - a) : b - (b - a) * (1 - w);
   const lerp2 = (a, b, w) => V((i) => lerp(a[i], b[i], w));
@@ -32,6 +115,7 @@
         const dir = nesterov ? V((i) => g[i] + h.momentum * buf[i]) : buf;
         return [scaled(h.lr, dir), { step: s.step + 1, buf }];
       },
+      drawn: (s) => ({ "−lr·b": scaled(h.lr, s.buf) }),
     });
   }
 
@@ -70,6 +154,7 @@
         const buf = V((i) => s.buf[i] * h.momentum + g[i] / (Math.sqrt(sq[i]) + h.eps));
         return [scaled(h.lr, buf), { step: s.step + 1, square_avg: sq, buf }];
       },
+      drawn: (s) => ({ "−lr·b": scaled(h.lr, s.buf) }),
     }),
     adadelta: (h) => ({
       init: () => ({ step: 0, square_avg: ZERO, acc_delta: ZERO }),
@@ -156,6 +241,17 @@
         const step = [c * g[0] - b * g[1], a * g[1] - b * g[0]];
         return [V((i) => -h.lr * (step[i] / det)), { step: s.step + 1 }];
       },
+      drawn(s, p, extra) {  // the Hessian's unit eigenvectors at p, as segments of 6% of the domain's diagonal
+        const [a, b, , c] = extra.hessian(p), mid = (a + c) / 2, r = Math.hypot((a - c) / 2, b);
+        const out = {};
+        [mid - r, mid + r].forEach((lambda, k) => {
+          let v = Math.abs(a - lambda) >= Math.abs(c - lambda) ? [-b, a - lambda] : [lambda - c, b];
+          if (v[0] === 0 && v[1] === 0) v = k ? [0, 1] : [1, 0];
+          const n = Math.hypot(v[0], v[1]) * (v[0] < 0 ? -1 : 1);  // eigh's sign, fixed as the Newton view fixes it
+          out[`eigen-direction λ${k ? "₂" : "₁"}`] = V((i) => v[i] / n * extra.size);
+        });
+        return out;
+      },
     }),
     yogi: (h) => ({
       init: () => ({ count: 0, mu: [C.constants.yogi_initial, C.constants.yogi_initial],
@@ -193,6 +289,7 @@
         const mu = count === 1 ? normalized : V((i) => h.beta1 * s.mu[i] + normalized[i]);
         return [scaled(h.lr, mu), { count, mu, nu }];
       },
+      drawn: (s) => ({ "−lr·m": scaled(h.lr, s.mu) }),
     }),
     lamb: (h) => ({
       init: () => ({ count: 0, mu: ZERO, nu: ZERO }),
@@ -212,6 +309,7 @@
         const ema = moment(g, s.ema, h.momentum);
         return [V((i) => -h.lr * sign(ema[i])), { count: s.count + 1, ema }];
       },
+      drawn: (s) => ({ "−lr·sign(m)": V((i) => -h.lr * sign(s.ema[i])) }),
     }),
     polyak_sgd: (h) => ({
       init: () => ({}),
@@ -263,6 +361,7 @@
         const mu = 1 / (excess > 1 ? excess : 1.0) + 0;
         return [V((i) => theta[i] - p[i]), { step: t, eta, mu, ax }];
       },
+      drawn: (s) => ({ average: s.ax }),
     }),
     adafactor: (h) => ({
       init: () => ({ step: 0, variance: ZERO }),
@@ -356,6 +455,7 @@
         return [step ? V((i) => d[i] * t) : [0.0, 0.0],
                 { n_iter: nIter, d, t, H_diag: hDiag, prev: moving ? g : s.prev, memory }];
       },
+      drawn: (s) => ({ "t·d": V((i) => s.d[i] * s.t) }),
     };
   }
 
@@ -420,6 +520,7 @@
         return [V((i) => y[i] - p[i]), { k: k + 1, z, v, weight_sum: weightSum, lr_max: lrMax }];
       },
       shown: (st, p) => lerp2(p, st.z, 1 - 1 / h.beta1),
+      drawn: (st, p) => ({ z: st.z, "gradient point y": st.gradient_point || p }),
     };
   }
 
@@ -500,7 +601,7 @@
       if (!record) break;
       if (firstWithin < 0 && within(shownValue)) firstWithin = step;
       points[2 * step] = shown[0]; points[2 * step + 1] = shown[1]; values[step] = shownValue;
-      if (states) states.push(state);
+      if (states) states.push(rule.shown ? { ...state, gradient_point: cand } : state);
       if (active) { finalPoint = shown; finalValue = shownValue; last = step; }
       pos = cand; value = out[0]; grad = [out[1], out[2]]; hess = out.slice(3);
     }
@@ -517,5 +618,15 @@
     return { points, values, status, stopStep, last, firstWithin, finalPoint, finalValue, hyper, states };
   }
 
-  window.PG = { run, multipliers, RULES, PlaygroundError };
+  /* What the rule of ``opt`` draws of run r (PG.run with record_state) on function fn at recorded step j: its
+     drawn() of the state and the shown point there, by view name; null when the rule draws nothing. */
+  function drawn(r, opt, fn, j) {
+    const rule = RULES[opt](r.hyper);
+    if (!rule.drawn) return null;
+    const code = C.code[fn], [[x0, x1], [y0, y1]] = C.functions[fn].domain;
+    const extra = { hessian: (p) => code.vgh(p[0], p[1]).slice(3), size: 0.06 * Math.hypot(x1 - x0, y1 - y0) };
+    return rule.drawn(r.states[j], [r.points[2 * j], r.points[2 * j + 1]], extra);
+  }
+
+  window.PG = { run, drawn, multipliers, pow, RULES, PlaygroundError };
 })();
