@@ -22,9 +22,9 @@ serve: $(STAMP)
 	$(BIN)/gallery-builder watch --quiet & trap 'kill $$!' EXIT INT TERM; \
 		$(BIN)/python -m gallery_builder.site_build serve --livereload
 
-# One pytest worker per core (at most 4); see tests/conftest.py for how the default gallery's tests are grouped.
+# One pytest-xdist worker per core (at most 4); tests/conftest.py builds the default gallery once for all of them.
 test: $(STAMP)
-	$(BIN)/python -m pytest -n auto --maxprocesses 4 --dist loadgroup
+	$(BIN)/python -m pytest -n auto --maxprocesses 4
 
 bench: $(STAMP)
 	$(BIN)/python scripts/bench.py

@@ -4,6 +4,7 @@ driven through its own init/update without the engine."""
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import io
 import os
 import shutil
@@ -114,11 +115,21 @@ def small_site(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def default_site(tmp_path_factory) -> Path:
-    """The default gallery (every optimizer on every function), built with ``gallery-builder build --site`` once:
-    returns the project folder."""
-    project = make_project(tmp_path_factory.mktemp("default") / "default", config="")
-    result = run_cli("build", "--site", "--quiet", "--jobs", "2", cwd=project, cache=project / ".cache", timeout=1200)
-    assert result.returncode == 0, result.stderr
+    """The default gallery (every optimizer on every function), built with ``gallery-builder build --site`` once per
+    run, also under pytest-xdist: the first worker that asks builds it (on every core) while the others wait, and
+    all read it. Returns the project folder; its tests only read it."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    root = tmp_path_factory.getbasetemp().parent if worker else tmp_path_factory.getbasetemp()
+    project, done = root / "default" / "default", root / "default" / "built"
+    with open(root / "default.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if not done.exists():
+            shutil.rmtree(project.parent, ignore_errors=True)
+            make_project(project, config="")
+            result = run_cli("build", "--site", "--quiet", "--jobs", "2", cwd=project, cache=project / ".cache",
+                             timeout=1200)
+            assert result.returncode == 0, result.stderr
+            done.touch()
     return project
 
 
@@ -132,9 +143,6 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.browser)
         if item.path.name in {"test_browser.py", "test_serve.py"} or _SLOW_FIXTURES & set(item.fixturenames):
             item.add_marker(pytest.mark.slow)
-        if "default_site" in item.fixturenames:
-            # `make test` runs on pytest-xdist's workers with --dist loadgroup: one worker builds the default
-            # gallery (minutes) and runs what reads it, while the others share the rest.
-            item.add_marker(pytest.mark.xdist_group("default_site"))
-    # Its tests first, so that the long group starts at once rather than after the others ran out.
+    # The default gallery's tests first: under pytest-xdist every worker starts on them, one builds the gallery on
+    # every core while the others wait, and none is left with a long build once the rest has run out.
     items.sort(key=lambda item: "default_site" not in item.fixturenames)
