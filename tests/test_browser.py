@@ -256,6 +256,7 @@ def test_search_finds_a_word_beside_a_formula_and_shows_the_formula_as_text(visi
 
 def test_instant_navigation_renders_the_next_pages_plots(visit):
     page = visit().goto("index.html")
+    page.wait_for_load_state("networkidle")  # Material takes over links once it has its sitemap.xml
     page.evaluate("window.__notReloaded = true")
     page.locator("article a[href$='gallery/optimizers/adam.html']:visible").first.click()
     page.wait_for_url("**/gallery/optimizers/adam.html")
@@ -632,6 +633,7 @@ def test_gallery_filters(visit, small_site, width):
     v = visit()
     v.page.set_viewport_size({"width": width, "height": 844})
     page = v.goto("gallery/comparison.html")
+    page.wait_for_load_state("networkidle")  # Material takes over links once it has its sitemap.xml
     page.evaluate("window.__notReloaded = true")
     # Reached by instant navigation, so the filters must be set up on a page swapped in, not only on a first load.
     page.locator("article a[href$='gallery/index.html']:visible").first.click()

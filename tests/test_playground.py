@@ -183,6 +183,7 @@ def test_the_learning_rate_slider_is_logarithmic_over_the_search_range(visit):
 def test_instant_navigation_sets_the_playground_up_and_the_palette_toggle_redraws_it(visit):
     v = visit()
     page = v.goto("gallery/index.html")
+    page.wait_for_load_state("networkidle")  # Material takes over links once it has its sitemap.xml
     page.evaluate("window.__notReloaded = true")
     page.locator("nav a[href$='playground.html']:visible").first.click()
     page.wait_for_url("**/gallery/playground.html*")
