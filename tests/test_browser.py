@@ -122,6 +122,19 @@ def figure_frame(page, embed):
     return frame
 
 
+def navigate_instantly(page, link: str, url: str) -> None:
+    """Click the first visible ``link`` (a selector) and wait for ``url``, once Material has its sitemap.xml: its
+    instant navigation takes over only links listed there. ``swapped_in`` then says whether it did."""
+    page.wait_for_load_state("networkidle")
+    page.evaluate("window.__notReloaded = true")
+    page.locator(link).first.click()
+    page.wait_for_url(url)
+
+
+def swapped_in(page) -> bool:
+    return page.evaluate("window.__notReloaded === true")
+
+
 def visible_embeds(page):
     """The page's embeds in its open tabs: iframes, and links that become iframes as they come near."""
     return [f for f in page.query_selector_all(".og-embed") if f.is_visible()]
@@ -256,12 +269,10 @@ def test_search_finds_a_word_beside_a_formula_and_shows_the_formula_as_text(visi
 
 def test_instant_navigation_renders_the_next_pages_plots(visit):
     page = visit().goto("index.html")
-    page.wait_for_load_state("networkidle")  # Material takes over links once it has its sitemap.xml
-    page.evaluate("window.__notReloaded = true")
-    page.locator("article a[href$='gallery/optimizers/adam.html']:visible").first.click()
-    page.wait_for_url("**/gallery/optimizers/adam.html")
+    navigate_instantly(page, "article a[href$='gallery/optimizers/adam.html']:visible",
+                       "**/gallery/optimizers/adam.html")
     page.wait_for_selector("h1:has-text('Adam')")
-    assert page.evaluate("window.__notReloaded === true")  # navigation.instant swapped the page in place
+    assert swapped_in(page)  # navigation.instant swapped the page in place
     figure_frame(page, visible_embeds(page)[0])
     page.locator(".arithmatex:visible").first.scroll_into_view_if_needed()
     page.wait_for_selector(".arithmatex .katex", timeout=20_000)  # math typeset after the swap too
@@ -633,13 +644,10 @@ def test_gallery_filters(visit, small_site, width):
     v = visit()
     v.page.set_viewport_size({"width": width, "height": 844})
     page = v.goto("gallery/comparison.html")
-    page.wait_for_load_state("networkidle")  # Material takes over links once it has its sitemap.xml
-    page.evaluate("window.__notReloaded = true")
     # Reached by instant navigation, so the filters must be set up on a page swapped in, not only on a first load.
-    page.locator("article a[href$='gallery/index.html']:visible").first.click()
-    page.wait_for_url("**/gallery/index.html")
+    navigate_instantly(page, "article a[href$='gallery/index.html']:visible", "**/gallery/index.html")
     page.wait_for_selector(".og-filters:not([hidden])")
-    assert page.evaluate("window.__notReloaded === true")
+    assert swapped_in(page)
     # It opens on one function with a minimum (the first of the build's), not on every card at once.
     first = next(f for f in settings.functions if functions.get(f).minimum is not None)
     assert set(shown_cards(page)) == {f"{o}/{first}" for o in settings.optimizers}

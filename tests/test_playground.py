@@ -11,7 +11,8 @@ import pytest
 
 from gallery_builder import engine
 from gallery_builder.figures import fmt
-from test_browser import SUB_PATH, Visit, browser, figure_frame, server  # noqa: F401  (fixtures)
+from test_browser import (SUB_PATH, Visit, browser, figure_frame, navigate_instantly, server,  # noqa: F401  (fixtures)
+                          swapped_in)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -183,12 +184,9 @@ def test_the_learning_rate_slider_is_logarithmic_over_the_search_range(visit):
 def test_instant_navigation_sets_the_playground_up_and_the_palette_toggle_redraws_it(visit):
     v = visit()
     page = v.goto("gallery/index.html")
-    page.wait_for_load_state("networkidle")  # Material takes over links once it has its sitemap.xml
-    page.evaluate("window.__notReloaded = true")
-    page.locator("nav a[href$='playground.html']:visible").first.click()
-    page.wait_for_url("**/gallery/playground.html*")
+    navigate_instantly(page, "nav a[href$='playground.html']:visible", "**/gallery/playground.html*")
     page.wait_for_function("window.ogPlayground && window.ogPlayground.ready")
-    assert page.evaluate("window.__notReloaded === true")  # Material swapped the page in and ran its scripts
+    assert swapped_in(page)  # Material swapped the page in and ran its scripts
     assert len(js_runs(page)) == 3, page.inner_text(".og-pg-message")
     light = page.evaluate("document.querySelector('.og-pg-paths')._fullLayout.font.color")
     page.locator("form[data-md-component=palette] label:visible").first.click()
