@@ -22,10 +22,9 @@ serve: $(STAMP)
 	$(BIN)/gallery-builder watch --quiet & trap 'kill $$!' EXIT INT TERM; \
 		$(BIN)/python -m gallery_builder.site_build serve --livereload
 
-# pytest-xdist, one worker more than the cores: the browser tests wait on pages, and the spare worker fills that
-# time. tests/conftest.py builds the default gallery once for all of them.
+# pytest-xdist, a worker per core; tests/conftest.py builds the default gallery once for all of them.
 test: $(STAMP)
-	$(BIN)/python -m pytest -n $$(($$(nproc) + 1))
+	$(BIN)/python -m pytest -n auto
 
 bench: $(STAMP)
 	$(BIN)/python scripts/bench.py
