@@ -22,9 +22,10 @@ serve: $(STAMP)
 	$(BIN)/gallery-builder watch --quiet & trap 'kill $$!' EXIT INT TERM; \
 		$(BIN)/python -m gallery_builder.site_build serve --livereload
 
-# pytest-xdist, a worker per core; tests/conftest.py builds the default gallery once for all of them.
+# pytest-xdist, a worker per core, idle workers taking tests from busy ones; tests/conftest.py builds the default
+# gallery once for all of them.
 test: $(STAMP)
-	$(BIN)/python -m pytest -n auto
+	$(BIN)/python -m pytest -n auto --dist worksteal
 
 bench: $(STAMP)
 	$(BIN)/python scripts/bench.py
