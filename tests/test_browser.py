@@ -105,9 +105,9 @@ def visit(browser, server):
 
 
 def figure_frame(page, embed):
-    """Scrolls an embed (its link, until gallery.js swaps in the iframe) into view and waits until its Plotly graph
-    is drawn; returns its frame."""
-    src = embed.get_attribute("data-src")
+    """Scrolls an embed (its ``data-src``, or its element: the link, until gallery.js swaps in the iframe) into view
+    and waits until its Plotly graph is drawn; returns its frame."""
+    src = embed if isinstance(embed, str) else embed.get_attribute("data-src")
     page.locator(f'.og-embed[data-src="{src}"]').scroll_into_view_if_needed()  # the link, or the iframe it became
     iframe = page.wait_for_selector(f'iframe.og-embed[data-src="{src}"]', timeout=20_000)
     frame = iframe.content_frame()
@@ -135,9 +135,13 @@ def swapped_in(page) -> bool:
     return page.evaluate("window.__notReloaded === true")
 
 
-def visible_embeds(page):
-    """The page's embeds in its open tabs: iframes, and links that become iframes as they come near."""
-    return [f for f in page.query_selector_all(".og-embed") if f.is_visible()]
+def visible_embeds(page) -> list:
+    """The ``data-src`` of the page's embeds in its open tabs: iframes, and links that become iframes as they come
+    near. Read in one step: an element handle may be detached by that swap before it could be asked."""
+    return page.evaluate("""() => [...document.querySelectorAll('.og-embed')]
+        .filter(e => { const r = e.getBoundingClientRect();
+            return r.width > 0 && r.height > 0 && getComputedStyle(e).visibility !== 'hidden'; })
+        .map(e => e.dataset.src)""")
 
 
 def site_pages(site: Path) -> list:
@@ -203,9 +207,9 @@ def test_every_page_renders_every_embed_with_its_bundle_and_typesets_its_math(vi
         for label in [None, *page.query_selector_all(".tabbed-labels > label")]:
             if label is not None:
                 label.click()
-            for embed in visible_embeds(page):
-                frame = figure_frame(page, embed)  # every showing drawn, at its page's width
-                name = embed_name(embed.get_attribute("data-src"))
+            for src in visible_embeds(page):
+                frame = figure_frame(page, src)  # every showing drawn, at its page's width
+                name = embed_name(src)
                 if name not in bundles.checked:
                     bundles.check(frame, name)
         assert v.problems == [], path
@@ -697,7 +701,7 @@ STATE_SHOWN = """() => {
 def test_state_overlays_follow_the_step_slider_and_toggle_from_the_legend(visit, width):
     page = visit().goto("gallery/optimizers/momentum.html")
     page.set_viewport_size({"width": width, "height": 844})
-    iframe = next(f for f in visible_embeds(page) if "/state--momentum--" in f.get_attribute("data-src"))
+    iframe = next(src for src in visible_embeds(page) if "/state--momentum--" in src)
     frame = figure_frame(page, iframe)
     labels = frame.evaluate("""() => [...document.querySelectorAll('.slider-group .slider-label-group')]
         .filter(g => g.style.display !== 'none').map(g => g.textContent)""")
@@ -906,7 +910,7 @@ def test_a_gallery_card_opens_its_figure_inside_the_site_with_a_way_back(visit, 
     for target in ("optimizers/adam.html", "functions/himmelblau.html"):
         assert page.locator(f".og-view:visible a[href$='{target}']").is_visible()
     embeds = visible_embeds(page)
-    assert [e.get_attribute("data-src") for e in embeds] == ["../embeds/pair--adam--himmelblau.html"]
+    assert embeds == ["../embeds/pair--adam--himmelblau.html"]
     frame = figure_frame(page, embeds[0])
     assert frame.evaluate("document.documentElement.dataset.theme") == ("dark" if phone else "light")
     if phone:  # the narrow figure is taller than the screen: the page scrolls to its controls
@@ -921,11 +925,13 @@ def test_a_gallery_card_opens_its_figure_inside_the_site_with_a_way_back(visit, 
         grip = frame.locator("g.slider-group").nth(steps).locator("rect.slider-grip-rect")
         grip.scroll_into_view_if_needed()
         assert in_view(page, grip)
-        before = frame.evaluate(f"document.getElementById('figure')._fullLayout.sliders[{steps}].active")
+        slider = f"document.getElementById('figure')._fullLayout.sliders[{steps}]"
+        before, last = frame.evaluate(f"[{slider}.active, {slider}.steps.length - 1]")
         box = grip.bounding_box()
-        touch_drag(page, box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, box["x"] - width / 3)
-        frame.wait_for_function(f"document.getElementById('figure')._fullLayout.sliders[{steps}].active"
-                                f" !== {before}")
+        towards = 1 if before < last / 2 else -1  # ❚❚ may have come at the first step or later: drag to the middle
+        touch_drag(page, box["x"] + box["width"] / 2, box["y"] + box["height"] / 2,
+                   box["x"] + towards * width / 3)
+        frame.wait_for_function(f"{slider}.active !== {before}")
     else:  # the whole figure in view, below the title
         assert in_view(page, page.locator("iframe.og-embed"))
     page.locator(".og-viewer-back a").click()
