@@ -143,6 +143,13 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.browser)
         if item.path.name in {"test_browser.py", "test_serve.py"} or _SLOW_FIXTURES & set(item.fixturenames):
             item.add_marker(pytest.mark.slow)
-    # The default gallery's tests first: under pytest-xdist every worker starts on them, one builds the gallery on
-    # every core while the others wait, and none is left with a long build once the rest has run out.
-    items.sort(key=lambda item: "default_site" not in item.fixturenames)
+    # Under pytest-xdist's worksteal, each worker is first sent an equal contiguous share of this list, and a worker
+    # that runs out takes the second half of what another has left. So the list is dealt into one share per worker,
+    # each with the default gallery's tests first (one worker builds it on every core while the others wait), then
+    # the other slow tests, then the fast ones: what is taken from a busy worker is fast, and none is left alone with
+    # a long test at the end.
+    weight = {item: 0 if "default_site" in item.fixturenames else 1 if item.get_closest_marker("slow") else 2
+              for item in items}
+    ordered = sorted(items, key=weight.get)
+    workers = getattr(config, "workerinput", {}).get("workercount", 1)
+    items[:] = [item for share in range(workers) for item in ordered[share::workers]]

@@ -420,38 +420,51 @@ def embed_layout(frame) -> dict:
     return frame.evaluate(EMBED_BOXES)
 
 
-def placed_in(site: Path, file_name: str) -> str | None:
-    """A page of the site with an embed of ``file_name``, if any."""
+def placements(site: Path) -> dict:
+    """The first page (in path order) that places each embed file of the site; a file only linked is absent."""
+    first = {}
     for path in site_pages(site):
-        if re.search(r'class="og-embed"[^>]*data-src="[^"]*/' + re.escape(file_name) + '"', (site / path).read_text()):
-            return path
-    return None
+        for name in framed(site / path):
+            first.setdefault(name, path)
+    return first
 
 
-def figure_problems(browser, base: str, site: Path, file_name: str, width: int) -> list:
-    """Overlapping or cut text and empty bands of one embed at ``width``: in the iframe of the page that places it,
-    or alone in the window when it is only linked. ``base`` is the URL that serves the folder ``site``."""
+def placed_layout(page, file_name: str, shot: Path) -> dict:
+    """The boxes of an embed placed on the loaded page, shown by clicking through its content tabs."""
+    embed = page.locator(f".og-embed[data-src$='/{file_name}']")
+    for label in page.locator(".tabbed-labels > label").all():
+        if embed.is_visible():
+            break
+        label.click()
+    found = embed_layout(figure_frame(page, embed.get_attribute("data-src")))
+    page.locator(f"iframe.og-embed[data-src$='/{file_name}']").screenshot(path=str(shot))
+    return found
+
+
+def figure_problems(browser, base: str, site: Path, file_names: list, width: int) -> list:
+    """Overlapping or cut text and empty bands of each embed at ``width``: in the iframe of the page that places it
+    (each such page loaded once for all its embeds), or alone in the window when it is only linked. ``base`` is the
+    URL that serves the folder ``site``."""
     context = browser.new_context(viewport={"width": width, "height": 844})
     page = context.new_page()
-    where = placed_in(site, file_name)
-    if where is None:  # linked, not placed: it fills the reader's window
-        page.goto(f"{base}gallery/embeds/{file_name}")
-        page.wait_for_selector("#figure[data-ready=true]", timeout=20_000)
-        found = page.evaluate(EMBED_BOXES)
-    else:
-        page.goto(f"{base}{where}")
-        embed = page.locator(f".og-embed[data-src$='/{file_name}']")
-        for label in page.locator(".tabbed-labels > label").all():
-            if embed.is_visible():
-                break
-            label.click()
-        found = embed_layout(figure_frame(page, embed.element_handle()))
-        iframe = page.locator(f"iframe.og-embed[data-src$='/{file_name}']")
     SHOTS.mkdir(parents=True, exist_ok=True)
-    shot = SHOTS / f"{width}-{file_name}.png"
-    page.screenshot(path=str(shot), full_page=True) if where is None else iframe.screenshot(path=str(shot))
+    where, problems, loaded = placements(site), [], None
+    for file_name in sorted(file_names, key=lambda name: where.get(name, "")):
+        shot = SHOTS / f"{width}-{file_name}.png"
+        if file_name not in where:  # linked, not placed: it fills the reader's window
+            page.goto(f"{base}gallery/embeds/{file_name}")
+            page.wait_for_selector("#figure[data-ready=true]", timeout=20_000)
+            found = page.evaluate(EMBED_BOXES)
+            page.screenshot(path=str(shot), full_page=True)
+            loaded = None
+        else:
+            if loaded != where[file_name]:
+                loaded = where[file_name]
+                page.goto(f"{base}{loaded}")
+            found = placed_layout(page, file_name, shot)
+        problems += [f"{file_name} at {width} px: {p}" for p in layout_problems(found)]
     context.close()
-    return [f"{file_name} at {width} px: {p}" for p in layout_problems(found)]
+    return problems
 
 
 def one_embed_of_each_kind(small_site: Path) -> list:
@@ -472,8 +485,7 @@ def test_every_kind_of_figure_fits_its_frame_without_colliding_text(browser, ser
 
     origin, site = server
     checked = one_embed_of_each_kind(small_site)
-    problems = [p for file_name in checked
-                for p in figure_problems(browser, f"{origin}/{SUB_PATH}/", site, file_name, width)]
+    problems = figure_problems(browser, f"{origin}/{SUB_PATH}/", site, checked, width)
     assert {name.split("--")[0] for name in checked} == set(embeds.KINDS)
     assert problems == [], "\n".join(problems)
 
@@ -491,7 +503,7 @@ def test_figures_of_all_optimizers_fit_without_colliding_text(browser, default_s
     files = [f"{kind}--rosenbrock.html" for kind in kinds]
     assert all((site / "gallery" / "embeds" / name).is_file() for name in files) and len(files) >= 5
     with serve(site) as base:
-        problems = [p for name in files for p in figure_problems(browser, base, site, name, width)]
+        problems = figure_problems(browser, base, site, files, width)
     assert problems == [], "\n".join(problems)
 
 
@@ -506,7 +518,7 @@ def named_rows(browser, base: str, site: Path, file_name: str, width: int) -> tu
     overlaps or is cut there (layout_problems)."""
     context = browser.new_context(viewport={"width": width, "height": 844})
     page = context.new_page()
-    page.goto(f"{base}{placed_in(site, file_name)}")
+    page.goto(f"{base}{placements(site)[file_name]}")
     frame = figure_frame(page, page.locator(f".og-embed[data-src$='/{file_name}']").element_handle())
     found = embed_layout(frame)
     shown = frame.evaluate(SHOWN_ROWS)
