@@ -133,7 +133,7 @@ def html(figure: dict, title: str, assets: str, record: dict | None = None, func
     figure, shared = _share(figure, function)
     carried = "" if record is None else \
         f'<script type="application/octet-stream" id="figure-download">{packed(download(record, figure))}</script>\n'
-    into = f' data-playground="{escape(playground)}"' if playground and "playground" in figure else ""
+    into = f' data-playground="{escape(playground)}"' if playground and figure.get("playground") else ""
     return _PAGE.format(title=escape(title), label=escape(label), assets=assets, plotly=bundle(figure), into=into,
                         data=packed(figure), download=carried,
                         shared=f'<script src="{landscape_file(function)}"></script>\n' if shared else "")

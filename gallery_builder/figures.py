@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from . import carried, functions, narrow, optimizers, schedules
+from . import carried, config, functions, narrow, optimizers, schedules
 from .criteria import left_downhill
 from .model import DIVERGED, ESCAPED, STALLED, Cell, describe, is_failure
 from .narrow import SQUARE, ColourBar, Legend, Note, Plot, Scene, Slider
@@ -219,12 +219,18 @@ def _side_panels(bounded: bool, lower: str) -> dict:
     }
 
 
-def playground(cell: Cell, **where) -> dict:
+def playground(cell: Cell, **where) -> dict | None:
     """What a figure's way into the playground opens (embed.js makes the URL, assets/playground-ui.js reads it):
-    the cell's function and optimizer with its second hyperparameter, and ``where`` (lr or lrs, a start)."""
+    the cell's function, optimizer, second hyperparameter and horizon, and ``where`` (lr or lrs, a start). None where
+    the playground would not run the cell's own runs: it takes lr and the second hyperparameter only, the others at
+    their defaults (f* from the function)."""
     opt = optimizers.get(cell.optimizer)
-    second = {"h2": float(cell.hyperparameters[opt.second_axis[0]])} if opt.second_axis else {}
-    return {"f": cell.function, "o": cell.optimizer, **second, **where}
+    second = opt.second_axis[0] if opt.second_axis else None
+    fixed = {**opt.defaults, **opt.for_function(functions.get(cell.function))}
+    if any(value != fixed[key] for key, value in cell.hyperparameters.items() if key not in ("lr", second)):
+        return None
+    carried = {"h2": float(cell.hyperparameters[second])} if second else {}
+    return {"f": cell.function, "o": cell.optimizer, **carried, "n": cell.runs.points.shape[1] - 1, **where}
 
 
 def pair(cell: Cell) -> dict:

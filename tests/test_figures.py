@@ -300,3 +300,21 @@ def test_a_band_the_figure_does_not_have_stops_the_build(band, problem):
     assert narrow.stack(layout, data, *BANDS)["blocks"][0]["parts"] == {"yaxis": [0, 1]}
     with pytest.raises(ValueError, match=problem):
         narrow.stack(layout, data, band)
+
+
+def test_a_way_into_the_playground_only_where_it_runs_the_cells_own_runs(tmp_path):
+    """The playground takes lr and the second hyperparameter and the horizon: a cell whose other hyperparameters
+    are at their defaults (Polyak's f* from the function) gets a link that carries those, one with another
+    hyperparameter set in gallery.toml gets none, and its page no way into the playground."""
+    sweep_table = {**TINY["sweep"], "optimizers": ["adam", "polyak_sgd"], "functions": ["booth"]}
+    for overrides, linked in (({}, {"adam", "polyak_sgd"}), ({"adam": {"eps": 1e-6}}, {"polyak_sgd"})):
+        settings = config.parse({"sweep": sweep_table, "optimizers": overrides})
+        cells = sweep.run_sweep(settings, jobs=1, cache_dir=tmp_path / "cache", quiet=True).cells
+        ways = {o: figures.playground(cells[(o, "booth")], lr=0.1) for o in settings.optimizers}
+        assert {o for o, way in ways.items() if way} == linked
+        second = {"adam": {"h2": 0.9}, "polyak_sgd": {}}  # β₁; Polyak's step has no second axis
+        for o in linked:
+            assert ways[o] == {"f": "booth", "o": o, **second[o], "n": 12, "lr": 0.1}
+        basins = embeds.page(embeds.KINDS["basins"], cells[("adam", "booth")], settings, "../assets",
+                             "../playground.html")
+        assert ('data-playground="../playground.html"' in basins) == ("adam" in linked)

@@ -9,7 +9,8 @@ from urllib.parse import parse_qs, urlparse
 import numpy as np
 import pytest
 
-from gallery_builder import engine
+from gallery_builder import engine, functions
+from gallery_builder.model import STATUSES
 from gallery_builder.figures import fmt
 from test_browser import (SUB_PATH, Visit, browser, figure_frame, navigate_instantly, server,  # noqa: F401  (fixtures)
                           swapped_in)
@@ -194,9 +195,14 @@ def test_instant_navigation_sets_the_playground_up_and_the_palette_toggle_redraw
     page.wait_for_function(f"document.querySelector('.og-pg-paths')._fullLayout.font.color !== '{light}'")
 
 
-def test_a_basin_cell_opens_the_playground_at_its_start(visit):
+def test_a_basin_cell_opens_the_playground_at_its_start(visit, small_site):
     """A click on a basin map's cell, in its frame on the function page, opens the playground in the top window at
-    that start, with the map's optimizer, function and learning rate; the playground then runs from there."""
+    that start, with the map's optimizer, function, learning rate and horizon (the small site's 80 steps, not the
+    function's own); the playground's run from there ends where the map's did."""
+    from gallery_builder import config, sweep
+
+    settings = config.load(small_site / "gallery.toml")
+    cell = sweep.run_sweep(settings, jobs=1, cache_dir=small_site / ".cache", quiet=True).cells[("sgd", "himmelblau")]
     page = visit().goto("gallery/functions/himmelblau.html")
     frame = figure_frame(page, page.query_selector('.og-embed[data-src*="basins--sgd--himmelblau"]'))
     spec = frame.evaluate("""() => { const gd = document.getElementById('figure'), t = gd._fullData[0];
@@ -212,7 +218,12 @@ def test_a_basin_cell_opens_the_playground_at_its_start(visit):
     s = setting(page)
     assert (s["f"], s["o"], float(s["x"]), float(s["y"])) == ("himmelblau", "sgd", x, y)
     assert spec["title"].endswith(f"basins at lr = {fmt(float(s['lr']))}")
-    assert js_runs(page)[0]["points"][:2] == [x, y]
+    assert s["n"] == str(settings.steps) != str(functions.get("himmelblau").steps or config.DEFAULT_STEPS)
+    run, ended = js_runs(page)[0], len(cell.basin_axes[0]) * 6 + 3  # row-major over ys, xs
+    assert run["points"][:2] == [x, y] and (cell.basin_axes[0][3], cell.basin_axes[1][6]) == (x, y)
+    shown = [v for v in run["points"] if v is not None]
+    assert run["status"] == STATUSES[cell.basin.status[ended]]
+    assert shown[-2:] == pytest.approx(list(cell.basin.final_point[ended]), rel=1e-12, abs=1e-12)
     assert page.input_value("input[aria-label='start x']") == s["x"]
 
 
@@ -225,8 +236,8 @@ def test_a_pair_figure_links_to_the_playground_at_its_learning_rate(visit):
     link = frame.query_selector(".og-playground-link")
     assert link.get_attribute("target") == "_top"
     query = parse_qs(urlparse(link.get_attribute("href")).query)
-    assert (query["f"], query["o"], query["h2"], query["x"], query["y"]) == (["rosenbrock"], ["momentum"], ["0.9"],
-                                                                            ["-1.2"], ["1"])
+    assert (query["f"], query["o"], query["h2"], query["x"], query["y"], query["n"]) == (
+        ["rosenbrock"], ["momentum"], ["0.9"], ["-1.2"], ["1"], ["80"])
     assert fmt(float(query["lr"][0])) == shown["lrs"][shown["active"]].rstrip("★")
     with page.expect_navigation():
         link.click()

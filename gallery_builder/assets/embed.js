@@ -587,7 +587,7 @@
   // where the playground is) and opens in the top window, not in the frame.
   var into = spec.playground, playgroundUrl = gd.dataset.playground;
   function playgroundHref(lr, x, y) {
-    var q = { f: into.f, o: into.o, lr: lr, h2: into.h2, x: x, y: y };
+    var q = { f: into.f, o: into.o, lr: lr, h2: into.h2, x: x, y: y, n: into.n };
     return playgroundUrl + "?" + Object.keys(q).filter(function (k) { return q[k] !== undefined; })
       .map(function (k) { return k + "=" + encodeURIComponent(q[k]); }).join("&");
   }
