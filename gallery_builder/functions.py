@@ -280,7 +280,7 @@ def rosenbrock(x, y):
     minimum=0.0,
     start=(1.0, 1.4),
     bounded_below=True,
-    hard="Flat plateaus beside walls that rise like y^6: gradients span many orders of magnitude, so a step size "
+    hard="Flat plateaus beside walls that rise like y⁶: gradients span many orders of magnitude, so a step size "
     "that moves on the plateau overshoots on the walls.",
     reference=VLSE + "beale.html",
 )
