@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from . import carried, config, functions, narrow, optimizers, schedules
+from . import carried, functions, narrow, optimizers, schedules
 from .criteria import left_downhill
 from .model import DIVERGED, ESCAPED, STALLED, Cell, describe, is_failure
 from .narrow import SQUARE, ColourBar, Legend, Note, Plot, Scene, Slider
@@ -229,8 +229,8 @@ def playground(cell: Cell, **where) -> dict | None:
     fixed = {**opt.defaults, **opt.for_function(functions.get(cell.function))}
     if any(value != fixed[key] for key, value in cell.hyperparameters.items() if key not in ("lr", second)):
         return None
-    carried = {"h2": float(cell.hyperparameters[second])} if second else {}
-    return {"f": cell.function, "o": cell.optimizer, **carried, "n": cell.runs.points.shape[1] - 1, **where}
+    h2 = {"h2": float(cell.hyperparameters[second])} if second else {}
+    return {"f": cell.function, "o": cell.optimizer, **h2, "n": cell.runs.points.shape[1] - 1, **where}
 
 
 def pair(cell: Cell) -> dict:

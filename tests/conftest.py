@@ -148,8 +148,7 @@ def pytest_collection_modifyitems(config, items):
     # each with the default gallery's tests first (one worker builds it on every core while the others wait), then
     # the other slow tests, then the fast ones: what is taken from a busy worker is fast, and none is left alone with
     # a long test at the end.
-    weight = {item: 0 if "default_site" in item.fixturenames else 1 if item.get_closest_marker("slow") else 2
-              for item in items}
-    ordered = sorted(items, key=weight.get)
+    ordered = sorted(items, key=lambda item: 0 if "default_site" in item.fixturenames else
+                     1 if item.get_closest_marker("slow") else 2)
     workers = getattr(config, "workerinput", {}).get("workercount", 1)
     items[:] = [item for share in range(workers) for item in ordered[share::workers]]
