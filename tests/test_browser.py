@@ -197,9 +197,9 @@ def test_every_page_renders_every_embed_with_its_bundle_and_typesets_its_math(vi
     origin, site = server
     pages = site_pages(site)
     assert len(pages) >= 12
-    bundles = Bundles(site)
+    bundles, mine = Bundles(site), pages[shard::SHARDS]
     v = visit()
-    for path in pages[shard::SHARDS]:
+    for path in mine:
         page = v.goto(path)
         typesets_its_math(page, path)
         page.evaluate("window.scrollTo(0, 0)")
@@ -214,7 +214,6 @@ def test_every_page_renders_every_embed_with_its_bundle_and_typesets_its_math(vi
                     bundles.check(frame, name)
         assert v.problems == [], path
     # All that the pages frame, but a viewer page's sections, which show only when its address names one.
-    mine = pages[shard::SHARDS]
     viewers = {name for path in mine if path.startswith("gallery/view/") for name in framed(site / path)}
     assert {name for path in mine for name in framed(site / path)} - viewers <= bundles.checked
 
